@@ -1,0 +1,1 @@
+"""ERP adapters behind one Protocol (see connector.erp.base)."""
