@@ -1,0 +1,466 @@
+"""TOML configuration + environment -> frozen, validated settings. Every error names file, key and fix.
+
+All problems are collected and reported together (one ConfigError), so an integrator fixes the
+file in one go. Nothing here talks to the ERP: secrets are read later, by name, when needed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connector.errors import ConfigError
+from connector.model import CHANNELS
+from connector.policy import (
+    DEFAULT_SEGMENT,
+    SEGMENT_METRICS,
+    SEGMENT_OPERATORS,
+    BusinessCalendar,
+    Condition,
+    InterestRate,
+    Level,
+    Money,
+    Policy,
+    Segment,
+)
+
+DEFAULT_CONFIG = "dunning.toml"
+CONFIG_ENV = "DUNNING_CONFIG"
+PROTOCOLS = ("xmlrpc", "xmlrpcs", "jsonrpc", "jsonrpcs", "json2", "json2s")
+ERP_KINDS = ("odoo",)
+
+
+@dataclass(frozen=True, slots=True)
+class ErpSettings:
+    kind: str
+    url: str
+    database: str
+    protocol: str
+    login: str
+    password_env: str
+    company_ids: tuple[int, ...] = ()
+    timeout_s: float = 60.0
+    page_size: int = 1000
+    # Retries of transient failures: at most this many attempts, and never longer than this in total.
+    retry_attempts: int = 5
+    retry_max_s: float = 120.0
+
+    def password(self) -> str:
+        """The secret, read from the environment variable the file names."""
+        value = os.environ.get(self.password_env, "")
+        if not value:
+            raise ConfigError("environment", [
+                f"{self.password_env} is not set: export the password or API key of ERP user "
+                f"'{self.login}' in it (named by [erp] password_env)"])
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    source: str
+    policy: Policy
+    timezone: str
+    language: str
+    templates_dir: Path | None
+    erp: ErpSettings | None
+    calendar_country: str = ""
+    calendar_subdivision: str = ""
+    interest_table_ends: date | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+class _Section:
+    """A TOML table being validated: typed getters record errors with the full key path."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, errors: list[str], allowed: set[str]) -> None:
+        self.data = data
+        self.path = path
+        self.errors = errors
+        for key in data:
+            if key not in allowed:
+                self.error(key, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def error(self, key: str, message: str) -> None:
+        self.errors.append(f"{self.where(key)}: {message}")
+
+    def _typed(self, key: str, default: Any, check: Callable[[Any], bool], expected: str) -> Any:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if not check(value):
+            self.error(key, f"expected {expected}, got {value!r}")
+            return default
+        return value
+
+    def text(self, key: str, default: str = "", required: bool = False, choices: tuple[str, ...] = ()) -> str:
+        if required and key not in self.data:
+            self.error(key, "is required" + (f" (one of {', '.join(choices)})" if choices else ""))
+            return default
+        value: str = self._typed(key, default, lambda v: isinstance(v, str), "a string")
+        if choices and value not in choices and key in self.data:
+            self.error(key, f"expected one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+            return default
+        return value
+
+    def integer(self, key: str, default: int, minimum: int | None = None, maximum: int | None = None) -> int:
+        value: int = self._typed(key, default, lambda v: isinstance(v, int) and not isinstance(v, bool),
+                                 "an integer")
+        if minimum is not None and value < minimum:
+            self.error(key, f"expected an integer >= {minimum}, got {value}")
+            return default
+        if maximum is not None and value > maximum:
+            self.error(key, f"expected an integer <= {maximum}, got {value}")
+            return default
+        return value
+
+    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
+        value = self._typed(key, default, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                            "a number")
+        if value <= minimum and key in self.data:
+            self.error(key, f"expected a number above {minimum}, got {value}")
+            return default
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value: bool = self._typed(key, default, lambda v: isinstance(v, bool), "true or false")
+        return value
+
+    def amount(self, key: str, default: Decimal | None) -> Decimal | None:
+        if key not in self.data:
+            return default
+        return self.parse_amount(key, self.data[key])
+
+    def parse_amount(self, key: str, value: Any) -> Decimal | None:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.error(key, f"expected an amount such as \"300.00\", got {value!r}")
+            return None
+        try:
+            parsed = Decimal(str(value))
+        except InvalidOperation:
+            self.error(key, f"expected an amount such as \"300.00\", got {value!r}")
+            return None
+        if not parsed.is_finite() or parsed < 0:
+            self.error(key, f"expected a non-negative amount, got {value!r}")
+            return None
+        return parsed
+
+    def day(self, key: str) -> date | None:
+        if key not in self.data:
+            self.error(key, "is required (a date such as 2026-01-01)")
+            return None
+        value = self.data[key]
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.error(key, f"expected a date such as 2026-01-01, got {value!r}")
+        return None
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self._typed(key, [], lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v),
+                            "a list of strings")
+        return tuple(value)
+
+    def table(self, key: str, allowed: set[str]) -> _Section:
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            self.error(key, f"expected a table [{self.where(key)}], got {value!r}")
+            value = {}
+        return _Section(value, self.where(key), self.errors, allowed)
+
+    def tables(self, key: str, allowed: set[str]) -> list[_Section]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.error(key, f"expected an array of tables [[{self.where(key)}]]")
+            return []
+        return [_Section(v, f"{self.where(key)}[{i}]", self.errors, allowed) for i, v in enumerate(value)]
+
+
+_TOP = {"erp", "policy", "calendar", "money", "segments", "levels"}
+_ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company_ids", "timeout_s", "page_size",
+        "retry_attempts", "retry_max_s"}
+_POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
+           "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
+           "history_days", "templates_dir"}
+_CALENDAR = {"country", "subdivision", "business_days_only"}
+_MONEY = {"day_count", "compensation", "interest_rates"}
+_RATE = {"start", "end", "percent", "source"}
+_SEGMENT = {"name", "when"}
+_LEVEL = {"name", "days", "channel", "template", "deliver", "min_gap_days", "assignee", "deadline_days",
+          "owed_above", "segments", "interest", "compensation", "escalate"}
+
+
+def config_path(explicit: str | None) -> Path:
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path, today: date, template_check: Callable[[Path | None, str, str, str], list[str]]
+                  | None = None) -> Settings:
+    """Read and validate the configuration; `today` sets the holiday years to load.
+
+    `template_check(templates_dir, language, template, channel)` returns the problems of one template;
+    the CLI passes the renderer's check so unknown templates stop every command before any work.
+    """
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(source, [
+            f"file not found; copy config.example.toml to {path} or pass --config PATH "
+            f"(or set ${CONFIG_ENV})"]) from None
+    except OSError as error:
+        raise ConfigError(source, [f"cannot read the file: {error.strerror}"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(source, ["the file is not UTF-8 text"]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(source, [f"not valid TOML: {error}"]) from None
+    return settings_from_data(data, source, today, template_check, base_dir=path.parent)
+
+
+def settings_from_data(data: Mapping[str, Any], source: str, today: date,
+                       template_check: Callable[[Path | None, str, str, str], list[str]] | None = None,
+                       base_dir: Path | None = None) -> Settings:
+    errors: list[str] = []
+    warnings: list[str] = []
+    root = _Section(data, "", errors, _TOP)
+
+    erp = _erp(root, errors) if "erp" in data else None
+
+    pol = root.table("policy", _POLICY)
+    timezone = pol.text("timezone", "Europe/Madrid")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        pol.error("timezone", f"unknown time zone {timezone!r}; use an IANA name such as \"Europe/Madrid\"")
+    language = pol.text("language", "es")
+    templates_text = pol.text("templates_dir", "")
+    templates_dir: Path | None = None
+    if templates_text:
+        templates_dir = Path(templates_text)
+        if not templates_dir.is_absolute() and base_dir is not None:
+            templates_dir = base_dir / templates_dir
+        if not templates_dir.is_dir():
+            pol.error("templates_dir", f"folder {templates_dir} does not exist; leave it empty for the "
+                                       "bundled templates")
+            templates_dir = None
+
+    cal = root.table("calendar", _CALENDAR)
+    country = cal.text("country", "")
+    subdivision = cal.text("subdivision", "")
+    calendar = _calendar(cal, country, subdivision, today)
+
+    money, table_end = _money(root.table("money", _MONEY))
+    if table_end is not None and today > table_end:
+        warnings.append(f"{source}: the interest rate table ends on {table_end.isoformat()}; days after it are "
+                        f"charged at the last rate. Add the newly published rate under [[money.interest_rates]].")
+
+    segments = _segments(root, errors)
+    levels = _levels(root, errors, {s.name for s in segments} | {DEFAULT_SEGMENT})
+
+    tolerance = pol.amount("tolerance", Decimal("0.01"))
+    policy: Policy | None = None
+    if not errors:
+        try:
+            policy = Policy(
+                levels=tuple(levels),
+                segments=tuple(segments),
+                group_by=pol.text("group_by", "partner", choices=("partner", "invoice")),  # type: ignore[arg-type]
+                catch_up=pol.text("catch_up", "step", choices=("step", "jump")),  # type: ignore[arg-type]
+                tolerance=tolerance if tolerance is not None else Decimal("0.01"),
+                contact_pressure_days=pol.integer("contact_pressure_days", 0, minimum=0),
+                max_actions_per_run=pol.integer("max_actions_per_run", 500, minimum=1),
+                promise_grace_days=pol.integer("promise_grace_days", 0, minimum=0),
+                exempt_tags=pol.strings("exempt_tags"),
+                dispute_tags=pol.strings("dispute_tags"),
+                default_assignee=pol.text("default_assignee", ""),
+                default_language=language,
+                business_days_only=cal.boolean("business_days_only", True),
+                calendar=calendar,
+                money=money,
+                history_days=pol.integer("history_days", 730, minimum=1),
+            )
+        except ValueError as error:
+            errors.append(f"levels: {error}")
+
+    if template_check is not None and not errors:
+        for index, level in enumerate(levels):
+            for problem in template_check(templates_dir, language, level.template, level.channel):
+                errors.append(f"levels[{index}].template: {problem}")
+    if errors or policy is None:
+        raise ConfigError(source, errors or ["the policy could not be built"])
+    return Settings(source=source, policy=policy, timezone=timezone, language=language,
+                    templates_dir=templates_dir, erp=erp, calendar_country=country,
+                    calendar_subdivision=subdivision, interest_table_ends=table_end, warnings=tuple(warnings))
+
+
+def _erp(root: _Section, errors: list[str]) -> ErpSettings:
+    sec = root.table("erp", _ERP)
+    kind = sec.text("kind", "odoo", choices=ERP_KINDS)
+    url = sec.text("url", "", required=True)
+    parsed = urlparse(url)
+    if url and (parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/")):
+        sec.error("url", f"expected scheme://host[:port] such as \"https://erp.example.com\", got {url!r}")
+    protocol = sec.text("protocol", "jsonrpcs", choices=PROTOCOLS)
+    if url and parsed.scheme and protocol.endswith("s") != (parsed.scheme == "https"):
+        sec.error("protocol", f"{protocol!r} does not match the {parsed.scheme}:// url; use "
+                              f"{'a protocol ending in s' if parsed.scheme == 'https' else 'one without the s'}")
+    company_ids = sec._typed("company_ids", [], lambda v: isinstance(v, list) and all(
+        isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v), "a list of company ids")
+    password_env = sec.text("password_env", "DUNNING_ODOO_PASSWORD")
+    if password_env and not password_env.replace("_", "").isalnum():
+        sec.error("password_env", f"expected the NAME of an environment variable, got {password_env!r}")
+    return ErpSettings(
+        kind=kind, url=url.rstrip("/"), database=sec.text("database", "", required=True), protocol=protocol,
+        login=sec.text("login", "", required=True), password_env=password_env,
+        company_ids=tuple(company_ids), timeout_s=sec.number("timeout_s", 60.0),
+        page_size=sec.integer("page_size", 1000, minimum=1, maximum=100_000),
+        retry_attempts=sec.integer("retry_attempts", 5, minimum=1, maximum=20),
+        retry_max_s=sec.number("retry_max_s", 120.0),
+    )
+
+
+def _calendar(cal: _Section, country: str, subdivision: str, today: date) -> BusinessCalendar:
+    if not country:
+        return BusinessCalendar()
+    import holidays  # the shell computes the holiday set; the engine only sees dates
+
+    years = range(today.year - 2, today.year + 3)
+    try:
+        days = holidays.country_holidays(country, subdiv=subdivision or None, years=years)
+    except NotImplementedError:
+        cal.error("country", f"no public holidays known for country {country!r}; use an ISO code such as \"ES\"")
+        return BusinessCalendar()
+    except Exception as error:  # the holidays package reports unknown subdivisions this way
+        cal.error("subdivision", f"{error}")
+        return BusinessCalendar()
+    label = country + (f"-{subdivision}" if subdivision else "")
+    return BusinessCalendar(holidays=frozenset(days.keys()), label=label)
+
+
+def _money(sec: _Section) -> tuple[Money, date | None]:
+    day_count = sec.integer("day_count", 365)
+    if day_count not in (360, 365, 366):
+        sec.error("day_count", f"expected 360, 365 or 366, got {day_count}")
+        day_count = 365
+    compensation: list[tuple[str, Decimal]] = []
+    comp = sec.data.get("compensation", {})
+    if not isinstance(comp, dict):
+        sec.error("compensation", "expected a table of currency = amount, e.g. { EUR = \"40.00\" }")
+        comp = {}
+    for code, value in sorted(comp.items()):
+        if len(code) != 3 or not code.isupper():
+            sec.error(f"compensation.{code}", "expected an ISO 4217 currency code such as EUR")
+            continue
+        amount = sec.parse_amount(f"compensation.{code}", value)
+        if amount is not None:
+            compensation.append((code, amount))
+    rates: list[InterestRate] = []
+    for rate in sec.tables("interest_rates", _RATE):
+        start, end = rate.day("start"), rate.day("end")
+        percent = rate.amount("percent", None)
+        if "percent" not in rate.data:
+            rate.error("percent", "is required (annual rate in percent, e.g. \"10.15\")")
+        if start is None or end is None or percent is None:
+            continue
+        try:
+            rates.append(InterestRate(start=start, end=end, percent=percent))
+        except ValueError as error:
+            rate.error("end" if end < start else "percent", str(error))
+    try:
+        money = Money(interest_rates=tuple(rates), day_count=day_count, compensation=tuple(compensation))
+    except ValueError as error:
+        sec.error("interest_rates", str(error))
+        money = Money(day_count=day_count, compensation=tuple(compensation))
+    table_end = max((r.end for r in rates), default=None)
+    return money, table_end
+
+
+def _segments(root: _Section, errors: list[str]) -> list[Segment]:
+    segments: list[Segment] = []
+    for sec in root.tables("segments", _SEGMENT):
+        name = sec.text("name", "", required=True)
+        conditions: list[Condition] = []
+        when = sec.data.get("when")
+        if not isinstance(when, list) or not when:
+            sec.error("when", "expected a list of [metric, operator, value] conditions, e.g. "
+                              "[[\"avg_days_late\", \">\", 10]]")
+            continue
+        for i, cond in enumerate(when):
+            key = f"when[{i}]"
+            if not (isinstance(cond, list) and len(cond) == 3 and isinstance(cond[0], str)
+                    and isinstance(cond[1], str)):
+                sec.error(key, f"expected [metric, operator, value], got {cond!r}")
+                continue
+            metric, operator, value = cond
+            if metric not in SEGMENT_METRICS:
+                sec.error(key, f"unknown metric {metric!r}; expected one of {', '.join(sorted(SEGMENT_METRICS))}")
+                continue
+            if operator not in SEGMENT_OPERATORS:
+                sec.error(key, f"unknown operator {operator!r}; expected one of "
+                               f"{' '.join(sorted(SEGMENT_OPERATORS))}")
+                continue
+            number = sec.parse_amount(key, value) if not (isinstance(value, (int, float)) and value < 0) else None
+            if number is not None:
+                conditions.append(Condition(metric, operator, number))
+        if name and conditions:
+            try:
+                segments.append(Segment(name=name, conditions=tuple(conditions)))
+            except ValueError as error:
+                sec.error("name", str(error))
+    return segments
+
+
+def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[Level]:
+    levels: list[Level] = []
+    sections = root.tables("levels", _LEVEL)
+    if not sections and "levels" not in root.data:
+        root.error("levels", "at least one [[levels]] table is required")
+    previous_days: int | None = None
+    for sec in sections:
+        name = sec.text("name", "", required=True)
+        days = sec.integer("days", 0)
+        if "days" not in sec.data:
+            sec.error("days", "is required (days from the due date; negative = before it)")
+        channel = sec.text("channel", "email", required=True, choices=CHANNELS)
+        targets = sec.strings("segments")
+        for target in targets:
+            if target not in segment_names:
+                sec.error("segments", f"unknown segment {target!r}; define it under [[segments]] or use one of "
+                                      f"{', '.join(sorted(segment_names))}")
+        if previous_days is not None and days < previous_days:
+            sec.error("days", f"levels must be in order of days: {days} comes after {previous_days}")
+        previous_days = days
+        gap = sec.integer("min_gap_days", 0, minimum=0)
+        if not levels and gap:
+            sec.error("min_gap_days", "the first level has no previous level to keep a gap from; remove it")
+        try:
+            level = Level(
+                name=name, days=days, channel=channel, template=sec.text("template", "", required=True),
+                deliver=sec.text("deliver", "activity", choices=("activity", "send")),  # type: ignore[arg-type]
+                min_gap_days=gap, assignee=sec.text("assignee", ""),
+                deadline_days=sec.integer("deadline_days", 0, minimum=0),
+                owed_above=sec.amount("owed_above", None), segments=targets,
+                interest=sec.boolean("interest", False), compensation=sec.boolean("compensation", False),
+                escalate=sec.boolean("escalate", False),
+            )
+        except ValueError as error:
+            sec.error("name" if "name" in str(error) else "channel", str(error))
+            continue
+        levels.append(level)
+    return levels

@@ -1,0 +1,326 @@
+"""The facts file format (`dunning-facts/1`): JSON <-> `connector.model.Facts`, with exact errors.
+
+Adapters produce this format (`dunning plan --facts` reads it, `dunning pull --save` could write it),
+so a plan can be reproduced from a saved pull. Amounts are strings (or JSON numbers, read as Decimal).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+from connector.errors import FactsError
+from connector.model import (
+    Company,
+    Contact,
+    Credit,
+    Currency,
+    Facts,
+    Invoice,
+    IssuedAction,
+    Partner,
+    Promise,
+    ReceivableItem,
+    SettledItem,
+    User,
+)
+
+FORMAT = "dunning-facts/1"
+T = TypeVar("T")
+
+
+class _Reader:
+    """Reads one JSON object, recording its path for error messages."""
+
+    def __init__(self, data: Any, path: str, errors: list[str]) -> None:
+        self.path = path
+        self.errors = errors
+        if not isinstance(data, dict):
+            self.fail("", f"expected an object, got {type(data).__name__}")
+            data = {}
+        self.data: dict[str, Any] = data
+
+    def fail(self, key: str, message: str) -> None:
+        where = f"{self.path}.{key}" if key else self.path
+        self.errors.append(f"{where}: {message}")
+
+    def get(self, key: str, kind: type[T], default: T | None = None) -> T:
+        value = self.data.get(key)
+        if value is None:
+            if default is None:
+                self.fail(key, "is required")
+                return _placeholder(kind)
+            return default
+        if kind is int and isinstance(value, bool):
+            self.fail(key, f"expected an integer, got {value!r}")
+            return _placeholder(kind)
+        if not isinstance(value, kind):
+            self.fail(key, f"expected {kind.__name__}, got {value!r}")
+            return _placeholder(kind)
+        return value
+
+    def text(self, key: str) -> str:
+        return self.get(key, str, "")
+
+    def day(self, key: str, required: bool = True) -> date | None:
+        value = self.data.get(key)
+        if value is None or value is False:
+            if required:
+                self.fail(key, "is required (a date YYYY-MM-DD)")
+                return date(1970, 1, 1)
+            return None
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else _raise()
+        except (ValueError, TypeError):
+            self.fail(key, f"expected a date YYYY-MM-DD, got {value!r}")
+            return date(1970, 1, 1)
+
+    def required_day(self, key: str) -> date:
+        found = self.day(key)
+        assert found is not None
+        return found
+
+    def amount(self, key: str, default: Decimal | None = None) -> Decimal:
+        value = self.data.get(key)
+        if value is None:
+            if default is None:
+                self.fail(key, "is required (an amount such as \"1234.56\")")
+                return Decimal(0)
+            return default
+        if isinstance(value, bool):
+            self.fail(key, f"expected an amount, got {value!r}")
+            return Decimal(0)
+        try:
+            parsed = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(key, f"expected an amount such as \"1234.56\", got {value!r}")
+            return Decimal(0)
+        if not parsed.is_finite():
+            self.fail(key, f"expected a finite amount, got {value!r}")
+            return Decimal(0)
+        return parsed
+
+    def objects(self, key: str) -> list[_Reader]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list):
+            self.fail(key, f"expected a list, got {type(value).__name__}")
+            return []
+        return [_Reader(entry, f"{self.path}.{key}[{i}]" if self.path else f"{key}[{i}]", self.errors)
+                for i, entry in enumerate(value)]
+
+    def child(self, key: str) -> _Reader | None:
+        value = self.data.get(key)
+        if value is None or value is False:
+            return None
+        return _Reader(value, f"{self.path}.{key}" if self.path else key, self.errors)
+
+
+def _raise() -> date:
+    raise ValueError
+
+
+def _placeholder(kind: type[T]) -> T:
+    return kind()
+
+
+def _company(r: _Reader) -> Company:
+    return Company(
+        id=r.get("id", int), name=r.get("name", str), currency=r.get("currency", str),
+        vat=r.text("vat"), street=r.text("street"), zip=r.text("zip"), city=r.text("city"),
+        country_code=r.text("country_code"), email=r.text("email"), phone=r.text("phone"),
+        website=r.text("website"), iban=r.text("iban"), bank_name=r.text("bank_name"), bic=r.text("bic"),
+    )
+
+
+def _partner(r: _Reader) -> Partner:
+    contact = r.child("billing_contact")
+    salesperson = r.child("salesperson")
+    tags = r.get("tags", list, [])
+    if not all(isinstance(t, str) for t in tags):
+        r.fail("tags", "expected a list of tag names")
+        tags = []
+    return Partner(
+        id=r.get("id", int), name=r.get("name", str), lang=r.text("lang"), email=r.text("email"),
+        phone=r.text("phone"), mobile=r.text("mobile"), vat=r.text("vat"), ref=r.text("ref"),
+        street=r.text("street"), zip=r.text("zip"), city=r.text("city"), country_code=r.text("country_code"),
+        customer_since=r.day("customer_since", required=False), tags=tuple(tags),
+        billing_contact=None if contact is None else Contact(
+            name=contact.get("name", str), email=contact.text("email"), phone=contact.text("phone")),
+        salesperson=None if salesperson is None else User(
+            id=salesperson.get("id", int), login=salesperson.get("login", str), name=salesperson.text("name")),
+    )
+
+
+def _invoice(r: _Reader) -> Invoice:
+    return Invoice(
+        id=r.get("id", int), number=r.get("number", str), partner_id=r.get("partner_id", int),
+        invoice_date=r.required_day("invoice_date"), due_date=r.required_day("due_date"),
+        amount_total=r.amount("amount_total"), residual=r.amount("residual"), currency=r.get("currency", str),
+        payment_reference=r.text("payment_reference"), portal_url=r.text("portal_url"),
+    )
+
+
+def load_facts(path: Path) -> Facts:
+    """Read a facts file; every problem is reported at once with its JSON path."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FactsError(f"{path}: facts file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise FactsError(f"{path}: cannot read the facts file ({error})") from None
+    except json.JSONDecodeError as error:
+        raise FactsError(f"{path}: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    return facts_from_data(data, str(path))
+
+
+def facts_from_data(data: Any, source: str = "facts") -> Facts:
+    errors: list[str] = []
+    root = _Reader(data, "", errors)
+    if root.data.get("format") != FORMAT:
+        root.fail("format", f"expected \"{FORMAT}\", got {root.data.get('format')!r}")
+    company_reader = root.child("company")
+    if company_reader is None:
+        root.fail("company", "is required")
+        company_reader = _Reader({}, "company", [])
+    company = _company(company_reader)
+    currencies = {}
+    for r in root.objects("currencies"):
+        code = r.get("code", str)
+        try:
+            currencies[code] = Currency(code=code, decimals=r.get("decimals", int, 2), symbol=r.text("symbol"))
+        except ValueError as error:
+            r.fail("decimals", str(error))
+    partners: dict[int, Partner] = {}
+    for r in root.objects("partners"):
+        partner = _partner(r)
+        if partner.id in partners:
+            r.fail("id", f"partner {partner.id} is listed twice")
+        partners[partner.id] = partner
+    invoices: dict[int, Invoice] = {}
+    for r in root.objects("invoices"):
+        invoice = _invoice(r)
+        if invoice.id in invoices:
+            r.fail("id", f"invoice {invoice.id} is listed twice")
+        if invoice.partner_id not in partners:
+            r.fail("partner_id", f"partner {invoice.partner_id} is not in partners")
+        invoices[invoice.id] = invoice
+    items: list[ReceivableItem] = []
+    seen_items: set[int] = set()
+    for r in root.objects("items"):
+        invoice_id = r.get("invoice_id", int)
+        invoice = invoices.get(invoice_id)
+        if invoice is None:
+            r.fail("invoice_id", f"invoice {invoice_id} is not in invoices")
+            continue
+        item = ReceivableItem(
+            id=r.get("id", int), partner_id=r.get("partner_id", int, invoice.partner_id), invoice=invoice,
+            due_date=r.required_day("due_date"), amount=r.amount("amount"), residual=r.amount("residual"),
+            currency=r.get("currency", str, invoice.currency), disputed=r.get("disputed", bool, False),
+            instalment=r.get("instalment", int, 1), instalments=r.get("instalments", int, 1),
+        )
+        if item.id in seen_items:
+            r.fail("id", f"item {item.id} is listed twice")
+        seen_items.add(item.id)
+        if item.partner_id not in partners:
+            r.fail("partner_id", f"partner {item.partner_id} is not in partners")
+        items.append(item)
+    credits = tuple(
+        Credit(id=r.get("id", int), partner_id=r.get("partner_id", int), number=r.text("number"),
+               date=r.required_day("date"), residual=r.amount("residual"), currency=r.get("currency", str),
+               kind="payment" if r.text("kind") == "payment" else "credit_note")
+        for r in root.objects("credits"))
+    settled = tuple(
+        SettledItem(id=r.get("id", int), partner_id=r.get("partner_id", int),
+                    invoice_number=r.text("invoice_number"), due_date=r.required_day("due_date"),
+                    paid_date=r.required_day("paid_date"), amount=r.amount("amount"),
+                    currency=r.get("currency", str))
+        for r in root.objects("settled"))
+    issued: list[IssuedAction] = []
+    for r in root.objects("issued"):
+        kind = r.get("kind", str)
+        if kind not in ("remind", "escalate"):
+            r.fail("kind", f"expected \"remind\" or \"escalate\", got {kind!r}")
+        item_ids = r.get("item_ids", list, [])
+        if not all(isinstance(i, int) for i in item_ids):
+            r.fail("item_ids", "expected a list of item ids")
+            item_ids = []
+        issued.append(IssuedAction(
+            key=r.get("key", str), kind="escalate" if kind == "escalate" else "remind",
+            level=r.get("level", str), channel=r.get("channel", str), partner_id=r.get("partner_id", int),
+            item_ids=tuple(item_ids), date=r.required_day("date"), open=r.get("open", bool, False),
+            ref=r.text("ref")))
+    promises = tuple(
+        Promise(id=r.get("id", int), partner_id=r.get("partner_id", int),
+                promised_date=r.required_day("promised_date"), created=r.required_day("created"),
+                open=r.get("open", bool, True),
+                amount=r.amount("amount") if r.data.get("amount") is not None else None,
+                note=r.text("note"), ref=r.text("ref"))
+        for r in root.objects("promises"))
+    source_data = root.data.get("source", {})
+    source_map: Mapping[str, str] = (
+        {str(k): str(v) for k, v in source_data.items()} if isinstance(source_data, dict) else {})
+    if errors:
+        shown = errors[:20]
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise FactsError(f"{source}: the facts are not valid ({len(errors)} problem(s)):\n"
+                         + "\n".join(f"  - {e}" for e in shown) + more)
+    return Facts(company=company, partners=partners, items=tuple(items), credits=credits, settled=settled,
+                 issued=tuple(issued), promises=promises, currencies=currencies, source=source_map)
+
+
+def _amount(value: Decimal) -> str:
+    return str(value)
+
+
+def facts_to_data(facts: Facts) -> dict[str, Any]:
+    """The inverse of facts_from_data: what an adapter writes when asked to save its pull."""
+
+    def iso(d: date | None) -> str | None:
+        return d.isoformat() if d is not None else None
+
+    invoices = {item.invoice.id: item.invoice for item in facts.items}
+    encode: Callable[[Decimal], str] = _amount
+    return {
+        "format": FORMAT,
+        "source": dict(facts.source),
+        "company": {k: getattr(facts.company, k) for k in Company.__dataclass_fields__},
+        "currencies": [{"code": c.code, "decimals": c.decimals, "symbol": c.symbol}
+                       for c in facts.currencies.values()],
+        "partners": [{
+            "id": p.id, "name": p.name, "lang": p.lang, "email": p.email, "phone": p.phone, "mobile": p.mobile,
+            "vat": p.vat, "ref": p.ref, "street": p.street, "zip": p.zip, "city": p.city,
+            "country_code": p.country_code, "customer_since": iso(p.customer_since), "tags": list(p.tags),
+            "billing_contact": None if p.billing_contact is None else {
+                "name": p.billing_contact.name, "email": p.billing_contact.email,
+                "phone": p.billing_contact.phone},
+            "salesperson": None if p.salesperson is None else {
+                "id": p.salesperson.id, "login": p.salesperson.login, "name": p.salesperson.name},
+        } for p in facts.partners.values()],
+        "invoices": [{
+            "id": i.id, "number": i.number, "partner_id": i.partner_id, "invoice_date": iso(i.invoice_date),
+            "due_date": iso(i.due_date), "amount_total": encode(i.amount_total), "residual": encode(i.residual),
+            "currency": i.currency, "payment_reference": i.payment_reference, "portal_url": i.portal_url,
+        } for i in invoices.values()],
+        "items": [{
+            "id": i.id, "invoice_id": i.invoice.id, "partner_id": i.partner_id, "due_date": iso(i.due_date),
+            "amount": encode(i.amount), "residual": encode(i.residual), "currency": i.currency,
+            "disputed": i.disputed, "instalment": i.instalment, "instalments": i.instalments,
+        } for i in facts.items],
+        "credits": [{"id": c.id, "partner_id": c.partner_id, "number": c.number, "date": iso(c.date),
+                     "residual": encode(c.residual), "currency": c.currency, "kind": c.kind}
+                    for c in facts.credits],
+        "settled": [{"id": s.id, "partner_id": s.partner_id, "invoice_number": s.invoice_number,
+                     "due_date": iso(s.due_date), "paid_date": iso(s.paid_date), "amount": encode(s.amount),
+                     "currency": s.currency} for s in facts.settled],
+        "issued": [{"key": a.key, "kind": a.kind, "level": a.level, "channel": a.channel,
+                    "partner_id": a.partner_id, "item_ids": list(a.item_ids), "date": iso(a.date),
+                    "open": a.open, "ref": a.ref} for a in facts.issued],
+        "promises": [{"id": p.id, "partner_id": p.partner_id, "promised_date": iso(p.promised_date),
+                      "created": iso(p.created), "open": p.open,
+                      "amount": None if p.amount is None else encode(p.amount), "note": p.note, "ref": p.ref}
+                     for p in facts.promises],
+    }

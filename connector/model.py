@@ -1,0 +1,315 @@
+"""Frozen value types shared by the engine, the adapters and the renderer: facts in, plan out.
+
+Nothing here names an ERP: an Odoo receivable move line is a `ReceivableItem`, an activity of the
+connector's "Promise to pay" type is a `Promise`, an external id of the connector is an `IssuedAction`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+Channel = Literal["email", "sms", "phone", "letter", "task"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone", "letter", "task")
+# A task (hand-over to a collection agency) is internal work: it does not reach the customer.
+CONTACT_CHANNELS: frozenset[str] = frozenset({"email", "sms", "phone", "letter"})
+Deliver = Literal["activity", "send"]
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    code: str
+    decimals: int = 2
+    symbol: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.decimals <= 6:
+            raise ValueError(f"currency {self.code}: decimals must be 0..6, got {self.decimals}")
+
+    @property
+    def quantum(self) -> Decimal:
+        return Decimal(1).scaleb(-self.decimals)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    login: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person to address: the customer's billing contact."""
+
+    name: str
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    """The creditor: the company sending the reminders."""
+
+    id: int
+    name: str
+    currency: str
+    vat: str = ""
+    street: str = ""
+    zip: str = ""
+    city: str = ""
+    country_code: str = ""
+    email: str = ""
+    phone: str = ""
+    website: str = ""
+    iban: str = ""
+    bank_name: str = ""
+    bic: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A customer (the commercial entity invoices are addressed to)."""
+
+    id: int
+    name: str
+    lang: str = ""
+    email: str = ""
+    phone: str = ""
+    mobile: str = ""
+    vat: str = ""
+    ref: str = ""
+    street: str = ""
+    zip: str = ""
+    city: str = ""
+    country_code: str = ""
+    customer_since: date | None = None
+    tags: tuple[str, ...] = ()
+    billing_contact: Contact | None = None
+    salesperson: User | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    id: int
+    number: str
+    partner_id: int
+    invoice_date: date
+    due_date: date
+    amount_total: Decimal
+    residual: Decimal
+    currency: str
+    payment_reference: str = ""
+    portal_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableItem:
+    """One open instalment of a customer invoice: the engine's unit of work."""
+
+    id: int
+    partner_id: int
+    invoice: Invoice
+    due_date: date
+    amount: Decimal
+    residual: Decimal
+    currency: str
+    disputed: bool = False
+    instalment: int = 1
+    instalments: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Money the customer has with us that is not yet applied: an open credit note or payment."""
+
+    id: int
+    partner_id: int
+    number: str
+    date: date
+    residual: Decimal
+    currency: str
+    kind: Literal["credit_note", "payment"] = "credit_note"
+
+
+@dataclass(frozen=True, slots=True)
+class SettledItem:
+    """An instalment that was paid: payment history for scoring and for 'paid on' feedback."""
+
+    id: int
+    partner_id: int
+    invoice_number: str
+    due_date: date
+    paid_date: date
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAction:
+    """Something the connector did in an earlier run, as read back from the ERP."""
+
+    key: str
+    kind: Literal["remind", "escalate"]
+    level: str
+    channel: str
+    partner_id: int
+    item_ids: tuple[int, ...]
+    date: date
+    # An activity or task still waiting for someone in the ERP (closed when its items are paid).
+    open: bool = False
+    # ERP reference of the open record (e.g. "mail.activity,42"), opaque to the engine.
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """A promise to pay recorded by an accountant in the ERP."""
+
+    id: int
+    partner_id: int
+    promised_date: date
+    created: date
+    open: bool = True
+    amount: Decimal | None = None
+    note: str = ""
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything the engine knows about the receivables, as of one pull."""
+
+    company: Company
+    partners: Mapping[int, Partner]
+    items: tuple[ReceivableItem, ...]
+    credits: tuple[Credit, ...] = ()
+    settled: tuple[SettledItem, ...] = ()
+    issued: tuple[IssuedAction, ...] = ()
+    promises: tuple[Promise, ...] = ()
+    currencies: Mapping[str, Currency] = field(default_factory=dict)
+    source: Mapping[str, str] = field(default_factory=dict)
+
+    def currency(self, code: str) -> Currency:
+        return self.currencies.get(code) or Currency(code)
+
+
+# ----------------------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True, slots=True)
+class InterestPeriod:
+    """Statutory interest over one stretch of days at one annual rate."""
+
+    start: date
+    end: date
+    days: int
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedItem:
+    """An item in an action, with what it costs the customer to be late."""
+
+    item: ReceivableItem
+    days_late: int
+    interest: Decimal = Decimal(0)
+    interest_periods: tuple[InterestPeriod, ...] = ()
+    compensation: Decimal = Decimal(0)
+
+    @property
+    def total_due(self) -> Decimal:
+        return self.item.residual + self.interest + self.compensation
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotal:
+    currency: str
+    residual: Decimal
+    interest: Decimal
+    compensation: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.residual + self.interest + self.compensation
+
+
+@dataclass(frozen=True, slots=True)
+class Remind:
+    """Contact the customer (or prepare the contact for a person) at one level."""
+
+    key: str
+    level: str
+    level_index: int
+    channel: str
+    deliver: str
+    template: str
+    partner: Partner
+    segment: str
+    items: tuple[PlannedItem, ...]
+    totals: tuple[CurrencyTotal, ...]
+    assignee: str | None
+    deadline: date
+    reason: str
+
+    kind = "remind"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    """Create a follow-up task for a person (call, hand-over to a collection agency)."""
+
+    key: str
+    level: str
+    level_index: int
+    channel: str
+    deliver: str
+    template: str
+    partner: Partner
+    segment: str
+    items: tuple[PlannedItem, ...]
+    totals: tuple[CurrencyTotal, ...]
+    assignee: str | None
+    deadline: date
+    reason: str
+
+    kind = "escalate"
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """Mark an open reminder activity done because everything it was about is settled."""
+
+    key: str
+    partner: Partner
+    issued: IssuedAction
+    paid_date: date | None
+    feedback: str
+
+    kind = "close"
+
+
+Action = Remind | Escalate | Close
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """An item that gets no action today, and why, in words a person understands."""
+
+    item_id: int
+    partner_id: int
+    invoice: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    today: date
+    actions: tuple[Action, ...]
+    skipped: tuple[Skip, ...]
+    segments: Mapping[int, str] = field(default_factory=dict)

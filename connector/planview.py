@@ -1,0 +1,110 @@
+"""Plan presentation: the JSON document of DESIGN.md §5 and the human table. No I/O."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from connector.model import Close, Escalate, Plan, Remind
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
+    """`subjects` maps action keys to their rendered subject (closes have none)."""
+    actions: list[dict[str, Any]] = []
+    amount_by_currency: dict[str, Decimal] = defaultdict(Decimal)
+    for action in plan.actions:
+        if isinstance(action, Close):
+            actions.append({
+                "key": action.key, "kind": "close", "level": action.issued.level, "channel": action.issued.channel,
+                "deliver": "activity", "partner": {"id": action.partner.id, "name": action.partner.name},
+                "items": [{"id": i} for i in action.issued.item_ids], "assignee": None, "deadline": None,
+                "subject": action.feedback, "closes": action.issued.key,
+                "paid_date": action.paid_date.isoformat() if action.paid_date else None,
+            })
+            continue
+        for total in action.totals:
+            amount_by_currency[total.currency] += total.total
+        actions.append({
+            "key": action.key, "kind": action.kind, "level": action.level, "channel": action.channel,
+            "deliver": action.deliver, "partner": {"id": action.partner.id, "name": action.partner.name},
+            "items": [{
+                "id": p.item.id, "invoice": p.item.invoice.number, "due_date": p.item.due_date.isoformat(),
+                "residual": _money(p.item.residual), "currency": p.item.currency, "days_late": p.days_late,
+                "interest": _money(p.interest), "compensation": _money(p.compensation),
+            } for p in action.items],
+            "assignee": action.assignee, "deadline": action.deadline.isoformat(),
+            "subject": subjects.get(action.key, ""), "segment": action.segment, "reason": action.reason,
+            "totals": [{"currency": t.currency, "residual": _money(t.residual), "interest": _money(t.interest),
+                        "compensation": _money(t.compensation), "total": _money(t.total)} for t in action.totals],
+        })
+    kinds = Counter(a["kind"] for a in actions)
+    codes = Counter(s.code for s in plan.skipped)
+    return {
+        "today": plan.today.isoformat(),
+        "actions": actions,
+        "skipped": [{"item": s.item_id, "partner": s.partner_id, "invoice": s.invoice, "code": s.code,
+                     "reason": s.reason} for s in plan.skipped],
+        "totals": {
+            "actions": len(actions),
+            "by_kind": {k: kinds[k] for k in sorted(kinds)},
+            "skipped": len(plan.skipped),
+            "skipped_by_code": {k: codes[k] for k in sorted(codes)},
+            "amount_by_currency": {c: _money(a) for c, a in sorted(amount_by_currency.items())},
+        },
+    }
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return out
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def plan_to_text(plan: Plan, subjects: Mapping[str, str], show_all_skips: bool = False,
+                 money: Callable[[Decimal, str], str] | None = None) -> str:
+    fmt = money or (lambda amount, currency: f"{amount:,.2f} {currency}")
+    lines = [f"Dunning plan for {plan.today.isoformat()}: {len(plan.actions)} action(s), "
+             f"{len(plan.skipped)} item(s) skipped", ""]
+    rows: list[list[str]] = []
+    for action in plan.actions:
+        if isinstance(action, Close):
+            rows.append(["close", _clip(action.partner.name, 28), action.issued.level, action.issued.channel,
+                         str(len(action.issued.item_ids)), "", "", "", action.feedback])
+            continue
+        assert isinstance(action, (Remind, Escalate))
+        amount = " + ".join(fmt(t.total, t.currency) for t in action.totals)
+        invoices = ", ".join(dict.fromkeys(p.item.invoice.number for p in action.items))
+        rows.append([action.kind, _clip(action.partner.name, 28), action.level,
+                     action.channel + (" (send)" if action.deliver == "send" else ""),
+                     _clip(invoices, 34), amount, action.deadline.isoformat(), action.assignee or "-",
+                     _clip(subjects.get(action.key, "") or action.reason, 60)])
+    if rows:
+        lines += _table(rows, ["ACTION", "CUSTOMER", "LEVEL", "CHANNEL", "INVOICES", "AMOUNT DUE",
+                               "DEADLINE", "ASSIGNEE", "SUBJECT"])
+    else:
+        lines.append("Nothing to do today.")
+    if plan.skipped:
+        lines += ["", "Skipped:"]
+        by_code: dict[str, list[str]] = defaultdict(list)
+        for skip in plan.skipped:
+            by_code[skip.code].append(f"{skip.invoice} (customer {skip.partner_id}): {skip.reason}")
+        for code in sorted(by_code):
+            entries = by_code[code]
+            lines.append(f"  {code}: {len(entries)}")
+            shown = entries if show_all_skips else entries[:5]
+            lines += [f"    - {e}" for e in shown]
+            if len(entries) > len(shown):
+                lines.append(f"    ... {len(entries) - len(shown)} more (use -v to list all)")
+    return "\n".join(lines)

@@ -1,0 +1,218 @@
+"""The escalation policy as data: levels, segments, exclusions, calendar, money. Validated on creation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from connector.model import CHANNELS
+
+LEVEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+# Metrics a segment condition may test, all computed by the engine from the payment history.
+SEGMENT_METRICS: frozenset[str] = frozenset(
+    {"avg_days_late", "on_time_share", "customer_days", "paid_count", "broken_promises"}
+)
+SEGMENT_OPERATORS: frozenset[str] = frozenset({"<", "<=", ">", ">=", "==", "!="})
+DEFAULT_SEGMENT = "standard"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    metric: str
+    operator: str
+    value: Decimal
+
+    def __post_init__(self) -> None:
+        if self.metric not in SEGMENT_METRICS:
+            raise ValueError(f"unknown metric {self.metric!r}; expected one of {sorted(SEGMENT_METRICS)}")
+        if self.operator not in SEGMENT_OPERATORS:
+            raise ValueError(f"unknown operator {self.operator!r}; expected one of {sorted(SEGMENT_OPERATORS)}")
+
+    def holds(self, measured: Decimal | None) -> bool:
+        # A metric that cannot be measured (no payment history yet) never satisfies a condition.
+        if measured is None:
+            return False
+        op = self.operator
+        if op == "<":
+            return measured < self.value
+        if op == "<=":
+            return measured <= self.value
+        if op == ">":
+            return measured > self.value
+        if op == ">=":
+            return measured >= self.value
+        if op == "==":
+            return measured == self.value
+        return measured != self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A named group of customers; the first segment whose conditions all hold wins."""
+
+    name: str
+    conditions: tuple[Condition, ...]
+
+    def __post_init__(self) -> None:
+        if not LEVEL_NAME.match(self.name):
+            raise ValueError(f"segment name {self.name!r} must be lower-case letters, digits and _")
+        if not self.conditions:
+            raise ValueError(f"segment {self.name!r} needs at least one condition")
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    name: str
+    days: int
+    channel: str
+    template: str
+    deliver: Literal["activity", "send"] = "activity"
+    min_gap_days: int = 0
+    assignee: str = ""
+    deadline_days: int = 0
+    owed_above: Decimal | None = None
+    segments: tuple[str, ...] = ()
+    interest: bool = False
+    compensation: bool = False
+    escalate: bool = False
+
+    def __post_init__(self) -> None:
+        if not LEVEL_NAME.match(self.name):
+            raise ValueError(f"level name {self.name!r} must be lower-case letters, digits and _ (max 40)")
+        if self.channel not in CHANNELS:
+            raise ValueError(f"level {self.name!r}: channel {self.channel!r} is not one of {list(CHANNELS)}")
+        if self.deliver not in ("activity", "send"):
+            raise ValueError(f"level {self.name!r}: deliver must be 'activity' or 'send'")
+        if self.deliver == "send" and self.channel != "email":
+            raise ValueError(f"level {self.name!r}: only the email channel can be sent by the ERP")
+        if self.min_gap_days < 0 or self.deadline_days < 0:
+            raise ValueError(f"level {self.name!r}: min_gap_days and deadline_days cannot be negative")
+        if self.owed_above is not None and self.owed_above < 0:
+            raise ValueError(f"level {self.name!r}: owed_above cannot be negative")
+
+    @property
+    def reaches_customer(self) -> bool:
+        return self.channel != "task"
+
+
+@dataclass(frozen=True, slots=True)
+class InterestRate:
+    """Annual statutory late-payment rate, in percent, for the days from `start` to `end` inclusive."""
+
+    start: date
+    end: date
+    percent: Decimal
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"interest period {self.start}..{self.end} ends before it starts")
+        if not Decimal(0) <= self.percent <= Decimal(100):
+            raise ValueError(f"interest rate {self.percent}% is not a percentage between 0 and 100")
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    interest_rates: tuple[InterestRate, ...] = ()
+    # Days in the year for simple interest (Spain's Ley 3/2004 practice: 365).
+    day_count: int = 365
+    # Fixed compensation per invoice, by currency (EUR 40 under EU directive 2011/7).
+    compensation: tuple[tuple[str, Decimal], ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = sorted(self.interest_rates, key=lambda r: r.start)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if after.start <= before.end:
+                raise ValueError(f"interest periods overlap: {before.start}..{before.end} and "
+                                 f"{after.start}..{after.end}")
+        object.__setattr__(self, "interest_rates", tuple(ordered))
+        if self.day_count not in (360, 365, 366):
+            raise ValueError(f"day_count must be 360, 365 or 366, got {self.day_count}")
+
+    def compensation_for(self, currency: str) -> Decimal:
+        for code, amount in self.compensation:
+            if code == currency:
+                return amount
+        return Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessCalendar:
+    """Which days are working days: weekdays minus the public holidays of one place."""
+
+    holidays: frozenset[date] = frozenset()
+    weekend: frozenset[int] = frozenset({5, 6})
+    label: str = ""
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() not in self.weekend and day not in self.holidays
+
+    def next_business_day(self, day: date) -> date:
+        """`day` itself if it is a business day, else the next one."""
+        while not self.is_business_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_business_days(self, day: date, count: int) -> date:
+        day = self.next_business_day(day)
+        for _ in range(count):
+            day = self.next_business_day(day + timedelta(days=1))
+        return day
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    levels: tuple[Level, ...]
+    segments: tuple[Segment, ...] = ()
+    group_by: Literal["partner", "invoice"] = "partner"
+    catch_up: Literal["step", "jump"] = "step"
+    tolerance: Decimal = Decimal("0.01")
+    contact_pressure_days: int = 0
+    max_actions_per_run: int = 500
+    promise_grace_days: int = 0
+    exempt_tags: tuple[str, ...] = ()
+    dispute_tags: tuple[str, ...] = ()
+    default_assignee: str = ""
+    default_language: str = "es"
+    business_days_only: bool = True
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    money: Money = field(default_factory=Money)
+    # How far back the payment history counts for segments.
+    history_days: int = 730
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            raise ValueError("the policy needs at least one level")
+        names = [level.name for level in self.levels]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"level names must be unique; repeated: {duplicates}")
+        for before, after in zip(self.levels, self.levels[1:], strict=False):
+            if after.days < before.days:
+                raise ValueError(f"levels must be ordered by days: {after.name!r} ({after.days}) comes after "
+                                 f"{before.name!r} ({before.days})")
+        if self.levels[0].min_gap_days:
+            raise ValueError(f"the first level {self.levels[0].name!r} has no previous level to keep a gap from")
+        known = {s.name for s in self.segments} | {DEFAULT_SEGMENT}
+        for level in self.levels:
+            unknown = sorted(set(level.segments) - known)
+            if unknown:
+                raise ValueError(f"level {level.name!r} targets unknown segments {unknown}; "
+                                 f"known: {sorted(known)}")
+        if self.group_by not in ("partner", "invoice"):
+            raise ValueError("group_by must be 'partner' or 'invoice'")
+        if self.catch_up not in ("step", "jump"):
+            raise ValueError("catch_up must be 'step' or 'jump'")
+        if self.tolerance < 0 or self.contact_pressure_days < 0 or self.promise_grace_days < 0:
+            raise ValueError("tolerance, contact_pressure_days and promise_grace_days cannot be negative")
+        if self.max_actions_per_run < 1:
+            raise ValueError("max_actions_per_run must be at least 1")
+
+    def level_index(self, name: str) -> int | None:
+        for index, level in enumerate(self.levels):
+            if level.name == name:
+                return index
+        return None

@@ -1,0 +1,101 @@
+"""Small builders for engine tests: readable facts and policies without ERP noise."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from connector.model import (
+    Company,
+    Credit,
+    Currency,
+    Facts,
+    Invoice,
+    IssuedAction,
+    Partner,
+    Promise,
+    ReceivableItem,
+    SettledItem,
+    User,
+)
+from connector.policy import BusinessCalendar, Condition, InterestRate, Level, Money, Policy, Segment
+
+COMPANY = Company(id=1, name="Suministros Ebro S.L.", currency="EUR")
+D = date.fromisoformat
+
+
+def levels() -> tuple[Level, ...]:
+    return (
+        Level("pre_due", -3, "email", "pre_due", deliver="send", segments=("late_payer",)),
+        Level("friendly", 1, "email", "friendly", deliver="send"),
+        Level("firm", 10, "email", "firm", deliver="send", min_gap_days=7),
+        Level("call", 20, "phone", "call", min_gap_days=7, assignee="salesperson", deadline_days=2),
+        Level("letter", 30, "letter", "letter", min_gap_days=7, interest=True, compensation=True),
+        Level("handover", 45, "task", "handover", min_gap_days=10, owed_above=Decimal("300"), escalate=True,
+              deadline_days=5),
+    )
+
+
+def policy(**overrides: Any) -> Policy:
+    values: dict[str, Any] = {
+        "levels": levels(),
+        "segments": (Segment("late_payer", (Condition("avg_days_late", ">", Decimal(10)),)),),
+        "tolerance": Decimal("1.00"),
+        "contact_pressure_days": 0,
+        "promise_grace_days": 3,
+        "exempt_tags": ("No dunning",),
+        "business_days_only": False,
+        "calendar": BusinessCalendar(),
+        "money": Money(
+            interest_rates=(InterestRate(D("2026-01-01"), D("2026-06-30"), Decimal("10.15")),
+                            InterestRate(D("2026-07-01"), D("2026-12-31"), Decimal("10.15"))),
+            compensation=(("EUR", Decimal("40.00")),)),
+    }
+    values.update(overrides)
+    return Policy(**values)
+
+
+def partner(pid: int = 1, **kw: Any) -> Partner:
+    kw.setdefault("name", f"Customer {pid}")
+    kw.setdefault("lang", "es_ES")
+    return Partner(id=pid, **kw)
+
+
+def item(iid: int, due: str, residual: str = "100.00", pid: int = 1, invoice_id: int | None = None,
+         disputed: bool = False, currency: str = "EUR") -> ReceivableItem:
+    inv_id = invoice_id if invoice_id is not None else iid
+    invoice = Invoice(id=inv_id, number=f"INV/{inv_id:05d}", partner_id=pid, invoice_date=D(due),
+                      due_date=D(due), amount_total=Decimal(residual), residual=Decimal(residual), currency=currency)
+    return ReceivableItem(id=iid, partner_id=pid, invoice=invoice, due_date=D(due), amount=Decimal(residual),
+                          residual=Decimal(residual), currency=currency, disputed=disputed)
+
+
+def issued(level: str, items: tuple[int, ...], day: str, pid: int = 1, channel: str = "email",
+           open_: bool = False) -> IssuedAction:
+    return IssuedAction(key=f"k_{level}_{'_'.join(map(str, items))}_{day}", kind="remind", level=level,
+                        channel=channel, partner_id=pid, item_ids=items, date=D(day), open=open_)
+
+
+def settled(sid: int, due: str, paid: str, pid: int = 1, amount: str = "100.00") -> SettledItem:
+    return SettledItem(id=sid, partner_id=pid, invoice_number=f"INV/{sid:05d}", due_date=D(due),
+                       paid_date=D(paid), amount=Decimal(amount), currency="EUR")
+
+
+def promise(pid: int, promised: str, open_: bool = True, promise_id: int = 900) -> Promise:
+    return Promise(id=promise_id, partner_id=pid, promised_date=D(promised), created=D(promised), open=open_)
+
+
+def credit(pid: int, residual: str, currency: str = "EUR") -> Credit:
+    return Credit(id=800 + pid, partner_id=pid, number="RINV/1", date=D("2026-01-01"), residual=Decimal(residual),
+                  currency=currency)
+
+
+def facts(items: list[ReceivableItem], partners: list[Partner] | None = None, **kw: Any) -> Facts:
+    ps = partners or [partner(pid) for pid in sorted({i.partner_id for i in items} | {1})]
+    return Facts(company=COMPANY, partners={p.id: p for p in ps}, items=tuple(items),
+                 currencies={"EUR": Currency("EUR", 2, "€"), "USD": Currency("USD", 2, "$")},
+                 **{k: tuple(v) for k, v in kw.items()})
+
+
+SALES = User(id=6, login="lucia.martin", name="Lucía Martín")
