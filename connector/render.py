@@ -1,0 +1,683 @@
+"""Message rendering: sandboxed Jinja2 templates per language, Babel formatting per customer locale.
+
+Templates live in ``<templates_dir>/<lang>/<template>.<channel>.j2`` and define the blocks
+``subject``, ``text`` and, where the channel needs it, ``html`` (see templates/README.md).
+
+Why two environments: a template file holds a plain-text part and an HTML part side by side, and
+only the HTML part may be escaped ("Smith & Co" must stay "Smith & Co" in an e-mail text part or an
+SMS, and become "Smith &amp; Co" in HTML). Switching autoescape per block from inside a template is
+easy to get wrong (an integrator forgets it once and ships an injection), so the renderer compiles
+every file twice, with two sandboxed environments that differ only in ``autoescape``: the
+``subject`` and ``text`` blocks are taken from the non-escaping one, the ``html`` block from the
+escaping one. Both use ``StrictUndefined`` (a misspelt variable is an error naming file and line,
+never an empty string in a letter to a customer) and the same filters.
+
+Formatting filters (``money``, ``date``, ``percent``) need the locale and the currency table of the
+message being rendered. They read them from a ``ContextVar`` set for the duration of one render,
+so they also work inside macros imported without context.
+"""
+
+from __future__ import annotations
+
+import copy
+import html as html_lib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from jinja2 import meta, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from connector.errors import TemplateError
+from connector.model import (
+    CHANNELS,
+    Contact,
+    Escalate,
+    Facts,
+    IssuedAction,
+    Partner,
+    PlannedItem,
+    Promise,
+    ReceivableItem,
+    Remind,
+)
+from connector.resources import data_dir
+
+# Blocks every template must define, per channel; a missing `html` is derived from `text`, except
+# for a letter, whose point is the printable HTML.
+REQUIRED_BLOCKS: Mapping[str, tuple[str, ...]] = {
+    "email": ("subject", "text"),
+    "sms": ("subject", "text"),
+    "phone": ("subject", "text"),
+    "letter": ("subject", "text", "html"),
+    "task": ("subject", "text"),
+}
+SMS_LIMIT = 160
+# Days the customer is given to pay in a letter or final notice (`pay_by` in the context).
+PAY_WITHIN_DAYS = 10
+DATE_FORMATS = ("full", "long", "medium", "short")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    subject: str
+    text: str
+    html: str
+    language: str
+    locale: str
+    template: str
+
+
+# ------------------------------------------------------------------------------------ languages
+
+
+def _normalise_lang(code: str) -> str:
+    """"es-ar" / "es_AR" / " es_AR " -> "es_AR"; keeps an Odoo modifier such as "sr@latin"."""
+    code = code.strip().replace("-", "_")
+    if not code:
+        return ""
+    head, _, modifier = code.partition("@")
+    language, _, territory = head.partition("_")
+    result = language.lower() + (f"_{territory.upper()}" if territory else "")
+    return f"{result}@{modifier}" if modifier else result
+
+
+def resolve_language(partner_lang: str, available: Iterable[str], default: str) -> str:
+    """The template language for a customer: exact folder ("es_AR"), then its base language ("es"),
+    then `default`. Matching ignores case and "-" vs "_"; the folder name is returned as spelt."""
+    by_key = {_normalise_lang(lang): lang for lang in available}
+    wanted = _normalise_lang(partner_lang)
+    if wanted:
+        if wanted in by_key:
+            return by_key[wanted]
+        base = wanted.split("@")[0].split("_")[0]
+        if base in by_key:
+            return by_key[base]
+    return by_key.get(_normalise_lang(default), default)
+
+
+def _babel_locale(code: str) -> Locale | None:
+    code = _normalise_lang(code).split("@")[0]
+    if not code:
+        return None
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def format_locale(partner_lang: str, language: str, default_language: str) -> str:
+    """The Babel locale for numbers and dates in a message written in `language`.
+
+    The customer's own locale when Babel knows it and it speaks the template's language ("es_AR"
+    with the "es" templates: Argentinian formatting of a Spanish text); otherwise the template
+    language itself, so a French customer who gets the Spanish fallback reads Spanish month
+    names, not French ones in a Spanish sentence. Last resort: the default language, then "en".
+    """
+    template_locale = _babel_locale(language)
+    partner_locale = _babel_locale(partner_lang)
+    if partner_locale is not None and (template_locale is None
+                                       or partner_locale.language == template_locale.language):
+        return str(partner_locale)
+    for candidate in (template_locale, _babel_locale(default_language)):
+        if candidate is not None:
+            return str(candidate)
+    return "en"
+
+
+# ------------------------------------------------------------------------------------ GSM 03.38
+
+# The GSM 7-bit default alphabet (without the escape code itself) and its extension table, whose
+# characters take an escape plus the character: two septets each.
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+# Characters Spanish and English texts use that GSM-7 lacks, and what an SMS gets instead.
+_GSM7_SUBSTITUTES = {
+    "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\t": " ",
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\u2026": "...", "\u00ba": "o", "\u00aa": "a", "\u00b7": ".",
+}
+
+
+def gsm7_length(text: str) -> int | None:
+    """Septets `text` needs in the GSM 03.38 alphabet (extension characters such as € count 2);
+    None when a character cannot be encoded (the SMS would go out as UCS-2, 70 characters)."""
+    length = 0
+    for char in text:
+        if char in _GSM7_BASIC:
+            length += 1
+        elif char in _GSM7_EXTENSION:
+            length += 2
+        else:
+            return None
+    return length
+
+
+def to_gsm7(text: str) -> str:
+    """`text` made GSM-7 encodable: typographic punctuation to ASCII, á/í/ó/ú to a/i/o/u (GSM-7 has
+    é, ñ, ü but not them), anything else without a close equivalent to "?"."""
+    out: list[str] = []
+    for char in text:
+        if char in _GSM7_BASIC or char in _GSM7_EXTENSION:
+            out.append(char)
+        elif char in _GSM7_SUBSTITUTES:
+            out.append(_GSM7_SUBSTITUTES[char])
+        else:
+            base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+            out.append(base if base and all(c in _GSM7_BASIC for c in base) else "?")
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------------ formatting
+
+
+@dataclass(frozen=True, slots=True)
+class _Formatting:
+    locale: Locale
+    decimals: Mapping[str, int]
+    default_currency: str
+
+
+_FORMATTING: ContextVar[_Formatting | None] = ContextVar("dunning_render_formatting", default=None)
+
+
+def _formatting() -> _Formatting:
+    current = _FORMATTING.get()
+    if current is None:  # a filter called outside Renderer.render (e.g. a test of the filter)
+        return _Formatting(Locale.parse("es"), {}, "EUR")
+    return current
+
+
+def _plain_spaces(text: str) -> str:
+    # Babel separates "4.840,00 €" with no-break spaces; they are not in GSM-7 and surprise people
+    # who search the ERP's notes, so messages use ordinary spaces.
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _number(value: Any, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
+        raise ValueError(f"{what} needs a number, got {value!r}")
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
+def money_filter(amount: Any, currency: str | None = None) -> str:
+    """`{{ amount | money(currency) }}`: "1.234,56 €" (es), "€1,234.56" (en_US); the currency's
+    decimals come from the facts (`Currency.decimals`), the symbol and layout from the locale."""
+    fmt = _formatting()
+    code = currency or fmt.default_currency
+    decimals = fmt.decimals.get(code, 2)
+    pattern = copy.copy(fmt.locale.currency_formats["standard"])
+    pattern.frac_prec = (decimals, decimals)
+    value = _number(amount, "money()")
+    return _plain_spaces(pattern.apply(value, fmt.locale, currency=code, currency_digits=False))
+
+
+def date_filter(value: Any, format: str = "long") -> str:
+    """`{{ d | date }}` "23 de noviembre de 2026"; format "long" (default), "medium", "short", "full"
+    or a CLDR pattern such as "dd/MM/yyyy"."""
+    if not isinstance(value, date):
+        raise ValueError(f"date() needs a date, got {value!r}")
+    return _plain_spaces(format_date(value, format=format, locale=_formatting().locale))
+
+
+def percent_filter(value: Any, decimals: int = 2) -> str:
+    """`{{ 10.15 | percent }}` -> "10,15 %" (es) / "10.15%" (en): the value is in percentage points,
+    as the policy stores rates; trailing zeros are dropped up to `decimals` places."""
+    fmt = _formatting()
+    pattern = copy.copy(fmt.locale.percent_formats[None])
+    pattern.frac_prec = (0, decimals)
+    return _plain_spaces(pattern.apply(_number(value, "percent()") / 100, fmt.locale))
+
+
+FILTERS: Mapping[str, Callable[..., str]] = {
+    "money": money_filter,
+    "date": date_filter,
+    "percent": percent_filter,
+    "gsm7": to_gsm7,
+}
+
+
+# ------------------------------------------------------------------------------------ context
+
+
+def _country(code: str, locale: Locale) -> str:
+    return str(locale.territories.get(code.upper(), code)) if code else ""
+
+
+def _address_lines(street: str, zip_code: str, city: str, country: str) -> list[str]:
+    return [line for line in (street, f"{zip_code} {city}".strip(), country) if line]
+
+
+def _item_view(item: ReceivableItem, today: date, planned: PlannedItem | None = None) -> dict[str, Any]:
+    invoice = item.invoice
+    days_late = planned.days_late if planned is not None else (today - item.due_date).days
+    interest = planned.interest if planned is not None else Decimal(0)
+    compensation = planned.compensation if planned is not None else Decimal(0)
+    periods = planned.interest_periods if planned is not None else ()
+    return {
+        "id": item.id,
+        "number": invoice.number,
+        "invoice_date": invoice.invoice_date,
+        "due_date": item.due_date,
+        "invoice_total": invoice.amount_total,
+        "amount": item.amount,
+        "residual": item.residual,
+        "currency": item.currency,
+        "days_late": days_late,
+        "days_to_due": max(-days_late, 0),
+        "overdue": days_late > 0,
+        "instalment": item.instalment,
+        "instalments": item.instalments,
+        "is_instalment": item.instalments > 1,
+        "interest": interest,
+        "interest_periods": [
+            {"start": p.start, "end": p.end, "days": p.days, "rate": p.rate, "amount": p.amount}
+            for p in periods
+        ],
+        "compensation": compensation,
+        "total_due": item.residual + interest + compensation,
+        "payment_reference": invoice.payment_reference or invoice.number,
+        "portal_url": invoice.portal_url,
+        "disputed": item.disputed,
+    }
+
+
+def _promise_state(promise: Promise, today: date) -> str:
+    # The engine adds a grace period before it acts on a lapsed promise; for the person reading the
+    # message a promise whose date has passed unpaid is broken, whatever the grace.
+    if not promise.open:
+        return "kept"
+    return "pending" if today <= promise.promised_date else "broken"
+
+
+def _history_view(issued: IssuedAction, numbers: Mapping[int, str]) -> dict[str, Any]:
+    return {
+        "date": issued.date,
+        "level": issued.level,
+        "channel": issued.channel,
+        "kind": issued.kind,
+        "open": issued.open,
+        "key": issued.key,
+        "invoices": sorted({numbers.get(i, f"#{i}") for i in issued.item_ids}),
+    }
+
+
+def _contact(partner: Partner) -> dict[str, Any]:
+    billing = partner.billing_contact
+    person = billing if billing is not None else Contact(partner.name, partner.email, partner.phone)
+    return {
+        "name": person.name,
+        "email": person.email or partner.email,
+        "phone": person.phone or partner.phone or partner.mobile,
+        "mobile": partner.mobile,
+        "is_person": billing is not None,
+    }
+
+
+def _pay_by(today: date, days: int) -> date:
+    day = today + timedelta(days=days)
+    while day.weekday() >= 5:  # a payment deadline on a weekend moves to the Monday
+        day += timedelta(days=1)
+    return day
+
+
+def template_context(
+    action: Remind | Escalate,
+    facts: Facts,
+    today: date,
+    language: str,
+    locale: str,
+    pay_within_days: int = PAY_WITHIN_DAYS,
+) -> dict[str, Any]:
+    """Everything a template can use (documented in templates/README.md): plain dicts, lists,
+    strings, Decimals and dates, so templates depend on these names, not on Python classes."""
+    babel_locale = _babel_locale(locale) or Locale.parse("en")
+    partner, company = action.partner, facts.company
+    partner_items = sorted((i for i in facts.items if i.partner_id == partner.id),
+                           key=lambda i: (i.due_date, i.id))
+    numbers = {i.id: i.invoice.number for i in facts.items}
+    numbers.update({s.id: s.invoice_number for s in facts.settled})
+    items = [_item_view(p.item, today, p) for p in action.items]
+    currencies = sorted({p.item.currency for p in action.items}) or [company.currency]
+    open_totals: dict[str, Decimal] = {}
+    for item in partner_items:
+        if item.residual > 0 and not item.disputed:
+            open_totals[item.currency] = open_totals.get(item.currency, Decimal(0)) + item.residual
+    history = sorted((a for a in facts.issued if a.partner_id == partner.id), key=lambda a: (a.date, a.key))
+    promises = sorted((p for p in facts.promises if p.partner_id == partner.id),
+                      key=lambda p: (p.created, p.id))
+    partner_currencies = sorted({i.currency for i in partner_items})
+    promise_currency = partner_currencies[0] if len(partner_currencies) == 1 else company.currency
+    references = list(dict.fromkeys(i["payment_reference"] for i in items))
+    portal = next((i["portal_url"] for i in items if i["portal_url"]), "")
+    return {
+        "language": language,
+        "locale": locale,
+        "today": today,
+        "deadline": action.deadline,
+        "pay_within_days": pay_within_days,
+        "pay_by": _pay_by(today, pay_within_days),
+        "level": {"name": action.level, "index": action.level_index, "kind": action.kind,
+                  "channel": action.channel, "deliver": action.deliver, "template": action.template},
+        "channel": action.channel,
+        "reason": action.reason,
+        "assignee": action.assignee or "",
+        "segment": action.segment,
+        "key": action.key,
+        "company": {
+            "name": company.name, "vat": company.vat, "street": company.street, "zip": company.zip,
+            "city": company.city, "country_code": company.country_code,
+            "country": _country(company.country_code, babel_locale),
+            "address_lines": _address_lines(company.street, company.zip, company.city,
+                                            _country(company.country_code, babel_locale)),
+            "email": company.email, "phone": company.phone, "website": company.website,
+            "iban": company.iban, "bic": company.bic, "bank_name": company.bank_name,
+            "currency": company.currency,
+        },
+        "customer": {
+            "id": partner.id, "name": partner.name, "ref": partner.ref, "vat": partner.vat,
+            "street": partner.street, "zip": partner.zip, "city": partner.city,
+            "country_code": partner.country_code, "country": _country(partner.country_code, babel_locale),
+            "address_lines": _address_lines(partner.street, partner.zip, partner.city,
+                                            _country(partner.country_code, babel_locale)),
+            "email": partner.email, "phone": partner.phone, "mobile": partner.mobile, "lang": partner.lang,
+            "customer_since": partner.customer_since, "tags": list(partner.tags),
+            "salesperson": partner.salesperson.name if partner.salesperson else "",
+        },
+        "contact": _contact(partner),
+        "items": items,
+        "invoice_numbers": list(dict.fromkeys(i["number"] for i in items)),
+        "currencies": currencies,
+        "totals": [
+            {"currency": t.currency, "residual": t.residual, "interest": t.interest,
+             "compensation": t.compensation, "total": t.total}
+            for t in action.totals
+        ],
+        "has_interest": any(t.interest for t in action.totals),
+        "has_compensation": any(t.compensation for t in action.totals),
+        "payment_reference": ", ".join(references),
+        "portal_url": portal,
+        "open_items": [_item_view(i, today) for i in partner_items if i.residual > 0],
+        "open_totals": [{"currency": c, "residual": v} for c, v in sorted(open_totals.items())],
+        "credits": [
+            {"number": c.number, "date": c.date, "residual": c.residual, "currency": c.currency,
+             "kind": c.kind}
+            for c in sorted(facts.credits, key=lambda c: (c.date, c.id)) if c.partner_id == partner.id
+        ],
+        "history": [_history_view(a, numbers) for a in history],
+        "promises": [
+            {"id": p.id, "promised_date": p.promised_date, "created": p.created, "amount": p.amount,
+             "currency": promise_currency, "note": p.note, "open": p.open, "state": _promise_state(p, today)}
+            for p in promises
+        ],
+        "disputes": [_item_view(i, today) for i in partner_items if i.disputed and i.residual > 0],
+    }
+
+
+# ------------------------------------------------------------------------------------ renderer
+
+
+def _template_file(template: str, channel: str) -> str:
+    """"firm" + "email" -> "firm.email.j2" (also accepts "firm.email" and "firm.email.j2")."""
+    name = template.strip()
+    name = name.removesuffix(".j2").removesuffix(f".{channel}")
+    if not name or "/" in name or "\\" in name or name.startswith((".", "_")):
+        raise TemplateError(f"template name {template!r} is not valid: use a plain name such as 'firm' "
+                            f"for <lang>/firm.{channel}.j2 (names starting with '_' are layouts and macros)")
+    return f"{name}.{channel}.j2"
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def text_to_html(text: str) -> str:
+    """Safe HTML for a part that has only text: escaped, blank lines -> paragraphs, newlines -> <br>."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return "\n".join(
+        "<p>" + "<br>\n".join(html_lib.escape(line) for line in p.split("\n")) + "</p>" for p in paragraphs
+    )
+
+
+def _locate(tb: TracebackType | None) -> tuple[str, int] | None:
+    """The innermost template frame of a traceback: (template name, template line)."""
+    found: tuple[str, int] | None = None
+    while tb is not None:
+        template = tb.tb_frame.f_globals.get("__jinja_template__")
+        if isinstance(template, jinja2.Template) and template.name:
+            found = (template.name, template.get_corresponding_lineno(tb.tb_lineno))
+        tb = tb.tb_next
+    return found
+
+
+_UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
+_UNDEFINED_ATTR = re.compile(r"has no attribute '([^']+)'")
+
+
+def _template_error(error: Exception, template: str) -> TemplateError:
+    """A sentence naming the file, the line and the fix, for any failure while rendering."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        where = f"{error.name or template} line {error.lineno}"
+        return TemplateError(f"Jinja syntax error in {where}: {error.message}; correct the tag or "
+                             f"expression on that line")
+    if isinstance(error, jinja2.TemplateNotFound):
+        return TemplateError(f"{template} uses {error.name}, which does not exist in the templates folder; "
+                             f"create it or correct the {{% extends %}}/{{% import %}}/{{% include %}}")
+    located = _locate(error.__traceback__)
+    where = f"{located[0]} line {located[1]}" if located else template
+    message = str(error)
+    if isinstance(error, jinja2.UndefinedError):
+        name = _UNDEFINED_NAME.search(message)
+        attr = _UNDEFINED_ATTR.search(message)
+        what = (f"undefined variable `{name.group(1)}`" if name else
+                f"undefined attribute `{attr.group(1)}`" if attr else f"undefined value ({message})")
+        return TemplateError(f"{what} in {where}: use one of the context variables listed in "
+                             f"templates/README.md, or guard it with `is defined`")
+    if isinstance(error, SecurityError):
+        return TemplateError(f"{where} does something the template sandbox forbids ({message}); "
+                             f"templates may only read the context and call the documented filters")
+    return TemplateError(f"rendering failed in {where}: {type(error).__name__}: {message}; check the "
+                         f"expression on that line (filters: money(amount, currency), date(d, format), "
+                         f"percent(rate))")
+
+
+def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=loader,
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+class Renderer:
+    """Finds the template for an action in the customer's language and renders it.
+
+    Lookup: ``<templates_dir>/<lang>/<template>.<channel>.j2``, with ``lang`` from
+    `resolve_language` over the language folders that hold that file (so a folder "es_AR" may
+    override only some templates of "es"). Every template must exist in the default language.
+    """
+
+    def __init__(self, templates_dir: Path | None = None, default_language: str = "es", *,
+                 pay_within_days: int = PAY_WITHIN_DAYS) -> None:
+        self.templates_dir = Path(templates_dir) if templates_dir is not None else data_dir("templates")
+        self.default_language = default_language
+        self.pay_within_days = pay_within_days
+        self._loader = jinja2.FileSystemLoader(str(self.templates_dir))
+        self._text_env = _environment(self._loader, autoescape=False)
+        self._html_env = _environment(self._loader, autoescape=True)
+
+    # -------------------------------------------------------------------------- lookup
+
+    def languages(self) -> tuple[str, ...]:
+        """Language folders under the templates folder, sorted ("en", "es", "es_AR", ...)."""
+        if not self.templates_dir.is_dir():
+            return ()
+        return tuple(sorted(p.name for p in self.templates_dir.iterdir()
+                            if p.is_dir() and not p.name.startswith(("_", "."))))
+
+    def _languages_with(self, file_name: str) -> list[str]:
+        return [lang for lang in self.languages() if (self.templates_dir / lang / file_name).is_file()]
+
+    def template_for(self, template: str, channel: str, partner_lang: str) -> str:
+        """The template file (relative to the templates folder) a customer with `partner_lang` gets."""
+        file_name = _template_file(template, channel)
+        language = resolve_language(partner_lang, self._languages_with(file_name), self.default_language)
+        return f"{language}/{file_name}"
+
+    # -------------------------------------------------------------------------- validation
+
+    def problems(self, template: str, channel: str) -> list[str]:
+        """Every problem with `template` for `channel`, as sentences for a configuration report."""
+        if channel not in CHANNELS:
+            return [f"channel {channel!r} is not one of {list(CHANNELS)}"]
+        try:
+            file_name = _template_file(template, channel)
+        except TemplateError as error:
+            return [str(error)]
+        if not self.templates_dir.is_dir():
+            return [f"the templates folder {self.templates_dir} does not exist"]
+        found: list[str] = []
+        default_file = f"{self.default_language}/{file_name}"
+        if not (self.templates_dir / default_file).is_file():
+            found.append(f"missing template {default_file} in {self.templates_dir}: every template must "
+                         f"exist in the default language '{self.default_language}'; create it or correct "
+                         f"the level's template name '{template}'")
+        for language in self._languages_with(file_name):
+            name = f"{language}/{file_name}"
+            blocks = self._check_file(name, found, set())
+            if blocks is None:
+                continue
+            missing = [b for b in REQUIRED_BLOCKS[channel] if b not in blocks]
+            if missing:
+                listed = ", ".join(f"{{% block {b} %}}" for b in missing)
+                found.append(f"{name} lacks {listed}: a {channel} template needs the blocks "
+                             f"{', '.join(REQUIRED_BLOCKS[channel])}")
+        return found
+
+    def _check_file(self, name: str, found: list[str], seen: set[str]) -> set[str] | None:
+        """Parse `name` and what it references; return the blocks it defines or inherits."""
+        if name in seen:
+            return set()
+        seen.add(name)
+        try:
+            source, _filename, _uptodate = self._loader.get_source(self._text_env, name)
+        except jinja2.TemplateNotFound:
+            found.append(f"{name} does not exist in {self.templates_dir}")
+            return None
+        try:
+            tree = self._text_env.parse(source, name)
+        except jinja2.TemplateSyntaxError as error:
+            found.append(f"Jinja syntax error in {error.name or name} line {error.lineno}: {error.message}")
+            return None
+        blocks = {block.name for block in tree.find_all(nodes.Block)}
+        parent = next(iter(tree.find_all(nodes.Extends)), None)
+        for reference in meta.find_referenced_templates(tree):
+            if reference is None:
+                continue  # computed name: only known at render time
+            inherited = self._check_file(reference, found, seen)
+            if inherited is None:
+                found[-1] = f"{name} refers to {reference}, which cannot be used: {found[-1]}"
+            elif (parent is not None and isinstance(parent.template, nodes.Const)
+                  and parent.template.value == reference):
+                blocks |= inherited
+        return blocks
+
+    # -------------------------------------------------------------------------- rendering
+
+    def render(self, action: Remind | Escalate, facts: Facts, today: date) -> Message:
+        """The message for `action`, in the customer's language, formatted for their locale."""
+        partner = action.partner
+        name = self.template_for(action.template, action.channel, partner.lang)
+        language = name.split("/", 1)[0]
+        if not (self.templates_dir / name).is_file():
+            raise TemplateError(
+                f"no template {name} in {self.templates_dir} for level '{action.level}': create it (every "
+                f"template must exist in the default language '{self.default_language}') or correct the "
+                f"level's template name '{action.template}'")
+        locale = format_locale(partner.lang, language, self.default_language)
+        context = template_context(action, facts, today, language, locale, self.pay_within_days)
+        formatting = _Formatting(
+            locale=_babel_locale(locale) or Locale.parse("en"),
+            decimals={code: facts.currency(code).decimals for code in
+                      {*facts.currencies, *(i.currency for i in facts.items), facts.company.currency}},
+            default_currency=facts.company.currency,
+        )
+        token = _FORMATTING.set(formatting)
+        try:
+            parts = self._render_blocks(self._text_env, name, context, ("subject", "text"))
+            html_part = self._render_blocks(self._html_env, name, context, ("html",))["html"]
+        finally:
+            _FORMATTING.reset(token)
+        subject, text = parts["subject"], parts["text"]
+        if subject is None or text is None:
+            missing = "subject" if subject is None else "text"
+            raise TemplateError(f"{name} has no {{% block {missing} %}}: every template needs the blocks "
+                                f"{', '.join(REQUIRED_BLOCKS.get(action.channel, ('subject', 'text')))}")
+        text = _tidy_text(text)
+        if action.channel == "sms":
+            text = to_gsm7(text)
+            length = gsm7_length(text)
+            if length is None or length > SMS_LIMIT:
+                raise TemplateError(
+                    f"the SMS from {name} for {partner.name} is {length} GSM-7 characters long, more than "
+                    f"the {SMS_LIMIT} of one SMS: shorten the template (e.g. `truncate` the names)")
+        if html_part is None or not html_part.strip():
+            if action.channel == "letter":
+                raise TemplateError(f"{name} has no {{% block html %}}: a letter is printed from its HTML")
+            html_part = text_to_html(text)
+        return Message(subject=_one_line(subject), text=text, html=html_part.strip(), language=language,
+                       locale=locale, template=name)
+
+    def _render_blocks(self, env: SandboxedEnvironment, name: str, context: Mapping[str, Any],
+                       blocks: Sequence[str]) -> dict[str, str | None]:
+        """Render the named blocks of `name` (None for a block it neither defines nor inherits).
+
+        The whole template runs once first, as `Template.render` would: that executes its
+        {% extends %} (so blocks inherited from a layout are found, and `super()` works) and its
+        top-level {% import %}/{% set %}, which the blocks may use. Its output is discarded.
+        """
+        try:
+            template = env.get_template(name)
+            ctx = template.new_context(dict(context))
+            _drain(template.root_render_func(ctx))
+            rendered: dict[str, str | None] = {}
+            for block in blocks:
+                chain = ctx.blocks.get(block)
+                rendered[block] = env.concat(chain[0](ctx)) if chain else None
+            return rendered
+        except TemplateError:
+            raise
+        except Exception as error:  # every template failure becomes one sentence naming file and line
+            raise _template_error(error, name) from error
+
+
+def _drain(parts: Iterator[str]) -> None:
+    for _ in parts:
+        pass
