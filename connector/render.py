@@ -20,7 +20,6 @@ so they also work inside macros imported without context.
 from __future__ import annotations
 
 import copy
-import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,10 +37,12 @@ from babel.dates import format_date
 from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from connector.errors import TemplateError
 from connector.model import (
     CHANNELS,
+    CONTACT_CHANNELS,
     Contact,
     Escalate,
     Facts,
@@ -245,11 +246,22 @@ def percent_filter(value: Any, decimals: int = 2) -> str:
     return _plain_spaces(pattern.apply(_number(value, "percent()") / 100, fmt.locale))
 
 
+def paragraphs_filter(value: Any) -> Markup:
+    """`{{ self.message() | paragraphs }}` in an HTML block: text -> <p> per blank-line-separated
+    paragraph, <br> per line. Escapes plain strings; output of the escaping environment (Markup) is
+    already escaped and kept as is, so prose is written once and safe in both parts."""
+    text = str(escape(value)).replace("\r\n", "\n").strip()
+    chunks = [c.strip("\n") for c in re.split(r"\n\s*\n", text) if c.strip()]
+    return Markup("\n".join("<p>" + "<br>\n".join(line.strip() for line in c.split("\n")) + "</p>"
+                             for c in chunks))
+
+
 FILTERS: Mapping[str, Callable[..., str]] = {
     "money": money_filter,
     "date": date_filter,
     "percent": percent_filter,
     "gsm7": to_gsm7,
+    "paragraphs": paragraphs_filter,
 }
 
 
@@ -314,6 +326,7 @@ def _history_view(issued: IssuedAction, numbers: Mapping[int, str]) -> dict[str,
         "kind": issued.kind,
         "open": issued.open,
         "key": issued.key,
+        "item_ids": list(issued.item_ids),
         "invoices": sorted({numbers.get(i, f"#{i}") for i in issued.item_ids}),
     }
 
@@ -354,6 +367,7 @@ def template_context(
     numbers = {i.id: i.invoice.number for i in facts.items}
     numbers.update({s.id: s.invoice_number for s in facts.settled})
     items = [_item_view(p.item, today, p) for p in action.items]
+    action_ids = {p.item.id for p in action.items}
     currencies = sorted({p.item.currency for p in action.items}) or [company.currency]
     open_totals: dict[str, Decimal] = {}
     for item in partner_items:
@@ -421,6 +435,8 @@ def template_context(
             for c in sorted(facts.credits, key=lambda c: (c.date, c.id)) if c.partner_id == partner.id
         ],
         "history": [_history_view(a, numbers) for a in history],
+        "previous": [_history_view(a, numbers) for a in history
+                     if action_ids.intersection(a.item_ids) and a.channel in CONTACT_CHANNELS],
         "promises": [
             {"id": p.id, "promised_date": p.promised_date, "created": p.created, "amount": p.amount,
              "currency": promise_currency, "note": p.note, "open": p.open, "state": _promise_state(p, today)}
@@ -454,10 +470,7 @@ def _one_line(text: str) -> str:
 
 def text_to_html(text: str) -> str:
     """Safe HTML for a part that has only text: escaped, blank lines -> paragraphs, newlines -> <br>."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    return "\n".join(
-        "<p>" + "<br>\n".join(html_lib.escape(line) for line in p.split("\n")) + "</p>" for p in paragraphs
-    )
+    return str(paragraphs_filter(text))
 
 
 def _locate(tb: TracebackType | None) -> tuple[str, int] | None:
