@@ -1,0 +1,111 @@
+"""Fault injection for reliability tests: latency, HTTP 5xx, dropped connections, crashes, concurrency errors."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+FAULT_OPTIONS = (
+    "latency_ms",
+    "error_rate",
+    "error_status",
+    "fail_next",
+    "fail_status",
+    "drop_next",
+    "crash_after_writes",
+    "serialization_failures",
+)
+
+
+@dataclass
+class FaultOptions:
+    """What to inject. Every counter counts down as it fires; zero/None means off.
+
+    - latency_ms: added to every RPC request before it is handled.
+    - error_rate / error_status: answer that fraction of RPC requests with this HTTP status (502/503/504).
+    - fail_next / fail_status: answer the next N RPC requests with this HTTP status.
+    - drop_next: close the connection of the next N RPC requests without answering.
+    - crash_after_writes: the N-th data-changing call is committed, then the process exits at once
+      (os._exit, no answer), like a server killed mid-flight. Only meaningful in a subprocess.
+    - serialization_failures: the next N data-changing calls fail with PostgreSQL's concurrent-update
+      error, as Odoo reports it once its own retries are exhausted.
+    """
+
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    error_status: int = 503
+    fail_next: int = 0
+    fail_status: int = 503
+    drop_next: int = 0
+    crash_after_writes: int | None = None
+    serialization_failures: int = 0
+
+
+class FaultInjector:
+    """Thread-safe fault state shared by the HTTP handler and the store's commit hook."""
+
+    def __init__(self, options: FaultOptions | None = None, seed: int = 1234) -> None:
+        self._lock = threading.Lock()
+        self.options = options or FaultOptions()
+        self._random = random.Random(seed)
+        self.writes = 0
+        self.injected: dict[str, int] = {"latency": 0, "http_error": 0, "dropped": 0, "serialization": 0}
+
+    def configure(self, **changes: Any) -> FaultOptions:
+        valid = {f.name for f in fields(FaultOptions)}
+        with self._lock:
+            for key, value in changes.items():
+                if key not in valid:
+                    raise ValueError(f"unknown fault option {key!r}; choose from {sorted(valid)}")
+                setattr(self.options, key, value)
+            return FaultOptions(**asdict(self.options))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.options = FaultOptions()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"options": asdict(self.options), "writes": self.writes, "injected": dict(self.injected)}
+
+    def latency(self) -> float:
+        with self._lock:
+            if self.options.latency_ms:
+                self.injected["latency"] += 1
+            return max(0.0, float(self.options.latency_ms or 0.0)) / 1000.0
+
+    def should_drop(self) -> bool:
+        with self._lock:
+            if self.options.drop_next > 0:
+                self.options.drop_next -= 1
+                self.injected["dropped"] += 1
+                return True
+            return False
+
+    def http_error(self) -> int | None:
+        with self._lock:
+            if self.options.fail_next > 0:
+                self.options.fail_next -= 1
+                self.injected["http_error"] += 1
+                return int(self.options.fail_status)
+            if self.options.error_rate and self._random.random() < float(self.options.error_rate):
+                self.injected["http_error"] += 1
+                return int(self.options.error_status)
+            return None
+
+    def take_serialization_failure(self) -> bool:
+        with self._lock:
+            if self.options.serialization_failures > 0:
+                self.options.serialization_failures -= 1
+                self.injected["serialization"] += 1
+                return True
+            return False
+
+    def count_write(self) -> bool:
+        """Count one committed write; True when the process must now crash."""
+        with self._lock:
+            self.writes += 1
+            limit = self.options.crash_after_writes
+            return limit is not None and limit > 0 and self.writes >= limit
