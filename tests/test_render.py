@@ -201,7 +201,8 @@ def test_english_letter_itemises_interest(renderer: Renderer, facts: Facts,
     english = dataclasses.replace(letter, partner=dataclasses.replace(letter.partner, lang="en_GB"))
     message = renderer.render(english, facts, TODAY)
     assert message.template == "en/letter.letter.j2"
-    assert "Construcciones Ibéricas S.A." in message.html and "For the attention of Ana García" in message.html
+    assert "Construcciones Ibéricas S.A." in message.html
+    assert "For the attention of Ana García" in message.html
     assert "Late-payment interest" in message.html and "Compensation for recovery costs" in message.html
     assert "28 October 2026 to 1 December 2026, 35 days at 10.15% a year on €4,840.00: €47.11" in message.text
     assert "€4,927.11" in message.html and "Spanish Law 3/2004" in message.html
@@ -239,8 +240,8 @@ def test_handover_pack_lists_steps_promises_and_disputes(renderer: Renderer, fac
     assert "4 de diciembre de 2026" in promised.text and "pendiente" in promised.text
 
 
-def test_firm_email_mentions_earlier_reminders_and_broken_promise(renderer: Renderer, facts: Facts,
-                                                                  plan_actions: list[Remind | Escalate]) -> None:
+def test_firm_email_mentions_earlier_reminders_and_broken_promise(
+        renderer: Renderer, facts: Facts, plan_actions: list[Remind | Escalate]) -> None:
     firm = next(a for a in plan_actions if a.level == "firm" and a.partner.id == 16)
     text = renderer.render(firm, facts, TODAY).text
     assert "9 de noviembre de 2026" in text  # the friendly reminder
@@ -263,7 +264,7 @@ def test_sms_fits_one_message_for_every_customer(renderer: Renderer, facts: Fact
 
 def test_sms_stays_short_with_long_names(renderer: Renderer, facts: Facts) -> None:
     long_company = dataclasses.replace(facts, company=dataclasses.replace(
-        facts.company, name="Suministros y Distribuciones Industriales del Valle del Ebro, Sociedad Limitada"))
+        facts.company, name="Suministros y Distribuciones Industriales del Valle del Ebro, S.L."))
     action = hand_built(facts, 14, "reminder", "sms")
     message = renderer.render(action, long_company, TODAY)
     assert (gsm7_length(message.text) or 999) <= 160
@@ -272,7 +273,8 @@ def test_sms_stays_short_with_long_names(renderer: Renderer, facts: Facts) -> No
 def test_sms_over_160_raises_naming_length_and_file(tmp_path: Path, facts: Facts) -> None:
     (tmp_path / "es").mkdir()
     (tmp_path / "es" / "reminder.sms.j2").write_text(
-        "{% block subject %}SMS{% endblock %}{% block text %}" + "x" * 170 + "{% endblock %}", encoding="utf-8")
+        "{% block subject %}SMS{% endblock %}{% block text %}" + "x" * 170 + "{% endblock %}",
+        encoding="utf-8")
     with pytest.raises(TemplateError, match=r"es/reminder\.sms\.j2.* 170 GSM-7 characters"):
         Renderer(tmp_path).render(hand_built(facts, 11, "reminder", "sms"), facts, TODAY)
 
@@ -387,9 +389,10 @@ def test_missing_template_raises(tmp_path: Path, facts: Facts) -> None:
 
 
 def test_problems_reports_missing_template_and_syntax_error(tmp_path: Path) -> None:
-    write(tmp_path, "es/friendly.email.j2", "{% block subject %}x{% endblock %}{% block text %}y{% endblock %}")
+    minimal = "{% block subject %}x{% endblock %}{% block text %}y{% endblock %}"
+    write(tmp_path, "es/friendly.email.j2", minimal)
     write(tmp_path, "en/firm.email.j2", "{% block subject %}x{% endblock %}\n{% block text %}\n{% if %}\n")
-    write(tmp_path, "es/letter.letter.j2", "{% block subject %}x{% endblock %}{% block text %}y{% endblock %}")
+    write(tmp_path, "es/letter.letter.j2", minimal)
     renderer = Renderer(tmp_path)
     assert renderer.problems("friendly", "email") == []
     problems = renderer.problems("firm", "email")
