@@ -6,6 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -32,7 +33,7 @@ from connector.policy import DEFAULT_SEGMENT, Level, Policy
 _ZERO = Decimal(0)
 
 
-# Skip codes: stable identifiers for scripts; the reason next to them is for people.
+# Skip codes: stable identifiers for scripts; their sentences live in model.SKIP_REASONS.
 PAID = "paid"
 TOLERANCE = "below_tolerance"
 DISPUTED = "disputed"
@@ -40,6 +41,7 @@ EXEMPT = "exempt_customer"
 CREDIT = "credit_covers"
 PROMISE = "promise_pending"
 NOT_YET = "not_yet_due"
+NO_LEVEL = "no_level_applies"
 DONE = "all_levels_done"
 AMOUNT = "below_level_amount"
 PRESSURE = "contact_pressure"
@@ -65,22 +67,26 @@ def customer_history(
     partner: Partner, settled: Sequence[SettledItem], promises: Sequence[Promise], today: date, policy: Policy
 ) -> CustomerHistory:
     since = today - timedelta(days=policy.history_days)
-    late_days = [(s.paid_date - s.due_date).days for s in settled if s.paid_date >= since]
-    broken = sum(1 for p in promises if _promise_broken(p, today, policy))
-    avg: Decimal | None = None
-    share: Decimal | None = None
-    if late_days:
-        avg = Decimal(sum(max(d, 0) for d in late_days)) / len(late_days)
-        share = Decimal(sum(1 for d in late_days if d <= 0)) / len(late_days)
+    counted = late_total = on_time = 0
     first_seen = partner.customer_since
-    if settled:
-        earliest = min(s.due_date for s in settled)
-        first_seen = earliest if first_seen is None else min(first_seen, earliest)
+    for s in settled:
+        if first_seen is None or s.due_date < first_seen:
+            first_seen = s.due_date
+        if s.paid_date >= since:
+            late = (s.paid_date - s.due_date).days
+            counted += 1
+            if late > 0:
+                late_total += late
+            else:
+                on_time += 1
+    broken = sum(1 for p in promises if _promise_broken(p, today, policy)) if promises else 0
+    avg = Decimal(late_total) / counted if counted else None
+    share = Decimal(on_time) / counted if counted else None
     return CustomerHistory(
         avg_days_late=avg,
         on_time_share=share,
         customer_days=None if first_seen is None else Decimal((today - first_seen).days),
-        paid_count=Decimal(len(late_days)),
+        paid_count=Decimal(counted),
         broken_promises=Decimal(broken),
     )
 
@@ -106,8 +112,7 @@ def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int]
     return f"{prefix}_{partner_id}_{level}_{digest}"
 
 
-def _fmt(amount: Decimal, currency: str) -> str:
-    return f"{amount:.2f} {currency}"
+_due_then_id = attrgetter("due_date", "id")
 
 
 class _Evaluation:
@@ -127,20 +132,31 @@ class _Evaluation:
         self.item_level: dict[int, tuple[int, date]] = {}
         self.last_contact: dict[int, tuple[date, str]] = {}
         self.last_action_date: dict[int, date] = {}
+        # Local names: this loop sees every action ever issued, so it is kept lean. Only contacts inside
+        # the pressure window matter, and the last action date only for customers with a promise.
+        item_level, last_contact, last_action = self.item_level, self.last_contact, self.last_action_date
+        index_of = self.level_index.get
+        window_start = today - timedelta(days=policy.contact_pressure_days)
+        promised = {p.partner_id for p in facts.promises}
         for issued in facts.issued:
-            index = self.level_index.get(issued.level)
+            index, day = index_of(issued.level), issued.date
             if index is not None:
                 for item_id in issued.item_ids:
-                    known = self.item_level.get(item_id)
-                    if known is None or (index, issued.date) > known:
-                        self.item_level[item_id] = (index, issued.date)
-            if issued.channel in CONTACT_CHANNELS and issued.date < today:
-                contact = self.last_contact.get(issued.partner_id)
-                if contact is None or issued.date > contact[0]:
-                    self.last_contact[issued.partner_id] = (issued.date, issued.level)
-            last = self.last_action_date.get(issued.partner_id)
-            if last is None or issued.date > last:
-                self.last_action_date[issued.partner_id] = issued.date
+                    known = item_level.get(item_id)
+                    if known is None or index > known[0] or (index == known[0] and day > known[1]):
+                        item_level[item_id] = (index, day)
+            if window_start <= day < today and issued.channel in CONTACT_CHANNELS:
+                contact = last_contact.get(issued.partner_id)
+                if contact is None or day > contact[0]:
+                    last_contact[issued.partner_id] = (day, issued.level)
+            if promised and issued.partner_id in promised:
+                last = last_action.get(issued.partner_id)
+                if last is None or day > last:
+                    last_action[issued.partner_id] = day
+        # Per segment, the levels that apply to it (a level without segments applies to all).
+        self.levels_for_segment: dict[str, tuple[int, ...]] = {}
+        self.decisions: dict[tuple[str, date, tuple[int, date] | None, bool], tuple[int, str, tuple[object, ...]]] = {}
+        self.deadlines: dict[int, date] = {}
         self.settled_by_partner: dict[int, list[SettledItem]] = defaultdict(list)
         for settled in facts.settled:
             self.settled_by_partner[settled.partner_id].append(settled)
@@ -154,8 +170,15 @@ class _Evaluation:
 
     # ------------------------------------------------------------------------------ helpers
 
-    def skip(self, item: ReceivableItem, code: str, reason: str) -> None:
-        self.skipped.append(Skip(item.id, item.partner_id, item.invoice.number, code, reason))
+    def skip(self, item: ReceivableItem, code: str, detail: tuple[object, ...]) -> None:
+        self.skipped.append(Skip(item.id, item.partner_id, item.invoice.number, code, detail))
+
+    def deadline(self, level_index: int) -> date:
+        known = self.deadlines.get(level_index)
+        if known is None:
+            days = self.policy.levels[level_index].deadline_days
+            known = self.deadlines[level_index] = self.policy.calendar.add_business_days(self.today, days)
+        return known
 
     def partner(self, partner_id: int) -> Partner:
         partner = self.facts.partners.get(partner_id)
@@ -168,7 +191,7 @@ class _Evaluation:
         for item in self.facts.items:
             by_partner[item.partner_id].append(item)
         for partner_id in sorted(by_partner):
-            items = sorted(by_partner[partner_id], key=lambda i: (i.due_date, i.id))
+            items = sorted(by_partner[partner_id], key=_due_then_id)
             self.evaluate_partner(self.partner(partner_id), items)
         self.close_settled({item.id for item in self.facts.items})
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
@@ -179,18 +202,19 @@ class _Evaluation:
         if self.exempt_tags and self.exempt_tags.intersection(partner.tags):
             tags = ", ".join(sorted(self.exempt_tags.intersection(partner.tags)))
             for item in items:
-                self.skip(item, EXEMPT, f"customer is tagged '{tags}' and never gets reminders")
+                self.skip(item, EXEMPT, (tags,))
             return
         disputed_customer = bool(self.dispute_tags and self.dispute_tags.intersection(partner.tags))
         eligible: list[ReceivableItem] = []
+        tolerance = policy.tolerance
         for item in items:
-            if item.residual <= _ZERO:
-                self.skip(item, PAID, "nothing left to pay on this instalment")
-            elif item.residual < policy.tolerance:
-                self.skip(item, TOLERANCE, f"residual {_fmt(item.residual, item.currency)} is below the "
-                                           f"tolerance of {policy.tolerance}")
+            if item.residual < tolerance or item.residual <= _ZERO:
+                if item.residual <= _ZERO:
+                    self.skip(item, PAID, ())
+                else:
+                    self.skip(item, TOLERANCE, (item.residual, item.currency, tolerance))
             elif item.disputed or disputed_customer:
-                self.skip(item, DISPUTED, "disputed: excluded from follow-up in the ERP")
+                self.skip(item, DISPUTED, ())
             else:
                 eligible.append(item)
         if not eligible:
@@ -224,8 +248,7 @@ class _Evaluation:
             covers_all = credit >= open_total[item.currency]
             covers_overdue = item.due_date < today and credit >= overdue_total[item.currency]
             if covers_all or covers_overdue:
-                self.skip(item, CREDIT, f"unapplied credits of {_fmt(credit, item.currency)} cover what is due; "
-                                        f"reconcile them in the ERP instead of reminding")
+                self.skip(item, CREDIT, (credit, item.currency))
             else:
                 remaining.append(item)
         return remaining
@@ -242,8 +265,7 @@ class _Evaluation:
             promise = max(pending, key=lambda p: (p.promised_date, p.id))
             until = _promise_deadline(promise, policy)
             for item in items:
-                self.skip(item, PROMISE, f"customer promised to pay by {promise.promised_date.isoformat()}; "
-                                         f"reminders paused until {until.isoformat()}")
+                self.skip(item, PROMISE, (promise.promised_date, until))
             return [], None
         broken = [p for p in promises if _promise_broken(p, today, policy)]
         if not broken:
@@ -254,6 +276,46 @@ class _Evaluation:
         if last is not None and last > _promise_deadline(promise, policy):
             return items, None
         return items, promise
+
+    def next_level(self, segment: str, due: date, issued: tuple[int, date] | None,
+                   broken: bool) -> tuple[int, str, tuple[object, ...]]:
+        """Which level an item is ready for today: (level index, "", ()) or (-1, skip code, detail).
+
+        Depends only on the arguments (and today), so plan_levels memoizes it: a run meets a few
+        thousand distinct situations however many items it has.
+        """
+        levels, today = self.policy.levels, self.today
+        applicable = self.levels_for_segment.get(segment)
+        if applicable is None:
+            applicable = tuple(i for i, lv in enumerate(levels) if not lv.segments or segment in lv.segments)
+            self.levels_for_segment[segment] = applicable
+        days_from_due = (today - due).days
+        last_index, last_date = issued if issued is not None else (-1, None)
+        # Levels still ahead of this item; a pre-due level is pointless once the item is due.
+        ahead = [i for i in applicable if i > last_index and (days_from_due < 0 or levels[i].days >= 0)]
+        if not ahead:
+            if last_date is not None:
+                return -1, DONE, (levels[last_index].name, last_date)
+            return -1, NO_LEVEL, (segment,)
+        if broken:
+            # A broken promise escalates at once to the next level, whatever its offset and gap.
+            return ahead[0], "", ()
+        target = -1
+        for index in ahead:
+            level = levels[index]
+            if days_from_due < level.days:
+                break  # levels are ordered by days: none further is reached either
+            if last_date is None or (today - last_date).days >= level.min_gap_days:
+                target = index
+            if self.policy.catch_up == "step":
+                break
+        if target >= 0:
+            return target, "", ()
+        upcoming = levels[ahead[0]]
+        when = due + timedelta(days=upcoming.days)
+        if last_date is not None:
+            when = max(when, last_date + timedelta(days=upcoming.min_gap_days))
+        return -1, NOT_YET, (upcoming.name, when)
 
     def plan_levels(
         self, partner: Partner, segment: str, items: list[ReceivableItem], broken: Promise | None
@@ -271,72 +333,38 @@ class _Evaluation:
             pressure_until = contact[0] + timedelta(days=policy.contact_pressure_days)
             if pressure_until <= today:
                 pressure_until = None
+        item_level_get = self.item_level.get
+        decisions, decide = self.decisions, self.next_level
+        skipped, partner_id = self.skipped.append, partner.id
+        is_broken = broken is not None
         chosen: dict[tuple[int, int], list[ReceivableItem]] = defaultdict(list)
         for item in items:
-            days_from_due = (today - item.due_date).days
-            issued = self.item_level.get(item.id)
-            last_index, last_date = issued if issued is not None else (-1, None)
-            candidates = [
-                i for i in range(last_index + 1, len(levels))
-                if (not levels[i].segments or segment in levels[i].segments)
-                and (levels[i].days >= 0 or days_from_due < 0)
-            ]
-            if not candidates:
-                if last_index >= 0:
-                    assert last_date is not None
-                    self.skip(item, DONE, f"every level is done; the last, '{levels[last_index].name}', "
-                                          f"on {last_date.isoformat()}")
-                else:
-                    first = next((lv for lv in levels if lv.days >= 0), levels[0])
-                    self.skip(item, NOT_YET, f"no level applies to segment '{segment}' yet "
-                                             f"(first: '{first.name}')")
-                continue
-            target = self.pick_level(candidates, days_from_due, last_date, broken is not None)
-            if target is None:
-                upcoming = levels[candidates[0]]
-                when = item.due_date + timedelta(days=upcoming.days)
-                if last_date is not None:
-                    when = max(when, last_date + timedelta(days=upcoming.min_gap_days))
-                self.skip(item, NOT_YET, f"next level '{upcoming.name}' from {when.isoformat()}")
+            issued = item_level_get(item.id)
+            situation = (segment, item.due_date, issued, is_broken)
+            decision = decisions.get(situation)
+            if decision is None:
+                decision = decisions[situation] = decide(segment, item.due_date, issued, is_broken)
+            target, code, detail = decision
+            if target < 0:
+                skipped(Skip(item.id, partner_id, item.invoice.number, code, detail))
                 continue
             level = levels[target]
             if level.owed_above is not None and owed[item.currency] <= level.owed_above:
-                self.skip(item, AMOUNT, f"level '{level.name}' is for customers owing more than "
-                                        f"{_fmt(level.owed_above, item.currency)}; "
-                                        f"owed: {_fmt(owed[item.currency], item.currency)}")
+                self.skip(item, AMOUNT, (level.name, level.owed_above, owed[item.currency], item.currency))
                 continue
             if not business_day:
-                nxt = policy.calendar.next_business_day(today)
-                self.skip(item, NON_BUSINESS_DAY, f"{today.isoformat()} is not a business day"
-                                                  f"{' in ' + policy.calendar.label if policy.calendar.label else ''}; "
-                                                  f"'{level.name}' goes out on {nxt.isoformat()}")
+                label = f" in {policy.calendar.label}" if policy.calendar.label else ""
+                self.skip(item, NON_BUSINESS_DAY,
+                          (today, label, level.name, policy.calendar.next_business_day(today)))
                 continue
-            if pressure_until is not None and level.reaches_customer:
+            if pressure_until is not None and level.channel in CONTACT_CHANNELS:
                 assert contact is not None
-                self.skip(item, PRESSURE, f"customer was contacted on {contact[0].isoformat()} ('{contact[1]}'); "
-                                          f"no new contact before {pressure_until.isoformat()}")
+                self.skip(item, PRESSURE, (contact[0], contact[1], pressure_until))
                 continue
             group = item.invoice.id if policy.group_by == "invoice" else 0
             chosen[(target, group)].append(item)
         for (target, _group), grouped in sorted(chosen.items()):
-            self.actions.append(self.build_action(partner, segment, policy.levels[target], target, grouped, broken))
-
-    def pick_level(self, candidates: list[int], days_from_due: int, last_date: date | None,
-                   promise_broken: bool) -> int | None:
-        levels, today = self.policy.levels, self.today
-
-        def ready(index: int) -> bool:
-            level = levels[index]
-            gap_ok = last_date is None or today >= last_date + timedelta(days=level.min_gap_days)
-            return gap_ok and days_from_due >= level.days
-
-        if promise_broken:
-            # A broken promise escalates at once to the next level, whatever its offset and gap.
-            return candidates[0]
-        if self.policy.catch_up == "step":
-            return candidates[0] if ready(candidates[0]) else None
-        reached = [i for i in candidates if ready(i)]
-        return reached[-1] if reached else None
+            self.actions.append(self.build_action(partner, segment, levels[target], target, grouped, broken))
 
     def build_action(self, partner: Partner, segment: str, level: Level, index: int,
                      items: list[ReceivableItem], broken: Promise | None) -> Action:
@@ -385,7 +413,7 @@ class _Evaluation:
             items=tuple(planned),
             totals=currency_totals,
             assignee=assignee or None,
-            deadline=policy.calendar.add_business_days(today, level.deadline_days),
+            deadline=self.deadline(index),
             reason=reason,
         )
 

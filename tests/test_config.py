@@ -1,0 +1,126 @@
+"""Configuration: the example loads; every kind of mistake is reported with file, key path and fix."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connector.config import load_settings, settings_from_data
+from connector.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+TODAY = date(2026, 12, 1)
+
+
+def example() -> dict:
+    return tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_example_is_the_documented_spanish_default() -> None:
+    settings = load_settings(EXAMPLE, TODAY)
+    policy = settings.policy
+    assert [(lv.name, lv.days, lv.channel) for lv in policy.levels] == [
+        ("pre_due", -3, "email"), ("friendly", 1, "email"), ("firm", 10, "email"), ("call", 20, "phone"),
+        ("letter", 30, "letter"), ("handover", 45, "task")]
+    assert policy.levels[0].segments == ("late_payer", "promise_breaker")
+    assert policy.levels[-1].owed_above == Decimal("300.00") and policy.levels[-1].escalate
+    assert policy.levels[4].interest and policy.levels[4].compensation
+    assert policy.money.compensation_for("EUR") == Decimal("40.00")
+    assert date(2026, 12, 8) in policy.calendar.holidays  # Inmaculada Concepción
+    assert date(2026, 4, 23) in policy.calendar.holidays  # San Jorge, Aragón
+    assert settings.erp is not None and settings.erp.password_env == "DUNNING_ODOO_PASSWORD"
+    assert settings.erp.protocol == "jsonrpcs"
+
+
+def _errors(data: dict, **kw: object) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_data(data, "dunning.toml", TODAY, **kw)  # type: ignore[arg-type]
+    assert str(caught.value).startswith("dunning.toml:")
+    return caught.value.errors
+
+
+def _mutate(path: str, value: object) -> dict:
+    data = example()
+    node: object = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]  # type: ignore[index]
+    last = parts[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    elif value is KeyError:
+        del node[last]  # type: ignore[union-attr]
+    else:
+        node[last] = value  # type: ignore[index]
+    return data
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("policy.grop_by", "partner", "policy.grop_by: unknown key"),
+    ("policy.contact_pressure_days", "five", "policy.contact_pressure_days: expected an integer"),
+    ("policy.group_by", "customer", "policy.group_by: expected one of 'partner', 'invoice'"),
+    ("policy.timezone", "Mars/Olympus", "policy.timezone: unknown time zone"),
+    ("policy.tolerance", "1,00", "policy.tolerance: expected an amount"),
+    ("levels.1.channel", "fax", "levels[1].channel: expected one of 'email', 'sms', 'phone', 'letter', 'task'"),
+    ("levels.2.days", -10, "levels[2].days: levels must be in order of days"),
+    ("levels.1.segments", ["vip"], "levels[1].segments: unknown segment 'vip'"),
+    ("levels.0.colour", "red", "levels[0].colour: unknown key"),
+    ("money.interest_rates.0.start", "2023-02-30", "money.interest_rates[0].start: expected a date"),
+    ("money.interest_rates.0.percent", "ten", "money.interest_rates[0].percent: expected an amount"),
+    ("money.interest_rates.1.start", date(2023, 6, 1), "money.interest_rates: interest periods overlap"),
+    ("money.compensation", {"EURO": "40"}, "money.compensation.EURO: expected an ISO 4217"),
+    ("segments.0.when", [["avg_days_late", "~", 3]], "segments[0].when[0]: unknown operator '~'"),
+    ("segments.0.when", [["mood", ">", 3]], "segments[0].when[0]: unknown metric 'mood'"),
+    ("erp.protocol", "soap", "erp.protocol: expected one of"),
+    ("erp.url", "erp.example.com", "erp.url: expected scheme://host[:port]"),
+    ("erp.password_env", "my secret!", "erp.password_env: expected the NAME of an environment variable"),
+    ("erp.database", KeyError, "erp.database: is required"),
+    ("calendar.country", "XX", "calendar.country: no public holidays known"),
+], ids=lambda v: v if isinstance(v, str) and "." in v and ":" not in v else None)
+def test_each_mistake_names_the_key_and_what_was_expected(path: str, value: object, expected: str) -> None:
+    errors = _errors(_mutate(path, value))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = _mutate("policy.grop_by", "x")
+    data["levels"][1]["channel"] = "fax"
+    data["erp"]["protocol"] = "soap"
+    assert len(_errors(data)) == 3
+
+
+def test_unknown_template_is_a_configuration_error() -> None:
+    def check(_dir: object, language: str, template: str, channel: str) -> list[str]:
+        return [] if template != "firm" else [f"no template {language}/{template}.{channel}.j2"]
+
+    errors = _errors(example(), template_check=check)
+    assert errors == ["levels[2].template: no template es/firm.email.j2"]
+
+
+def test_send_only_by_email() -> None:
+    errors = _errors(_mutate("levels.3.deliver", "send"))
+    assert any("levels[3]" in e and "only the email channel" in e for e in errors), errors
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found; copy config.example.toml"):
+        load_settings(tmp_path / "dunning.toml", TODAY)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[policy\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken, TODAY)
+
+
+def test_password_comes_from_the_named_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    erp = settings_from_data(example(), "dunning.toml", TODAY).erp
+    assert erp is not None
+    monkeypatch.delenv("DUNNING_ODOO_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match="DUNNING_ODOO_PASSWORD is not set"):
+        erp.password()
+    monkeypatch.setenv("DUNNING_ODOO_PASSWORD", "s3cret")
+    assert erp.password() == "s3cret"
