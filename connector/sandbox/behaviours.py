@@ -77,7 +77,8 @@ class Behaviour:
     def before_unlink(self, env: Env, ids: list[int]) -> None:
         return None
 
-    def check_required(self, env: Env, vals: dict[str, Any]) -> None:
+    def check_constraints(self, env: Env, vals: dict[str, Any], rid: int) -> None:
+        """Database-level checks (NOT NULL, UNIQUE): they run after the id is drawn."""
         return None
 
     def read_missing_raises(self, env: Env) -> bool:
@@ -623,16 +624,6 @@ class ActivityBehaviour(Behaviour):
         if not vals.get("res_model_id") and vals.get("res_model"):
             vals["res_model_id"] = env.model_id(str(vals["res_model"])) or False
         vals.pop("res_model", None)
-        if env.version >= 19:
-            if not vals.get("res_model_id") or not vals.get("res_id"):
-                raise ValidationError(_NOT_NULL_RES_ID)
-        else:
-            if not vals.get("res_model_id"):
-                raise ValidationError(
-                    env.texts.required_field("Activity", "mail.activity", "Document Model", "res_model_id")
-                )
-            if not vals.get("res_id"):
-                raise ValidationError(_NOT_NULL_RES_ID)
         if not vals.get("activity_type_id"):
             vals["activity_type_id"] = env.ref("mail.mail_activity_data_todo") or False
         atype = env.store.get("mail.activity.type", int(vals.get("activity_type_id") or 0)) or {}
@@ -642,10 +633,19 @@ class ActivityBehaviour(Behaviour):
             days = delay * {"days": 1, "weeks": 7, "months": 30}.get(str(unit), 1)
             vals["date_deadline"] = (env.today() + dt.timedelta(days=days)).isoformat()
         vals.setdefault("user_id", env.uid)
-        model = env.store.get("ir.model", int(vals["res_model_id"])) or {}
-        vals["res_model"] = model.get("model", False)
-        if "res_model" not in env.fields_of("mail.activity"):
-            vals.pop("res_model")
+        model = env.store.get("ir.model", int(vals.get("res_model_id") or 0)) or {}
+        if "res_model" in env.fields_of("mail.activity"):
+            vals["res_model"] = model.get("model", False)
+
+    def check_constraints(self, env: Env, vals: dict[str, Any], rid: int) -> None:
+        if env.version >= 19:
+            if not vals.get("res_model_id") or not vals.get("res_id"):
+                raise ValidationError(_NOT_NULL_RES_ID)
+            return
+        if not vals.get("res_model_id"):
+            raise ValidationError(env.texts.required_field("Activity", "mail.activity", "Document Model", "res_model_id"))
+        if not vals.get("res_id"):
+            raise ValidationError(_NOT_NULL_RES_ID)
 
     def action_feedback(
         self, env: Env, ids: list[int], feedback: Any = False, attachment_ids: Any = None
@@ -896,7 +896,7 @@ class ModelDataBehaviour(Behaviour):
     def defaults(self, env: Env) -> dict[str, Any]:
         return {"noupdate": False}
 
-    def before_create(self, env: Env, vals: dict[str, Any]) -> None:
+    def check_constraints(self, env: Env, vals: dict[str, Any], rid: int) -> None:
         self._check_unique(env, vals.get("module"), vals.get("name"), None)
 
     def before_write(self, env: Env, ids: list[int], vals: dict[str, Any]) -> None:

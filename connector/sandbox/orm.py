@@ -242,12 +242,15 @@ class Env:
         spec = (order or DEFAULT_ORDER.get(model) or "id").strip()
         fields = self.fields_of(model)
         terms: list[tuple[str, bool]] = []
+        explicit = bool(order)
         for part in spec.split(","):
             words = part.split()
             if not words:
                 continue
             fname = words[0].strip('"')
             if fname not in fields and fname != "id":
+                if not explicit:
+                    continue  # a default order may name a field this version lacks
                 raise PyValueError(f"Invalid field {fname!r} on model {model!r}")
             terms.append((fname, len(words) > 1 and words[1].lower() == "desc"))
         if not any(name == "id" for name, _ in terms):
@@ -454,8 +457,11 @@ class Env:
                 simple.setdefault("create_uid", self.uid)
             if "write_uid" in fields:
                 simple.setdefault("write_uid", self.uid)
-            behaviour.check_required(self, simple)
-            rid = self.store.insert(model, simple)
+            # The id is drawn before the database-level checks, as PostgreSQL does: a create that fails
+            # on a constraint still consumes its id.
+            rid = self.store.allocate_id(model)
+            behaviour.check_constraints(self, simple, rid)
+            rid = self.store.insert(model, simple, rid)
             for fname, commands in x2many.items():
                 if fields[fname].type == "many2many":
                     self.store.update(model, rid, {fname: []})

@@ -59,6 +59,7 @@ class Store:
         self._undo: dict[tuple[str, int], Record | None] = {}
         self._seq_undo: dict[str, int | None] = {}
         self._meta_undo: dict[str, Any] = {}
+        self._seq_drawn: set[str] = set()
         self._changed = False
         # Called after each commit that wrote something (crash injection hooks in here).
         self.after_commit: Callable[[], None] | None = None
@@ -107,10 +108,19 @@ class Store:
                 table[rid] = old
             self._bump(model)
         for model, old_seq in self._seq_undo.items():
+            if model in self._seq_drawn:
+                continue  # ids drawn by failed inserts stay consumed
             if old_seq is None:
                 self.next_ids.pop(model, None)
             else:
                 self.next_ids[model] = old_seq
+        drawn = [(m, self.next_ids[m]) for m in self._seq_drawn if m in self.next_ids]
+        self._seq_drawn.clear()
+        if drawn:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany("INSERT OR REPLACE INTO sequences (model, next_id) VALUES (?, ?)", drawn)
+                self._conn.execute("COMMIT")
         for key, old_meta in self._meta_undo.items():
             if old_meta is _MISSING:
                 self.meta.pop(key, None)
@@ -140,7 +150,7 @@ class Store:
             cur.executemany("INSERT OR REPLACE INTO records (model, id, data) VALUES (?, ?, ?)", upserts)
             cur.executemany(
                 "INSERT OR REPLACE INTO sequences (model, next_id) VALUES (?, ?)",
-                [(m, self.next_ids[m]) for m in self._seq_undo if m in self.next_ids],
+                [(m, self.next_ids[m]) for m in set(self._seq_undo) | self._seq_drawn if m in self.next_ids],
             )
             cur.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -154,6 +164,7 @@ class Store:
             raise
         self._undo.clear()
         self._seq_undo.clear()
+        self._seq_drawn.clear()
         self._meta_undo.clear()
         self._changed = False
         if self.after_commit is not None:
@@ -179,11 +190,11 @@ class Store:
         self.model_generation[model] = self.model_generation.get(model, 0) + 1
 
     def allocate_id(self, model: str) -> int:
+        """Draw the next id. Like a PostgreSQL sequence, a drawn id is not given back on rollback."""
         table = self.table(model)
-        if model not in self._seq_undo:
-            self._seq_undo[model] = self.next_ids.get(model)
         next_id = self.next_ids.get(model) or (max(table) + 1 if table else 1)
         self.next_ids[model] = next_id + 1
+        self._seq_drawn.add(model)
         self._changed = True
         return next_id
 

@@ -96,7 +96,7 @@ _INVOICES: list[_Inv] = [
     _Inv("inv_04", 4, 4, "partner_iberica", -60, ((-30, 8760.0),), paid=((-40, 3000.0),)),
     _Inv("inv_05", 6, 5, "partner_iberica", -120, ((-90, 2340.0),)),
     _Inv("inv_06", 7, 6, "partner_levante", -15, ((15, 980.0),)),
-    _Inv("inv_07", 8, 7, "partner_levante", -5, ((25, 4300.0),)),
+    _Inv("inv_07", 8, 7, "partner_levante", -40, ((-10, 3150.0),)),
     _Inv("inv_08", 9, 8, "partner_levante", -75, ((-45, 6420.75),)),
     _Inv("inv_09", 10, 9, "partner_levante", -90, ((-60, 15000.0),), paid=((-55, 5000.0),)),
     _Inv("inv_10", 12, 10, "partner_levante", -150, ((-120, 450.0),), paid=((-118, 450.0),)),
