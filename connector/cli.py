@@ -6,9 +6,9 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import wraps
+from functools import update_wrapper
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -50,15 +50,6 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 def common_options(func: F) -> F:
     """--config, --today, --json, -v, -q: accepted after the command name (and --config before it)."""
 
-    @click.option("--config", "config", metavar="PATH", default=None,
-                  help=f"Configuration file (default ./{DEFAULT_CONFIG} or ${CONFIG_ENV}).")
-    @click.option("--today", callback=_parse_day, metavar="YYYY-MM-DD", default=None,
-                  help="Evaluate as of this date (default: today in the policy's time zone).")
-    @click.option("--json", "as_json", is_flag=True, help="Machine output on stdout only; logs go to stderr.")
-    @click.option("-v", "--verbose", count=True, help="More detail (repeatable).")
-    @click.option("-q", "--quiet", count=True, help="Less detail.")
-    @click.pass_context
-    @wraps(func)
     def wrapper(ctx: click.Context, config: str | None, today: date | None, as_json: bool, verbose: int,
                 quiet: int, **kwargs: Any) -> Any:
         root_config = ctx.find_root().params.get("config_path")
@@ -66,7 +57,20 @@ def common_options(func: F) -> F:
         _setup_logging(common.verbosity)
         return func(common, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    update_wrapper(wrapper, func)
+    decorated: Any = click.pass_context(wrapper)
+    for option in reversed([
+        click.option("--config", "config", metavar="PATH", default=None,
+                     help=f"Configuration file (default ./{DEFAULT_CONFIG} or ${CONFIG_ENV})."),
+        click.option("--today", callback=_parse_day, metavar="YYYY-MM-DD", default=None,
+                     help="Evaluate as of this date (default: today in the policy's time zone)."),
+        click.option("--json", "as_json", is_flag=True, help="Machine output on stdout only; logs go to stderr."),
+        click.option("-v", "--verbose", count=True, help="More detail (repeatable)."),
+        click.option("-q", "--quiet", count=True, help="Less detail."),
+    ]):
+        decorated = option(decorated)
+    result: F = decorated
+    return result
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -157,10 +161,12 @@ def plan(common: Common, facts_option: str) -> None:
 @click.option("--level", "level_name", required=True, help="Level name from the configuration.")
 @click.option("--channel", type=click.Choice(["email", "sms", "phone", "letter", "task"]), default=None,
               help="Render the level's template for another channel (that template must exist).")
+@click.option("--template", "template", default=None, metavar="NAME",
+              help="Use this template instead of the level's (e.g. 'reminder' with --channel sms).")
 @click.option("--part", type=click.Choice(["all", "subject", "text", "html"]), default="all",
               help="Which part to print (default: subject and text).")
 def render(common: Common, facts_option: str, partner_id: int, level_name: str, channel: str | None,
-           part: str) -> None:
+           template: str | None, part: str) -> None:
     """Preview the message a customer would get at a level today."""
     settings, today = _settings(common, offline=True)
     facts = _facts(facts_option)
@@ -169,11 +175,11 @@ def render(common: Common, facts_option: str, partner_id: int, level_name: str, 
     except ValueError as error:
         raise UsageError(str(error)) from None
     renderer = _renderer(settings)
-    if channel is not None and channel != action.channel:
-        problems = renderer.problems(action.template, channel)
+    if channel is not None or template is not None:
+        problems = renderer.problems(template or action.template, channel or action.channel)
         if problems:
             raise UsageError("; ".join(problems))
-        action = _with_channel(action, channel)
+        action = replace(action, channel=channel or action.channel, template=template or action.template)
     message = renderer.render(action, facts, today)
     if common.as_json:
         _emit_json({"key": action.key, "level": action.level, "channel": action.channel,
@@ -189,12 +195,6 @@ def render(common: Common, facts_option: str, partner_id: int, level_name: str, 
     else:
         click.echo(f"Subject: {message.subject}\nTemplate: {message.template} ({message.locale})\n")
         click.echo(message.text)
-
-
-def _with_channel(action: Remind | Escalate, channel: str) -> Remind | Escalate:
-    from dataclasses import replace
-
-    return replace(action, channel=channel)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -274,34 +274,31 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
     levels = _levels(root, errors, {s.name for s in segments} | {DEFAULT_SEGMENT})
 
     tolerance = pol.amount("tolerance", Decimal("0.01"))
-    policy: Policy | None = None
-    if not errors:
-        try:
-            policy = Policy(
-                levels=tuple(levels),
-                segments=tuple(segments),
-                group_by=pol.text("group_by", "partner", choices=("partner", "invoice")),  # type: ignore[arg-type]
-                catch_up=pol.text("catch_up", "step", choices=("step", "jump")),  # type: ignore[arg-type]
-                tolerance=tolerance if tolerance is not None else Decimal("0.01"),
-                contact_pressure_days=pol.integer("contact_pressure_days", 0, minimum=0),
-                max_actions_per_run=pol.integer("max_actions_per_run", 500, minimum=1),
-                promise_grace_days=pol.integer("promise_grace_days", 0, minimum=0),
-                exempt_tags=pol.strings("exempt_tags"),
-                dispute_tags=pol.strings("dispute_tags"),
-                default_assignee=pol.text("default_assignee", ""),
-                default_language=language,
-                business_days_only=cal.boolean("business_days_only", True),
-                calendar=calendar,
-                money=money,
-                history_days=pol.integer("history_days", 730, minimum=1),
-            )
-        except ValueError as error:
-            errors.append(f"levels: {error}")
-
-    if template_check is not None and not errors:
+    options = {
+        "group_by": pol.text("group_by", "partner", choices=("partner", "invoice")),
+        "catch_up": pol.text("catch_up", "step", choices=("step", "jump")),
+        "tolerance": tolerance if tolerance is not None else Decimal("0.01"),
+        "contact_pressure_days": pol.integer("contact_pressure_days", 0, minimum=0),
+        "max_actions_per_run": pol.integer("max_actions_per_run", 500, minimum=1),
+        "promise_grace_days": pol.integer("promise_grace_days", 0, minimum=0),
+        "exempt_tags": pol.strings("exempt_tags"),
+        "dispute_tags": pol.strings("dispute_tags"),
+        "default_assignee": pol.text("default_assignee", ""),
+        "default_language": language,
+        "business_days_only": cal.boolean("business_days_only", True),
+        "history_days": pol.integer("history_days", 730, minimum=1),
+    }
+    if template_check is not None:
         for index, level in enumerate(levels):
             for problem in template_check(templates_dir, language, level.template, level.channel):
                 errors.append(f"levels[{index}].template: {problem}")
+    policy: Policy | None = None
+    if not errors:
+        try:
+            policy = Policy(levels=tuple(levels), segments=tuple(segments), calendar=calendar, money=money,
+                            **options)  # type: ignore[arg-type]
+        except ValueError as error:
+            errors.append(f"levels: {error}")
     if errors or policy is None:
         raise ConfigError(source, errors or ["the policy could not be built"])
     return Settings(source=source, policy=policy, timezone=timezone, language=language,

@@ -6,9 +6,9 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from connector.model import (
     CONTACT_CHANNELS,
@@ -17,10 +17,11 @@ from connector.model import (
     CurrencyTotal,
     Escalate,
     Facts,
+    InterestPeriod,
     IssuedAction,
     Partner,
-    PlannedItem,
     Plan,
+    PlannedItem,
     Promise,
     ReceivableItem,
     Remind,
@@ -373,7 +374,8 @@ class _Evaluation:
         compensated: set[int] = set()
         for item in items:
             currency = facts.currency(item.currency)
-            interest, periods = _ZERO, ()
+            interest: Decimal = _ZERO
+            periods: tuple[InterestPeriod, ...] = ()
             if level.interest:
                 interest, periods = late_interest(item.residual, item.due_date, today, policy.money, currency)
             compensation = _ZERO

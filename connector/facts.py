@@ -212,10 +212,11 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
     seen_items: set[int] = set()
     for r in root.objects("items"):
         invoice_id = r.get("invoice_id", int)
-        invoice = invoices.get(invoice_id)
-        if invoice is None:
+        found = invoices.get(invoice_id)
+        if found is None:
             r.fail("invoice_id", f"invoice {invoice_id} is not in invoices")
             continue
+        invoice = found
         item = ReceivableItem(
             id=r.get("id", int), partner_id=r.get("partner_id", int, invoice.partner_id), invoice=invoice,
             due_date=r.required_day("due_date"), amount=r.amount("amount"), residual=r.amount("residual"),

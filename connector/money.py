@@ -31,10 +31,7 @@ def _rate_segments(rates: tuple[InterestRate, ...], first: date, last: date) -> 
         while index + 1 < len(rates) and rates[index + 1].start <= day:
             index += 1
         rate = rates[index]
-        if index + 1 < len(rates):
-            stretch_end = rates[index + 1].start - _ONE_DAY
-        else:
-            stretch_end = last
+        stretch_end = rates[index + 1].start - _ONE_DAY if index + 1 < len(rates) else last
         stretch_end = min(max(stretch_end, day), last)
         if segments and segments[-1][2] == rate.percent and segments[-1][1] + _ONE_DAY == day:
             segments[-1] = (segments[-1][0], stretch_end, rate.percent)

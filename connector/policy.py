@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Literal
 
 from connector.model import CHANNELS
@@ -124,7 +125,7 @@ class Money:
 
     def __post_init__(self) -> None:
         ordered = sorted(self.interest_rates, key=lambda r: r.start)
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in pairwise(ordered):
             if after.start <= before.end:
                 raise ValueError(f"interest periods overlap: {before.start}..{before.end} and "
                                  f"{after.start}..{after.end}")
@@ -190,7 +191,7 @@ class Policy:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"level names must be unique; repeated: {duplicates}")
-        for before, after in zip(self.levels, self.levels[1:], strict=False):
+        for before, after in pairwise(self.levels):
             if after.days < before.days:
                 raise ValueError(f"levels must be ordered by days: {after.name!r} ({after.days}) comes after "
                                  f"{before.name!r} ({before.days})")

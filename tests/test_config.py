@@ -108,7 +108,7 @@ def test_send_only_by_email() -> None:
 
 
 def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="file not found; copy config.example.toml"):
+    with pytest.raises(ConfigError, match=r"file not found; copy config\.example\.toml"):
         load_settings(tmp_path / "dunning.toml", TODAY)
     broken = tmp_path / "broken.toml"
     broken.write_text("[policy\n", encoding="utf-8")

@@ -12,8 +12,8 @@ from connector.engine import evaluate, safety_problem
 from connector.model import Close, Escalate, Plan, Remind
 from connector.policy import BusinessCalendar, Condition, Level, Segment
 from tests.builders import (
-    D,
     SALES,
+    D,
     credit,
     facts,
     issued,
@@ -199,7 +199,8 @@ def test_partly_paid_reminder_stays_open() -> None:
 def test_segments_from_history(history: list, since: date | None, expected: str) -> None:
     segments = (
         Segment("late", (Condition("avg_days_late", ">", Decimal(10)),)),
-        Segment("reliable", (Condition("on_time_share", ">=", Decimal("0.9")), Condition("paid_count", ">=", Decimal(3)))),
+        Segment("reliable", (Condition("on_time_share", ">=", Decimal("0.9")),
+                             Condition("paid_count", ">=", Decimal(3)))),
         Segment("new", (Condition("customer_days", "<", Decimal(180)),)),
     )
     lv = tuple(replace(level, segments=()) for level in policy().levels)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -73,7 +74,7 @@ def test_no_action_for_paid_disputed_exempt_promised_or_credit_covered(fx: Facts
     pol = _policy(catch_up=catch_up)
     plan = evaluate(pol, fx, TODAY)
     by_id = {i.id: i for i in fx.items}
-    pending = {p.partner_id for p in fx.promises if p.open and TODAY <= p.promised_date + timedelta(days=3)}
+    pending = {p.partner_id for p in fx.promises if p.open and p.promised_date + timedelta(days=3) >= TODAY}
     for action in plan.actions:
         if isinstance(action, Close):
             continue
@@ -125,5 +126,5 @@ def test_daily_runs_never_contact_twice_within_the_window_and_never_repeat_a_key
                     days.append(today)
         history.extend(written)
     for days in contact_days.values():
-        for before, after in zip(days, days[1:], strict=False):
+        for before, after in pairwise(days):
             assert (after - before).days >= PRESSURE
