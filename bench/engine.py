@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.config import load_settings  # noqa: E402
-from connector.engine import evaluate  # noqa: E402
-from connector.model import (  # noqa: E402
+from connector.config import load_settings
+from connector.engine import evaluate
+from connector.model import (
     Company,
     Currency,
     Escalate,
@@ -37,7 +37,7 @@ from connector.model import (  # noqa: E402
     Remind,
     SettledItem,
 )
-from connector.resources import data_dir  # noqa: E402
+from connector.resources import data_dir
 
 TODAY = date(2026, 12, 1)
 ITEMS_PER_CUSTOMER = 10
