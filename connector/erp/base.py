@@ -1,0 +1,98 @@
+"""The one Protocol every ERP adapter implements, and the values that cross it. No ERP names here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from connector.model import Action, Facts
+from connector.render import Message
+
+# progress(stage, done, total): adapters report long pulls and writes; the CLI draws it on a terminal.
+Progress = Callable[[str, int, int | None], None]
+
+
+def no_progress(_stage: str, _done: int, _total: int | None) -> None:
+    """A Progress that shows nothing (used with --json and in tests)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErpStatus:
+    """What `dunning check` reports."""
+
+    erp: str
+    version: str
+    protocol: str
+    url: str
+    database: str
+    user: str
+    user_id: int
+    companies: tuple[str, ...]
+    missing_rights: tuple[str, ...] = ()
+    missing_setup: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SetupResult:
+    """What `dunning setup` created (`created`) and found already in place (`existing`), by external id."""
+
+    created: tuple[str, ...]
+    existing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """One planned action with its rendered message (None for closings)."""
+
+    action: Action
+    message: Message | None
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What a write pass did; `failed` holds (key, sentence) for record-level failures."""
+
+    activities: int = 0
+    tasks: int = 0
+    notes: int = 0
+    emails: int = 0
+    closed: int = 0
+    already_done: int = 0
+    repaired: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+class ErpAdapter(Protocol):
+    """Narrow surface: read the facts, create what the connector needs, write actions exactly once.
+
+    Implementations translate their transport errors into connector.errors (AuthError,
+    ErpUnreachable, ErpError, TransientErpError) and never put credentials in a message.
+    """
+
+    @property
+    def rpc_calls(self) -> int:
+        """Remote calls made so far (for the sync summary and the benchmarks)."""
+        ...
+
+    def check(self) -> ErpStatus:
+        """Connect, authenticate, report version, user, missing rights and missing setup."""
+        ...
+
+    def setup(self) -> SetupResult:
+        """Create, idempotently, what the connector needs in the ERP (activity types, project, tags)."""
+        ...
+
+    def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
+        """Pull everything the engine needs, including the connector's own history, in few round trips."""
+        ...
+
+    def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
+        """Write each action exactly once (DESIGN.md §4), completing what an interrupted run left half done."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
