@@ -87,9 +87,12 @@ class Registry:
         return model in self.profile.models
 
     def behaviour(self, model: str) -> Behaviour:
-        from .behaviours import Behaviour
+        found = self.behaviours.get(model)
+        if found is None:
+            from .behaviours import Behaviour
 
-        return self.behaviours.get(model) or Behaviour(model)
+            found = self.behaviours[model] = Behaviour(model)
+        return found
 
 
 class Env:

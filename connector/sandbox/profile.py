@@ -141,7 +141,7 @@ DEFAULT_ORDER: dict[str, str] = {
     "account.move": "date desc, name desc, id desc",
     "account.payment": "date desc, name desc",
     "account.partial.reconcile": "id",
-    "res.partner": "complete_name asc, id desc",
+    "res.partner": "display_name asc, id desc",
     "res.partner.category": "name",
     "res.users": "name, login",
     "res.company": "sequence, name",

@@ -75,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Werkzeug/3.0"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         # Only the request line and status: bodies (which carry passwords) are never logged.
         log.debug("%s %s", self.address_string(), format % args)
 
@@ -99,10 +99,10 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self._dispatch()
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         self._dispatch()
 
     def _dispatch(self) -> None:
