@@ -238,7 +238,7 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
         SettledItem(id=r.get("id", int), partner_id=r.get("partner_id", int),
                     invoice_number=r.text("invoice_number"), due_date=r.required_day("due_date"),
                     paid_date=r.required_day("paid_date"), amount=r.amount("amount"),
-                    currency=r.get("currency", str))
+                    currency=r.get("currency", str), invoice_date=r.day("invoice_date", required=False))
         for r in root.objects("settled"))
     issued: list[IssuedAction] = []
     for r in root.objects("issued"):
@@ -316,7 +316,7 @@ def facts_to_data(facts: Facts) -> dict[str, Any]:
                     for c in facts.credits],
         "settled": [{"id": s.id, "partner_id": s.partner_id, "invoice_number": s.invoice_number,
                      "due_date": iso(s.due_date), "paid_date": iso(s.paid_date), "amount": encode(s.amount),
-                     "currency": s.currency} for s in facts.settled],
+                     "currency": s.currency, "invoice_date": iso(s.invoice_date)} for s in facts.settled],
         "issued": [{"key": a.key, "kind": a.kind, "level": a.level, "channel": a.channel,
                     "partner_id": a.partner_id, "item_ids": list(a.item_ids), "date": iso(a.date),
                     "open": a.open, "ref": a.ref} for a in facts.issued],

@@ -146,6 +146,7 @@ class SettledItem:
     paid_date: date
     amount: Decimal
     currency: str
+    invoice_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
