@@ -286,9 +286,9 @@ class PaymentRegisterBehaviour(Behaviour):
         lines: list[Record] = []
         for line in env.records("account.move.line").values():
             target = line.get("move_id") if active_model == "account.move" else line["id"]
-            if target in active_ids and env.value("account.move.line", line, "account_type") == "asset_receivable":
-                if not line.get("reconciled") and line.get("amount_residual"):
-                    lines.append(line)
+            receivable = env.value("account.move.line", line, "account_type") == "asset_receivable"
+            if target in active_ids and receivable and not line.get("reconciled") and line.get("amount_residual"):
+                lines.append(line)
         lines.sort(key=lambda ln: (ln.get("date_maturity") or "", ln["id"]))
         if not lines:
             raise UserError(
@@ -296,16 +296,24 @@ class PaymentRegisterBehaviour(Behaviour):
             )
         first_move = env.store.get("account.move", int(lines[0]["move_id"])) or {}
         journal = next(
-            (j for j in sorted(env.records("account.journal").values(), key=lambda r: r["id"]) if j.get("type") == "bank"),
+            (
+                j
+                for j in sorted(env.records("account.journal").values(), key=lambda r: r["id"])
+                if j.get("type") == "bank"
+            ),
             None,
         )
         method_line = next(iter(sorted(env.records("account.payment.method.line"))), None)
-        residual = round(sum(float(ln.get("amount_residual_currency") or ln.get("amount_residual") or 0.0) for ln in lines), 2)
+        residual = round(
+            sum(float(ln.get("amount_residual_currency") or ln.get("amount_residual") or 0.0) for ln in lines), 2
+        )
         vals.setdefault("amount", residual)
         vals.setdefault("payment_date", env.today_str())
         vals.setdefault("communication", first_move.get("payment_reference") or first_move.get("name") or "")
         vals.setdefault("currency_id", lines[0].get("currency_id") or False)
-        vals.setdefault("partner_id", env.value("account.move", first_move, "commercial_partner_id") if first_move else False)
+        vals.setdefault(
+            "partner_id", env.value("account.move", first_move, "commercial_partner_id") if first_move else False
+        )
         vals.setdefault("journal_id", journal["id"] if journal else False)
         vals.setdefault("payment_method_line_id", method_line or False)
         vals.setdefault("line_ids", [ln["id"] for ln in lines])
@@ -532,7 +540,9 @@ def reconcile(env: Env, debit_line_ids: list[int], credit_line_id: int, date: st
         )
         touched_moves.add(int(debit["move_id"]))
         if abs(new_due_cur) < 0.005 and round(avail_cur - take_cur, 2) < 0.005:
-            full_id = env.create("account.full.reconcile", [{"name": f"A{len(env.records('account.full.reconcile')) + 1}"}])[0]
+            full_id = env.create(
+                "account.full.reconcile", [{"name": f"A{len(env.records('account.full.reconcile')) + 1}"}]
+            )[0]
             env.store.update("account.move.line", did, {"full_reconcile_id": full_id})
             env.store.update("account.move.line", credit_line_id, {"full_reconcile_id": full_id})
             env.store.update("account.partial.reconcile", partial_id, {"full_reconcile_id": full_id})
@@ -643,7 +653,9 @@ class ActivityBehaviour(Behaviour):
                 raise ValidationError(_NOT_NULL_RES_ID)
             return
         if not vals.get("res_model_id"):
-            raise ValidationError(env.texts.required_field("Activity", "mail.activity", "Document Model", "res_model_id"))
+            raise ValidationError(
+                env.texts.required_field("Activity", "mail.activity", "Document Model", "res_model_id")
+            )
         if not vals.get("res_id"):
             raise ValidationError(_NOT_NULL_RES_ID)
 
@@ -783,10 +795,29 @@ def message_post(env: Env, model: str, ids: list[int], **kwargs: Any) -> Any:
     if env.store.get(model, rid) is None:
         raise MissingError(env.texts.missing_record(model, [rid], env.uid))
     allowed = {
-        "body", "subject", "message_type", "subtype_xmlid", "subtype_id", "partner_ids", "body_is_html",
-        "author_id", "email_from", "attachment_ids", "parent_id", "email_layout_xmlid", "attachments",
-        "record_name", "model_description", "mail_auto_delete", "email_add_signature", "tracking_value_ids",
-        "outgoing_email_to", "incoming_email_to", "incoming_email_cc", "notify_author", "force_send",
+        "body",
+        "subject",
+        "message_type",
+        "subtype_xmlid",
+        "subtype_id",
+        "partner_ids",
+        "body_is_html",
+        "author_id",
+        "email_from",
+        "attachment_ids",
+        "parent_id",
+        "email_layout_xmlid",
+        "attachments",
+        "record_name",
+        "model_description",
+        "mail_auto_delete",
+        "email_add_signature",
+        "tracking_value_ids",
+        "outgoing_email_to",
+        "incoming_email_to",
+        "incoming_email_cc",
+        "notify_author",
+        "force_send",
     }
     for key in kwargs:
         if key not in allowed:

@@ -22,23 +22,40 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 
 
 @click.command("sandbox")
-@click.option("--odoo-version", type=click.Choice(["16", "17", "18", "19"]), default="17", show_default=True,
-              help="Odoo major version to emulate.")
+@click.option(
+    "--odoo-version",
+    type=click.Choice(["16", "17", "18", "19"]),
+    default="17",
+    show_default=True,
+    help="Odoo major version to emulate.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8069, show_default=True, help="Port (0 picks a free one).")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-              help="SQLite file; created and seeded when new, reopened as it is otherwise. Default: temporary.")
-@click.option("--seed", type=click.Choice(SEEDS), default="demo", show_default=True, help="Data to seed a new file with.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite file; created and seeded when new, reopened as it is otherwise. Default: temporary.",
+)
+@click.option(
+    "--seed", type=click.Choice(SEEDS), default="demo", show_default=True, help="Data to seed a new file with."
+)
 @click.option("--as-of", "as_of", callback=_date, default=None, help="The server's today and seed anchor (YYYY-MM-DD).")
 @click.option("--latency-ms", type=float, default=0.0, help="Added latency per request.")
 @click.option("--error-rate", type=float, default=0.0, help="Fraction of requests answered with --error-status.")
 @click.option("--error-status", type=click.Choice(["502", "503", "504"]), default="503", show_default=True)
 @click.option("--fail-next", type=int, default=0, help="Answer the next N requests with --error-status.")
 @click.option("--drop-next", type=int, default=0, help="Close the connection of the next N requests.")
-@click.option("--crash-after-writes", type=int, default=None,
-              help="Exit the process right after the N-th committed write (crash tests).")
-@click.option("--serialization-failures", type=int, default=0,
-              help="Fail the next N writes with a concurrent-update error.")
+@click.option(
+    "--crash-after-writes",
+    type=int,
+    default=None,
+    help="Exit the process right after the N-th committed write (crash tests).",
+)
+@click.option(
+    "--serialization-failures", type=int, default=0, help="Fail the next N writes with a concurrent-update error."
+)
 def sandbox(
     odoo_version: str,
     host: str,

@@ -14,8 +14,25 @@ Predicate = Callable[[Record], bool]
 
 OPERATORS = frozenset(
     {
-        "=", "!=", "<", "<=", ">", ">=", "in", "not in", "like", "ilike", "not like", "not ilike",
-        "=like", "=ilike", "=?", "child_of", "parent_of", "any", "not any",
+        "=",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "in",
+        "not in",
+        "like",
+        "ilike",
+        "not like",
+        "not ilike",
+        "=like",
+        "=ilike",
+        "=?",
+        "child_of",
+        "parent_of",
+        "any",
+        "not any",
     }
 )
 _NEGATIVE = {"!=": "=", "not in": "in", "not like": "like", "not ilike": "ilike", "not any": "any"}
@@ -41,9 +58,9 @@ class DomainContext(Protocol):
 def mentions_field(domain: Sequence[Any], fname: str) -> bool:
     """True when a leaf of `domain` starts with `fname` (Odoo then skips its implicit active filter)."""
     for item in domain:
-        if isinstance(item, list | tuple) and len(item) == 3 and isinstance(item[0], str):
-            if item[0].split(".", 1)[0] == fname:
-                return True
+        is_leaf = isinstance(item, list | tuple) and len(item) == 3 and isinstance(item[0], str)
+        if is_leaf and item[0].split(".", 1)[0] == fname:
+            return True
     return False
 
 
@@ -247,7 +264,7 @@ def _compile_simple(ctx: DomainContext, model: str, fdef: FieldDef, operator: st
             if v is False or v is None:
                 return negate
             try:
-                return (v == target_v) != negate
+                return bool(v == target_v) != negate
             except TypeError:
                 return negate
 

@@ -34,7 +34,7 @@ class OdooError(Exception):
         label = self.exc_name if self.exc_name.startswith("odoo.") else self.short_name
         if self.exc_name.startswith(("psycopg2.", "werkzeug.")):
             label = self.exc_name
-        return f"Traceback (most recent call last):\n  File \"<sandbox>\", in dispatch\n{hint}{label}: {self.message}\n"
+        return f'Traceback (most recent call last):\n  File "<sandbox>", in dispatch\n{hint}{label}: {self.message}\n'
 
 
 class UserError(OdooError):

@@ -195,7 +195,7 @@ class Env:
         return None
 
     def is_admin(self) -> bool:
-        return self.user().get("_role", "admin") == "admin"
+        return bool(self.user().get("_role", "admin") == "admin")
 
     def check_access(self, model: str, operation: str) -> None:
         """A tiny ACL: the non-admin role has the accounting rights a dunning bot user would get."""
@@ -220,11 +220,7 @@ class Env:
         self.check_access(model, "read")
         domain = list(domain or [])
         fields = self.fields_of(model)
-        if (
-            "active" in fields
-            and self.context.get("active_test", True)
-            and not dom.mentions_field(domain, "active")
-        ):
+        if "active" in fields and self.context.get("active_test", True) and not dom.mentions_field(domain, "active"):
             domain = [("active", "=", True), *domain] if domain else [("active", "=", True)]
         key = json.dumps([model, domain, order or "", sorted(self.context.items(), key=str)], default=str)
         cached = self.registry._search_cache.get(key)
@@ -509,7 +505,9 @@ class Env:
             self.store.delete(model, rid)
         return True
 
-    def name_search(self, model: str, name: str = "", domain: Any = None, operator: str = "ilike", limit: int = 100) -> list[Any]:
+    def name_search(
+        self, model: str, name: str = "", domain: Any = None, operator: str = "ilike", limit: int = 100
+    ) -> list[Any]:
         ids = self.search(model, list(domain or []))
         out = []
         for rid in ids:

@@ -54,7 +54,9 @@ class SandboxProcess:
     def __enter__(self) -> SandboxProcess:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -69,8 +71,19 @@ def run_sandbox_process(
     timeout: float = 60.0,
 ) -> SandboxProcess:
     """Start `python -m connector.sandbox` and wait for its "listening on URL" line."""
-    cmd = [sys.executable, "-m", "connector.sandbox", "--odoo-version", str(version), "--port", str(port),
-           "--db", str(db_path), "--seed", seed]
+    cmd = [
+        sys.executable,
+        "-m",
+        "connector.sandbox",
+        "--odoo-version",
+        str(version),
+        "--port",
+        str(port),
+        "--db",
+        str(db_path),
+        "--seed",
+        seed,
+    ]
     if as_of is not None:
         cmd += ["--as-of", as_of.isoformat()]
     cmd += list(extra_args)

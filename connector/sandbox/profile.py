@@ -274,7 +274,7 @@ class Texts:
 
     def duplicate_xmlid(self, module: str, name: str) -> str:
         return (
-            'The operation cannot be completed: duplicate key value violates unique constraint '
+            "The operation cannot be completed: duplicate key value violates unique constraint "
             '"ir_model_data_module_name_uniq_index"\n'
             f"DETAIL:  Key (module, name)=({module}, {name}) already exists.\n"
         )

@@ -317,11 +317,15 @@ def _call_service(service: Service, name: str, method: str, args: list[Any]) -> 
         if method == "execute_kw":
             if len(args) < 5:
                 raise PyTypeError("execute_kw() missing required positional arguments")
-            return service.execute_kw(*args[:5], args[5] if len(args) > 5 else [], args[6] if len(args) > 6 else {})
+            db, uid, password, model, method_name = args[:5]
+            positional = args[5] if len(args) > 5 else []
+            keywords = args[6] if len(args) > 6 else {}
+            return service.execute_kw(db, uid, password, model, method_name, positional, keywords)
         if method == "execute":
             if len(args) < 5:
                 raise PyTypeError("execute() missing required positional arguments")
-            return service.execute_kw(*args[:5], list(args[5:]), {})
+            db, uid, password, model, method_name = args[:5]
+            return service.execute_kw(db, uid, password, model, method_name, list(args[5:]), {})
     elif name == "db":
         if method == "list":
             return [service.database]
@@ -348,10 +352,7 @@ def describe_model(registry: Registry, model: str) -> dict[str, Any]:
             "parameters": {p: {} for p in info.get("parameters", [])},
             "signature": "(" + ", ".join(info.get("parameters", [])) + ")",
         }
-    fields = {
-        fname: {**fdef.describe(), "name": fname}
-        for fname, fdef in registry.profile.models[model].items()
-    }
+    fields = {fname: {**fdef.describe(), "name": fname} for fname, fdef in registry.profile.models[model].items()}
     return {"model": model, "name": model, "doc": None, "fields": fields, "methods": methods}
 
 

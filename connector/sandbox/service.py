@@ -22,8 +22,16 @@ from .orm import Env, Registry
 
 # Methods that change data: the "serialization failure for the next N writes" fault applies to them.
 WRITE_METHODS = frozenset(
-    {"create", "write", "unlink", "message_post", "action_feedback", "activity_schedule", "action_create_payments",
-     "action_done"}
+    {
+        "create",
+        "write",
+        "unlink",
+        "message_post",
+        "action_feedback",
+        "activity_schedule",
+        "action_create_payments",
+        "action_done",
+    }
 )
 
 
@@ -36,13 +44,28 @@ def _ids(value: Any) -> list[int]:
 
 
 def _generic_methods(model: str) -> dict[str, MethodSpec]:
-    def search(env: Env, ids: list[int], domain: Any, offset: int = 0, limit: Any = None, order: Any = None,
-               count: bool = False) -> Any:
+    def search(
+        env: Env,
+        ids: list[int],
+        domain: Any,
+        offset: int = 0,
+        limit: Any = None,
+        order: Any = None,
+        count: bool = False,
+    ) -> Any:
         found = env.search(model, domain, offset or 0, limit or None, order or None)
         return len(found) if count else found
 
-    def search_read(env: Env, ids: list[int], domain: Any = None, fields: Any = None, offset: int = 0,
-                    limit: Any = None, order: Any = None, **read_kwargs: Any) -> Any:
+    def search_read(
+        env: Env,
+        ids: list[int],
+        domain: Any = None,
+        fields: Any = None,
+        offset: int = 0,
+        limit: Any = None,
+        order: Any = None,
+        **read_kwargs: Any,
+    ) -> Any:
         for key in read_kwargs:
             if key != "load":
                 raise PyTypeError(f"BaseModel._read_format() got an unexpected keyword argument '{key}'")
@@ -69,8 +92,15 @@ def _generic_methods(model: str) -> dict[str, MethodSpec]:
     def fields_get(env: Env, ids: list[int], allfields: Any = None, attributes: Any = None) -> Any:
         return env.fields_get(model, allfields, attributes)
 
-    def name_search(env: Env, ids: list[int], name: str = "", domain: Any = None, operator: str = "ilike",
-                    limit: int = 100, args: Any = None) -> Any:
+    def name_search(
+        env: Env,
+        ids: list[int],
+        name: str = "",
+        domain: Any = None,
+        operator: str = "ilike",
+        limit: int = 100,
+        args: Any = None,
+    ) -> Any:
         return env.name_search(model, name, domain or args, operator, limit)
 
     def default_get(env: Env, ids: list[int], fields_list: Any) -> dict[str, Any]:

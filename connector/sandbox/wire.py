@@ -76,7 +76,11 @@ def jsonrpc_error(profile: VersionProfile, request_id: Any, error: OdooError) ->
     body = {
         "jsonrpc": "2.0",
         "id": request_id,
-        "error": {"code": profile.jsonrpc_error_code, "message": "Odoo Server Error", "data": error_data(profile, error)},
+        "error": {
+            "code": profile.jsonrpc_error_code,
+            "message": "Odoo Server Error",
+            "data": error_data(profile, error),
+        },
     }
     return json.dumps(body).encode("utf-8")
 
@@ -97,7 +101,7 @@ def json2_error(error: OdooError | HttpError) -> tuple[int, bytes]:
             "arguments": [error.message, error.status],
             "context": {},
             "debug": (
-                "Traceback (most recent call last):\n  File \"<sandbox>\", in json2\n"
+                'Traceback (most recent call last):\n  File "<sandbox>", in json2\n'
                 f"{name}: {error.status} {reason}: {error.message}\n"
             ),
         }
@@ -113,8 +117,8 @@ def json2_error(error: OdooError | HttpError) -> tuple[int, bytes]:
 
 
 NOT_FOUND_PAGE_16 = (
-    "<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset=\"utf-8\"/>\n        <title>Odoo</title>\n"
-    "    </head>\n    <body>\n        <div id=\"wrapwrap\">\n            <main>\n"
+    '<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset="utf-8"/>\n        <title>Odoo</title>\n'
+    '    </head>\n    <body>\n        <div id="wrapwrap">\n            <main>\n'
     "                <h1>404: Page not found!</h1>\n"
     "                <p>The page you were looking for could not be authorized.</p>\n"
     "            </main>\n        </div>\n    </body>\n</html>\n"

@@ -90,7 +90,7 @@ class Replayer:
         params, method = xmlrpc.client.loads(body, use_builtin_types=True)
         args = list(params)
         secret = self._secret_for(args)
-        out = []
+        out: list[Any] = []
         for index, arg in enumerate(args):
             if arg == "<password>":
                 out.append(secret)
@@ -129,7 +129,9 @@ class Replayer:
         return json.dumps(self._map(data)).encode("utf-8")
 
     # -- sending --------------------------------------------------------------------------------------
-    def _send(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> tuple[int, dict[str, str], str]:
+    def _send(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None
+    ) -> tuple[int, dict[str, str], str]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
             out_headers = {}
@@ -226,7 +228,12 @@ class Replayer:
             if "Traceback" in exp_str:
                 exp_str, got_str = self.last_line(exp_str), self.last_line(got_str)
             ok = exp_code == got_code and exp_str == got_str
-            return Outcome(ex_id, "xmlrpc", ok, "" if ok else f"expected {exp_code!r} {exp_str!r}\n     got {got_code!r} {got_str!r}")
+            return Outcome(
+                ex_id,
+                "xmlrpc",
+                ok,
+                "" if ok else f"expected {exp_code!r} {exp_str!r}\n     got {got_code!r} {got_str!r}",
+            )
         return Outcome(ex_id, "xmlrpc", False, f"expected {expected!r:.300}\n     got {actual!r:.300}")
 
     def _compare_json(

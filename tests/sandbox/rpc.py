@@ -16,7 +16,8 @@ class Rpc:
         self.server = server
         self.password = password or server.password
         common = xmlrpc.client.ServerProxy(f"{server.url}/xmlrpc/2/common")
-        self.uid = int(common.login(server.database, login, self.password))
+        uid: Any = common.login(server.database, login, self.password)
+        self.uid = int(uid)
 
     def __call__(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
         proxy = xmlrpc.client.ServerProxy(f"{self.server.url}/xmlrpc/2/object", allow_none=False)
@@ -27,8 +28,11 @@ def json2(server: SandboxServer, model: str, method: str, body: dict[str, Any]) 
     request = urllib.request.Request(
         f"{server.url}/json/2/{model}/{method}",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {server.api_key}",
-                 "X-Odoo-Database": server.database},
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {server.api_key}",
+            "X-Odoo-Database": server.database,
+        },
         method="POST",
     )
     try:

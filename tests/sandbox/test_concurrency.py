@@ -19,12 +19,20 @@ def test_two_threads_same_external_id_exactly_one_wins(make_server: Callable[...
         results: list[Any] = []
         lock = threading.Lock()
 
-        def create(round_no: int = round_no) -> None:
+        def create(
+            round_no: int = round_no,
+            barrier: threading.Barrier = barrier,
+            results: list[Any] = results,
+            lock: threading.Lock = lock,
+        ) -> None:
             rpc = Rpc(server)
             barrier.wait()
             try:
-                new_id = rpc("ir.model.data", "create", {"module": "dunning", "name": f"race_{round_no}",
-                                                         "model": "res.partner", "res_id": 9})
+                new_id = rpc(
+                    "ir.model.data",
+                    "create",
+                    {"module": "dunning", "name": f"race_{round_no}", "model": "res.partner", "res_id": 9},
+                )
                 outcome: Any = ("ok", new_id)
             except xmlrpc.client.Fault as fault:
                 outcome = ("fault", fault.faultCode, fault.faultString)
@@ -41,7 +49,9 @@ def test_two_threads_same_external_id_exactly_one_wins(make_server: Callable[...
         assert len(oks) == 1 and len(faults) == 1, results
         assert faults[0][1] == 2
         assert f"Key (module, name)=(dunning, race_{round_no}) already exists." in faults[0][2]
-        rows = Rpc(server)("ir.model.data", "search_count", [("module", "=", "dunning"), ("name", "=", f"race_{round_no}")])
+        rows = Rpc(server)(
+            "ir.model.data", "search_count", [("module", "=", "dunning"), ("name", "=", f"race_{round_no}")]
+        )
         assert rows == 1
 
 

@@ -28,7 +28,12 @@ def _replay_all(version: int, tmp_dir: Path) -> dict[tuple[str, str], Outcome]:
     if version not in _RESULTS:
         with SandboxServer(version, db_path=tmp_dir / f"lab-{version}.sqlite", seed="lab", as_of=SEED_DAY) as server:
             replayer = Replayer(
-                server.host, server.port, SEED_DAY.isoformat(), server.password, "accountant", server.api_key,
+                server.host,
+                server.port,
+                SEED_DAY.isoformat(),
+                server.password,
+                "accountant",
+                server.api_key,
                 ACCOUNTANT_UID[version],
             )
             outcomes = {}

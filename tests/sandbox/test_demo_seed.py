@@ -15,8 +15,12 @@ from connector.sandbox.seeds.demo import DEMO_CASES
 from .rpc import Rpc, json2
 
 AS_OF = dt.date(2026, 11, 23)
-OPEN = [("account_id.account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"),
-        ("reconciled", "=", False), ("amount_residual", "!=", 0)]
+OPEN = [
+    ("account_id.account_type", "=", "asset_receivable"),
+    ("parent_state", "=", "posted"),
+    ("reconciled", "=", False),
+    ("amount_residual", "!=", 0),
+]
 
 
 def _partner(rpc: Rpc, name: str) -> int:
@@ -35,12 +39,22 @@ def test_demo_contents(version: int, make_server: Callable[..., SandboxServer]) 
     customers = rpc("res.partner", "search_count", [("is_company", "=", True), ("customer_rank", ">", 0)])
     assert customers >= 40
     start = (AS_OF - dt.timedelta(days=548)).isoformat()
-    invoices = rpc("account.move", "search_count", [("move_type", "=", "out_invoice"), ("state", "=", "posted"),
-                                                    ("invoice_date", ">=", start), ("invoice_date", "<", AS_OF.isoformat())])
+    invoices = rpc(
+        "account.move",
+        "search_count",
+        [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("invoice_date", ">=", start),
+            ("invoice_date", "<", AS_OF.isoformat()),
+        ],
+    )
     assert invoices >= 300
     langs = rpc("res.lang", "search_read", [("active", "=", True)], fields=["code"])
     assert {lang["code"] for lang in langs} == {"en_US", "es_ES", "fr_FR"}
-    assert rpc("account.move", "search_count", [("currency_id.name", "=", "USD"), ("move_type", "=", "out_invoice")]) > 0
+    assert (
+        rpc("account.move", "search_count", [("currency_id.name", "=", "USD"), ("move_type", "=", "out_invoice")]) > 0
+    )
     assert rpc("account.move", "search_count", [("payment_state", "=", "paid")]) > 100
     assert rpc("account.move", "search_count", [("payment_state", "=", "partial")]) > 0
     assert rpc("account.partial.reconcile", "search_count", []) > 100
@@ -48,8 +62,16 @@ def test_demo_contents(version: int, make_server: Callable[..., SandboxServer]) 
     assert partial["max_date"] and partial["amount"] > 0
     # Instalments: an invoice with several receivable lines, each with its own due date.
     inst = _partner(rpc, DEMO_CASES["instalments"])
-    lines = rpc("account.move.line", "search_read", [("partner_id", "=", inst), ("account_id.account_type", "=", "asset_receivable"),
-                                                     ("move_id.move_type", "=", "out_invoice")], fields=["move_id", "date_maturity"])
+    lines = rpc(
+        "account.move.line",
+        "search_read",
+        [
+            ("partner_id", "=", inst),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("move_id.move_type", "=", "out_invoice"),
+        ],
+        fields=["move_id", "date_maturity"],
+    )
     per_move: dict[int, set[str]] = {}
     for line in lines:
         per_move.setdefault(line["move_id"][0], set()).add(line["date_maturity"])
@@ -59,12 +81,22 @@ def test_demo_contents(version: int, make_server: Callable[..., SandboxServer]) 
     # Exempt tag under the connector's xmlid; promise type too.
     assert rpc("ir.model.data", "check_object_reference", "dunning", "tag_exempt")[0] == "res.partner.category"
     _, promise_type = rpc("ir.model.data", "check_object_reference", "dunning", "activity_type_promise")
-    tag = rpc("res.partner.category", "read", [rpc("ir.model.data", "check_object_reference", "dunning", "tag_exempt")[1]], ["name"])
+    tag = rpc(
+        "res.partner.category",
+        "read",
+        [rpc("ir.model.data", "check_object_reference", "dunning", "tag_exempt")[1]],
+        ["name"],
+    )
     assert tag[0]["name"] == "Sin reclamaciones / No dunning"
     exempt = rpc("res.partner", "read", [_partner(rpc, DEMO_CASES["exempt"])], ["category_id"])[0]
     assert tag[0]["id"] in exempt["category_id"]
-    promises = rpc("mail.activity", "search_read", [("activity_type_id", "=", promise_type)],
-                   fields=["date_deadline", "state", "res_model", "res_id"], order="date_deadline")
+    promises = rpc(
+        "mail.activity",
+        "search_read",
+        [("activity_type_id", "=", promise_type)],
+        fields=["date_deadline", "state", "res_model", "res_id"],
+        order="date_deadline",
+    )
     assert [p["state"] for p in promises] == ["overdue", "planned"]
     broken_move = promises[0]["res_id"]
     assert rpc("account.move", "read", [broken_move], ["payment_state"])[0]["payment_state"] != "paid"
@@ -73,7 +105,11 @@ def test_demo_contents(version: int, make_server: Callable[..., SandboxServer]) 
     if version <= 17:
         flagged = rpc("account.move.line", "search_count", [("partner_id", "=", disputed), ("blocked", "=", True)])
     elif version == 18:
-        flagged = rpc("account.move", "search_count", [("commercial_partner_id", "=", disputed), ("payment_state", "=", "blocked")])
+        flagged = rpc(
+            "account.move",
+            "search_count",
+            [("commercial_partner_id", "=", disputed), ("payment_state", "=", "blocked")],
+        )
     else:
         flagged = rpc("account.move.line", "search_count", [("partner_id", "=", disputed), ("no_followup", "=", True)])
     assert flagged == 1
@@ -109,11 +145,19 @@ def test_payment_wizard_partial_then_full(make_server: Callable[..., SandboxServ
     rpc("account.payment.register", "action_create_payments", wizard, context=ctx)
     move = rpc("account.move", "read", [14], ["payment_state", "amount_residual"])[0]
     assert (move["payment_state"], move["amount_residual"]) == ("partial", 2000.0)
-    [line] = rpc("account.move.line", "search_read", [("move_id", "=", 14), ("account_id.account_type", "=", "asset_receivable")],
-                 fields=["amount_residual", "reconciled", "matched_credit_ids"])
+    [line] = rpc(
+        "account.move.line",
+        "search_read",
+        [("move_id", "=", 14), ("account_id.account_type", "=", "asset_receivable")],
+        fields=["amount_residual", "reconciled", "matched_credit_ids"],
+    )
     assert line["amount_residual"] == 2000.0 and not line["reconciled"]
-    [partial] = rpc("account.partial.reconcile", "read", line["matched_credit_ids"], ["amount", "max_date", "debit_move_id"])
-    assert partial["amount"] == 780.0 and partial["max_date"] == "2026-11-20" and partial["debit_move_id"][0] == line["id"]
+    [partial] = rpc(
+        "account.partial.reconcile", "read", line["matched_credit_ids"], ["amount", "max_date", "debit_move_id"]
+    )
+    assert (
+        partial["amount"] == 780.0 and partial["max_date"] == "2026-11-20" and partial["debit_move_id"][0] == line["id"]
+    )
     status, wiz = json2(server, "account.payment.register", "create", {"vals_list": [{}], "context": ctx})
     assert status == 200
     status, _ = json2(server, "account.payment.register", "action_create_payments", {"ids": wiz, "context": ctx})
@@ -128,18 +172,35 @@ def test_paged_search_read_of_10k_lines_is_fast(make_server: Callable[..., Sandb
     store = server.store
     with store.transaction():
         for n in range(10_000):
-            store.insert("account.move.line", {
-                "move_id": 1, "partner_id": 9, "account_id": 1, "date": "2026-11-23",
-                "date_maturity": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}", "amount_residual": 10.0 + n,
-                "amount_residual_currency": 10.0 + n, "currency_id": 126, "reconciled": False, "name": f"bulk {n}",
-            })
+            store.insert(
+                "account.move.line",
+                {
+                    "move_id": 1,
+                    "partner_id": 9,
+                    "account_id": 1,
+                    "date": "2026-11-23",
+                    "date_maturity": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                    "amount_residual": 10.0 + n,
+                    "amount_residual_currency": 10.0 + n,
+                    "currency_id": 126,
+                    "reconciled": False,
+                    "name": f"bulk {n}",
+                },
+            )
     rpc = Rpc(server)
     start = time.monotonic()
     seen = 0
     offset = 0
     while True:
-        page = rpc("account.move.line", "search_read", OPEN, fields=["move_id", "partner_id", "date_maturity",
-                   "amount_residual", "currency_id"], offset=offset, limit=1000, order="date_maturity asc, id asc")
+        page = rpc(
+            "account.move.line",
+            "search_read",
+            OPEN,
+            fields=["move_id", "partner_id", "date_maturity", "amount_residual", "currency_id"],
+            offset=offset,
+            limit=1000,
+            order="date_maturity asc, id asc",
+        )
         seen += len(page)
         offset += 1000
         if len(page) < 1000:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import xmlrpc.client
 from collections.abc import Callable
 from typing import Any
@@ -36,25 +37,58 @@ CASES: list[tuple[str, str, list[Any], list[int]]] = [
     ("parent-of", "res.partner", [("id", "parent_of", [18])], [9, 18]),
     ("m2o-null", "res.partner", [("parent_id", "!=", False)], [17, 18]),
     ("dotted", "account.move", [("partner_id.country_id.code", "=", "GB")], [20, 21, 22, 23]),
-    ("dotted-2", "account.move.line", [("move_id.ref", "=", "LAB-INV_24"), ("account_id.account_type", "=", "asset_receivable")], [56, 57]),
+    (
+        "dotted-2",
+        "account.move.line",
+        [("move_id.ref", "=", "LAB-INV_24"), ("account_id.account_type", "=", "asset_receivable")],
+        [56, 57],
+    ),
     ("or", "account.move", ["|", ("state", "=", "draft"), ("state", "=", "cancel")], [41, 42]),
     ("and", "account.move", ["&", ("move_type", "=", "out_refund"), ("state", "=", "posted")], [43]),
     ("not", "account.move", ["!", ("state", "=", "posted")], [41, 42]),
-    ("nested", "account.move", ["|", "&", ("state", "=", "draft"), ("amount_total", ">", 1000), ("name", "=", "INV/2026/00010")], [12, 41]),
-    ("any", "account.move", [("line_ids", "any", [("date_maturity", "=", "2026-10-04"), ("name", "ilike", "cuota #1")])], [28]),
+    (
+        "nested",
+        "account.move",
+        ["|", "&", ("state", "=", "draft"), ("amount_total", ">", 1000), ("name", "=", "INV/2026/00010")],
+        [12, 41],
+    ),
+    (
+        "any",
+        "account.move",
+        [("line_ids", "any", [("date_maturity", "=", "2026-10-04"), ("name", "ilike", "cuota #1")])],
+        [28],
+    ),
     ("not-any", "res.partner", [("is_company", "=", True), ("child_ids", "not any", [])], [1, 10, 11, 12, 14, 15, 16]),
     ("x2m-in", "res.partner", [("child_ids", "in", [17])], [13]),
-    ("bool-false", "account.move.line", [("reconciled", "=", False), ("account_id.account_type", "=", "asset_receivable"), ("parent_state", "=", "cancel")], [85]),
-    ("date-range", "account.move", [("invoice_date_due", ">=", "2026-12-01"), ("invoice_date_due", "<", "2026-12-10")], [2, 7, 28, 29]),
-    ("name-for-m2o", "account.move", [("partner_id", "=", "Stark Industries"), ("state", "=", "posted")], [37, 38, 39, 40]),
+    (
+        "bool-false",
+        "account.move.line",
+        [
+            ("reconciled", "=", False),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "cancel"),
+        ],
+        [85],
+    ),
+    (
+        "date-range",
+        "account.move",
+        [("invoice_date_due", ">=", "2026-12-01"), ("invoice_date_due", "<", "2026-12-10")],
+        [2, 7, 28, 29],
+    ),
+    (
+        "name-for-m2o",
+        "account.move",
+        [("partner_id", "=", "Stark Industries"), ("state", "=", "posted")],
+        [37, 38, 39, 40],
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def lab17(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from tests.sandbox.conftest import SEED_DAY
-
-    server = SandboxServer(17, db_path=tmp_path_factory.mktemp("dom") / "lab.sqlite", seed="lab", as_of=SEED_DAY)
+    seed_day = dt.date(2026, 11, 23)
+    server = SandboxServer(17, db_path=tmp_path_factory.mktemp("dom") / "lab.sqlite", seed="lab", as_of=seed_day)
     server.start()
     yield server
     server.stop()
@@ -76,8 +110,12 @@ def test_active_filter_and_active_test(lab17: SandboxServer) -> None:
 
 def test_order_offset_limit(lab17: SandboxServer) -> None:
     rpc = Rpc(lab17)
-    domain = [("account_id.account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"),
-              ("reconciled", "=", False), ("amount_residual", "!=", 0)]
+    domain = [
+        ("account_id.account_type", "=", "asset_receivable"),
+        ("parent_state", "=", "posted"),
+        ("reconciled", "=", False),
+        ("amount_residual", "!=", 0),
+    ]
     all_ids = rpc("account.move.line", "search", domain, order="date_maturity asc, id asc")
     page = rpc("account.move.line", "search", domain, offset=5, limit=5, order="date_maturity asc, id asc")
     assert page == all_ids[5:10]

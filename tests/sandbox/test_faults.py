@@ -19,7 +19,9 @@ from .rpc import Rpc, json2
 
 def _control(server: SandboxServer, **options: Any) -> dict[str, Any]:
     request = urllib.request.Request(
-        f"{server.url}/sandbox/control", data=json.dumps(options).encode(), method="POST",
+        f"{server.url}/sandbox/control",
+        data=json.dumps(options).encode(),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as resp:
@@ -59,8 +61,19 @@ def test_error_rate_is_a_fraction(make_server: Callable[..., SandboxServer]) -> 
     conn_failures = 0
     for _ in range(40):
         conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
-        conn.request("POST", "/jsonrpc", body=json.dumps({"jsonrpc": "2.0", "method": "call", "params": {
-            "service": "common", "method": "version", "args": []}, "id": 1}), headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/jsonrpc",
+            body=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {"service": "common", "method": "version", "args": []},
+                    "id": 1,
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
         if conn.getresponse().status == 503:
             conn_failures += 1
         conn.close()
@@ -99,6 +112,7 @@ def test_serialization_failure_for_next_writes(make_server: Callable[..., Sandbo
 def test_today_changes_activity_state(make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(17)
     rpc = Rpc(server)
+
     def state() -> str:
         return str(rpc("mail.activity", "read", [1], ["state", "date_deadline"])[0]["state"])
 
@@ -112,9 +126,17 @@ def test_today_changes_activity_state(make_server: Callable[..., SandboxServer])
 def test_stats_and_outbox(make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(18)
     rpc = Rpc(server)
-    message_id = rpc("account.move", "message_post", [1], body="<p>Recordatorio</p>", body_is_html=True,
-                     subject="Recordatorio de pago", message_type="comment", subtype_xmlid="mail.mt_comment",
-                     partner_ids=[9])
+    message_id = rpc(
+        "account.move",
+        "message_post",
+        [1],
+        body="<p>Recordatorio</p>",
+        body_is_html=True,
+        subject="Recordatorio de pago",
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+        partner_ids=[9],
+    )
     stats = _stats(server)
     assert stats["calls"]["account.move.message_post"] == 1
     assert stats["by_protocol"]["xmlrpc"] >= 2
@@ -122,19 +144,26 @@ def test_stats_and_outbox(make_server: Callable[..., SandboxServer]) -> None:
     assert mail["message_id"] == message_id
     assert mail["email_to"] == "facturas@construcciones-ibericas.example"
     assert mail["subject"] == "Recordatorio de pago"
-    notes = rpc("mail.notification", "search_read", [("mail_message_id", "=", message_id)],
-                fields=["notification_type", "notification_status"])
+    notes = rpc(
+        "mail.notification",
+        "search_read",
+        [("mail_message_id", "=", message_id)],
+        fields=["notification_type", "notification_status"],
+    )
     assert notes == [{"id": notes[0]["id"], "notification_type": "email", "notification_status": "sent"}]
 
 
-def test_secrets_never_in_responses_or_logs(make_server: Callable[..., SandboxServer], caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_in_responses_or_logs(
+    make_server: Callable[..., SandboxServer], caplog: pytest.LogCaptureFixture
+) -> None:
     server = make_server(17)
     caplog.set_level("DEBUG", logger="connector.sandbox")
     rpc = Rpc(server)
     rpc("res.users", "read", [2])
     with pytest.raises(xmlrpc.client.Fault) as info:
         xmlrpc.client.ServerProxy(f"{server.url}/xmlrpc/2/object").execute_kw(
-            server.database, 2, "wrong-password", "res.partner", "search_count", [[]])
+            server.database, 2, "wrong-password", "res.partner", "search_count", [[]]
+        )
     assert info.value.faultCode == 3
     users = rpc("res.users", "read", [2])
     blob = json.dumps(users) + json.dumps(_stats(server)) + caplog.text

@@ -17,8 +17,12 @@ CASES = [(v, p) for v in (16, 17, 18, 19) for p in ("xmlrpc", "jsonrpc")] + [(19
 def test_odoolib_probe_sequence(version: int, protocol: str, make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(version, seed="lab")
     conn = odoolib.get_connection(
-        hostname=server.host, port=server.port, database=server.database, login="admin",
-        password=server.api_key, protocol=protocol,
+        hostname=server.host,
+        port=server.port,
+        database=server.database,
+        login="admin",
+        password=server.api_key,
+        protocol=protocol,
     )
     conn.check_login()
     partners = conn.get_model("res.partner")
@@ -50,8 +54,12 @@ def test_odoolib_probe_sequence(version: int, protocol: str, make_server: Callab
 def test_odoolib_json2_positional_args_use_doc_bearer(make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(19, seed="lab")
     conn = odoolib.get_connection(
-        hostname=server.host, port=server.port, database=server.database, login="admin",
-        password=server.api_key, protocol="json2",
+        hostname=server.host,
+        port=server.port,
+        database=server.database,
+        login="admin",
+        password=server.api_key,
+        protocol="json2",
     )
     lines = conn.get_model("account.move.line")
     domain = [("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False)]
@@ -64,7 +72,11 @@ def test_odoolib_json2_positional_args_use_doc_bearer(make_server: Callable[...,
 def test_odoolib_json2_rejects_password(make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(19, seed="lab")
     conn = odoolib.get_connection(
-        hostname=server.host, port=server.port, database=server.database, login="admin",
-        password=server.password, protocol="json2",
+        hostname=server.host,
+        port=server.port,
+        database=server.database,
+        login="admin",
+        password=server.password,
+        protocol="json2",
     )
     assert not conn.check_login()

@@ -98,10 +98,34 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
     version = env.version
     today = env.today_str()
     # Currencies, countries and languages.
-    put(env, "res.currency", refs.eur, {"name": "EUR", "symbol": "€", "decimal_places": 2, "rounding": 0.01,
-                                         "position": "after", "active": True, "full_name": "Euro"})
-    put(env, "res.currency", refs.usd, {"name": "USD", "symbol": "$", "decimal_places": 2, "rounding": 0.01,
-                                         "position": "before", "active": True, "full_name": "United States dollar"})
+    put(
+        env,
+        "res.currency",
+        refs.eur,
+        {
+            "name": "EUR",
+            "symbol": "€",
+            "decimal_places": 2,
+            "rounding": 0.01,
+            "position": "after",
+            "active": True,
+            "full_name": "Euro",
+        },
+    )
+    put(
+        env,
+        "res.currency",
+        refs.usd,
+        {
+            "name": "USD",
+            "symbol": "$",
+            "decimal_places": 2,
+            "rounding": 0.01,
+            "position": "before",
+            "active": True,
+            "full_name": "United States dollar",
+        },
+    )
     for rid, code, name in (
         (refs.spain, "ES", "Spain"),
         (refs.usa, "US", "United States"),
@@ -110,79 +134,243 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
         (refs.germany, "DE", "Germany"),
         (refs.portugal, "PT", "Portugal"),
     ):
-        put(env, "res.country", rid, {"code": code, "name": name, "currency_id": refs.usd if code == "US" else refs.eur})
+        put(
+            env, "res.country", rid, {"code": code, "name": name, "currency_id": refs.usd if code == "US" else refs.eur}
+        )
     lang_ids = {"en_US": refs.lang_en, "es_ES": refs.lang_es, "fr_FR": refs.lang_fr}
     for code, (name, iso, fmt) in _LANGS.items():
-        put(env, "res.lang", lang_ids[code], {
-            "code": code, "name": name, "iso_code": iso, "url_code": iso, "active": code in company.langs,
-            "date_format": fmt, "time_format": "%H:%M:%S", "direction": "ltr",
-        })
+        put(
+            env,
+            "res.lang",
+            lang_ids[code],
+            {
+                "code": code,
+                "name": name,
+                "iso_code": iso,
+                "url_code": iso,
+                "active": code in company.langs,
+                "date_format": fmt,
+                "time_format": "%H:%M:%S",
+                "direction": "ltr",
+            },
+        )
     # Company, its partner, the users and their partners.
-    put(env, "res.partner", 1, {
-        "name": company.name, "is_company": True, "type": "contact", "email": company.email, "phone": company.phone,
-        "street": company.street, "zip": company.zip, "city": company.city, "country_id": refs.spain,
-        "vat": company.vat, "website": company.website or False, "lang": "es_ES", "active": True, "company_id": 1,
-    })
-    put(env, "res.company", 1, {
-        "name": company.name, "currency_id": refs.eur, "partner_id": 1, "country_id": refs.spain,
-        "email": company.email, "phone": company.phone, "vat": company.vat, "street": company.street,
-        "city": company.city, "zip": company.zip, "website": company.website or False, "active": True, "sequence": 10,
-        **company.extra,
-    })
+    put(
+        env,
+        "res.partner",
+        1,
+        {
+            "name": company.name,
+            "is_company": True,
+            "type": "contact",
+            "email": company.email,
+            "phone": company.phone,
+            "street": company.street,
+            "zip": company.zip,
+            "city": company.city,
+            "country_id": refs.spain,
+            "vat": company.vat,
+            "website": company.website or False,
+            "lang": "es_ES",
+            "active": True,
+            "company_id": 1,
+        },
+    )
+    put(
+        env,
+        "res.company",
+        1,
+        {
+            "name": company.name,
+            "currency_id": refs.eur,
+            "partner_id": 1,
+            "country_id": refs.spain,
+            "email": company.email,
+            "phone": company.phone,
+            "vat": company.vat,
+            "street": company.street,
+            "city": company.city,
+            "zip": company.zip,
+            "website": company.website or False,
+            "active": True,
+            "sequence": 10,
+            **company.extra,
+        },
+    )
     put(env, "res.partner", 2, {"name": "OdooBot", "active": False, "type": "contact", "email": "odoobot@example.com"})
-    put(env, "res.partner", 3, {"name": "Administrator", "active": True, "type": "contact",
-                                "email": company.admin_email, "lang": admin_lang, "tz": "Europe/Madrid", "company_id": 1})
+    put(
+        env,
+        "res.partner",
+        3,
+        {
+            "name": "Administrator",
+            "active": True,
+            "type": "contact",
+            "email": company.admin_email,
+            "lang": admin_lang,
+            "tz": "Europe/Madrid",
+            "company_id": 1,
+        },
+    )
     put(env, "res.partner", 4, {"name": "Public user", "active": False, "type": "contact"})
-    put(env, "res.partner", refs.accountant_partner, {
-        "name": "Contable Cobros (Accountant)", "active": True, "type": "contact", "lang": admin_lang,
-        "email": "contabilidad@" + company.email.split("@", 1)[-1], "tz": "Europe/Madrid", "company_id": 1,
-    })
+    put(
+        env,
+        "res.partner",
+        refs.accountant_partner,
+        {
+            "name": "Contable Cobros (Accountant)",
+            "active": True,
+            "type": "contact",
+            "lang": admin_lang,
+            "email": "contabilidad@" + company.email.split("@", 1)[-1],
+            "tz": "Europe/Madrid",
+            "company_id": 1,
+        },
+    )
     if refs.extra_partner:
-        put(env, "res.partner", refs.extra_partner, {"name": "Soporte Laboratorio", "active": True, "type": "contact",
-                                                     "email": "soporte@" + company.email.split("@", 1)[-1]})
-    put(env, "res.users", 1, {"login": "__system__", "name": "OdooBot", "partner_id": 2, "active": False,
-                              "company_id": 1, "_role": "admin"})
-    put(env, "res.users", 2, {"login": "admin", "name": "Administrator", "partner_id": 3, "active": True,
-                              "company_id": 1, "lang": admin_lang, "tz": "Europe/Madrid", "share": False,
-                              "_password": "admin", "_api_key": ADMIN_API_KEY, "_role": "admin"})
-    put(env, "res.users", refs.accountant_uid, {
-        "login": "accountant", "name": "Contable Cobros (Accountant)", "partner_id": refs.accountant_partner,
-        "active": True, "company_id": 1, "lang": admin_lang, "tz": "Europe/Madrid", "share": False,
-        "_password": "accountant", "_role": "accountant",
-    })
+        put(
+            env,
+            "res.partner",
+            refs.extra_partner,
+            {
+                "name": "Soporte Laboratorio",
+                "active": True,
+                "type": "contact",
+                "email": "soporte@" + company.email.split("@", 1)[-1],
+            },
+        )
+    put(
+        env,
+        "res.users",
+        1,
+        {"login": "__system__", "name": "OdooBot", "partner_id": 2, "active": False, "company_id": 1, "_role": "admin"},
+    )
+    put(
+        env,
+        "res.users",
+        2,
+        {
+            "login": "admin",
+            "name": "Administrator",
+            "partner_id": 3,
+            "active": True,
+            "company_id": 1,
+            "lang": admin_lang,
+            "tz": "Europe/Madrid",
+            "share": False,
+            "_password": "admin",
+            "_api_key": ADMIN_API_KEY,
+            "_role": "admin",
+        },
+    )
+    put(
+        env,
+        "res.users",
+        refs.accountant_uid,
+        {
+            "login": "accountant",
+            "name": "Contable Cobros (Accountant)",
+            "partner_id": refs.accountant_partner,
+            "active": True,
+            "company_id": 1,
+            "lang": admin_lang,
+            "tz": "Europe/Madrid",
+            "share": False,
+            "_password": "accountant",
+            "_role": "accountant",
+        },
+    )
     # Accounts, journals, payment methods and terms.
-    put(env, "account.account", ACCOUNT_RECEIVABLE, {"code": "430000", "name": "Clientes (euros)",
-                                                     "account_type": "asset_receivable", "reconcile": True})
-    put(env, "account.account", ACCOUNT_INCOME, {"code": "700000", "name": "Ventas de mercaderías en España",
-                                                 "account_type": "income"})
+    put(
+        env,
+        "account.account",
+        ACCOUNT_RECEIVABLE,
+        {"code": "430000", "name": "Clientes (euros)", "account_type": "asset_receivable", "reconcile": True},
+    )
+    put(
+        env,
+        "account.account",
+        ACCOUNT_INCOME,
+        {"code": "700000", "name": "Ventas de mercaderías en España", "account_type": "income"},
+    )
     put(env, "account.account", ACCOUNT_BANK, {"code": "572001", "name": "Bancos", "account_type": "asset_cash"})
-    put(env, "account.account", ACCOUNT_OUTSTANDING, {"code": "572999", "name": "Cobros pendientes",
-                                                      "account_type": "asset_current", "reconcile": True})
-    put(env, "account.journal", JOURNAL_SALES, {"name": "Facturas de cliente", "code": "INV", "type": "sale",
-                                                "active": True, "default_account_id": ACCOUNT_INCOME, "sequence": 5})
-    put(env, "account.journal", refs.bank_journal, {"name": refs.bank_journal_name, "code": "BNK1", "type": "bank",
-                                                    "active": True, "default_account_id": ACCOUNT_BANK, "sequence": 10,
-                                                    "currency_id": False})
-    put(env, "account.payment.method.line", refs.method_line, {"name": refs.method_line_name,
-                                                              "journal_id": refs.bank_journal, "payment_type": "inbound"})
+    put(
+        env,
+        "account.account",
+        ACCOUNT_OUTSTANDING,
+        {"code": "572999", "name": "Cobros pendientes", "account_type": "asset_current", "reconcile": True},
+    )
+    put(
+        env,
+        "account.journal",
+        JOURNAL_SALES,
+        {
+            "name": "Facturas de cliente",
+            "code": "INV",
+            "type": "sale",
+            "active": True,
+            "default_account_id": ACCOUNT_INCOME,
+            "sequence": 5,
+        },
+    )
+    put(
+        env,
+        "account.journal",
+        refs.bank_journal,
+        {
+            "name": refs.bank_journal_name,
+            "code": "BNK1",
+            "type": "bank",
+            "active": True,
+            "default_account_id": ACCOUNT_BANK,
+            "sequence": 10,
+            "currency_id": False,
+        },
+    )
+    put(
+        env,
+        "account.payment.method.line",
+        refs.method_line,
+        {"name": refs.method_line_name, "journal_id": refs.bank_journal, "payment_type": "inbound"},
+    )
     # Activity types and message subtypes, per version.
     todo_name = "To Do" if version == 16 else "To-Do"
     types = [
         (1, "Email", "default", 0, "fa-envelope", 3),
         (2, "Call", "phonecall", 2, "fa-phone", 6),
         (3, "Meeting", "default", 0, "fa-users", 9),
-        (4, todo_name, "reminder" if version == 17 else "default", 5, "fa-check" if version >= 18 else "fa-tasks",
-         2 if version >= 19 else 12),
+        (
+            4,
+            todo_name,
+            "reminder" if version == 17 else "default",
+            5,
+            "fa-check" if version >= 18 else "fa-tasks",
+            2 if version >= 19 else 12,
+        ),
         (5, "Document" if version >= 19 else "Upload Document", "upload_file", 5, "fa-upload", 25),
     ]
     if version == 17:
         types.append((7, "Reminder", "reminder", 0, "fa-tasks", 20))
     for rid, name, category, delay, icon, sequence in types:
-        put(env, "mail.activity.type", rid, {
-            "name": name, "category": category, "res_model": False, "delay_count": delay, "delay_unit": "days",
-            "summary": name if version >= 19 else False, "icon": icon, "sequence": sequence, "active": True,
-            "keep_done": False, "default_user_id": False, "decoration_type": False,
-        })
+        put(
+            env,
+            "mail.activity.type",
+            rid,
+            {
+                "name": name,
+                "category": category,
+                "res_model": False,
+                "delay_count": delay,
+                "delay_unit": "days",
+                "summary": name if version >= 19 else False,
+                "icon": icon,
+                "sequence": sequence,
+                "active": True,
+                "keep_done": False,
+                "default_user_id": False,
+                "decoration_type": False,
+            },
+        )
     put(env, "mail.message.subtype", 1, {"name": "Discussions", "internal": False})
     put(env, "mail.message.subtype", 2, {"name": "Note", "internal": True})
     put(env, "mail.message.subtype", 3, {"name": "Activities", "internal": True})
@@ -262,7 +450,7 @@ def invoice_record(
         "amount_total": amount,
         "amount_untaxed": amount,
         "amount_tax": 0.0,
-        "amount_residual": amount if state == "posted" else amount,
+        "amount_residual": amount,
         "currency_id": currency_id,
         "company_id": 1,
         "journal_id": JOURNAL_SALES,
@@ -307,23 +495,30 @@ def move_lines(
     ids = []
     rid = first_line_id
     income_company = round(total / rate, 2)
-    ids.append(put(env, "account.move.line", rid if rid else env.store.allocate_id("account.move.line"), {
-        **common,
-        "name": income_label,
-        "account_id": ACCOUNT_INCOME,
-        "display_type": "product",
-        "debit": income_company if refund else 0.0,
-        "credit": 0.0 if refund else income_company,
-        "balance": sign * -income_company,
-        "amount_currency": sign * -total,
-        "amount_residual": 0.0,
-        "amount_residual_currency": 0.0,
-        "date_maturity": False,
-        "quantity": 1.0,
-        "price_unit": total,
-        "price_subtotal": total,
-        "price_total": total,
-    }))
+    ids.append(
+        put(
+            env,
+            "account.move.line",
+            rid if rid else env.store.allocate_id("account.move.line"),
+            {
+                **common,
+                "name": income_label,
+                "account_id": ACCOUNT_INCOME,
+                "display_type": "product",
+                "debit": income_company if refund else 0.0,
+                "credit": 0.0 if refund else income_company,
+                "balance": sign * -income_company,
+                "amount_currency": sign * -total,
+                "amount_residual": 0.0,
+                "amount_residual_currency": 0.0,
+                "date_maturity": False,
+                "quantity": 1.0,
+                "price_unit": total,
+                "price_subtotal": total,
+                "price_total": total,
+            },
+        )
+    )
     for idx, (due, amount, line_label) in enumerate(instalments):
         company_amount = round(amount / rate, 2)
         rid = ids[-1] + 1 if first_line_id else env.store.allocate_id("account.move.line")

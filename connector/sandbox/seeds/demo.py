@@ -121,8 +121,14 @@ _SALESPEOPLE = [
 ]
 
 _PRODUCTS = [
-    "Tornillería y fijaciones", "Herramienta eléctrica", "Material eléctrico", "Fontanería y saneamiento",
-    "Equipos de protección individual", "Pinturas y barnices", "Maquinaria de obra (alquiler)", "Climatización",
+    "Tornillería y fijaciones",
+    "Herramienta eléctrica",
+    "Material eléctrico",
+    "Fontanería y saneamiento",
+    "Equipos de protección individual",
+    "Pinturas y barnices",
+    "Maquinaria de obra (alquiler)",
+    "Climatización",
 ]
 
 
@@ -157,18 +163,47 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
 
     # Company bank account.
     put(env, "res.bank", 1, {"name": BANK_NAME, "bic": BANK_BIC, "active": True})
-    put(env, "res.partner.bank", 1, {"acc_number": iban("ES", "20850101" + "1234567890" + "12"), "partner_id": 1,
-                                     "bank_id": 1, "active": True})
+    put(
+        env,
+        "res.partner.bank",
+        1,
+        {"acc_number": iban("ES", "20850101" + "1234567890" + "12"), "partner_id": 1, "bank_id": 1, "active": True},
+    )
     # Salespeople.
     sales_uids = []
     next_partner = 20
     for offset, (login, name, lang) in enumerate(_SALESPEOPLE):
         uid = 10 + offset
-        put(env, "res.partner", next_partner, {"name": name, "active": True, "type": "contact", "lang": lang,
-                                               "email": f"{login}@suministros-ebro.example", "company_id": 1})
-        put(env, "res.users", uid, {"login": login, "name": name, "partner_id": next_partner, "active": True,
-                                    "company_id": 1, "lang": lang, "tz": "Europe/Madrid", "share": False,
-                                    "_password": login, "_role": "accountant"})
+        put(
+            env,
+            "res.partner",
+            next_partner,
+            {
+                "name": name,
+                "active": True,
+                "type": "contact",
+                "lang": lang,
+                "email": f"{login}@suministros-ebro.example",
+                "company_id": 1,
+            },
+        )
+        put(
+            env,
+            "res.users",
+            uid,
+            {
+                "login": login,
+                "name": name,
+                "partner_id": next_partner,
+                "active": True,
+                "company_id": 1,
+                "lang": lang,
+                "tz": "Europe/Madrid",
+                "share": False,
+                "_password": login,
+                "_role": "accountant",
+            },
+        )
         sales_uids.append(uid)
         next_partner += 1
     # Payment terms.
@@ -177,10 +212,19 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
     for idx, (key, (name, parts)) in enumerate(_TERMS.items(), start=1):
         put(env, "account.payment.term", idx, {"name": name, "active": True, "sequence": idx, "company_id": False})
         for percent, days in parts:
-            put(env, "account.payment.term.line", term_line, {
-                "payment_id": idx, "value": "percent", "value_amount": percent, "days": days, "nb_days": days,
-                "delay_type": "days_after",
-            })
+            put(
+                env,
+                "account.payment.term.line",
+                term_line,
+                {
+                    "payment_id": idx,
+                    "value": "percent",
+                    "value_amount": percent,
+                    "days": days,
+                    "nb_days": days,
+                    "delay_type": "days_after",
+                },
+            )
             term_line += 1
         term_ids[key] = idx
     # Tags: the exempt tag under the connector's own external id.
@@ -191,16 +235,35 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
     xmlid(env, "dunning", "tag_exempt", "res.partner.category", 1, imd_next)
     imd_next += 1
     # The connector's "Promise to pay" activity type (the connector's setup finds it by this xmlid).
-    put(env, "mail.activity.type", 20, {
-        "name": "Promise to pay", "category": "default", "res_model": False, "delay_count": 0, "delay_unit": "days",
-        "summary": "Promesa de pago", "icon": "fa-handshake-o", "sequence": 30, "active": True, "keep_done": True,
-        "default_user_id": False,
-    })
+    put(
+        env,
+        "mail.activity.type",
+        20,
+        {
+            "name": "Promise to pay",
+            "category": "default",
+            "res_model": False,
+            "delay_count": 0,
+            "delay_unit": "days",
+            "summary": "Promesa de pago",
+            "icon": "fa-handshake-o",
+            "sequence": 30,
+            "active": True,
+            "keep_done": True,
+            "default_user_id": False,
+        },
+    )
     xmlid(env, "dunning", "activity_type_promise", "mail.activity.type", 20, imd_next)
     imd_next += 1
     # Customers (and invoice-type contacts for some of them).
-    countries = {"ES": refs.spain, "US": refs.usa, "FR": refs.france, "GB": refs.uk, "DE": refs.germany,
-                 "PT": refs.portugal}
+    countries = {
+        "ES": refs.spain,
+        "US": refs.usa,
+        "FR": refs.france,
+        "GB": refs.uk,
+        "DE": refs.germany,
+        "PT": refs.portugal,
+    }
     customers: list[_Customer] = []
     for idx, (name, profile, country, lang, term) in enumerate(_CUSTOMERS):
         pid = next_partner
@@ -209,33 +272,74 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
         since = rng.randint(20, 55) if profile == "new" else rng.randint(420, 900)
         salesperson = sales_uids[2] if country == "FR" else sales_uids[idx % 2]
         categories = [1, 2] if name == DEMO_CASES["exempt"] else ([3] if profile == "reliable" and idx % 4 == 0 else [])
-        put(env, "res.partner", pid, {
-            "name": name, "is_company": True, "type": "contact", "active": True, "lang": lang,
-            "email": f"facturas@{slug}.example", "phone": f"+34 976 {500000 + idx * 137:06d}"[:15],
-            "mobile": f"+34 6{idx:02d} 123 456" if idx % 3 == 0 else False,
-            "street": f"Calle Mayor {idx + 1}", "zip": f"50{idx:03d}", "city": "Zaragoza" if country == "ES" else "",
-            "country_id": countries[country], "vat": f"ESB{50000000 + idx * 7919:08d}" if country == "ES" else False,
-            "ref": f"C{1000 + idx}", "category_id": categories, "user_id": salesperson, "customer_rank": 1,
-            "property_payment_term_id": term_ids[term], "create_date": day(-since) + " 10:00:00",
-            "tz": "Europe/Madrid", "company_id": False,
-        })
+        put(
+            env,
+            "res.partner",
+            pid,
+            {
+                "name": name,
+                "is_company": True,
+                "type": "contact",
+                "active": True,
+                "lang": lang,
+                "email": f"facturas@{slug}.example",
+                "phone": f"+34 976 {500000 + idx * 137:06d}"[:15],
+                "mobile": f"+34 6{idx:02d} 123 456" if idx % 3 == 0 else False,
+                "street": f"Calle Mayor {idx + 1}",
+                "zip": f"50{idx:03d}",
+                "city": "Zaragoza" if country == "ES" else "",
+                "country_id": countries[country],
+                "vat": f"ESB{50000000 + idx * 7919:08d}" if country == "ES" else False,
+                "ref": f"C{1000 + idx}",
+                "category_id": categories,
+                "user_id": salesperson,
+                "customer_rank": 1,
+                "property_payment_term_id": term_ids[term],
+                "create_date": day(-since) + " 10:00:00",
+                "tz": "Europe/Madrid",
+                "company_id": False,
+            },
+        )
         contact_id: int | None = None
         if idx % 4 == 1 or name == DEMO_CASES["promise_broken"]:
             contact_id = next_partner
             next_partner += 1
             label = "Comptabilité" if country == "FR" else ("Accounts Payable" if lang == "en_US" else "Administración")
-            put(env, "res.partner", contact_id, {
-                "name": label, "type": "invoice", "parent_id": pid, "is_company": False, "active": True, "lang": lang,
-                "email": f"administracion@{slug}.example", "country_id": countries[country], "company_id": False,
-                "create_date": day(-since) + " 10:05:00",
-            })
+            put(
+                env,
+                "res.partner",
+                contact_id,
+                {
+                    "name": label,
+                    "type": "invoice",
+                    "parent_id": pid,
+                    "is_company": False,
+                    "active": True,
+                    "lang": lang,
+                    "email": f"administracion@{slug}.example",
+                    "country_id": countries[country],
+                    "company_id": False,
+                    "create_date": day(-since) + " 10:05:00",
+                },
+            )
         if idx % 5 == 2:
             person = next_partner
             next_partner += 1
-            put(env, "res.partner", person, {
-                "name": f"Persona de contacto {idx + 1}", "type": "contact", "parent_id": pid, "is_company": False,
-                "active": True, "lang": lang, "email": f"contacto@{slug}.example", "company_id": False,
-            })
+            put(
+                env,
+                "res.partner",
+                person,
+                {
+                    "name": f"Persona de contacto {idx + 1}",
+                    "type": "contact",
+                    "parent_id": pid,
+                    "is_company": False,
+                    "active": True,
+                    "lang": lang,
+                    "email": f"contacto@{slug}.example",
+                    "company_id": False,
+                },
+            )
         currency = refs.usd if country == "US" else refs.eur
         customers.append(_Customer(pid, name, profile, currency, term, contact_id, since, salesperson))
     # Invoices over the last 18 months, numbered in date order.
@@ -266,14 +370,20 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
     line_id = 1
     open_moves: dict[str, list[int]] = {}
     pending_payments: list[tuple[list[int], float, str, int]] = []
-    forced_open = {DEMO_CASES["disputed"], DEMO_CASES["promise_pending"], DEMO_CASES["promise_broken"],
-                   DEMO_CASES["exempt"], DEMO_CASES["credit_covers"], DEMO_CASES["late_payer"]}
+    forced_open = {
+        DEMO_CASES["disputed"],
+        DEMO_CASES["promise_pending"],
+        DEMO_CASES["promise_broken"],
+        DEMO_CASES["exempt"],
+        DEMO_CASES["credit_covers"],
+        DEMO_CASES["late_payer"],
+    }
     for offset, cust, seq, amount in drafts:
         inv_date = as_of + dt.timedelta(days=offset)
         counters[inv_date.year] = counters.get(inv_date.year, 0) + 1
         number = f"INV/{inv_date.year}/{counters[inv_date.year]:05d}"
         ref = f"PO-{4000 + seq}" if seq % 3 == 0 else False
-        term_name, parts = _TERMS[cust.term]
+        parts = _TERMS[cust.term][1]
         instalments: list[tuple[str, float, Any]] = []
         remaining = amount
         for i, (percent, days) in enumerate(parts):
@@ -285,22 +395,36 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
         partner_for_invoice = cust.invoice_contact if cust.invoice_contact and seq % 2 == 0 else cust.pid
         rate = 1.08 if cust.currency == refs.usd else 1.0
         rec = invoice_record(
-            name=number, partner_id=partner_for_invoice, invoice_date=inv_date.isoformat(),
-            due_date=instalments[-1][0], amount=amount, currency_id=cust.currency, ref=ref,
-            payment_term_id=term_ids[cust.term], user_id=cust.salesperson,
+            name=number,
+            partner_id=partner_for_invoice,
+            invoice_date=inv_date.isoformat(),
+            due_date=instalments[-1][0],
+            amount=amount,
+            currency_id=cust.currency,
+            ref=ref,
+            payment_term_id=term_ids[cust.term],
+            user_id=cust.salesperson,
         )
         put(env, "account.move", move_id, rec)
         ids = move_lines(
-            env, move_id, line_id, partner_id=cust.pid, date=inv_date.isoformat(), label=number,
-            income_label=rng.choice(_PRODUCTS), instalments=instalments, currency_id=cust.currency,
-            company_currency_id=refs.eur, rate=rate,
+            env,
+            move_id,
+            line_id,
+            partner_id=cust.pid,
+            date=inv_date.isoformat(),
+            label=number,
+            income_label=rng.choice(_PRODUCTS),
+            instalments=instalments,
+            currency_id=cust.currency,
+            company_currency_id=refs.eur,
+            rate=rate,
         )
         env.store.update("account.move", move_id, {"amount_residual": amount})
         line_id = ids[-1] + 1
         receivables = ids[1:]
         open_moves.setdefault(cust.name, []).append(move_id)
         # Payment behaviour by profile; the payment happens only if its date is already past.
-        for (due, part, _label_), rid in zip(instalments, receivables, strict=True):
+        for (due, part, _unused), rid in zip(instalments, receivables, strict=True):
             delay = {
                 "reliable": rng.randint(-6, 3),
                 "late": rng.randint(12, 70),
@@ -323,39 +447,63 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
     for line_ids, amount, pay_date, _move in pending_payments:
         register_payment(env, line_ids, amount, pay_date, journal_id=bank, memo="")
     # Credit notes: most applied to an open invoice of the same customer, some left unapplied.
-    refund_count = 0
-    for cust_name, offset, amount, apply in (
-        ("Reformas Delicias S.L.", -40, 310.0, True),
-        ("Ferretería El Rabal S.L.", -200, 145.2, True),
-        ("Bristol Fixings Ltd", -150, 88.0, True),
-        ("Hierros Utebo S.A.", -33, 520.0, True),
-        ("Instalaciones Teruel S.L.", -28, 240.0, True),
-        ("Residencia Los Olivos", -300, 99.9, True),
-        ("Gimnasio Parque Grande", -18, 175.0, False),
-        (DEMO_CASES["credit_covers"], -10, 1500.0, False),
-        ("Electricidad Huesca S.L.", -22, 260.0, False),
-        ("Quincaillerie Pau SARL", -60, 130.0, False),
+    for refund_count, (cust_name, offset, amount, apply) in enumerate(
+        (
+            ("Reformas Delicias S.L.", -40, 310.0, True),
+            ("Ferretería El Rabal S.L.", -200, 145.2, True),
+            ("Bristol Fixings Ltd", -150, 88.0, True),
+            ("Hierros Utebo S.A.", -33, 520.0, True),
+            ("Instalaciones Teruel S.L.", -28, 240.0, True),
+            ("Residencia Los Olivos", -300, 99.9, True),
+            ("Gimnasio Parque Grande", -18, 175.0, False),
+            (DEMO_CASES["credit_covers"], -10, 1500.0, False),
+            ("Electricidad Huesca S.L.", -22, 260.0, False),
+            ("Quincaillerie Pau SARL", -60, 130.0, False),
+        ),
+        start=1,
     ):
         cust = by_name[cust_name]
-        refund_count += 1
         ref_date = as_of + dt.timedelta(days=offset)
         number = f"RINV/{ref_date.year}/{refund_count:05d}"
         mid = env.store.allocate_id("account.move")
-        put(env, "account.move", mid, invoice_record(
-            name=number, partner_id=cust.pid, invoice_date=ref_date.isoformat(), due_date=ref_date.isoformat(),
-            amount=amount, currency_id=cust.currency, ref=f"Abono {number}", move_type="out_refund",
-        ))
+        put(
+            env,
+            "account.move",
+            mid,
+            invoice_record(
+                name=number,
+                partner_id=cust.pid,
+                invoice_date=ref_date.isoformat(),
+                due_date=ref_date.isoformat(),
+                amount=amount,
+                currency_id=cust.currency,
+                ref=f"Abono {number}",
+                move_type="out_refund",
+            ),
+        )
         rate = 1.08 if cust.currency == refs.usd else 1.0
         ids = move_lines(
-            env, mid, None, partner_id=cust.pid, date=ref_date.isoformat(), label=number,
-            income_label="Devolución de material", instalments=[(ref_date.isoformat(), amount, number)],
-            currency_id=cust.currency, company_currency_id=refs.eur, rate=rate, refund=True,
+            env,
+            mid,
+            None,
+            partner_id=cust.pid,
+            date=ref_date.isoformat(),
+            label=number,
+            income_label="Devolución de material",
+            instalments=[(ref_date.isoformat(), amount, number)],
+            currency_id=cust.currency,
+            company_currency_id=refs.eur,
+            rate=rate,
+            refund=True,
         )
         if apply:
             targets = [
-                ln["id"] for ln in env.records("account.move.line").values()
-                if ln.get("partner_id") == cust.pid and ln.get("account_id") == ACCOUNT_RECEIVABLE
-                and not ln.get("reconciled") and float(ln.get("amount_residual_currency") or 0) > 0
+                ln["id"]
+                for ln in env.records("account.move.line").values()
+                if ln.get("partner_id") == cust.pid
+                and ln.get("account_id") == ACCOUNT_RECEIVABLE
+                and not ln.get("reconciled")
+                and float(ln.get("amount_residual_currency") or 0) > 0
             ]
             if targets:
                 reconcile(env, sorted(targets), ids[-1], ref_date.isoformat())
@@ -381,11 +529,23 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
         start=1,
     ):
         move = open_moves[DEMO_CASES[case]][-1]
-        put(env, "mail.activity", rid, {
-            "res_model_id": refs.account_move_model, "res_model": "account.move", "res_id": move,
-            "activity_type_id": 20, "summary": "Promesa de pago", "note": note, "date_deadline": day(deadline),
-            "user_id": refs.accountant_uid, "active": True, "create_date": day(min(deadline, 0) - 10) + " 11:00:00",
-        })
+        put(
+            env,
+            "mail.activity",
+            rid,
+            {
+                "res_model_id": refs.account_move_model,
+                "res_model": "account.move",
+                "res_id": move,
+                "activity_type_id": 20,
+                "summary": "Promesa de pago",
+                "note": note,
+                "date_deadline": day(deadline),
+                "user_id": refs.accountant_uid,
+                "active": True,
+                "create_date": day(min(deadline, 0) - 10) + " 11:00:00",
+            },
+        )
     env.store.set_next_id("ir.model.data", imd_next)
 
 

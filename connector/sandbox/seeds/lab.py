@@ -25,17 +25,60 @@ from .base import (
 )
 
 _REFS = {
-    16: BaseRefs(eur=1, usd=2, lang_es=80, accountant_uid=6, accountant_partner=7, account_move_model=432,
-                 bank_journal=7, bank_journal_name="Banco", method_line=3, method_line_name="Manual"),
-    17: BaseRefs(eur=126, usd=2, lang_es=82, accountant_uid=6, accountant_partner=7, account_move_model=433,
-                 bank_journal=6, bank_journal_name="Banco", method_line=1, method_line_name="Manual",
-                 extra_partner=8, project_company=False),
-    18: BaseRefs(eur=125, usd=1, lang_es=83, accountant_uid=6, accountant_partner=7, account_move_model=449,
-                 bank_journal=6, bank_journal_name="Bank", method_line=1, method_line_name="Manual Payment (Bank)",
-                 extra_partner=8, project_company=False),
-    19: BaseRefs(eur=125, usd=1, lang_es=83, accountant_uid=5, accountant_partner=6, account_move_model=453,
-                 bank_journal=6, bank_journal_name="Bank", method_line=1, method_line_name="Manual Payment (Bank)",
-                 extra_partner=7, project_company=False),
+    16: BaseRefs(
+        eur=1,
+        usd=2,
+        lang_es=80,
+        accountant_uid=6,
+        accountant_partner=7,
+        account_move_model=432,
+        bank_journal=7,
+        bank_journal_name="Banco",
+        method_line=3,
+        method_line_name="Manual",
+    ),
+    17: BaseRefs(
+        eur=126,
+        usd=2,
+        lang_es=82,
+        accountant_uid=6,
+        accountant_partner=7,
+        account_move_model=433,
+        bank_journal=6,
+        bank_journal_name="Banco",
+        method_line=1,
+        method_line_name="Manual",
+        extra_partner=8,
+        project_company=False,
+    ),
+    18: BaseRefs(
+        eur=125,
+        usd=1,
+        lang_es=83,
+        accountant_uid=6,
+        accountant_partner=7,
+        account_move_model=449,
+        bank_journal=6,
+        bank_journal_name="Bank",
+        method_line=1,
+        method_line_name="Manual Payment (Bank)",
+        extra_partner=8,
+        project_company=False,
+    ),
+    19: BaseRefs(
+        eur=125,
+        usd=1,
+        lang_es=83,
+        accountant_uid=5,
+        accountant_partner=6,
+        account_move_model=453,
+        bank_journal=6,
+        bank_journal_name="Bank",
+        method_line=1,
+        method_line_name="Manual Payment (Bank)",
+        extra_partner=7,
+        project_company=False,
+    ),
 }
 _FIRST_PARTNER = {16: 8, 17: 9, 18: 9, 19: 8}
 _FIRST_IMD = {16: 21115, 17: 21231, 18: 39056, 19: 41756}
@@ -55,25 +98,96 @@ COMPANY = CompanyInfo(
 
 # key, name, email, phone, lang, country, is_company, parent key, type
 _PARTNERS: list[tuple[str, str, str, str, str, str, bool, str | None, str]] = [
-    ("partner_iberica", "Construcciones Ibéricas S.A.", "facturas@construcciones-ibericas.example",
-     "+34 915 550 101", "es_ES", "ES", True, None, "contact"),
-    ("partner_levante", "Distribuciones Levante S.L.", "administracion@distribuciones-levante.example",
-     "+34 963 550 202", "es_ES", "ES", True, None, "contact"),
-    ("partner_guadalquivir", "Talleres Guadalquivir S.L.", "pagos@talleres-guadalquivir.example",
-     "+34 954 550 303", "es_ES", "ES", True, None, "contact"),
-    ("partner_umbrella", "Umbrella Trading Ltd", "accounts@umbrella-trading.example",
-     "+44 20 5550 0404", "en_US", "GB", True, None, "contact"),
+    (
+        "partner_iberica",
+        "Construcciones Ibéricas S.A.",
+        "facturas@construcciones-ibericas.example",
+        "+34 915 550 101",
+        "es_ES",
+        "ES",
+        True,
+        None,
+        "contact",
+    ),
+    (
+        "partner_levante",
+        "Distribuciones Levante S.L.",
+        "administracion@distribuciones-levante.example",
+        "+34 963 550 202",
+        "es_ES",
+        "ES",
+        True,
+        None,
+        "contact",
+    ),
+    (
+        "partner_guadalquivir",
+        "Talleres Guadalquivir S.L.",
+        "pagos@talleres-guadalquivir.example",
+        "+34 954 550 303",
+        "es_ES",
+        "ES",
+        True,
+        None,
+        "contact",
+    ),
+    (
+        "partner_umbrella",
+        "Umbrella Trading Ltd",
+        "accounts@umbrella-trading.example",
+        "+44 20 5550 0404",
+        "en_US",
+        "GB",
+        True,
+        None,
+        "contact",
+    ),
     ("partner_acme", "Acme Corp", "info@acme.example", "+1 555 0100 505", "en_US", "US", True, None, "contact"),
-    ("partner_globex", "Globex Corporation", "billing@globex.example", "+1 555 0100 606", "en_US", "US", True,
-     None, "contact"),
-    ("partner_initech", "Initech LLC", "ap@initech.example", "+1 555 0100 707", "en_US", "US", True, None,
-     "contact"),
-    ("partner_stark", "Stark Industries", "finance@stark-industries.example", "+1 555 0100 808", "en_US", "US",
-     True, None, "contact"),
-    ("partner_acme_invoice", "Acme Accounts Payable", "accounts.payable@acme.example", "+1 555 0100 509", "en_US",
-     "", False, "partner_acme", "invoice"),
-    ("partner_iberica_contact", "María García López", "maria.garcia@construcciones-ibericas.example",
-     "+34 915 550 111", "es_ES", "ES", False, "partner_iberica", "contact"),
+    (
+        "partner_globex",
+        "Globex Corporation",
+        "billing@globex.example",
+        "+1 555 0100 606",
+        "en_US",
+        "US",
+        True,
+        None,
+        "contact",
+    ),
+    ("partner_initech", "Initech LLC", "ap@initech.example", "+1 555 0100 707", "en_US", "US", True, None, "contact"),
+    (
+        "partner_stark",
+        "Stark Industries",
+        "finance@stark-industries.example",
+        "+1 555 0100 808",
+        "en_US",
+        "US",
+        True,
+        None,
+        "contact",
+    ),
+    (
+        "partner_acme_invoice",
+        "Acme Accounts Payable",
+        "accounts.payable@acme.example",
+        "+1 555 0100 509",
+        "en_US",
+        "",
+        False,
+        "partner_acme",
+        "invoice",
+    ),
+    (
+        "partner_iberica_contact",
+        "María García López",
+        "maria.garcia@construcciones-ibericas.example",
+        "+34 915 550 111",
+        "es_ES",
+        "ES",
+        False,
+        "partner_iberica",
+        "contact",
+    ),
 ]
 
 
@@ -145,15 +259,32 @@ def seed_lab(env: Env, as_of: dt.date) -> None:
     countries = {"ES": refs.spain, "US": refs.usa, "GB": refs.uk}
     partner_ids: dict[str, int] = {}
     pid = _FIRST_PARTNER[version]
-    for key, name, email, phone, lang, country, is_company, parent, ptype in _PARTNERS:
+    for key, pname, email, phone, lang, country, is_company, parent, ptype in _PARTNERS:
         partner_ids[key] = pid
-        put(env, "res.partner", pid, {
-            "name": name, "email": email, "phone": phone, "mobile": False, "lang": lang,
-            "country_id": countries.get(country, False), "is_company": is_company,
-            "parent_id": partner_ids[parent] if parent else False, "type": ptype, "active": True,
-            "vat": False, "user_id": False, "company_id": False, "category_id": [], "customer_rank": 1,
-            "create_date": _day(as_of, -240) + " 09:00:00", "tz": "Europe/Madrid",
-        })
+        put(
+            env,
+            "res.partner",
+            pid,
+            {
+                "name": pname,
+                "email": email,
+                "phone": phone,
+                "mobile": False,
+                "lang": lang,
+                "country_id": countries.get(country, False),
+                "is_company": is_company,
+                "parent_id": partner_ids[parent] if parent else False,
+                "type": ptype,
+                "active": True,
+                "vat": False,
+                "user_id": False,
+                "company_id": False,
+                "category_id": [],
+                "customer_rank": 1,
+                "create_date": _day(as_of, -240) + " 09:00:00",
+                "tz": "Europe/Madrid",
+            },
+        )
         pid += 1
     for key, *_ in _PARTNERS[:8]:
         xmlid(env, "lab_seed", key, "res.partner", partner_ids[key], imd_next)
@@ -173,8 +304,14 @@ def seed_lab(env: Env, as_of: dt.date) -> None:
         ref = f"LAB-{inv.key.upper()}"
         total = round(sum(a for _, a in inv.dues), 2)
         rec = invoice_record(
-            name=name, partner_id=partner_id, invoice_date=_day(as_of, inv.date),
-            due_date=_day(as_of, inv.dues[-1][0]), amount=total, currency_id=refs.eur, ref=ref, state=inv.state,
+            name=name,
+            partner_id=partner_id,
+            invoice_date=_day(as_of, inv.date),
+            due_date=_day(as_of, inv.dues[-1][0]),
+            amount=total,
+            currency_id=refs.eur,
+            ref=ref,
+            state=inv.state,
         )
         if inv.key == "inv_22" and version >= 18:
             rec["payment_state"] = "blocked"
@@ -187,49 +324,92 @@ def seed_lab(env: Env, as_of: dt.date) -> None:
             label = _line_label(version, number, ref, idx if len(inv.dues) > 1 else None)
             instalments.append((_day(as_of, due), amount, label))
         move_lines(
-            env, inv.move_id, first_line, partner_id=_commercial(partner_ids, inv.partner), date=_day(as_of, inv.date),
-            label=number or "", income_label="Servicios de laboratorio", instalments=instalments,
-            currency_id=refs.eur, company_currency_id=refs.eur,
-            blocked=inv.key == "inv_22", no_followup=inv.key == "inv_22",
+            env,
+            inv.move_id,
+            first_line,
+            partner_id=_commercial(partner_ids, inv.partner),
+            date=_day(as_of, inv.date),
+            label=number or "",
+            income_label="Servicios de laboratorio",
+            instalments=instalments,
+            currency_id=refs.eur,
+            company_currency_id=refs.eur,
+            blocked=inv.key == "inv_22",
+            no_followup=inv.key == "inv_22",
         )
         xmlid(env, "lab_seed", inv.key, "account.move", inv.move_id, imd_next)
         imd_next += 1
         for day, amount in inv.paid:
             receivable = [
-                line["id"] for line in env.records("account.move.line").values()
+                line["id"]
+                for line in env.records("account.move.line").values()
                 if line.get("move_id") == inv.move_id and line.get("account_id") == ACCOUNT_RECEIVABLE
             ]
-            payment_id = register_payment(env, receivable, amount, _day(as_of, day), journal_id=refs.bank_journal,
-                                          memo=number or "")
+            payment_id = register_payment(
+                env, receivable, amount, _day(as_of, day), journal_id=refs.bank_journal, memo=number or ""
+            )
             payment_count += 1
             xmlid(env, "lab_seed", f"payment_{inv.key}", "account.payment", payment_id, imd_next)
             imd_next += 1
     # The credit note (unapplied), the planned activity on inv_05 and the collections project.
     refund_number = f"RINV/{as_of.year}/00001"
     refund = invoice_record(
-        name=refund_number, partner_id=partner_ids["partner_levante"], invoice_date=_day(as_of, -20),
-        due_date=_day(as_of, -20), amount=1200.0, currency_id=refs.eur,
-        ref="Abono por devolución de material (LAB-REFUND)", move_type="out_refund",
+        name=refund_number,
+        partner_id=partner_ids["partner_levante"],
+        invoice_date=_day(as_of, -20),
+        due_date=_day(as_of, -20),
+        amount=1200.0,
+        currency_id=refs.eur,
+        ref="Abono por devolución de material (LAB-REFUND)",
+        move_type="out_refund",
     )
     put(env, "account.move", 43, refund)
     move_lines(
-        env, 43, 85 + 1, partner_id=partner_ids["partner_levante"], date=_day(as_of, -20), label="",
-        income_label="Devolución de material", instalments=[(_day(as_of, -20), 1200.0, "" if version <= 17 else False)],
-        currency_id=refs.eur, company_currency_id=refs.eur, refund=True,
+        env,
+        43,
+        85 + 1,
+        partner_id=partner_ids["partner_levante"],
+        date=_day(as_of, -20),
+        label="",
+        income_label="Devolución de material",
+        instalments=[(_day(as_of, -20), 1200.0, "" if version <= 17 else False)],
+        currency_id=refs.eur,
+        company_currency_id=refs.eur,
+        refund=True,
     )
     xmlid(env, "lab_seed", "refund_levante", "account.move", 43, imd_next)
     imd_next += 1
-    put(env, "mail.activity", 1, {
-        "res_model_id": refs.account_move_model, "res_model": "account.move", "res_id": 6,
-        "activity_type_id": 2, "summary": "Llamar por la factura vencida", "note": "<p>Confirmar fecha de pago</p>",
-        "date_deadline": _day(as_of, 3), "user_id": 2, "active": True, "create_date": _day(as_of, 0) + " 08:00:00",
-    })
+    put(
+        env,
+        "mail.activity",
+        1,
+        {
+            "res_model_id": refs.account_move_model,
+            "res_model": "account.move",
+            "res_id": 6,
+            "activity_type_id": 2,
+            "summary": "Llamar por la factura vencida",
+            "note": "<p>Confirmar fecha de pago</p>",
+            "date_deadline": _day(as_of, 3),
+            "user_id": 2,
+            "active": True,
+            "create_date": _day(as_of, 0) + " 08:00:00",
+        },
+    )
     xmlid(env, "lab_seed", "activity_todo", "mail.activity", 1, imd_next)
     imd_next += 1
-    put(env, "project.project", 1, {
-        "name": "Cobros / Collections", "active": True, "user_id": refs.accountant_uid,
-        "company_id": 1 if refs.project_company else False, "partner_id": False,
-    })
+    put(
+        env,
+        "project.project",
+        1,
+        {
+            "name": "Cobros / Collections",
+            "active": True,
+            "user_id": refs.accountant_uid,
+            "company_id": 1 if refs.project_company else False,
+            "partner_id": False,
+        },
+    )
     xmlid(env, "lab_seed", "project_collections", "project.project", 1, imd_next)
     imd_next += 1
     # Continue the id sequences where the recorded databases continued them.
