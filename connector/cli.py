@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import update_wrapper
@@ -18,12 +19,17 @@ import click
 from connector import __version__
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
 from connector.engine import evaluate, preview
-from connector.errors import ConnectorError, UsageError
+from connector.erp import open_adapter
+from connector.erp.base import ErpAdapter, Progress, no_progress
+from connector.errors import ConfigError, ConnectorError, UsageError
 from connector.facts import load_facts
 from connector.model import Escalate, Facts, Plan, Remind
 from connector.planview import plan_to_json, plan_to_text
 from connector.render import Renderer
 from connector.resources import data_dir
+from connector.sandbox.command import sandbox
+from connector.sync import pull_and_plan
+from connector.sync import sync as run_sync
 
 log = logging.getLogger("dunning")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +127,32 @@ def _subjects(plan: Plan, facts: Facts, renderer: Renderer) -> dict[str, str]:
     return subjects
 
 
+@contextmanager
+def _adapter(settings: Settings) -> Iterator[ErpAdapter]:
+    if settings.erp is None:
+        raise ConfigError(settings.source, ["[erp] section is missing: this command talks to the ERP "
+                                            "(see config.example.toml)"])
+    adapter = open_adapter(settings.erp, settings.source)
+    try:
+        yield adapter
+    finally:
+        adapter.close()
+
+
+def _progress(common: Common) -> Progress:
+    """A one-line progress display on a terminal; nothing with --json, -q or when not a terminal."""
+    if common.as_json or common.verbosity < 0 or not sys.stderr.isatty():
+        return no_progress
+
+    def show(stage: str, done: int, total: int | None) -> None:
+        of = f"/{total}" if total else ""
+        click.echo(f"\r{stage}: {done}{of}\033[K", nl=False, err=True)
+        if total is not None and done >= total:
+            click.echo("", err=True)
+
+    return show
+
+
 def _emit_json(document: Any) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
@@ -139,18 +171,97 @@ def cli(config_path: str | None) -> None:
 
 @cli.command()
 @common_options
-@click.option("--facts", "facts_option", metavar="FILE|sample", required=True,
-              help="Facts file to evaluate ('sample' = the bundled sample company).")
-def plan(common: Common, facts_option: str) -> None:
-    """Evaluate the policy and print the plan; writes nothing."""
-    settings, today = _settings(common, offline=True)
-    facts = _facts(facts_option)
-    result = evaluate(settings.policy, facts, today)
-    subjects = _subjects(result, facts, _renderer(settings))
+@click.option("--facts", "facts_option", metavar="FILE|sample", default=None,
+              help="Evaluate a facts file instead of pulling from the ERP ('sample' = the bundled sample company).")
+def plan(common: Common, facts_option: str | None) -> None:
+    """Pull and evaluate, print the plan; writes nothing (the dry run of sync)."""
+    settings, today = _settings(common, offline=facts_option is not None)
+    if facts_option is not None:
+        facts = _facts(facts_option)
+        result = evaluate(settings.policy, facts, today)
+        subjects = _subjects(result, facts, _renderer(settings))
+    else:
+        with _adapter(settings) as adapter:
+            pulled = pull_and_plan(adapter, settings, _renderer(settings), today, _progress(common))
+        result, subjects = pulled.plan, pulled.subjects
+    _print_plan(common, result, subjects)
+
+
+def _print_plan(common: Common, result: Plan, subjects: dict[str, str]) -> None:
     if common.as_json:
         _emit_json(plan_to_json(result, subjects))
     else:
         click.echo(plan_to_text(result, subjects, show_all_skips=common.verbosity > 0))
+
+
+@cli.command()
+@common_options
+@click.option("--dry-run", is_flag=True, help="Plan only: pull and evaluate, write nothing.")
+@click.option("--force", is_flag=True, help="Write even when the plan exceeds max_actions_per_run.")
+def sync(common: Common, dry_run: bool, force: bool) -> int:
+    """Pull, evaluate and write the plan into the ERP, each action exactly once."""
+    settings, today = _settings(common, offline=False)
+    renderer = _renderer(settings)
+    with _adapter(settings) as adapter:
+        if dry_run:
+            pulled = pull_and_plan(adapter, settings, renderer, today, _progress(common))
+            _print_plan(common, pulled.plan, pulled.subjects)
+            return 0
+        outcome = run_sync(adapter, settings, renderer, today, force=force, progress=_progress(common))
+    summary = outcome.to_json()
+    if common.as_json:
+        _emit_json(summary)
+    else:
+        created = summary["created"]
+        click.echo(f"Sync of {today.isoformat()}: {summary['actions']} action(s) planned; created "
+                   f"{created['activities']} activities, {created['tasks']} tasks, {created['notes']} notes, "
+                   f"{created['emails']} emails; closed {summary['closed']}; {summary['already_done']} already "
+                   f"done; {summary['repaired']} repaired; {summary['skipped']} item(s) skipped; "
+                   f"{len(summary['failed'])} failed ({summary['rpc_calls']} calls, {summary['seconds']} s)")
+        for failure in summary["failed"]:
+            click.echo(f"  failed {failure['key']}: {failure['error']}", err=True)
+    return 1 if outcome.failed else 0
+
+
+@cli.command()
+@common_options
+def check(common: Common) -> None:
+    """Connect and report ERP version, protocol, user, missing rights and setup."""
+    settings, _today = _settings(common, offline=False)
+    with _adapter(settings) as adapter:
+        status = adapter.check()
+    document = {"erp": status.erp, "version": status.version, "protocol": status.protocol, "url": status.url,
+                "database": status.database, "user": status.user, "user_id": status.user_id,
+                "companies": list(status.companies), "missing_rights": list(status.missing_rights),
+                "missing_setup": list(status.missing_setup), "notes": list(status.notes),
+                "ok": not status.missing_rights and not status.missing_setup}
+    if common.as_json:
+        _emit_json(document)
+        return
+    click.echo(f"{status.erp} {status.version} at {status.url} (database {status.database}, {status.protocol})")
+    click.echo(f"user: {status.user} (id {status.user_id}); companies: {', '.join(status.companies) or '-'}")
+    click.echo("rights: " + ("all present" if not status.missing_rights else
+                             "MISSING " + "; ".join(status.missing_rights)))
+    click.echo("setup: " + ("complete" if not status.missing_setup else
+                            "missing " + ", ".join(status.missing_setup) + " (run `dunning setup`)"))
+    for note in status.notes:
+        click.echo(f"note: {note}")
+
+
+@cli.command()
+@common_options
+def setup(common: Common) -> None:
+    """Create what the connector needs in the ERP (activity types, project, tag); safe to repeat."""
+    settings, _today = _settings(common, offline=False)
+    with _adapter(settings) as adapter:
+        result = adapter.setup()
+    if common.as_json:
+        _emit_json({"created": list(result.created), "existing": list(result.existing)})
+        return
+    for xmlid in result.created:
+        click.echo(f"created  {xmlid}")
+    for xmlid in result.existing:
+        click.echo(f"existing {xmlid}")
 
 
 @cli.command()
@@ -216,6 +327,62 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+@cli.command()
+@common_options
+@click.option("--odoo-version", type=click.Choice(["16", "17", "18", "19"]), default="17", show_default=True,
+              help="Odoo version the sandbox emulates.")
+@click.option("--protocol", type=click.Choice(["xmlrpc", "jsonrpc", "json2"]), default="jsonrpc",
+              show_default=True, help="Protocol to talk to it (json2 needs --odoo-version 19).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the sandbox database in this file (default: a temporary one).")
+def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None) -> None:
+    """Start a sandbox Odoo with a demo company, then run setup, plan and sync against it."""
+    from connector.demo import run_demo
+
+    if protocol == "json2" and odoo_version != "19":
+        raise UsageError("JSON-2 exists on Odoo 19 only: add --odoo-version 19 or pick another --protocol")
+    settings, today = _settings(common, offline=True)
+    result = run_demo(settings, today, version=int(odoo_version), protocol=protocol, db_path=db_path,
+                      progress=_progress(common))
+    summary = result.outcome.to_json()
+    if common.as_json:
+        _emit_json({"url": result.url, "database": result.database, "odoo_version": result.version,
+                    "protocol": result.protocol, "setup": {"created": list(result.setup.created),
+                                                           "existing": list(result.setup.existing)},
+                    "sync": summary, "inbox": result.inbox})
+        return
+    created = summary["created"]
+    click.echo(f"Sandbox Odoo {result.version} at {result.url} (database {result.database}, {result.protocol}); "
+               f"today is {today.isoformat()}.")
+    click.echo(f"setup: created {len(result.setup.created)}, already there {len(result.setup.existing)}")
+    click.echo(f"sync: {summary['actions']} actions; {created['activities']} activities, {created['tasks']} tasks, "
+               f"{created['emails']} emails, {created['notes']} notes, {summary['closed']} closed, "
+               f"{summary['skipped']} items skipped, {len(summary['failed'])} failed, "
+               f"{summary['rpc_calls']} calls in {summary['seconds']} s")
+    inbox = result.inbox
+    click.echo(f"\nWhat the accountants now see in Odoo:\n\nActivities ({len(inbox['activities'])}):")
+    rows = [[a["type"], a["on"], a["summary"], a["assignee"], str(a["deadline"])] for a in inbox["activities"]]
+    click.echo("\n".join(_table_lines(rows, ["TYPE", "ON", "SUMMARY", "ASSIGNED TO", "DEADLINE"])))
+    click.echo(f"\nCollections tasks ({len(inbox['tasks'])}):")
+    for task in inbox["tasks"]:
+        click.echo(f"  - {task['name']} (deadline {task['deadline']})")
+    click.echo(f"\nEmails sent by Odoo ({len(inbox['emails'])}):")
+    for mail in inbox["emails"]:
+        click.echo(f"  - {mail['subject']}")
+    click.echo(f"\nChatter notes on invoices: {len(inbox['notes'])}")
+
+
+def _table_lines(rows: list[list[str]], headers: list[str]) -> list[str]:
+    clipped = [[c if len(c) <= 60 else c[:59] + "…" for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in clipped]) for i, h in enumerate(headers)]
+    lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in clipped]
+    return lines
+
+
+cli.add_command(sandbox)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,108 @@
+"""Orchestration: pull -> evaluate -> render -> write, with the safety stop. The shell around the engine."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from connector.config import Settings
+from connector.engine import evaluate, safety_problem
+from connector.erp.base import ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
+from connector.errors import SafetyStop, TemplateError
+from connector.model import Close, Facts, Plan
+from connector.render import Renderer
+
+log = logging.getLogger("dunning.sync")
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the garbage collector from walking the (large, long-lived) facts again and again."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    facts: Facts
+    plan: Plan
+    subjects: dict[str, str]
+    requests: tuple[WriteRequest, ...]
+    failed: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOutcome:
+    pulled: Pulled
+    result: WriteResult
+    rpc_calls: int
+    seconds: float
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        return list(self.pulled.failed) + list(self.result.failed)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `sync --json` document of the CLI contract."""
+        r = self.result
+        return {
+            "created": {"activities": r.activities, "tasks": r.tasks, "notes": r.notes, "emails": r.emails},
+            "closed": r.closed,
+            "skipped": len(self.pulled.plan.skipped),
+            "failed": [{"key": key, "error": error} for key, error in self.failed],
+            "already_done": r.already_done,
+            "repaired": r.repaired,
+            "actions": len(self.pulled.plan.actions),
+            "rpc_calls": self.rpc_calls,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date,
+                  progress: Progress = no_progress) -> Pulled:
+    """Read the facts, evaluate, render every message. Writes nothing (this is `plan`)."""
+    facts = adapter.fetch_facts(today, progress)
+    with frozen_heap():
+        plan = evaluate(settings.policy, facts, today)
+    requests: list[WriteRequest] = []
+    subjects: dict[str, str] = {}
+    failed: list[tuple[str, str]] = []
+    for action in plan.actions:
+        if isinstance(action, Close):
+            requests.append(WriteRequest(action, None))
+            continue
+        try:
+            message = renderer.render(action, facts, today)
+        except TemplateError as error:
+            # A template that breaks on one customer's data must not stop everyone else's reminders.
+            failed.append((action.key, str(error)))
+            log.error("%s: %s", action.key, error)
+            continue
+        subjects[action.key] = message.subject
+        requests.append(WriteRequest(action, message))
+    return Pulled(facts=facts, plan=plan, subjects=subjects, requests=tuple(requests), failed=tuple(failed))
+
+
+def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date, *, force: bool = False,
+         progress: Progress = no_progress) -> SyncOutcome:
+    """Plan and write. Raises SafetyStop, before writing anything, when the plan is over the limit."""
+    started = time.perf_counter()
+    pulled = pull_and_plan(adapter, settings, renderer, today, progress)
+    problem = safety_problem(pulled.plan, settings.policy)
+    if problem is not None:
+        if not force:
+            raise SafetyStop(problem)
+        log.warning("safety limit overridden with --force: %s", problem)
+    result = adapter.write(pulled.requests, today, progress)
+    return SyncOutcome(pulled=pulled, result=result, rpc_calls=adapter.rpc_calls,
+                       seconds=time.perf_counter() - started)
