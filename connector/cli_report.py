@@ -1,0 +1,44 @@
+"""The `dunning report` command: receivables aging, DSO, customer scores and dunning effectiveness.
+
+Kept apart from cli.py so it can be registered with `cli.add_command(report_command)`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from connector.cli import Common, _facts, _settings, common_options
+from connector.errors import UsageError
+from connector.report import build_report
+from connector.report_view import report_to_html, report_to_json, report_to_text
+
+log = logging.getLogger("dunning")
+
+
+@click.command("report")
+@common_options
+@click.option("--facts", "facts_option", metavar="FILE|sample", required=True,
+              help="Facts file to report on ('sample' = the bundled sample company).")
+@click.option("--period-days", "period_days", type=click.IntRange(min=1, max=3660), default=90, show_default=True,
+              help="Days of credit sales behind DSO and CEI (the period ending --today).")
+@click.option("--html", "html_path", metavar="FILE", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML page with charts (opens offline, prints on A4).")
+def report_command(common: Common, facts_option: str, period_days: int, html_path: Path | None) -> None:
+    """Receivables aging, DSO, customer scores and how well each dunning level works, as of --today."""
+    settings, today = _settings(common, offline=True)
+    facts = _facts(facts_option)
+    report = build_report(facts, settings.policy, today, period_days)
+    if html_path is not None:
+        try:
+            html_path.write_text(report_to_html(report, settings.language), encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write the HTML report to {html_path}: {error.strerror or error}") from None
+        log.info("HTML report written to %s", html_path)
+    if common.as_json:
+        click.echo(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report_to_text(report, settings.language), nl=False)
