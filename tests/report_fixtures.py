@@ -77,6 +77,8 @@ def aging_facts() -> Facts:
             # customer 3, USD
             open_item(9, 3, "2026-10-15", "2026-11-15", "1000.00", "999.99", currency="USD"),  # 16 days
             open_item(10, 3, "2026-08-01", "2026-08-31", "500.00", currency="USD"),            # 92 days
+            # customer 4, JPY (no decimals): 11 days
+            open_item(11, 4, "2026-10-20", "2026-11-20", "1500.4", currency="JPY"),
         ),
         credits=(
             Credit(id=90, partner_id=1, number="RINV/1", date=D("2026-11-25"), residual=Decimal("30.00"),
@@ -94,17 +96,17 @@ def dso_facts() -> Facts:
       S1 2026-06-15 due 07-15 paid 07-20   600   (before the period, paid before it)
       S2 2026-08-20 due 09-19 paid 09-25  1000   (open at the period start, paid inside it)
       S3 2026-09-10 due 10-10 paid 10-30  1500   (inside the period, paid)
-      O1 2026-08-25 due 09-24 open        800    (open at the start, still open: 68 days overdue)
+      O1 2026-08-25 due 09-24 open        700    (open at the start, still open: 68 days overdue)
       O2 2026-10-20 due 11-19 open 2000, residual 1200 (partly paid: 12 days overdue)
-      O3 2026-11-15 due 12-15 open        900    (not due)
+      O3 2026-11-15 due 12-15 open        600    (not due)
       U1 USD 2026-11-01 due 12-01 open 5000 (other currency: never in the EUR figures)
     """
     return Facts(
         company=COMPANY, partners=partners(), currencies=CURRENCIES,
         items=(
-            open_item(21, 1, "2026-08-25", "2026-09-24", "800.00"),
+            open_item(21, 1, "2026-08-25", "2026-09-24", "700.00"),
             open_item(22, 2, "2026-10-20", "2026-11-19", "2000.00", "1200.00"),
-            open_item(23, 1, "2026-11-15", "2026-12-15", "900.00"),
+            open_item(23, 1, "2026-11-15", "2026-12-15", "600.00"),
             open_item(24, 3, "2026-11-01", "2026-12-01", "5000.00", currency="USD"),
         ),
         settled=(
@@ -116,12 +118,12 @@ def dso_facts() -> Facts:
 
 
 def effectiveness_facts() -> Facts:
-    """Reminders at two levels; payments 3, 10, 20 and 40 days after; one still open; one too recent."""
+    """Reminders at two levels; payments 3, 10, 20 and 40 days after; one still open; two too recent."""
     return Facts(
         company=COMPANY, partners=partners(), currencies=CURRENCIES,
         items=(
             open_item(41, 1, "2026-08-01", "2026-09-01", "400.00", "150.00"),  # still open (partly paid)
-            open_item(45, 1, "2026-10-25", "2026-11-24", "80.00"),             # reminded 2026-11-25: 6 days ago
+            open_item(45, 1, "2026-10-20", "2026-11-10", "80.00"),             # reminded 2026-11-11: 20 days ago
         ),
         settled=(
             paid_item(42, 1, "2026-08-01", "2026-09-01", "2026-09-05", "100.00"),   # 3 days after 09-02
@@ -129,11 +131,13 @@ def effectiveness_facts() -> Facts:
             paid_item(44, 2, "2026-08-01", "2026-09-01", "2026-09-22", "300.00"),   # 20 days after
             paid_item(46, 2, "2026-08-01", "2026-09-01", "2026-10-12", "500.00"),   # 40 days after
             paid_item(47, 3, "2026-08-01", "2026-09-01", "2026-09-06", "70.00", currency="USD"),
+            paid_item(48, 1, "2026-10-25", "2026-11-24", "2026-11-27", "50.00"),    # reminded 6 days ago, paid
         ),
         issued=(
             reminded("friendly", (41, 42), "2026-09-02", pid=1),
             reminded("friendly", (43, 44, 46), "2026-09-02", pid=2),
-            reminded("friendly", (45,), "2026-11-25", pid=1),
+            reminded("friendly", (45,), "2026-11-11", pid=1),
+            reminded("friendly", (48,), "2026-11-25", pid=1),
             # the same item reminded again at the same level later: counts once, at its first date
             reminded("friendly", (41,), "2026-10-01", pid=1),
             reminded("firm", (41,), "2026-09-12", pid=1),
@@ -155,7 +159,7 @@ def scoring_facts() -> Facts:
         ),
         settled=(
             paid_item(61, 1, "2026-01-01", "2026-02-01", "2026-02-21", "100.00"),  # 20 days late
-            paid_item(62, 1, "2026-03-01", "2026-04-01", "2026-04-11", "100.00"),  # 10 days late
+            paid_item(62, 1, "2026-03-01", "2026-04-01", "2026-04-12", "100.00"),  # 11 days late
             paid_item(63, 1, "2026-05-01", "2026-06-01", "2026-05-30", "100.00"),  # on time
             paid_item(64, 2, "2025-12-01", "2026-01-01", "2026-01-01", "100.00"),  # on time (day of due date)
             paid_item(65, 2, "2025-10-01", "2025-11-10", "2025-11-12", "100.00"),  # 2 days late
