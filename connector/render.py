@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from connector.model import (
     CHANNELS,
     CONTACT_CHANNELS,
     Contact,
+    Credit,
     Escalate,
     Facts,
     IssuedAction,
@@ -350,9 +352,36 @@ def _pay_by(today: date, days: int) -> date:
     return day
 
 
+class FactsIndex:
+    """Per-customer views of one Facts, built once, so rendering a message reads only its customer."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.items: dict[int, list[ReceivableItem]] = defaultdict(list)
+        for item in facts.items:
+            self.items[item.partner_id].append(item)
+        for items in self.items.values():
+            items.sort(key=lambda i: (i.due_date, i.id))
+        self.issued: dict[int, list[IssuedAction]] = defaultdict(list)
+        for issued in facts.issued:
+            self.issued[issued.partner_id].append(issued)
+        for history in self.issued.values():
+            history.sort(key=lambda a: (a.date, a.key))
+        self.promises: dict[int, list[Promise]] = defaultdict(list)
+        for promise in sorted(facts.promises, key=lambda p: (p.created, p.id)):
+            self.promises[promise.partner_id].append(promise)
+        self.credits: dict[int, list[Credit]] = defaultdict(list)
+        for credit in sorted(facts.credits, key=lambda c: (c.date, c.id)):
+            self.credits[credit.partner_id].append(credit)
+        self.numbers = {s.id: s.invoice_number for s in facts.settled}
+        self.numbers.update({i.id: i.invoice.number for i in facts.items})
+        self.decimals = {code: facts.currency(code).decimals for code in
+                         {*facts.currencies, *(i.currency for i in facts.items), facts.company.currency}}
+
+
 def template_context(
     action: Remind | Escalate,
-    facts: Facts,
+    facts: Facts | FactsIndex,
     today: date,
     language: str,
     locale: str,
@@ -360,12 +389,11 @@ def template_context(
 ) -> dict[str, Any]:
     """Everything a template can use (documented in templates/README.md): plain dicts, lists,
     strings, Decimals and dates, so templates depend on these names, not on Python classes."""
+    index = facts if isinstance(facts, FactsIndex) else FactsIndex(facts)
     babel_locale = _babel_locale(locale) or Locale.parse("en")
-    partner, company = action.partner, facts.company
-    partner_items = sorted((i for i in facts.items if i.partner_id == partner.id),
-                           key=lambda i: (i.due_date, i.id))
-    numbers = {i.id: i.invoice.number for i in facts.items}
-    numbers.update({s.id: s.invoice_number for s in facts.settled})
+    partner, company = action.partner, index.facts.company
+    partner_items = index.items.get(partner.id, [])
+    numbers = index.numbers
     items = [_item_view(p.item, today, p) for p in action.items]
     action_ids = {p.item.id for p in action.items}
     currencies = sorted({p.item.currency for p in action.items}) or [company.currency]
@@ -373,9 +401,8 @@ def template_context(
     for item in partner_items:
         if item.residual > 0 and not item.disputed:
             open_totals[item.currency] = open_totals.get(item.currency, Decimal(0)) + item.residual
-    history = sorted((a for a in facts.issued if a.partner_id == partner.id), key=lambda a: (a.date, a.key))
-    promises = sorted((p for p in facts.promises if p.partner_id == partner.id),
-                      key=lambda p: (p.created, p.id))
+    history = index.issued.get(partner.id, [])
+    promises = index.promises.get(partner.id, [])
     partner_currencies = sorted({i.currency for i in partner_items})
     promise_currency = partner_currencies[0] if len(partner_currencies) == 1 else company.currency
     references = list(dict.fromkeys(i["payment_reference"] for i in items))
@@ -432,7 +459,7 @@ def template_context(
         "credits": [
             {"number": c.number, "date": c.date, "residual": c.residual, "currency": c.currency,
              "kind": c.kind}
-            for c in sorted(facts.credits, key=lambda c: (c.date, c.id)) if c.partner_id == partner.id
+            for c in index.credits.get(partner.id, [])
         ],
         "history": [_history_view(a, numbers) for a in history],
         "previous": [_history_view(a, numbers) for a in history
@@ -545,6 +572,8 @@ class Renderer:
         self._loader = jinja2.FileSystemLoader(str(self.templates_dir))
         self._text_env = _environment(self._loader, autoescape=False)
         self._html_env = _environment(self._loader, autoescape=True)
+        self._facts_index: FactsIndex | None = None
+        self._files: dict[str, list[str]] = {}
 
     # -------------------------------------------------------------------------- lookup
 
@@ -556,7 +585,12 @@ class Renderer:
                             if p.is_dir() and not p.name.startswith(("_", "."))))
 
     def _languages_with(self, file_name: str) -> list[str]:
-        return [lang for lang in self.languages() if (self.templates_dir / lang / file_name).is_file()]
+        # Looked up once per file name: the folder does not change during a run.
+        found = self._files.get(file_name)
+        if found is None:
+            found = self._files[file_name] = [lang for lang in self.languages()
+                                              if (self.templates_dir / lang / file_name).is_file()]
+        return found
 
     def template_for(self, template: str, channel: str, partner_lang: str) -> str:
         """The template file (relative to the templates folder) a customer with `partner_lang` gets."""
@@ -624,6 +658,12 @@ class Renderer:
 
     # -------------------------------------------------------------------------- rendering
 
+    def _index(self, facts: Facts) -> FactsIndex:
+        # A run renders many messages from one Facts: index it once (the last one is kept).
+        if self._facts_index is None or self._facts_index.facts is not facts:
+            self._facts_index = FactsIndex(facts)
+        return self._facts_index
+
     def render(self, action: Remind | Escalate, facts: Facts, today: date) -> Message:
         """The message for `action`, in the customer's language, formatted for their locale."""
         partner = action.partner
@@ -635,11 +675,11 @@ class Renderer:
                 f"template must exist in the default language '{self.default_language}') or correct the "
                 f"level's template name '{action.template}'")
         locale = format_locale(partner.lang, language, self.default_language)
-        context = template_context(action, facts, today, language, locale, self.pay_within_days)
+        index = self._index(facts)
+        context = template_context(action, index, today, language, locale, self.pay_within_days)
         formatting = _Formatting(
             locale=_babel_locale(locale) or Locale.parse("en"),
-            decimals={code: facts.currency(code).decimals for code in
-                      {*facts.currencies, *(i.currency for i in facts.items), facts.company.currency}},
+            decimals=index.decimals,
             default_currency=facts.company.currency,
         )
         token = _FORMATTING.set(formatting)
