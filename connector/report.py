@@ -203,7 +203,8 @@ class Window:
     """Payments within `days` after a reminder at one level, in one currency.
 
     counted = reminded items whose reminder is at least `days` old (today - date >= days); younger
-    ones are left out of this window. paid = those settled on or before date + days. share =
+    ones are left out of this window. paid = those settled on or before date + days (a payment that
+    crossed the reminder, settled before its date, counts as paid). share =
     paid_amount / counted_amount (None when nothing is counted).
     """
 

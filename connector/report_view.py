@@ -430,7 +430,7 @@ def report_to_text(report: Report, language: str) -> str:
                        [[_clip(row.name, 30), *_aging_cells(f, row.aging)] for row in report.customer_aging],
                        money_cols)
 
-    out += ["", f("trend") + f" ({report.company_currency})", ""]
+    out += ["", f"{f('trend')} \u2013 {report.company_currency}", ""]
     head = report.headline
     out += _text_table([f("month"), f("ar"), f("sales", n=report.period_days), "DSO"],
                        [[p.month, f.money(p.receivables, head.currency), f.money(p.credit_sales, head.currency),

@@ -139,7 +139,7 @@ def effectiveness_facts() -> Facts:
             reminded("friendly", (45,), "2026-11-11", pid=1),
             reminded("friendly", (48,), "2026-11-25", pid=1),
             # the same item reminded again at the same level later: counts once, at its first date
-            reminded("friendly", (41,), "2026-10-01", pid=1),
+            reminded("friendly", (44,), "2026-10-01", pid=2),
             reminded("firm", (41,), "2026-09-12", pid=1),
             reminded("firm", (46,), "2026-09-12", pid=2),
             reminded("friendly", (47,), "2026-09-02", pid=3),

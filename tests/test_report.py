@@ -241,7 +241,8 @@ def _windows(report: Report, level: str, currency: str) -> dict[int, tuple[Any, 
 def test_level_effectiveness_7_14_30(effect: Report) -> None:
     friendly = next(e for e in effect.levels if e.level == "friendly" and e.currency == "EUR")
     # items 41 (400, open), 42 (100), 43 (200), 44 (300), 46 (500), 45 (80, open), 48 (50): 7 items, 1630;
-    # item 41 reminded again on 10-01 at the same level counts once, from 09-02
+    # item 44 reminded again on 10-01 at the same level counts once, from 09-02 (from 10-01, its payment of
+    # 09-22 would count in every window)
     assert (friendly.reminded, friendly.reminded_amount) == (7, Decimal("1630.00"))
     assert _windows(effect, "friendly", "EUR") == {
         # item 48 (reminded 6 days ago, paid 2 days later) is too recent for every window.
