@@ -1,0 +1,348 @@
+"""The Odoo adapter (16-19, XML-RPC / JSON-RPC / JSON-2 through odoo-client-lib) behind `ErpAdapter`.
+
+`OdooAdapter(settings, password, *, policy_levels=None, claim_lease_s=600.0)`; `open_adapter(settings)`
+reads the password from the environment variable the settings name. Connection is lazy: the first
+call detects the version (`common.version()`), loads `mappings/odoo-<major>.toml`, and logs in.
+
+Exactly once (DESIGN.md §4)
+---------------------------
+Every action has a deterministic key (`remind_11_firm_f1926f16a63d`, `close_<key>`). The connector
+keeps its state in `ir.model.data` under module `dunning`, where (module, name) is unique:
+
+1. **Claim**: before anything else, create the row `dunning.<key>` (model `res.partner`, res_id =
+   the customer, so that it survives the deletion of activities; Odoo removes the external ids of
+   a deleted record, and 16-18 delete an activity marked done). One create of a list claims a batch;
+   if the list hits a key that exists, the keys are claimed one by one. The database's unique
+   constraint decides between two concurrent runs: the loser skips the action and counts it as
+   already done.
+2. **Records**: create the activity / task / chatter notes (batched per kind) or post the email, each
+   carrying the visible line "Ref. dunning: <key>" in its note, description or body.
+3. **Completion**: create the row `dunning.<key>__<yyyymmdd>__<channel>__<ref>__<item ids>`
+   (also on the customer), where yyyymmdd is the run's `today` (not the server clock), `<ref>` names
+   the record (`act42` = mail.activity 42, `task7`, `msg99`) and the item ids are the receivable
+   lines, joined by "_". Kind, customer and level come from the key itself.
+
+History = one paged `search_read` of the `dunning` rows on `res.partner`, decoded by name, plus one
+search of the referenced activities and tasks that are still open (not done, not deleted).
+
+A run killed between any two calls leaves at worst a claim without completion. The next run sees
+the action planned again (it is not in the history), finds the claim, and if the claim is older than
+the lease (`claim_lease_s`, default 10 minutes: a younger claim belongs to a run that may still be
+writing it, and is skipped as already done) it repairs it: it looks for the records that carry
+"Ref. dunning: <key>" and creates only what is missing, then the completion row (counted in
+`WriteResult.repaired`). A failed attempt of a write is never re-sent blindly: the retry first looks
+for what the failed attempt may have committed. Closings claim `dunning.close_<key>` the same way
+and treat an activity that is already done or deleted as closed.
+
+Rights the connector's Odoo user needs
+--------------------------------------
+Read: account.move.line, account.move, account.partial.reconcile, res.partner, res.partner.category,
+res.currency, res.company, res.users, mail.activity(.type), mail.message, ir.model, ir.model.data,
+project.task/project.project (if installed); res.partner.bank and res.bank are optional (the
+company's IBAN is left empty without them). Invoicing / Billing (or Accounting / Accountant) gives
+the accounting reads. Create and write: mail.activity and mail.message (any internal user on
+documents it can read), project.task (Project / User). Create on ir.model.data (and delete, only to
+give back a claim after a permanent failure): in standard Odoo only Administration / Settings has
+it, or a dedicated group with an access right on "ir.model.data" (read, create, delete). Without
+it, `plan` works but `sync` stops at its first claim with a sentence naming the right, before writing
+anything; `dunning check` reports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from connector.config import ErpSettings
+from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
+from connector.erp.odoo_facts import FactsReader
+from connector.erp.odoo_mapping import SUPPORTED, load_mapping
+from connector.erp.odoo_rpc import Endpoint, OdooFault, OdooRpc
+from connector.erp.odoo_session import (
+    CALL_TYPE,
+    EXEMPT_TAG,
+    EXEMPT_TAG_NAME,
+    HANDOVER_TYPE,
+    MODULE,
+    PROJECT,
+    PROMISE_TYPE,
+    REMINDER_TYPE,
+    SETUP_XMLIDS,
+    Session,
+    m2o_id,
+)
+from connector.erp.odoo_write import Writer
+from connector.errors import ErpError
+from connector.model import Facts
+from connector.policy import Level
+
+__all__ = ["CLAIM_LEASE_S", "README_SECTION", "OdooAdapter", "open_adapter"]
+
+log = logging.getLogger("connector.erp.odoo")
+
+CLAIM_LEASE_S = 600.0
+
+_ACTIVITY_TYPES: dict[str, tuple[str, str, str]] = {
+    REMINDER_TYPE: ("Payment reminder", "fa-envelope", "Payment reminder"),
+    CALL_TYPE: ("Reminder call", "fa-phone", "Call about overdue invoices"),
+    PROMISE_TYPE: ("Promise to pay", "fa-handshake-o", "Promise to pay"),
+    HANDOVER_TYPE: ("Collection hand-over", "fa-gavel", "Hand over to collection"),
+}
+
+README_SECTION = """\
+### Exactly once in Odoo
+
+The connector writes each action once, however often `dunning sync` runs, even when a run is killed
+or two runs overlap. Its state lives in Odoo's external identifiers (`ir.model.data`, module
+`dunning`, unique per name); nothing is kept on the machine.
+
+1. **Claim.** Before writing, the connector creates the external id `dunning.<key>` for the action
+   (keys such as `remind_11_firm_f1926f16a63d` are computed from the customer, the level and the
+   invoice lines). If another run got there first, Odoo refuses the duplicate and this run skips the
+   action ("already done").
+2. **Write.** It creates the activity, task, chatter notes or email. Each carries a small visible line
+   `Ref. dunning: <key>`.
+3. **Complete.** It records `dunning.<key>__<date>__<channel>__<record>__<invoice lines>`: the history
+   the next runs read (date of the run, channel, e.g. `act42` for activity 42, the lines reminded).
+
+If a run dies in between, the next run finds the claim without its completion. Once the claim is
+older than ten minutes (a younger one may belong to a run still writing), it looks for the records
+carrying `Ref. dunning: <key>`, creates only what is missing and completes the action; the summary
+counts it as *repaired*. A retried call never repeats a write blindly: it first looks for what the
+failed attempt may have committed. External ids are attached to the customer, not to the activity,
+because Odoo deletes the external ids of a deleted record, and Odoo 16-18 delete an activity when it
+is marked done.
+
+#### Rights in Odoo
+
+The connector's user needs read access to invoices and journal items (Invoicing / Billing or
+Accounting / Accountant), contacts, currencies and companies; create and write access to activities,
+messages and, if the Project app is installed, tasks (Project / User); and **create access to
+external identifiers** (`ir.model.data`). Standard Odoo grants the latter only to Administration /
+Settings: either give the user that group, or create a group "Dunning connector" with an access
+right on the model "ir.model.data" (read, create, delete) and add the user to it. Without it,
+`dunning plan` works but `dunning sync` stops before writing anything, naming the missing right;
+`dunning check` lists missing rights and missing setup.
+"""
+
+
+class OdooAdapter:
+    """`ErpAdapter` for Odoo 16-19. One instance per thread; `close()` releases its connections."""
+
+    def __init__(self, settings: ErpSettings, password: str, *, policy_levels: Sequence[Level] | None = None,
+                 claim_lease_s: float = CLAIM_LEASE_S) -> None:
+        self.settings = settings
+        self._password = password
+        # Only used to name the channel of history rows written without one (older rows); the channel
+        # is recorded in each completion row.
+        self._channels = {level.name: level.channel for level in policy_levels or ()}
+        self.claim_lease_s = claim_lease_s
+        self._rpc = OdooRpc(Endpoint(url=settings.url, database=settings.database, protocol=settings.protocol,
+                                     login=settings.login, password_env=settings.password_env,
+                                     timeout_s=settings.timeout_s, retry_attempts=settings.retry_attempts,
+                                     retry_max_s=settings.retry_max_s), password)
+        self._session: Session | None = None
+
+    # -- connection ------------------------------------------------------------------------------------
+
+    @property
+    def rpc_calls(self) -> int:
+        return self._rpc.calls
+
+    def session(self) -> Session:
+        """Connect on first use: version, mapping, login."""
+        if self._session is None:
+            info = self._rpc.version()
+            raw = info.get("server_version_info") or []
+            major = _major(raw[0] if raw else info.get("server_version"))
+            version = str(info.get("server_version") or major)
+            if major not in SUPPORTED:
+                raise ErpError(f"Odoo {version} at {self._rpc.base_url} is not supported: the connector works with "
+                               f"Odoo {', '.join(map(str, SUPPORTED))}")
+            if self._rpc.json2 and major < 19:
+                raise ErpError(f"Odoo {version} at {self._rpc.base_url} has no JSON-2 API (Odoo 19 or later): set "
+                               "[erp] protocol to jsonrpcs (or xmlrpcs)")
+            mapping = load_mapping(major)
+            uid = self._rpc.authenticate()
+            self._session = Session(self._rpc, mapping, version, uid, self.settings.page_size)
+            log.info("connected to Odoo %s at %s as %s (uid %s) over %s", version, self._rpc.base_url,
+                     self.settings.login, uid, self.settings.protocol)
+        return self._session
+
+    def close(self) -> None:
+        self._rpc.close()
+
+    def __enter__(self) -> OdooAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- check / setup ------------------------------------------------------------------------------------
+
+    def check(self) -> ErpStatus:
+        s = self.session()
+        m = s.mapping
+        user = s.read(m.model("user"), [s.uid], m.names("user", "login", "name", "company", "companies")).get(s.uid, {})
+        main = m2o_id(user.get(m.field("user", "company")))
+        company_ids = (list(self.settings.company_ids) or [int(c) for c in user.get(m.field("user", "companies")) or []]
+                       or ([main] if main else []))
+        companies = s.read(m.model("company"), company_ids, [m.field("company", "name")])
+        refs = s.refs(refresh=True)
+        has_project = s.has_project()
+        notes: list[str] = []
+        missing_rights: list[str] = []
+        read_models = [m.model(c) for c in ("move_line", "move", "partial", "partner", "partner_tag", "currency",
+                                             "company", "user", "activity", "activity_type", "message",
+                                             "external_id", "ir_model")]
+        if has_project:
+            read_models += [m.model("task"), m.model("project")]
+        for model in read_models:
+            try:
+                s.rpc.call(model, "search", domain=[("id", "=", 0)], limit=1)
+            except OdooFault as error:
+                if error.kind != "access":
+                    raise
+                missing_rights.append(f"read {model}")
+        missing_rights += self._probe_writes(s, refs, has_project, notes)
+        missing_setup = [f"{MODULE}.{x}" for x in SETUP_XMLIDS
+                         if f"{MODULE}.{x}" not in refs and (x != PROJECT or has_project)]
+        if not has_project:
+            notes.append("the Project app is not installed: hand-overs become activities of type "
+                         "'Collection hand-over' instead of tasks")
+        return ErpStatus(
+            erp="odoo", version=s.version, protocol=self.settings.protocol, url=self._rpc.base_url,
+            database=self.settings.database, user=str(user.get(m.field("user", "login")) or self.settings.login),
+            user_id=s.uid, companies=tuple(str(c.get(m.field("company", "name")) or c["id"])
+                                            for c in companies.values()),
+            missing_rights=tuple(missing_rights), missing_setup=tuple(missing_setup), notes=tuple(notes))
+
+    def _probe_writes(self, s: Session, refs: dict[str, tuple[str, int]], has_project: bool,
+                      notes: list[str]) -> list[str]:
+        """Harmless probes of the rights to write (nothing is created)."""
+        m = s.mapping
+        missing: list[str] = []
+        imd = m.model("external_id")
+        # ir.model.data: re-create an existing dunning external id. The right is checked before the
+        # unique constraint, so "duplicate" means allowed and nothing is written.
+        existing = next(((name, model, rid) for name, (model, rid) in refs.items()
+                         if name.startswith(f"{MODULE}.") and rid), None)
+        if existing is None:
+            notes.append(f"create on {imd} not verified: run `dunning setup` first")
+        else:
+            name, model, rid = existing
+            try:
+                created = s.rpc.call(imd, "create", retry=False, vals_list=[{
+                    "module": MODULE, "name": name.split(".", 1)[1], "model": model, "res_id": rid,
+                    "noupdate": True}])
+                log.warning("the %s probe created a duplicate external id %s: %s", imd, name, created)
+            except OdooFault as error:
+                if error.kind == "access":
+                    missing.append(f"create {imd} (Administration / Settings, or an access right on {imd})")
+                elif error.kind != "duplicate":
+                    notes.append(f"create on {imd} not verified: {error}")
+        # mail.activity: create without a document fails on the missing document, after the rights check.
+        activity = m.model("activity")
+        try:
+            created = s.rpc.call(activity, "create", retry=False, vals_list=[{}])
+            s.rpc.call(activity, "unlink", ids=created if isinstance(created, list) else [created], retry=False)
+        except OdooFault as error:
+            if error.kind == "access":
+                missing.append(f"create {activity}")
+        method = m.get("access", "check_method")
+        probes = [(m.model("message"), "create"), (activity, "write")]
+        if has_project:
+            probes += [(m.model("task"), "create"), (m.model("task"), "write")]
+        for model, operation in probes:
+            kwargs: dict[str, Any] = {"operation": operation}
+            if method == "check_access_rights":
+                kwargs["raise_exception"] = False
+            try:
+                allowed = s.rpc.call(model, method, **kwargs)
+            except OdooFault as error:
+                if error.kind in ("unknown_method", "value", "other"):
+                    notes.append(f"{operation} on {model} not verified: the server has no {method}")
+                    continue
+                if error.kind != "access":
+                    raise
+                allowed = False
+            if allowed is False:
+                missing.append(f"{operation} {model}")
+        return missing
+
+    def setup(self) -> SetupResult:
+        s = self.session()
+        m = s.mapping
+        refs = s.refs(refresh=True)
+        created: list[str] = []
+        existing: list[str] = []
+        wanted: list[tuple[str, str, dict[str, Any], str]] = []
+        type_fields = m.fields["activity_type"]
+        for xmlid, (name, icon, summary) in _ACTIVITY_TYPES.items():
+            vals: dict[str, Any] = {type_fields["name"]: name, type_fields["category"]: "default",
+                                    type_fields["icon"]: icon, type_fields["summary"]: summary,
+                                    type_fields["delay_count"]: 0}
+            if type_fields["keep_done"] and xmlid == PROMISE_TYPE:
+                vals[type_fields["keep_done"]] = True  # done promises stay readable (archived)
+            wanted.append((xmlid, m.model("activity_type"), vals, name))
+        wanted.append((EXEMPT_TAG, m.model("partner_tag"), {m.field("partner_tag", "name"): EXEMPT_TAG_NAME},
+                       EXEMPT_TAG_NAME))
+        if s.has_project():
+            wanted.append((PROJECT, m.model("project"), {m.field("project", "name"): "Collections"}, "Collections"))
+        for xmlid, model, vals, name in wanted:
+            full = f"{MODULE}.{xmlid}"
+            if full in refs and refs[full][1]:
+                existing.append(full)
+                continue
+            # Adopt a record of the same name (a setup interrupted between its two creates), else create.
+            name_field = next(iter(vals))
+            found = s.search_read(model, [(name_field, "=", name)], ["id"], limit=1,
+                                  context={"active_test": False})
+            if found:
+                rid = int(found[0]["id"])
+            else:
+                answer = s.rpc.call(model, "create", retry=False, vals_list=[vals])
+                rid = int(answer[0] if isinstance(answer, list) else answer)
+            s.rpc.call(m.model("external_id"), "create", retry=False, vals_list=[{
+                "module": MODULE, "name": xmlid, "model": model, "res_id": rid, "noupdate": True}])
+            created.append(full)
+        s.refs(refresh=True)
+        return SetupResult(created=tuple(created), existing=tuple(existing))
+
+    # -- facts / write ---------------------------------------------------------------------------------------
+
+    def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
+        s = self.session()
+        s.refs(refresh=True)
+        facts = FactsReader(s, today, tuple(self.settings.company_ids), progress).read()
+        if self._channels and any(not a.channel for a in facts.issued):
+            issued = tuple(a if a.channel else replace(a, channel=self._channels.get(a.level, ""))
+                           for a in facts.issued)
+            facts = replace(facts, issued=issued)
+        return facts
+
+    def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
+        s = self.session()
+        s.refs(refresh=True)
+        return Writer(s, today, self.claim_lease_s, progress).run(requests)
+
+
+def open_adapter(settings: ErpSettings, *, policy_levels: Sequence[Level] | None = None) -> OdooAdapter:
+    """The adapter for `[erp]`, with the password or API key read from `password_env`."""
+    return OdooAdapter(settings, settings.password(), policy_levels=policy_levels)
+
+
+def _major(value: Any) -> int:
+    """16 from 16, "16.0" or "saas~16.3"."""
+    if isinstance(value, int):
+        return value
+    digits = ""
+    for ch in str(value or "").split("~")[-1]:
+        if ch.isdigit():
+            digits += ch
+        elif digits:
+            break
+    return int(digits) if digits else 0

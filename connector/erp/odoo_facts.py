@@ -1,0 +1,481 @@
+"""Odoo -> `connector.model.Facts` in a number of calls that grows with pages, never with invoices.
+
+Calls, in order (each a paged `search_read` or a `read` by id lists in chunks of `page_size`):
+external ids (1), the user (1), companies (1), the company's bank account (1-2), open receivable
+lines, their moves, the receivable lines of those moves (instalment numbering), commercial partners,
+their tags (1), invoice contacts, salespeople (1), currencies (1), paid receivable lines of those
+partners over the history window and their partial reconciles (paid dates), promises to pay (+ the
+documents they sit on), the connector's completion rows (history) and which of their activities and
+tasks are still open. On the demo seed that is about 20 calls whatever the number of invoices below
+one page.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connector.erp.base import Progress
+from connector.erp.odoo_session import (
+    EXEMPT_TAG,
+    EXEMPT_TAG_NAME,
+    MODULE,
+    PROMISE_TYPE,
+    HistoryRow,
+    Session,
+    m2o_id,
+    m2o_name,
+    odoo_date,
+    parse_completion,
+    text,
+)
+from connector.model import (
+    Company,
+    Contact,
+    Credit,
+    Currency,
+    Facts,
+    Invoice,
+    IssuedAction,
+    Partner,
+    Promise,
+    ReceivableItem,
+    SettledItem,
+    User,
+)
+
+log = logging.getLogger("connector.erp.odoo")
+
+HISTORY_DAYS = 730
+# Archived (done) promises younger than this are read too, as closed promises.
+DONE_PROMISE_DAYS = 90
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _amount(value: Any, decimals: int) -> Decimal:
+    try:
+        return Decimal(str(value or 0)).quantize(Decimal(1).scaleb(-decimals))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def plain(html_text: Any) -> str:
+    """An HTML note as one line of text."""
+    if not isinstance(html_text, str):
+        return ""
+    return " ".join(html.unescape(_TAGS.sub(" ", html_text)).split())
+
+
+class FactsReader:
+    """One pull: reads, indexes and builds the facts; `calls` are counted by the session's rpc."""
+
+    def __init__(self, session: Session, today: date, company_ids: tuple[int, ...], progress: Progress) -> None:
+        self.s = session
+        self.m = session.mapping
+        self.today = today
+        self.company_filter = company_ids
+        self.progress = progress
+        self.currencies: dict[int, Currency] = {}
+        self.currency_codes: dict[int, str] = {}
+        self.company_currency_id: int | None = None
+
+    # ------------------------------------------------------------------------------ helpers
+
+    def f(self, concept: str, name: str) -> str:
+        return self.m.field(concept, name)
+
+    def code(self, value: Any) -> str:
+        cid = m2o_id(value)
+        if cid is None:
+            return ""
+        return self.currency_codes.get(cid) or m2o_name(value)
+
+    def decimals(self, code: str) -> int:
+        for currency in self.currencies.values():
+            if currency.code == code:
+                return currency.decimals
+        return 2
+
+    # ------------------------------------------------------------------------------ the pull
+
+    def read(self) -> Facts:
+        m, s = self.m, self.s
+        refs = s.refs()
+        self.progress("company", 0, None)
+        company, company_ids = self.read_company()
+        company_domain = [(self.f("move_line", "company"), "in", list(company_ids))] if company_ids else []
+
+        # Open receivable lines: one paged search_read.
+        line_fields = m.names("move_line", "move", "partner", "due_date", "date", "residual", "residual_currency",
+                              "amount_currency", "balance", "currency", "company", "move_name")
+        line_fields += [flag for flag in m.get("disputes", "line_flags") if flag not in line_fields]
+        self.progress("receivables", 0, None)
+        lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields)
+        self.progress("receivables", len(lines), len(lines))
+
+        # Their moves, by id lists.
+        move_fields = m.names("move", "number", "partner", "commercial_partner", "move_type", "invoice_date",
+                              "due_date", "amount_total", "residual", "currency", "payment_reference",
+                              "payment_state", "access_url", "access_token", "date")
+        move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
+        move_ids = {mid for line in lines if (mid := m2o_id(line[self.f("move_line", "move")])) is not None}
+        moves = s.read(m.model("move"), move_ids, move_fields)
+        self.progress("invoices", len(moves), len(moves))
+
+        # Currencies of the lines, the moves and the company: one read.
+        currency_ids = {m2o_id(r.get(self.f("move_line", "currency"))) for r in lines}
+        currency_ids |= {m2o_id(r.get(self.f("move", "currency"))) for r in moves.values()}
+        currency_ids.add(self.company_currency_id)
+        self.read_currencies({c for c in currency_ids if c is not None})
+
+        # Instalment numbering needs every receivable line of the open invoices (paid ones too).
+        open_positive = [r for r in lines if float(r[self.f("move_line", "residual")] or 0) > 0]
+        invoice_ids = sorted({m2o_id(r[self.f("move_line", "move")]) or 0 for r in open_positive} - {0})
+        siblings: dict[int, list[tuple[date, int]]] = defaultdict(list)
+        if invoice_ids:
+            rows = s.search_read(m.model("move_line"),
+                                 [*m.domain("sibling_domain"), (self.f("move_line", "move"), "in", invoice_ids)],
+                                 m.names("move_line", "move", "due_date", "date"))
+            for row in rows:
+                mid = m2o_id(row[self.f("move_line", "move")])
+                due = (odoo_date(row.get(self.f("move_line", "due_date")))
+                       or odoo_date(row.get(self.f("move_line", "date"))))
+                if mid is not None:
+                    siblings[mid].append((due or date.min, int(row["id"])))
+        instalment: dict[int, tuple[int, int]] = {}
+        for group in siblings.values():
+            group.sort()
+            for index, (_due, lid) in enumerate(group, start=1):
+                instalment[lid] = (index, len(group))
+
+        # Customers: the commercial partner of each move.
+        def partner_of(line: dict[str, Any]) -> int | None:
+            move = moves.get(m2o_id(line[self.f("move_line", "move")]) or 0)
+            if move is not None:
+                found = m2o_id(move.get(self.f("move", "commercial_partner")))
+                if found is not None:
+                    return found
+            return m2o_id(line.get(self.f("move_line", "partner")))
+
+        partner_ids = {pid for line in lines if (pid := partner_of(line)) is not None}
+        self.progress("customers", 0, len(partner_ids))
+        settled, first_invoice = self.read_settled(sorted(partner_ids), company_domain)
+        invoices: dict[int, Invoice] = {}
+        items: list[ReceivableItem] = []
+        credits: list[Credit] = []
+        refund_types = set(m.get("receivable", "refund_move_types"))
+        for line in lines:
+            pid = partner_of(line)
+            if pid is None:
+                continue
+            mid = m2o_id(line[self.f("move_line", "move")]) or 0
+            move = moves.get(mid, {})
+            code = self.code(line.get(self.f("move_line", "currency"))) or company.currency
+            decimals = self.decimals(code)
+            residual = _amount(line.get(self.f("move_line", "residual_currency")), decimals)
+            if residual == 0:
+                residual = _amount(line.get(self.f("move_line", "residual")), decimals)
+            line_date = odoo_date(line.get(self.f("move_line", "date"))) or self.today
+            number = text(move.get(self.f("move", "number"))) or text(line.get(self.f("move_line", "move_name")))
+            if residual < 0:
+                refund = move.get(self.f("move", "move_type")) in refund_types
+                credits.append(Credit(id=int(line["id"]), partner_id=pid, number=number or f"#{line['id']}",
+                                      date=line_date, residual=-residual, currency=code,
+                                      kind="credit_note" if refund else "payment"))
+                continue
+            invoice = invoices.get(mid)
+            if invoice is None:
+                invoice = invoices[mid] = self.invoice(mid, move, pid, number, line_date, code)
+                first = first_invoice.get(pid)
+                if first is None or invoice.invoice_date < first:
+                    first_invoice[pid] = invoice.invoice_date
+            amount = _amount(line.get(self.f("move_line", "amount_currency")), decimals)
+            if amount <= 0:
+                amount = _amount(line.get(self.f("move_line", "balance")), decimals)
+            k, n = instalment.get(int(line["id"]), (1, 1))
+            items.append(ReceivableItem(
+                id=int(line["id"]), partner_id=pid, invoice=invoice,
+                due_date=odoo_date(line.get(self.f("move_line", "due_date"))) or invoice.due_date,
+                amount=max(amount, residual), residual=residual, currency=code,
+                disputed=self.disputed(line, move), instalment=k, instalments=n))
+        partners = self.read_partners(sorted(partner_ids), refs, first_invoice)
+        promises = self.read_promises(refs, moves)
+        for promise in promises:
+            if promise.partner_id not in partners:
+                log.debug("promise %s is on customer %s without open items", promise.id, promise.partner_id)
+        issued = self.read_history()
+        self.progress("done", 1, 1)
+        return Facts(
+            company=company, partners=partners, items=tuple(items), credits=tuple(credits), settled=tuple(settled),
+            issued=tuple(issued), promises=tuple(promises),
+            currencies={c.code: c for c in self.currencies.values()},
+            source={"erp": "odoo", "version": self.s.version, "url": self.s.rpc.endpoint.url,
+                    "database": self.s.rpc.endpoint.database, "protocol": self.s.rpc.endpoint.protocol,
+                    "today": self.today.isoformat()})
+
+    # ------------------------------------------------------------------------------ parts
+
+    def read_company(self) -> tuple[Company, tuple[int, ...]]:
+        m, s = self.m, self.s
+        user = s.read(m.model("user"), [s.uid], m.names("user", "login", "name", "company", "companies")).get(s.uid, {})
+        allowed = [int(c) for c in user.get(self.f("user", "companies")) or []]
+        main = m2o_id(user.get(self.f("user", "company")))
+        ids = tuple(self.company_filter) or tuple(allowed) or ((main,) if main else ())
+        first = main if main in ids else (ids[0] if ids else main)
+        fields = m.names("company", "name", "partner", "currency", "vat", "street", "zip", "city", "country_code",
+                         "email", "phone", "website")
+        rows = s.read(m.model("company"), [first] if first else [], fields)
+        row = rows.get(first or 0, {})
+        self.company_currency_id = m2o_id(row.get(self.f("company", "currency")))
+        iban = bank_name = bic = ""
+        company_partner = m2o_id(row.get(self.f("company", "partner")))
+        if company_partner:
+            banks = s.try_call(m.model("partner_bank"), "search_read",
+                               domain=[(self.f("partner_bank", "partner"), "=", company_partner)],
+                               fields=m.names("partner_bank", "account_number", "bank"), order="id", limit=1)
+            if banks:
+                iban = text(banks[0].get(self.f("partner_bank", "account_number")))
+                bank = banks[0].get(self.f("partner_bank", "bank"))
+                bank_name = m2o_name(bank)
+                bank_id = m2o_id(bank)
+                if bank_id:
+                    found = s.try_call(m.model("bank"), "read", ids=[bank_id], fields=m.names("bank", "name", "bic"))
+                    if found:
+                        bank_name = text(found[0].get(self.f("bank", "name"))) or bank_name
+                        bic = text(found[0].get(self.f("bank", "bic")))
+        company = Company(
+            id=int(first or 0), name=text(row.get(self.f("company", "name"))),
+            currency=m2o_name(row.get(self.f("company", "currency"))),
+            vat=text(row.get(self.f("company", "vat"))), street=text(row.get(self.f("company", "street"))),
+            zip=text(row.get(self.f("company", "zip"))), city=text(row.get(self.f("company", "city"))),
+            country_code=text(row.get(self.f("company", "country_code"))),
+            email=text(row.get(self.f("company", "email"))), phone=text(row.get(self.f("company", "phone"))),
+            website=text(row.get(self.f("company", "website"))), iban=iban, bank_name=bank_name, bic=bic)
+        return company, ids
+
+    def read_currencies(self, ids: Iterable[int]) -> None:
+        rows = self.s.read(self.m.model("currency"), ids, self.m.names("currency", "name", "decimal_places", "symbol"))
+        for cid, row in rows.items():
+            code = text(row.get(self.f("currency", "name")))
+            decimals = row.get(self.f("currency", "decimal_places"))
+            self.currency_codes[cid] = code
+            self.currencies[cid] = Currency(code=code, decimals=int(decimals) if isinstance(decimals, int) else 2,
+                                            symbol=text(row.get(self.f("currency", "symbol"))))
+
+    def invoice(self, mid: int, move: dict[str, Any], pid: int, number: str, line_date: date, code: str) -> Invoice:
+        m = self.m
+        decimals = self.decimals(self.code(move.get(self.f("move", "currency"))) or code)
+        invoice_date = odoo_date(move.get(self.f("move", "invoice_date"))) or odoo_date(
+            move.get(self.f("move", "date"))) or line_date
+        portal = ""
+        access_url = text(move.get(self.f("move", "access_url")))
+        if access_url:
+            portal = self.s.rpc.base_url + access_url
+            token = text(move.get(self.f("move", "access_token")))
+            if token:
+                portal += f"?access_token={token}"
+        return Invoice(
+            id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
+            due_date=odoo_date(move.get(self.f("move", "due_date"))) or invoice_date,
+            amount_total=_amount(move.get(self.f("move", "amount_total")), decimals),
+            residual=_amount(move.get(self.f("move", "residual")), decimals),
+            currency=self.code(move.get(self.f("move", "currency"))) or code,
+            payment_reference=text(move.get(self.f("move", "payment_reference"))) or "",
+            portal_url=portal if m.field("move", "access_url") else "")
+
+    def disputed(self, line: dict[str, Any], move: dict[str, Any]) -> bool:
+        disputes = self.m.sections["disputes"]
+        if any(line.get(flag) is True for flag in disputes["line_flags"]):
+            return True
+        if any(move.get(flag) is True for flag in disputes["move_flags"]):
+            return True
+        return move.get(self.f("move", "payment_state")) in disputes["move_payment_states"]
+
+    def read_settled(self, partner_ids: list[int],
+                     company_domain: list[Any]) -> tuple[list[SettledItem], dict[int, date]]:
+        """Paid invoice instalments of these customers over the history window, with their paid dates."""
+        m, s = self.m, self.s
+        first_invoice: dict[int, date] = {}
+        if not partner_ids:
+            return [], first_invoice
+        since = (self.today - timedelta(days=HISTORY_DAYS)).isoformat()
+        rows = s.search_read(m.model("move_line"), [
+            *m.domain("settled_domain"), *company_domain,
+            (self.f("move_line", "partner"), "in", partner_ids),
+            (self.f("move_line", "due_date"), ">=", since),
+            (self.f("move_line", "balance"), ">", 0)],
+            m.names("move_line", "move", "partner", "due_date", "date", "amount_currency", "balance", "currency",
+                    "move_name", "matched_credits"))
+        partial_ids = {int(p) for row in rows for p in row.get(self.f("move_line", "matched_credits")) or []}
+        partials = s.read(m.model("partial"), partial_ids, m.names("partial", "max_date"))
+        missing = {m2o_id(r.get(self.f("move_line", "currency"))) for r in rows} - set(self.currencies) - {None}
+        if missing:
+            self.read_currencies({c for c in missing if c is not None})
+        out: list[SettledItem] = []
+        for row in rows:
+            pid = m2o_id(row.get(self.f("move_line", "partner")))
+            due = odoo_date(row.get(self.f("move_line", "due_date")))
+            if pid is None or due is None:
+                continue
+            paid = [d for p in row.get(self.f("move_line", "matched_credits")) or []
+                    if (d := odoo_date(partials.get(int(p), {}).get(self.f("partial", "max_date")))) is not None]
+            if not paid:
+                continue
+            code = self.code(row.get(self.f("move_line", "currency")))
+            decimals = self.decimals(code)
+            amount = _amount(row.get(self.f("move_line", "amount_currency")), decimals)
+            if amount <= 0:
+                amount = _amount(row.get(self.f("move_line", "balance")), decimals)
+            invoice_date = odoo_date(row.get(self.f("move_line", "date")))
+            if invoice_date is not None:
+                first = first_invoice.get(pid)
+                if first is None or invoice_date < first:
+                    first_invoice[pid] = invoice_date
+            out.append(SettledItem(id=int(row["id"]), partner_id=pid,
+                                   invoice_number=text(row.get(self.f("move_line", "move_name"))),
+                                   due_date=due, paid_date=max(paid), amount=amount, currency=code,
+                                   invoice_date=invoice_date))
+        return out, first_invoice
+
+    def read_partners(self, ids: list[int], refs: dict[str, tuple[str, int]],
+                      first_invoice: dict[int, date]) -> dict[int, Partner]:
+        m, s = self.m, self.s
+        fields = m.names("partner", "name", "lang", "email", "phone", "mobile", "vat", "ref", "street", "zip", "city",
+                         "country_code", "tags", "salesperson", "create_date")
+        rows = s.read(m.model("partner"), ids, fields)
+        tag_ids = {int(t) for row in rows.values() for t in row.get(self.f("partner", "tags")) or []}
+        tags = s.read(m.model("partner_tag"), tag_ids, m.names("partner_tag", "name")) if tag_ids else {}
+        exempt = refs.get(f"{MODULE}.{EXEMPT_TAG}")
+        exempt_id = exempt[1] if exempt else None
+        contacts: dict[int, Contact] = {}
+        if ids:
+            for row in s.search_read(m.model("partner"), [(self.f("partner", "parent"), "in", ids),
+                                                          (self.f("partner", "type"), "=", "invoice")],
+                                     m.names("partner", "parent", "name", "email", "phone")):
+                parent = m2o_id(row.get(self.f("partner", "parent")))
+                if parent is not None and parent not in contacts:
+                    contacts[parent] = Contact(name=text(row.get(self.f("partner", "name"))),
+                                               email=text(row.get(self.f("partner", "email"))),
+                                               phone=text(row.get(self.f("partner", "phone"))))
+        user_ids = {uid for row in rows.values() if (uid := m2o_id(row.get(self.f("partner", "salesperson"))))}
+        users = s.read(m.model("user"), user_ids, m.names("user", "login", "name")) if user_ids else {}
+        partners: dict[int, Partner] = {}
+        for pid in ids:
+            found = rows.get(pid)
+            if found is None:
+                partners[pid] = Partner(id=pid, name=f"#{pid}")
+                continue
+            row = found
+            names: list[str] = []
+            for tid in row.get(self.f("partner", "tags")) or []:
+                name = text(tags.get(int(tid), {}).get(self.f("partner_tag", "name")))
+                if name:
+                    names.append(name)
+                # The exempt tag is found by its external id, whatever it is called in the user's language.
+                if exempt_id is not None and int(tid) == exempt_id and EXEMPT_TAG_NAME not in names:
+                    names.append(EXEMPT_TAG_NAME)
+            since_candidates = [d for d in (odoo_date(row.get(self.f("partner", "create_date"))),
+                                            first_invoice.get(pid)) if d is not None]
+            salesperson = None
+            uid = m2o_id(row.get(self.f("partner", "salesperson")))
+            if uid is not None and uid in users:
+                salesperson = User(id=uid, login=text(users[uid].get(self.f("user", "login"))),
+                                   name=text(users[uid].get(self.f("user", "name"))))
+            mobile_field = self.f("partner", "mobile")
+            partners[pid] = Partner(
+                id=pid, name=text(row.get(self.f("partner", "name"))), lang=text(row.get(self.f("partner", "lang"))),
+                email=text(row.get(self.f("partner", "email"))), phone=text(row.get(self.f("partner", "phone"))),
+                mobile=text(row.get(mobile_field)) if mobile_field else "",
+                vat=text(row.get(self.f("partner", "vat"))), ref=text(row.get(self.f("partner", "ref"))),
+                street=text(row.get(self.f("partner", "street"))), zip=text(row.get(self.f("partner", "zip"))),
+                city=text(row.get(self.f("partner", "city"))),
+                country_code=text(row.get(self.f("partner", "country_code"))),
+                customer_since=min(since_candidates) if since_candidates else None,
+                tags=tuple(names), billing_contact=contacts.get(pid), salesperson=salesperson)
+        return partners
+
+    def read_promises(self, refs: dict[str, tuple[str, int]], moves: dict[int, dict[str, Any]]) -> list[Promise]:
+        """Activities of the connector's "Promise to pay" type, on an invoice or a customer."""
+        m, s = self.m, self.s
+        promise = refs.get(f"{MODULE}.{PROMISE_TYPE}")
+        if not promise or not promise[1]:
+            return []
+        def f(name: str) -> str:
+            return self.f("activity", name)
+
+        domain: list[Any] = [(f("activity_type"), "=", promise[1])]
+        context: dict[str, Any] = {}
+        if f("active") and f("date_done"):
+            since = (self.today - timedelta(days=DONE_PROMISE_DAYS)).isoformat()
+            domain += ["|", (f("active"), "=", True), (f("date_done"), ">=", since)]
+            context = {"active_test": False}
+        rows = s.search_read(m.model("activity"), domain,
+                             m.names("activity", "res_model", "res_id", "date_deadline", "create_date", "note",
+                                     "summary", "active", "date_done"), context=context)
+        move_model, partner_model = m.model("move"), m.model("partner")
+        need_moves = {int(r[f("res_id")]) for r in rows if r.get(f("res_model")) == move_model} - set(moves)
+        more = s.read(move_model, need_moves, m.names("move", "commercial_partner")) if need_moves else {}
+        partner_targets = {int(r[f("res_id")]) for r in rows if r.get(f("res_model")) == partner_model}
+        commercial = s.read(partner_model, partner_targets, m.names("partner", "commercial_partner"))
+        out: list[Promise] = []
+        for row in rows:
+            res_model, res_id = row.get(f("res_model")), int(row.get(f("res_id")) or 0)
+            pid: int | None = None
+            if res_model == move_model:
+                move = moves.get(res_id) or more.get(res_id) or {}
+                pid = m2o_id(move.get(self.f("move", "commercial_partner")))
+            elif res_model == partner_model:
+                pid = m2o_id(commercial.get(res_id, {}).get(self.f("partner", "commercial_partner"))) or res_id
+            deadline = odoo_date(row.get(f("date_deadline")))
+            if pid is None or deadline is None:
+                continue
+            done = bool(f("date_done") and row.get(f("date_done"))) or (
+                bool(f("active")) and row.get(f("active")) is False)
+            out.append(Promise(id=int(row["id"]), partner_id=pid, promised_date=deadline,
+                               created=odoo_date(row.get("create_date")) or deadline, open=not done,
+                               note=plain(row.get(f("note"))) or text(row.get(f("summary"))),
+                               ref=f"{m.model('activity')},{row['id']}"))
+        return out
+
+    def read_history(self) -> list[IssuedAction]:
+        """The connector's completed actions, decoded from their completion rows, with open status."""
+        m, s = self.m, self.s
+        imd = m.model("external_id")
+        # Claims (no "__" in the name) come along: a LIKE on "__" would need an escape not every server
+        # honours, and they are few.
+        rows = s.search_read(imd, [(self.f("external_id", "module"), "=", MODULE),
+                                   (self.f("external_id", "model"), "=", m.model("partner"))],
+                             [self.f("external_id", "name")])
+        history: list[HistoryRow] = []
+        for row in rows:
+            parsed = parse_completion(str(row.get(self.f("external_id", "name")) or ""))
+            if parsed is not None:
+                history.append(parsed)
+        activity_ids = [h.ref_id for h in history if h.ref_model == m.model("activity")]
+        task_ids = [h.ref_id for h in history if h.ref_model == m.model("task")]
+        open_activities: set[int] = set()
+        if activity_ids:
+            domain: list[Any] = [("id", "in", activity_ids)]
+            if self.f("activity", "date_done"):
+                domain.append((self.f("activity", "date_done"), "=", False))
+            open_activities = {int(r["id"]) for r in s.search_read(m.model("activity"), domain, ["id"])}
+        open_tasks: set[int] = set()
+        if task_ids:
+            closed = list(m.get("task", "closed_values"))
+            open_tasks = {int(r["id"]) for r in s.search_read(
+                m.model("task"), [("id", "in", task_ids), (self.f("task", "status"), "not in", closed)], ["id"])}
+        out: list[IssuedAction] = []
+        for h in history:
+            is_open = (h.ref_model == m.model("activity") and h.ref_id in open_activities) or (
+                h.ref_model == m.model("task") and h.ref_id in open_tasks)
+            out.append(IssuedAction(key=h.key, kind="escalate" if h.kind == "escalate" else "remind", level=h.level,
+                                    channel=h.channel, partner_id=h.partner_id, item_ids=h.item_ids, date=h.day,
+                                    open=is_open, ref=h.ref))
+        out.sort(key=lambda a: (a.date, a.key))
+        return out

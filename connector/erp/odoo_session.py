@@ -1,0 +1,207 @@
+"""What the Odoo adapter's reader and writer share: the session, the external ids, the history codec."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from connector.erp.odoo_mapping import OdooMapping
+from connector.erp.odoo_rpc import OdooFault, OdooRpc
+
+log = logging.getLogger("connector.erp.odoo")
+
+MODULE = "dunning"
+# External ids the connector creates in `setup()` (module `dunning`).
+REMINDER_TYPE = "activity_type_reminder"
+CALL_TYPE = "activity_type_call"
+PROMISE_TYPE = "activity_type_promise"
+HANDOVER_TYPE = "activity_type_handover"
+PROJECT = "project_collections"
+EXEMPT_TAG = "tag_exempt"
+EXEMPT_TAG_NAME = "Sin reclamaciones / No dunning"
+SETUP_XMLIDS = (REMINDER_TYPE, CALL_TYPE, PROMISE_TYPE, HANDOVER_TYPE, EXEMPT_TAG, PROJECT)
+# Standard external ids the writer needs.
+MAIL_XMLIDS = ("mt_note", "mt_comment", "mail_activity_data_todo")
+
+# The visible line that ties a record (activity note, message body, task description) to its key.
+REF_PREFIX = "Ref. dunning: "
+REF_PATTERN = re.compile(r"Ref\. dunning: ([a-z0-9_]+)")
+
+# Completion ("history") rows: <key>__<yyyymmdd>__<channel>__<ref>__<item ids joined by _>.
+_REF_CODES = {"act": "mail.activity", "task": "project.task", "msg": "mail.message"}
+_CODE_OF = {model: code for code, model in _REF_CODES.items()}
+_KEY = re.compile(r"^(remind|escalate)_(\d+)_([a-z][a-z0-9_]*)_([0-9a-f]{12})$")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One completed action, decoded from its completion row's name."""
+
+    key: str
+    kind: str
+    partner_id: int
+    level: str
+    day: date
+    channel: str
+    ref_model: str
+    ref_id: int
+    item_ids: tuple[int, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.ref_model},{self.ref_id}" if self.ref_model else ""
+
+
+def parse_key(key: str) -> tuple[str, int, str] | None:
+    """(kind, partner id, level) of an engine key `remind_11_firm_f1926f16a63d`, or None."""
+    match = _KEY.match(key)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2)), match.group(3)
+
+
+def completion_name(key: str, day: date, channel: str, ref_model: str, ref_id: int, item_ids: Iterable[int]) -> str:
+    code = f"{_CODE_OF[ref_model]}{ref_id}" if ref_model in _CODE_OF and ref_id else "none"
+    ids = "_".join(str(i) for i in sorted(item_ids))
+    return f"{key}__{day:%Y%m%d}__{channel or 'none'}__{code}__{ids}"
+
+
+def parse_completion(name: str) -> HistoryRow | None:
+    parts = name.split("__")
+    if len(parts) != 5:
+        return None
+    key, day_text, channel, code, ids_text = parts
+    parsed = parse_key(key)
+    if parsed is None:
+        return None
+    try:
+        day = datetime.strptime(day_text, "%Y%m%d").date()
+        item_ids = tuple(int(i) for i in ids_text.split("_")) if ids_text else ()
+    except ValueError:
+        return None
+    ref_model, ref_id = "", 0
+    match = re.match(r"^([a-z]+)(\d+)$", code)
+    if match and match.group(1) in _REF_CODES:
+        ref_model, ref_id = _REF_CODES[match.group(1)], int(match.group(2))
+    kind, partner_id, level = parsed
+    return HistoryRow(key=key, kind=kind, partner_id=partner_id, level=level, day=day,
+                      channel="" if channel == "none" else channel, ref_model=ref_model, ref_id=ref_id,
+                      item_ids=item_ids)
+
+
+def chunks(values: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(values), max(1, size)):
+        yield list(values[start:start + size])
+
+
+def m2o_id(value: Any) -> int | None:
+    """The id of a many2one answer ([id, name] or False)."""
+    if isinstance(value, (list, tuple)) and value:
+        return int(value[0])
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def m2o_name(value: Any) -> str:
+    if isinstance(value, (list, tuple)) and len(value) > 1:
+        return str(value[1])
+    return ""
+
+
+def text(value: Any) -> str:
+    """Odoo's False for an empty char field becomes ""."""
+    return value if isinstance(value, str) else ""
+
+
+def odoo_date(value: Any) -> date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+class Session:
+    """An authenticated connection with its version's mapping and the external ids resolved once."""
+
+    def __init__(self, rpc: OdooRpc, mapping: OdooMapping, version: str, uid: int, page_size: int) -> None:
+        self.rpc = rpc
+        self.mapping = mapping
+        self.version = version
+        self.uid = uid
+        self.page_size = max(1, page_size)
+        self._refs: dict[str, tuple[str, int]] | None = None
+        self._model_ids: dict[str, int] | None = None
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def search_read(self, model: str, domain: list[Any], fields: list[str], *, order: str = "id",
+                    context: dict[str, Any] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every matching record, a page (settings.page_size) per call, ordered by id."""
+        out: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page_limit = self.page_size if limit is None else min(self.page_size, limit - len(out))
+            kwargs: dict[str, Any] = {"domain": domain, "fields": fields, "offset": offset, "limit": page_limit,
+                                      "order": order}
+            if context:
+                kwargs["context"] = context
+            page = self.rpc.call(model, "search_read", **kwargs)
+            out.extend(page)
+            offset += len(page)
+            if len(page) < page_limit or (limit is not None and len(out) >= limit):
+                return out
+
+    def read(self, model: str, ids: Iterable[int], fields: list[str]) -> dict[int, dict[str, Any]]:
+        """Records by id, in chunks of page_size; missing ids are left out."""
+        wanted = sorted({int(i) for i in ids})
+        out: dict[int, dict[str, Any]] = {}
+        for part in chunks(wanted, self.page_size):
+            for row in self.rpc.call(model, "read", ids=part, fields=fields) or []:
+                out[int(row["id"])] = row
+        return out
+
+    # -- external ids ------------------------------------------------------------------------------
+
+    def refs(self, refresh: bool = False) -> dict[str, tuple[str, int]]:
+        """'dunning.<name>' / 'mail.<name>' -> (model, id) for the ids the connector uses (one call)."""
+        if self._refs is None or refresh:
+            imd = self.mapping.model("external_id")
+            rows = self.rpc.call(imd, "search_read", domain=[
+                "|", "&", ("module", "=", MODULE), ("name", "in", list(SETUP_XMLIDS)),
+                "&", ("module", "=", "mail"), ("name", "in", list(MAIL_XMLIDS))],
+                fields=["module", "name", "model", "res_id"], order="id")
+            self._refs = {f"{r['module']}.{r['name']}": (str(r["model"]), int(r["res_id"] or 0)) for r in rows}
+        return self._refs
+
+    def ref_id(self, xmlid: str) -> int | None:
+        found = self.refs().get(xmlid)
+        return found[1] if found and found[1] else None
+
+    def model_ids(self) -> dict[str, int]:
+        """ir.model ids of the models the writer attaches things to; a missing model is an app not installed."""
+        if self._model_ids is None:
+            wanted = [self.mapping.model(c) for c in ("partner", "move", "task", "project")]
+            rows = self.rpc.call(self.mapping.model("ir_model"), "search_read", domain=[("model", "in", wanted)],
+                                 fields=["model"], order="id")
+            self._model_ids = {str(r["model"]): int(r["id"]) for r in rows}
+        return self._model_ids
+
+    def has_project(self) -> bool:
+        return self.mapping.model("task") in self.model_ids() and self.mapping.model("project") in self.model_ids()
+
+    def try_call(self, model: str, method: str, **kwargs: Any) -> Any:
+        """A call whose access error or missing model/method means "not available" (None)."""
+        try:
+            return self.rpc.call(model, method, **kwargs)
+        except OdooFault as error:
+            if error.kind in ("access", "unknown_model", "unknown_method"):
+                log.info("%s.%s not available: %s", model, method, error)
+                return None
+            raise
