@@ -46,6 +46,15 @@ SCHEDULE = (("friendly", 1), ("firm", 10), ("call", 20), ("letter", 30), ("hando
 
 def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
     rng = random.Random(seed)
+    # Dates are shared objects, as the adapters and the facts loader hand them out (parsed once each).
+    days: dict[int, date] = {}
+
+    def day(offset: int) -> date:
+        found = days.get(offset)
+        if found is None:
+            found = days[offset] = TODAY + timedelta(days=offset)
+        return found
+
     partners: dict[int, Partner] = {}
     items: list[ReceivableItem] = []
     issued: list[IssuedAction] = []
@@ -54,11 +63,11 @@ def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
     amounts = [Decimal(f"{rng.randint(50, 9000)}.{rng.randint(0, 99):02d}") for _ in range(512)]
     for pid in range(1, n_items // ITEMS_PER_CUSTOMER + 1):
         partners[pid] = Partner(id=pid, name=f"Cliente {pid} S.L.", lang=langs[pid % 3],
-                                customer_since=TODAY - timedelta(days=rng.randint(30, 3000)))
+                                customer_since=day(-rng.randint(30, 3000)))
         for s in range(2):
-            due = TODAY - timedelta(days=rng.randint(60, 400))
+            due_offset = -rng.randint(60, 400)
             settled.append(SettledItem(id=pid * 100 + s, partner_id=pid, invoice_number=f"S{pid}-{s}",
-                                       due_date=due, paid_date=due + timedelta(days=rng.randint(-5, 40)),
+                                       due_date=day(due_offset), paid_date=day(due_offset + rng.randint(-5, 40)),
                                        amount=amounts[s], currency="EUR"))
     item_id = 0
     for pid in partners:
@@ -66,19 +75,21 @@ def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
             item_id += 1
             if item_id > n_items:
                 break
-            due = TODAY + timedelta(days=rng.randint(-80, 30))
+            due_offset = rng.randint(-80, 30)
+            due = day(due_offset)
             amount = amounts[item_id % len(amounts)]
             invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
-                              invoice_date=due - timedelta(days=30), due_date=due, amount_total=amount,
+                              invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
                               residual=amount, currency="EUR")
             items.append(ReceivableItem(id=item_id, partner_id=pid, invoice=invoice, due_date=due, amount=amount,
                                         residual=amount, currency="EUR", disputed=item_id % 97 == 0))
             # Steady state of daily runs: every level whose date has passed was issued on that date.
             for name, offset in SCHEDULE:
-                sent = due + timedelta(days=offset)
+                sent = day(due_offset + offset)
                 if sent >= TODAY or item_id % 50 == 0:  # one item in 50 has never been reminded
                     break
-                issued.append(IssuedAction(key=f"r{item_id}_{name}", kind="remind", level=name,
+                # Keys as long as the engine's: remind_<partner>_<level>_<12 hex digits>.
+                issued.append(IssuedAction(key=f"remind_{pid}_{name}_{item_id:012x}", kind="remind", level=name,
                                            channel="email", partner_id=pid, item_ids=(item_id,), date=sent))
     return Facts(company=Company(id=1, name="Suministros Ebro S.L.", currency="EUR"), partners=partners,
                  items=tuple(items), settled=tuple(settled), issued=tuple(issued),

@@ -385,5 +385,15 @@ def _table_lines(rows: list[list[str]], headers: list[str]) -> list[str]:
 cli.add_command(sandbox)
 
 
+def _add_report_command() -> None:
+    # connector.cli_report builds on this module's helpers, so it is imported once they exist.
+    from connector.cli_report import report_command
+
+    cli.add_command(report_command)
+
+
+_add_report_command()
+
+
 if __name__ == "__main__":
     main()

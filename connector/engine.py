@@ -139,13 +139,16 @@ class _Evaluation:
         index_of = self.level_index.get
         window_start = today - timedelta(days=policy.contact_pressure_days)
         promised = {p.partner_id for p in facts.promises}
+        # Few distinct (level, date) pairs exist: share them instead of one tuple per item.
+        pairs: dict[tuple[int, date], tuple[int, date]] = {}
         for issued in facts.issued:
             index, day = index_of(issued.level), issued.date
             if index is not None:
+                pair = pairs.setdefault((index, day), (index, day))
                 for item_id in issued.item_ids:
                     known = item_level.get(item_id)
                     if known is None or index > known[0] or (index == known[0] and day > known[1]):
-                        item_level[item_id] = (index, day)
+                        item_level[item_id] = pair
             if window_start <= day < today and issued.channel in CONTACT_CHANNELS:
                 contact = last_contact.get(issued.partner_id)
                 if contact is None or day > contact[0]:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,7 +75,7 @@ class _Reader:
                 return date(1970, 1, 1)
             return None
         try:
-            return date.fromisoformat(value) if isinstance(value, str) else _raise()
+            return _parse_day(value) if isinstance(value, str) else _raise()
         except (ValueError, TypeError):
             self.fail(key, f"expected a date YYYY-MM-DD, got {value!r}")
             return date(1970, 1, 1)
@@ -117,6 +118,10 @@ class _Reader:
         if value is None or value is False:
             return None
         return _Reader(value, f"{self.path}.{key}" if self.path else key, self.errors)
+
+
+# A facts file repeats a few hundred distinct dates many times: parse each once and share the object.
+_parse_day = lru_cache(maxsize=8192)(date.fromisoformat)
 
 
 def _raise() -> date:
