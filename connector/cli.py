@@ -2,159 +2,33 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from functools import update_wrapper
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 
 from connector import __version__
-from connector.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
+from connector.cli_common import (
+    Common,
+    common_options,
+    connected_adapter,
+    emit_json,
+    load_command_facts,
+    load_command_settings,
+    progress_for,
+    render_subjects,
+    renderer_for,
+)
+from connector.cli_report import report_command
+from connector.config import CONFIG_ENV, DEFAULT_CONFIG
 from connector.engine import evaluate, preview
-from connector.erp import open_adapter
-from connector.erp.base import ErpAdapter, Progress, no_progress
-from connector.errors import ConfigError, ConnectorError, UsageError
-from connector.facts import load_facts
-from connector.model import Escalate, Facts, Plan, Remind
+from connector.errors import ConnectorError, UsageError
+from connector.model import Plan
 from connector.planview import plan_to_json, plan_to_text
-from connector.render import Renderer
-from connector.resources import data_dir
 from connector.sandbox.command import sandbox
 from connector.sync import pull_and_plan
 from connector.sync import sync as run_sync
-
-log = logging.getLogger("dunning")
-F = TypeVar("F", bound=Callable[..., Any])
-SAMPLE = "sample"
-
-
-@dataclass(frozen=True, slots=True)
-class Common:
-    config: str | None
-    today: date | None
-    as_json: bool
-    verbosity: int
-
-
-def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
-
-
-def common_options(func: F) -> F:
-    """--config, --today, --json, -v, -q: accepted after the command name (and --config before it)."""
-
-    def wrapper(ctx: click.Context, config: str | None, today: date | None, as_json: bool, verbose: int,
-                quiet: int, **kwargs: Any) -> Any:
-        root_config = ctx.find_root().params.get("config_path")
-        common = Common(config=config or root_config, today=today, as_json=as_json, verbosity=verbose - quiet)
-        _setup_logging(common.verbosity)
-        return func(common, **kwargs)
-
-    update_wrapper(wrapper, func)
-    decorated: Any = click.pass_context(wrapper)
-    for option in reversed([
-        click.option("--config", "config", metavar="PATH", default=None,
-                     help=f"Configuration file (default ./{DEFAULT_CONFIG} or ${CONFIG_ENV})."),
-        click.option("--today", callback=_parse_day, metavar="YYYY-MM-DD", default=None,
-                     help="Evaluate as of this date (default: today in the policy's time zone)."),
-        click.option("--json", "as_json", is_flag=True, help="Machine output on stdout only; logs go to stderr."),
-        click.option("-v", "--verbose", count=True, help="More detail (repeatable)."),
-        click.option("-q", "--quiet", count=True, help="Less detail."),
-    ]):
-        decorated = option(decorated)
-    result: F = decorated
-    return result
-
-
-def _setup_logging(verbosity: int) -> None:
-    level = logging.INFO if verbosity == 0 else logging.DEBUG if verbosity > 0 else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr, force=True)
-
-
-def _template_check(templates_dir: Path | None, language: str, template: str, channel: str) -> list[str]:
-    return Renderer(templates_dir, language).problems(template, channel)
-
-
-def _settings(common: Common, offline: bool) -> tuple[Settings, date]:
-    """Load the configuration (before any other work). `offline` commands may use the bundled example."""
-    explicit = common.config
-    path = Path(explicit) if explicit else None
-    if path is None:
-        import os
-
-        env = os.environ.get(CONFIG_ENV)
-        path = Path(env) if env else Path(DEFAULT_CONFIG)
-        if not env and not path.exists() and offline:
-            path = data_dir("samples") / "config.example.toml"
-            log.info("no %s here: using the bundled example configuration %s", DEFAULT_CONFIG, path)
-    # Holidays are loaded around `today`; the time zone is only known after reading the file, so a
-    # first guess with the UTC date is refined below when --today is not given.
-    guess = common.today or datetime.now(ZoneInfo("UTC")).date()
-    settings = load_settings(path, guess, _template_check)
-    today = common.today or datetime.now(ZoneInfo(settings.timezone)).date()
-    for warning in settings.warnings:
-        log.warning("%s", warning)
-    return settings, today
-
-
-def _facts(option: str) -> Facts:
-    path = data_dir("samples") / "sample_facts.json" if option == SAMPLE else Path(option)
-    return load_facts(path)
-
-
-def _renderer(settings: Settings) -> Renderer:
-    return Renderer(settings.templates_dir, settings.language)
-
-
-def _subjects(plan: Plan, facts: Facts, renderer: Renderer) -> dict[str, str]:
-    subjects: dict[str, str] = {}
-    for action in plan.actions:
-        if isinstance(action, (Remind, Escalate)):
-            subjects[action.key] = renderer.render(action, facts, plan.today).subject
-    return subjects
-
-
-@contextmanager
-def _adapter(settings: Settings) -> Iterator[ErpAdapter]:
-    if settings.erp is None:
-        raise ConfigError(settings.source, ["[erp] section is missing: this command talks to the ERP "
-                                            "(see config.example.toml)"])
-    adapter = open_adapter(settings.erp, settings.source)
-    try:
-        yield adapter
-    finally:
-        adapter.close()
-
-
-def _progress(common: Common) -> Progress:
-    """A one-line progress display on a terminal; nothing with --json, -q or when not a terminal."""
-    if common.as_json or common.verbosity < 0 or not sys.stderr.isatty():
-        return no_progress
-
-    def show(stage: str, done: int, total: int | None) -> None:
-        of = f"/{total}" if total else ""
-        click.echo(f"\r{stage}: {done}{of}\033[K", nl=False, err=True)
-        if total is not None and done >= total:
-            click.echo("", err=True)
-
-    return show
-
-
-def _emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -175,21 +49,21 @@ def cli(config_path: str | None) -> None:
               help="Evaluate a facts file instead of pulling from the ERP ('sample' = the bundled sample company).")
 def plan(common: Common, facts_option: str | None) -> None:
     """Pull and evaluate, print the plan; writes nothing (the dry run of sync)."""
-    settings, today = _settings(common, offline=facts_option is not None)
+    settings, today = load_command_settings(common, offline=facts_option is not None)
     if facts_option is not None:
-        facts = _facts(facts_option)
+        facts = load_command_facts(facts_option)
         result = evaluate(settings.policy, facts, today)
-        subjects = _subjects(result, facts, _renderer(settings))
+        subjects = render_subjects(result, facts, renderer_for(settings))
     else:
-        with _adapter(settings) as adapter:
-            pulled = pull_and_plan(adapter, settings, _renderer(settings), today, _progress(common))
+        with connected_adapter(settings) as adapter:
+            pulled = pull_and_plan(adapter, settings, renderer_for(settings), today, progress_for(common))
         result, subjects = pulled.plan, pulled.subjects
     _print_plan(common, result, subjects)
 
 
 def _print_plan(common: Common, result: Plan, subjects: dict[str, str]) -> None:
     if common.as_json:
-        _emit_json(plan_to_json(result, subjects))
+        emit_json(plan_to_json(result, subjects))
     else:
         click.echo(plan_to_text(result, subjects, show_all_skips=common.verbosity > 0))
 
@@ -200,17 +74,17 @@ def _print_plan(common: Common, result: Plan, subjects: dict[str, str]) -> None:
 @click.option("--force", is_flag=True, help="Write even when the plan exceeds max_actions_per_run.")
 def sync(common: Common, dry_run: bool, force: bool) -> int:
     """Pull, evaluate and write the plan into the ERP, each action exactly once."""
-    settings, today = _settings(common, offline=False)
-    renderer = _renderer(settings)
-    with _adapter(settings) as adapter:
+    settings, today = load_command_settings(common, offline=False)
+    renderer = renderer_for(settings)
+    with connected_adapter(settings) as adapter:
         if dry_run:
-            pulled = pull_and_plan(adapter, settings, renderer, today, _progress(common))
+            pulled = pull_and_plan(adapter, settings, renderer, today, progress_for(common))
             _print_plan(common, pulled.plan, pulled.subjects)
             return 0
-        outcome = run_sync(adapter, settings, renderer, today, force=force, progress=_progress(common))
+        outcome = run_sync(adapter, settings, renderer, today, force=force, progress=progress_for(common))
     summary = outcome.to_json()
     if common.as_json:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         created = summary["created"]
         click.echo(f"Sync of {today.isoformat()}: {summary['actions']} action(s) planned; created "
@@ -227,8 +101,8 @@ def sync(common: Common, dry_run: bool, force: bool) -> int:
 @common_options
 def check(common: Common) -> None:
     """Connect and report ERP version, protocol, user, missing rights and setup."""
-    settings, _today = _settings(common, offline=False)
-    with _adapter(settings) as adapter:
+    settings, _today = load_command_settings(common, offline=False)
+    with connected_adapter(settings) as adapter:
         status = adapter.check()
     document = {"erp": status.erp, "version": status.version, "protocol": status.protocol, "url": status.url,
                 "database": status.database, "user": status.user, "user_id": status.user_id,
@@ -236,7 +110,7 @@ def check(common: Common) -> None:
                 "missing_setup": list(status.missing_setup), "notes": list(status.notes),
                 "ok": not status.missing_rights and not status.missing_setup}
     if common.as_json:
-        _emit_json(document)
+        emit_json(document)
         return
     click.echo(f"{status.erp} {status.version} at {status.url} (database {status.database}, {status.protocol})")
     click.echo(f"user: {status.user} (id {status.user_id}); companies: {', '.join(status.companies) or '-'}")
@@ -252,11 +126,11 @@ def check(common: Common) -> None:
 @common_options
 def setup(common: Common) -> None:
     """Create what the connector needs in the ERP (activity types, project, tag); safe to repeat."""
-    settings, _today = _settings(common, offline=False)
-    with _adapter(settings) as adapter:
+    settings, _today = load_command_settings(common, offline=False)
+    with connected_adapter(settings) as adapter:
         result = adapter.setup()
     if common.as_json:
-        _emit_json({"created": list(result.created), "existing": list(result.existing)})
+        emit_json({"created": list(result.created), "existing": list(result.existing)})
         return
     for xmlid in result.created:
         click.echo(f"created  {xmlid}")
@@ -279,13 +153,13 @@ def setup(common: Common) -> None:
 def render(common: Common, facts_option: str, partner_id: int, level_name: str, channel: str | None,
            template: str | None, part: str) -> None:
     """Preview the message a customer would get at a level today."""
-    settings, today = _settings(common, offline=True)
-    facts = _facts(facts_option)
+    settings, today = load_command_settings(common, offline=True)
+    facts = load_command_facts(facts_option)
     try:
         action = preview(settings.policy, facts, today, partner_id, level_name)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    renderer = _renderer(settings)
+    renderer = renderer_for(settings)
     if channel is not None or template is not None:
         problems = renderer.problems(template or action.template, channel or action.channel)
         if problems:
@@ -293,7 +167,7 @@ def render(common: Common, facts_option: str, partner_id: int, level_name: str, 
         action = replace(action, channel=channel or action.channel, template=template or action.template)
     message = renderer.render(action, facts, today)
     if common.as_json:
-        _emit_json({"key": action.key, "level": action.level, "channel": action.channel,
+        emit_json({"key": action.key, "level": action.level, "channel": action.channel,
                     "partner": {"id": action.partner.id, "name": action.partner.name},
                     "language": message.language, "locale": message.locale, "template": message.template,
                     "subject": message.subject, "text": message.text, "html": message.html})
@@ -343,12 +217,12 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None)
 
     if protocol == "json2" and odoo_version != "19":
         raise UsageError("JSON-2 exists on Odoo 19 only: add --odoo-version 19 or pick another --protocol")
-    settings, today = _settings(common, offline=True)
+    settings, today = load_command_settings(common, offline=True)
     result = run_demo(settings, today, version=int(odoo_version), protocol=protocol, db_path=db_path,
-                      progress=_progress(common))
+                      progress=progress_for(common))
     summary = result.outcome.to_json()
     if common.as_json:
-        _emit_json({"url": result.url, "database": result.database, "odoo_version": result.version,
+        emit_json({"url": result.url, "database": result.database, "odoo_version": result.version,
                     "protocol": result.protocol, "setup": {"created": list(result.setup.created),
                                                            "existing": list(result.setup.existing)},
                     "sync": summary, "inbox": result.inbox})
@@ -383,16 +257,7 @@ def _table_lines(rows: list[list[str]], headers: list[str]) -> list[str]:
 
 
 cli.add_command(sandbox)
-
-
-def _add_report_command() -> None:
-    # connector.cli_report builds on this module's helpers, so it is imported once they exist.
-    from connector.cli_report import report_command
-
-    cli.add_command(report_command)
-
-
-_add_report_command()
+cli.add_command(report_command)
 
 
 if __name__ == "__main__":

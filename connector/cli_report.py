@@ -11,7 +11,14 @@ from pathlib import Path
 
 import click
 
-from connector.cli import Common, _facts, _settings, common_options
+from connector.cli_common import (
+    Common,
+    common_options,
+    connected_adapter,
+    load_command_facts,
+    load_command_settings,
+    progress_for,
+)
 from connector.errors import UsageError
 from connector.report import build_report
 from connector.report_view import report_to_html, report_to_json, report_to_text
@@ -21,16 +28,20 @@ log = logging.getLogger("dunning")
 
 @click.command("report")
 @common_options
-@click.option("--facts", "facts_option", metavar="FILE|sample", required=True,
-              help="Facts file to report on ('sample' = the bundled sample company).")
+@click.option("--facts", "facts_option", metavar="FILE|sample", default=None,
+              help="Report on a facts file instead of pulling from the ERP ('sample' = the bundled sample company).")
 @click.option("--period-days", "period_days", type=click.IntRange(min=1, max=3660), default=90, show_default=True,
               help="Days of credit sales behind DSO and CEI (the period ending --today).")
 @click.option("--html", "html_path", metavar="FILE", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML page with charts (opens offline, prints on A4).")
-def report_command(common: Common, facts_option: str, period_days: int, html_path: Path | None) -> None:
+def report_command(common: Common, facts_option: str | None, period_days: int, html_path: Path | None) -> None:
     """Receivables aging, DSO, customer scores and how well each dunning level works, as of --today."""
-    settings, today = _settings(common, offline=True)
-    facts = _facts(facts_option)
+    settings, today = load_command_settings(common, offline=facts_option is not None)
+    if facts_option is not None:
+        facts = load_command_facts(facts_option)
+    else:
+        with connected_adapter(settings) as adapter:
+            facts = adapter.fetch_facts(today, progress_for(common))
     report = build_report(facts, settings.policy, today, period_days)
     if html_path is not None:
         try:

@@ -1,0 +1,150 @@
+"""Helpers shared by the `dunning` commands: common options, configuration, facts, adapter, output."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import update_wrapper
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from connector.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
+from connector.erp import open_adapter
+from connector.erp.base import ErpAdapter, Progress, no_progress
+from connector.errors import ConfigError
+from connector.facts import load_facts
+from connector.model import Escalate, Facts, Plan, Remind
+from connector.render import Renderer
+from connector.resources import data_dir
+
+log = logging.getLogger("dunning")
+F = TypeVar("F", bound=Callable[..., Any])
+SAMPLE = "sample"
+
+
+@dataclass(frozen=True, slots=True)
+class Common:
+    config: str | None
+    today: date | None
+    as_json: bool
+    verbosity: int
+
+
+def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def common_options(func: F) -> F:
+    """--config, --today, --json, -v, -q: accepted after the command name (and --config before it)."""
+
+    def wrapper(ctx: click.Context, config: str | None, today: date | None, as_json: bool, verbose: int,
+                quiet: int, **kwargs: Any) -> Any:
+        root_config = ctx.find_root().params.get("config_path")
+        common = Common(config=config or root_config, today=today, as_json=as_json, verbosity=verbose - quiet)
+        setup_logging(common.verbosity)
+        return func(common, **kwargs)
+
+    update_wrapper(wrapper, func)
+    decorated: Any = click.pass_context(wrapper)
+    for option in reversed([
+        click.option("--config", "config", metavar="PATH", default=None,
+                     help=f"Configuration file (default ./{DEFAULT_CONFIG} or ${CONFIG_ENV})."),
+        click.option("--today", callback=parse_day, metavar="YYYY-MM-DD", default=None,
+                     help="Evaluate as of this date (default: today in the policy's time zone)."),
+        click.option("--json", "as_json", is_flag=True, help="Machine output on stdout only; logs go to stderr."),
+        click.option("-v", "--verbose", count=True, help="More detail (repeatable)."),
+        click.option("-q", "--quiet", count=True, help="Less detail."),
+    ]):
+        decorated = option(decorated)
+    result: F = decorated
+    return result
+
+
+def setup_logging(verbosity: int) -> None:
+    level = logging.INFO if verbosity == 0 else logging.DEBUG if verbosity > 0 else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr, force=True)
+
+
+def template_check(templates_dir: Path | None, language: str, template: str, channel: str) -> list[str]:
+    return Renderer(templates_dir, language).problems(template, channel)
+
+
+def load_command_settings(common: Common, offline: bool) -> tuple[Settings, date]:
+    """Load the configuration (before any other work). `offline` commands may use the bundled example."""
+    explicit = common.config
+    path = Path(explicit) if explicit else None
+    if path is None:
+        env = os.environ.get(CONFIG_ENV)
+        path = Path(env) if env else Path(DEFAULT_CONFIG)
+        if not env and not path.exists() and offline:
+            path = data_dir("samples") / "config.example.toml"
+            log.info("no %s here: using the bundled example configuration %s", DEFAULT_CONFIG, path)
+    # Holidays are loaded around `today`; the time zone is only known after reading the file, so a
+    # first guess with the UTC date is refined below when --today is not given.
+    guess = common.today or datetime.now(ZoneInfo("UTC")).date()
+    settings = load_settings(path, guess, template_check)
+    today = common.today or datetime.now(ZoneInfo(settings.timezone)).date()
+    for warning in settings.warnings:
+        log.warning("%s", warning)
+    return settings, today
+
+
+def load_command_facts(option: str) -> Facts:
+    path = data_dir("samples") / "sample_facts.json" if option == SAMPLE else Path(option)
+    return load_facts(path)
+
+
+def renderer_for(settings: Settings) -> Renderer:
+    return Renderer(settings.templates_dir, settings.language)
+
+
+def render_subjects(plan: Plan, facts: Facts, renderer: Renderer) -> dict[str, str]:
+    subjects: dict[str, str] = {}
+    for action in plan.actions:
+        if isinstance(action, (Remind, Escalate)):
+            subjects[action.key] = renderer.render(action, facts, plan.today).subject
+    return subjects
+
+
+@contextmanager
+def connected_adapter(settings: Settings) -> Iterator[ErpAdapter]:
+    if settings.erp is None:
+        raise ConfigError(settings.source, ["[erp] section is missing: this command talks to the ERP "
+                                            "(see config.example.toml)"])
+    adapter = open_adapter(settings.erp, settings.source)
+    try:
+        yield adapter
+    finally:
+        adapter.close()
+
+
+def progress_for(common: Common) -> Progress:
+    """A one-line progress display on a terminal; nothing with --json, -q or when not a terminal."""
+    if common.as_json or common.verbosity < 0 or not sys.stderr.isatty():
+        return no_progress
+
+    def show(stage: str, done: int, total: int | None) -> None:
+        of = f"/{total}" if total else ""
+        click.echo(f"\r{stage}: {done}{of}\033[K", nl=False, err=True)
+        if total is not None and done >= total:
+            click.echo("", err=True)
+
+    return show
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
