@@ -240,8 +240,8 @@ class CurrencyTotal:
 
 
 @dataclass(frozen=True, slots=True)
-class Remind:
-    """Contact the customer (or prepare the contact for a person) at one level."""
+class LevelAction:
+    """What Remind and Escalate share: a level reached by some items of one customer."""
 
     key: str
     level: str
@@ -256,27 +256,18 @@ class Remind:
     assignee: str | None
     deadline: date
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Remind(LevelAction):
+    """Contact the customer (or prepare the contact for a person) at one level."""
 
     kind = "remind"
 
 
 @dataclass(frozen=True, slots=True)
-class Escalate:
+class Escalate(LevelAction):
     """Create a follow-up task for a person (call, hand-over to a collection agency)."""
-
-    key: str
-    level: str
-    level_index: int
-    channel: str
-    deliver: str
-    template: str
-    partner: Partner
-    segment: str
-    items: tuple[PlannedItem, ...]
-    totals: tuple[CurrencyTotal, ...]
-    assignee: str | None
-    deadline: date
-    reason: str
 
     kind = "escalate"
 
