@@ -38,6 +38,7 @@ from connector.model import (
     SettledItem,
 )
 from connector.resources import data_dir
+from connector.sync import frozen_heap
 
 TODAY = date(2026, 12, 1)
 ITEMS_PER_CUSTOMER = 10
