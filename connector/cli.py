@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import click
@@ -211,21 +212,39 @@ def main(argv: list[str] | None = None) -> None:
               show_default=True, help="Protocol to talk to it (json2 needs --odoo-version 19).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Keep the sandbox database in this file (default: a temporary one).")
-def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None) -> None:
+@click.option("--days", type=click.IntRange(0, 120), default=45, show_default=True,
+              help="Days of daily runs to replay before today (the company started that long ago).")
+def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None, days: int) -> None:
     """Start a sandbox Odoo with a demo company, then run setup, plan and sync against it."""
     from connector.demo import run_demo
+    from connector.sync import SyncOutcome
 
     if protocol == "json2" and odoo_version != "19":
         raise UsageError("JSON-2 exists on Odoo 19 only: add --odoo-version 19 or pick another --protocol")
     settings, today = load_command_settings(common, offline=True)
-    result = run_demo(settings, today, version=int(odoo_version), protocol=protocol, db_path=db_path,
-                      progress=progress_for(common))
+
+    def report_run(day: date, outcome: SyncOutcome) -> None:
+        if common.as_json or common.verbosity < 0:
+            return
+        s = outcome.to_json()
+        c = s["created"]
+        click.echo(f"  {day.isoformat()} {day.strftime('%a')}: {s['actions']:3d} actions  "
+                   f"{c['emails']:3d} emails {c['activities']:3d} activities {c['tasks']:2d} tasks "
+                   f"{s['closed']:2d} closed  ({s['rpc_calls']} calls)", err=True)
+
+    if not common.as_json and common.verbosity >= 0:
+        click.echo(f"Replaying {days} days of daily runs up to {today.isoformat()} against a sandbox Odoo "
+                   f"{odoo_version} ({protocol}):", err=True)
+    result = run_demo(settings, today, days=days, version=int(odoo_version), protocol=protocol, db_path=db_path,
+                      progress=progress_for(common), on_run=report_run)
     summary = result.outcome.to_json()
     if common.as_json:
         emit_json({"url": result.url, "database": result.database, "odoo_version": result.version,
                     "protocol": result.protocol, "setup": {"created": list(result.setup.created),
                                                            "existing": list(result.setup.existing)},
-                    "sync": summary, "inbox": result.inbox})
+                    "sync": summary, "runs": [{"today": day.isoformat(), **outcome.to_json()}
+                                              for day, outcome in result.runs],
+                    "inbox": result.inbox})
         return
     created = summary["created"]
     click.echo(f"Sandbox Odoo {result.version} at {result.url} (database {result.database}, {result.protocol}); "

@@ -77,6 +77,9 @@ def common_options(func: F) -> F:
 def setup_logging(verbosity: int) -> None:
     level = logging.INFO if verbosity == 0 else logging.DEBUG if verbosity > 0 else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr, force=True)
+    # One line per HTTP request is transport detail: shown only with -vv.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
 
 
 def template_check(templates_dir: Path | None, language: str, template: str, channel: str) -> list[str]:

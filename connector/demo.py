@@ -1,15 +1,19 @@
 """`dunning demo`: a sandbox Odoo with a realistic company, then setup, plan and sync against it.
 
-Ends by reading back, over the same external API, what the accountants would now find in Odoo:
-the reminder activities with their assignees and deadlines, the Collections tasks, the emails
-Odoo sent and the chatter notes.
+The company starts using the connector `days` days ago: the sandbox is seeded as of that day and
+the daily job runs every weekday up to today (the sandbox's clock moving along), so every level
+of the policy shows up, from the first friendly email to the collection hand-over. It ends by
+reading back, over the same external API, what the accountants now find in Odoo: the reminder
+activities with their assignees and deadlines, the Collections tasks, the emails Odoo sent and
+the chatter notes.
 """
 
 from __future__ import annotations
 
 import xmlrpc.client
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +33,13 @@ class DemoOutcome:
     protocol: str
     setup: SetupResult
     planned: int
-    outcome: SyncOutcome
+    runs: tuple[tuple[date, SyncOutcome], ...]
     inbox: dict[str, list[dict[str, Any]]]
+
+    @property
+    def outcome(self) -> SyncOutcome:
+        """Today's run."""
+        return self.runs[-1][1]
 
 
 def demo_settings(settings: Settings, odoo: SandboxServer, protocol: str) -> Settings:
@@ -39,23 +48,36 @@ def demo_settings(settings: Settings, odoo: SandboxServer, protocol: str) -> Set
     return replace(settings, erp=erp)
 
 
-def run_demo(settings: Settings, today: date, *, version: int = 17, protocol: str = "jsonrpc",
-             db_path: Path | None = None, progress: Progress = no_progress) -> DemoOutcome:
-    with SandboxServer(version=version, seed="demo", as_of=today, db_path=db_path) as odoo:
+def run_demo(settings: Settings, today: date, *, days: int = 45, version: int = 17, protocol: str = "jsonrpc",
+             db_path: Path | None = None, progress: Progress = no_progress,
+             on_run: Callable[[date, SyncOutcome], None] | None = None) -> DemoOutcome:
+    """Seed the sandbox as of `today - days`, then run setup and one sync per weekday up to today."""
+    start = today - timedelta(days=days)
+    with SandboxServer(version=version, seed="demo", as_of=start, db_path=db_path) as odoo:
         configured = demo_settings(settings, odoo, protocol)
         assert configured.erp is not None
         secret = odoo.api_key if protocol.startswith("json2") else odoo.password
         adapter = OdooAdapter(configured.erp, secret)
+        runs: list[tuple[date, SyncOutcome]] = []
         try:
             renderer = Renderer(configured.templates_dir, configured.language)
             created = adapter.setup()
-            planned = len(pull_and_plan(adapter, configured, renderer, today, progress).plan.actions)
-            outcome = sync(adapter, configured, renderer, today, progress=progress)
+            run_days = [start + timedelta(days=n) for n in range(1, days + 1)]
+            for day in [d for d in run_days if d.weekday() < 5] or [today]:
+                odoo.control(today=day)
+                if day == today:
+                    planned = len(pull_and_plan(adapter, configured, renderer, day, progress).plan.actions)
+                outcome = sync(adapter, configured, renderer, day, progress=progress, force=True)
+                runs.append((day, outcome))
+                if on_run is not None:
+                    on_run(day, outcome)
+            if today.weekday() >= 5:
+                planned = 0
         finally:
             adapter.close()
         inbox = read_inbox(odoo)
         return DemoOutcome(url=odoo.url, database=odoo.database, version=version, protocol=protocol, setup=created,
-                           planned=planned, outcome=outcome, inbox=inbox)
+                           planned=planned, runs=tuple(runs), inbox=inbox)
 
 
 def read_inbox(odoo: SandboxServer) -> dict[str, list[dict[str, Any]]]:
@@ -89,7 +111,7 @@ def read_inbox(odoo: SandboxServer) -> dict[str, list[dict[str, Any]]]:
                         "on": a["res_name"], "summary": a["summary"],
                         "assignee": a["user_id"][1] if a["user_id"] else "", "deadline": a["date_deadline"]}
                        for a in activities],
-        "tasks": [{"name": t["name"], "deadline": t["date_deadline"],
+        "tasks": [{"name": t["name"], "deadline": (t["date_deadline"] or "")[:10],
                    "customer": t["partner_id"][1] if t["partner_id"] else ""} for t in tasks],
         "emails": emails,
         "notes": [{"invoice_id": n["res_id"]} for n in notes],

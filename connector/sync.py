@@ -96,7 +96,7 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
 def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date, *, force: bool = False,
          progress: Progress = no_progress) -> SyncOutcome:
     """Plan and write. Raises SafetyStop, before writing anything, when the plan is over the limit."""
-    started = time.perf_counter()
+    started, calls_before = time.perf_counter(), adapter.rpc_calls
     pulled = pull_and_plan(adapter, settings, renderer, today, progress)
     problem = safety_problem(pulled.plan, settings.policy)
     if problem is not None:
@@ -104,5 +104,5 @@ def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: dat
             raise SafetyStop(problem)
         log.warning("safety limit overridden with --force: %s", problem)
     result = adapter.write(pulled.requests, today, progress)
-    return SyncOutcome(pulled=pulled, result=result, rpc_calls=adapter.rpc_calls,
+    return SyncOutcome(pulled=pulled, result=result, rpc_calls=adapter.rpc_calls - calls_before,
                        seconds=time.perf_counter() - started)
