@@ -1,0 +1,127 @@
+"""check, setup and fetch_facts against the sandbox, for every version and protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from connector.sandbox import SandboxServer
+from connector.sandbox.seeds.demo import DEMO_CASES
+
+from .conftest import AS_OF, COMBO_IDS, COMBOS, Rpc, make_adapter
+
+EXEMPT = "Sin reclamaciones / No dunning"
+
+
+@pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
+def test_check_setup_and_facts(version: int, protocol: str, make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(version)
+    with make_adapter(server, protocol) as adapter:
+        before = adapter.check()
+        assert before.erp == "odoo" and before.version.startswith(f"{version}.")
+        assert before.protocol == protocol and before.user == "admin" and before.user_id == 2
+        assert before.companies == ("Suministros Ebro S.L.",)
+        assert before.missing_rights == ()
+        # The demo seed has the promise type and the exempt tag already; setup adds the rest, once.
+        assert set(before.missing_setup) == {"dunning.activity_type_reminder", "dunning.activity_type_call",
+                                             "dunning.activity_type_handover", "dunning.project_collections"}
+        first = adapter.setup()
+        assert set(first.created) == set(before.missing_setup)
+        assert set(first.existing) == {"dunning.activity_type_promise", "dunning.tag_exempt"}
+        second = adapter.setup()
+        assert second.created == () and len(second.existing) == 6
+        assert adapter.check().missing_setup == ()
+
+        calls = adapter.rpc_calls
+        facts = adapter.fetch_facts(AS_OF)
+        fetch_calls = adapter.rpc_calls - calls
+    assert fetch_calls <= 20, fetch_calls
+
+    by_name = {p.name: p for p in facts.partners.values()}
+    assert facts.company.name == "Suministros Ebro S.L." and facts.company.currency == "EUR"
+    assert facts.company.iban.startswith("ES") and facts.company.bic == "CAZRES2ZXXX"
+    assert {"EUR", "USD"} <= set(facts.currencies) and facts.currencies["EUR"].decimals == 2
+    assert facts.source["version"].startswith(str(version)) and facts.source["protocol"] == protocol
+    # Items: positive residuals, instalments numbered within their invoice by due date.
+    assert len(facts.items) > 50 and all(i.residual > 0 for i in facts.items)
+    multi = [i for i in facts.items if i.instalments > 1]
+    assert multi and all(1 <= i.instalment <= i.instalments for i in multi)
+    instalments = by_name[DEMO_CASES["instalments"]].id
+    assert any(i.partner_id == instalments and i.instalments == 3 for i in facts.items)
+    assert all(i.invoice.portal_url.startswith(server.url + "/my/invoices/") for i in facts.items)
+    assert all(i.invoice.number.startswith("INV/") for i in facts.items)
+    # Credits: open credit notes with a positive residual.
+    credit_covers = by_name[DEMO_CASES["credit_covers"]].id
+    assert any(c.partner_id == credit_covers and c.kind == "credit_note" and c.residual == Decimal("1500.00")
+               for c in facts.credits)
+    assert all(c.residual > 0 for c in facts.credits)
+    # The disputed line, whatever the version calls it.
+    disputed = [i for i in facts.items if i.disputed]
+    assert len(disputed) == 1 and disputed[0].partner_id == by_name[DEMO_CASES["disputed"]].id
+    # The exempt customer carries the exempt tag's name.
+    assert EXEMPT in by_name[DEMO_CASES["exempt"]].tags
+    # Promises: one pending, one broken, on the right customers.
+    promises = {p.partner_id: p for p in facts.promises}
+    pending = promises[by_name[DEMO_CASES["promise_pending"]].id]
+    broken = promises[by_name[DEMO_CASES["promise_broken"]].id]
+    assert pending.open and pending.promised_date > AS_OF and "transferencia" in pending.note
+    assert broken.open and broken.promised_date < AS_OF and broken.ref.startswith("mail.activity,")
+    # Billing contacts and salespeople.
+    assert by_name[DEMO_CASES["promise_broken"]].billing_contact is not None
+    assert any(p.billing_contact is None for p in facts.partners.values())
+    salespeople = {p.salesperson.login for p in facts.partners.values() if p.salesperson}
+    assert salespeople <= {"lucia.romero", "javier.sanz", "claire.dubois"} and len(salespeople) >= 2
+    assert all(p.customer_since is not None and p.customer_since <= AS_OF for p in facts.partners.values())
+    if version == 19:
+        assert all(p.mobile == "" for p in facts.partners.values())
+    else:
+        assert any(p.mobile for p in facts.partners.values())
+    # Payment history: paid instalments with their paid dates.
+    assert len(facts.settled) > 100
+    assert all(s.paid_date >= s.due_date - __import__("datetime").timedelta(days=60) for s in facts.settled)
+    assert facts.issued == ()
+
+
+@pytest.mark.parametrize(("version", "protocol"), [(16, "jsonrpc"), (19, "json2")], ids=["odoo16-jsonrpc", "odoo19-json2"])
+def test_fetch_calls_grow_with_pages_not_invoices(version: int, protocol: str,
+                                                  make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    with make_adapter(server, protocol, page_size=500) as adapter:
+        adapter.setup()
+        start = adapter.rpc_calls
+        small = adapter.fetch_facts(AS_OF)
+        small_calls = adapter.rpc_calls - start
+        # Sixty more open invoices, one per customer and then some, each with its receivable line.
+        partners = sorted(small.partners)
+        for n in range(60):
+            pid = partners[n % len(partners)]
+            _add_invoice(rpc, pid, n)
+        start = adapter.rpc_calls
+        big = adapter.fetch_facts(AS_OF)
+        big_calls = adapter.rpc_calls - start
+    assert len(big.items) == len(small.items) + 60
+    assert big_calls == small_calls, (small_calls, big_calls)
+
+
+def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:
+    lines = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable")],
+                fields=["account_id", "journal_id", "currency_id"], limit=1)
+    [income] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "income")],
+                   fields=["account_id"], limit=1)
+    move = rpc("account.move", "create", {"move_type": "out_invoice", "partner_id": partner_id,
+                                          "name": f"INV/2026/9{n:04d}", "invoice_date": "2026-10-01",
+                                          "invoice_date_due": "2026-10-31", "state": "posted",
+                                          "amount_total": 100.0, "amount_residual": 100.0,
+                                          "currency_id": lines[0]["currency_id"][0], "payment_state": "not_paid",
+                                          "commercial_partner_id": partner_id})
+    common = {"move_id": move, "partner_id": partner_id, "currency_id": lines[0]["currency_id"][0],
+              "date": "2026-10-01", "parent_state": "posted"}
+    rpc("account.move.line", "create", [
+        {**common, "account_id": lines[0]["account_id"][0], "date_maturity": "2026-10-31", "balance": 100.0,
+         "amount_currency": 100.0, "amount_residual": 100.0, "amount_residual_currency": 100.0,
+         "reconciled": False, "debit": 100.0, "credit": 0.0},
+        {**common, "account_id": income["account_id"][0], "balance": -100.0, "amount_currency": -100.0,
+         "debit": 0.0, "credit": 100.0}])

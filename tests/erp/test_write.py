@@ -1,0 +1,188 @@
+"""write(): reminders prepared as activities, sent as emails, hand-over tasks and closings, read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from connector.engine import evaluate, preview
+from connector.erp.base import WriteRequest
+from connector.erp.odoo import OdooAdapter
+from connector.model import Close, Escalate, Facts, Remind
+from connector.render import Renderer
+from connector.sandbox import SandboxServer
+from connector.sandbox.seeds.demo import DEMO_CASES
+
+from .conftest import AS_OF, COMBO_IDS, COMBOS, Rpc, config, make_adapter
+
+
+def pay(rpc: Rpc, invoice_ids: list[int]) -> None:
+    """Register the payment of these invoices with Odoo's payment wizard."""
+    wizard = rpc("account.payment.register", "create", [{}],
+                 context={"active_model": "account.move", "active_ids": invoice_ids})
+    rpc("account.payment.register", "action_create_payments", wizard if isinstance(wizard, list) else [wizard])
+
+
+def xmlid(rpc: Rpc, name: str) -> int:
+    [row] = rpc("ir.model.data", "search_read", [("module", "=", "dunning"), ("name", "=", name)],
+                fields=["res_id"])
+    return int(row["res_id"])
+
+
+def pick(facts: Facts) -> dict[str, int]:
+    """Customers for each kind of write: several invoices, one invoice, a billing contact."""
+    by_name = {p.name: p.id for p in facts.partners.values()}
+    skip = {by_name[DEMO_CASES[c]] for c in ("exempt", "disputed", "promise_pending", "promise_broken")}
+    invoices: dict[int, set[int]] = {}
+    for item in facts.items:
+        invoices.setdefault(item.partner_id, set()).add(item.invoice.id)
+    multi = min(p for p, inv in invoices.items() if len(inv) >= 2 and p not in skip
+                and facts.partners[p].salesperson is not None)
+    single = min(p for p, inv in invoices.items() if len(inv) == 1 and p not in skip and p != multi)
+    return {"multi": multi, "single": single, "contact": by_name[DEMO_CASES["promise_broken"]]}
+
+
+def build(facts: Facts, partner: int, level: str) -> WriteRequest:
+    action = preview(config().policy, facts, AS_OF, partner, level)
+    return WriteRequest(action, Renderer().render(action, facts, AS_OF))
+
+
+def strip_ws(text: Any) -> str:
+    return "".join(str(text).split())
+
+
+@pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
+def test_write_read_back_rewrite_and_close(version: int, protocol: str,
+                                           make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    adapter: OdooAdapter
+    with make_adapter(server, protocol) as adapter:
+        adapter.setup()
+        facts = adapter.fetch_facts(AS_OF)
+        who = pick(facts)
+        call = build(facts, who["multi"], "call")  # phone: an activity for the salesperson, on the customer
+        letter = build(facts, who["single"], "letter")  # an activity on the one invoice
+        email = build(facts, who["contact"], "friendly")  # sent through Odoo to the billing contact
+        handover = build(facts, who["multi"], "handover")  # a task in the Collections project
+        assert isinstance(call.action, Remind) and isinstance(handover.action, Escalate)
+        requests = [call, letter, email, handover]
+        result = adapter.write(requests, AS_OF)
+        assert result.failed == []
+        assert (result.activities, result.tasks, result.emails) == (2, 1, 1)
+        call_invoices = {p.item.invoice.id for p in call.action.items}
+        email_invoices = {p.item.invoice.id for p in email.action.items}
+        assert result.notes == len(call_invoices) + 1 + len(email_invoices)
+
+        # A second identical write creates nothing.
+        again = adapter.write(requests, AS_OF)
+        assert again.already_done == 4 and (again.activities, again.tasks, again.emails, again.notes) == (0, 0, 0, 0)
+
+        # The history reads back with the run's date, the items and what is still open.
+        issued = {a.key: a for a in adapter.fetch_facts(AS_OF).issued}
+        assert set(issued) == {r.action.key for r in requests}
+        assert all(a.date == AS_OF for a in issued.values())
+        assert issued[call.action.key].open and issued[call.action.key].ref.startswith("mail.activity,")
+        assert issued[call.action.key].item_ids == tuple(sorted(p.item.id for p in call.action.items))
+        assert issued[call.action.key].channel == "phone" and issued[call.action.key].level == "call"
+        assert not issued[email.action.key].open and issued[email.action.key].ref.startswith("mail.message,")
+        assert issued[handover.action.key].open and issued[handover.action.key].kind == "escalate"
+        assert issued[handover.action.key].ref.startswith("project.task,")
+        # Nothing planned again for the same items on the same day.
+        plan = evaluate(config().policy, adapter.fetch_facts(AS_OF), AS_OF)
+        assert not {a.key for a in plan.actions} & set(issued)
+
+    # -- activities
+    salesperson = facts.partners[who["multi"]].salesperson
+    assert salesperson is not None
+    activity_id = int(issued[call.action.key].ref.split(",")[1])
+    [act] = rpc("mail.activity", "read", [activity_id],
+                fields=["res_model", "res_id", "activity_type_id", "summary", "note", "date_deadline", "user_id"])
+    assert (act["res_model"], act["res_id"]) == ("res.partner", who["multi"])
+    assert act["activity_type_id"][0] == xmlid(rpc, "activity_type_call")
+    assert act["summary"] == call.message.subject  # type: ignore[union-attr]
+    assert strip_ws(call.message.html) in strip_ws(act["note"])  # type: ignore[union-attr]
+    assert f"Ref. dunning: {call.action.key}" in act["note"]
+    assert act["date_deadline"] == call.action.deadline.isoformat()
+    assert act["user_id"][0] == salesperson.id
+    letter_ref = int(adapter_ref(rpc, letter.action.key).split(",")[1])
+    [act] = rpc("mail.activity", "read", [letter_ref], fields=["res_model", "res_id", "activity_type_id"])
+    assert (act["res_model"], act["res_id"]) == ("account.move", letter.action.items[0].item.invoice.id)
+    assert act["activity_type_id"][0] == xmlid(rpc, "activity_type_reminder")
+
+    # -- chatter notes: one internal note per invoice reminded
+    notes = rpc("mail.message", "search_read", [("model", "=", "account.move"), ("body", "ilike", "Payment reminder")],
+                fields=["res_id", "body", "message_type", "subtype_id"])
+    assert {n["res_id"] for n in notes} == call_invoices | email_invoices | {letter.action.items[0].item.invoice.id}
+    assert all(n["message_type"] == "comment" and n["subtype_id"][0] == xmlid_any(rpc, "mail", "mt_note")
+               for n in notes)
+    assert any(f"Payment reminder call prepared on {AS_OF.isoformat()}" in n["body"] for n in notes)
+    assert any("sent on" in n["body"] for n in notes)
+
+    # -- the email: posted on the customer (two invoices), to the billing contact, HTML kept
+    message_id = int(issued[email.action.key].ref.split(",")[1])
+    [msg] = rpc("mail.message", "read", [message_id],
+                fields=["model", "res_id", "subject", "body", "partner_ids", "subtype_id", "message_type"])
+    assert (msg["model"], msg["res_id"]) == ("res.partner", who["contact"])
+    assert msg["subject"] == email.message.subject  # type: ignore[union-attr]
+    assert msg["subtype_id"][0] == xmlid_any(rpc, "mail", "mt_comment") and msg["message_type"] == "comment"
+    assert "&lt;p&gt;" not in msg["body"] and "<p" in msg["body"]
+    [contact] = rpc("res.partner", "search", [("parent_id", "=", who["contact"]), ("type", "=", "invoice")])
+    assert msg["partner_ids"] == [contact]
+    sent = rpc("mail.notification", "search_read", [("mail_message_id", "=", message_id)],
+               fields=["notification_type", "notification_status", "res_partner_id"])
+    assert [(n["notification_type"], n["notification_status"]) for n in sent] == [("email", "sent")]
+    outbox = server.stats()["outbox"]
+    assert [m["message_id"] for m in outbox] == [message_id] and outbox[0]["email_to"].startswith("administracion@")
+
+    # -- the task, with the version's deadline type and status field
+    task_id = int(issued[handover.action.key].ref.split(",")[1])
+    status = "kanban_state" if version == 16 else "state"
+    [task] = rpc("project.task", "read", [task_id],
+                 fields=["name", "description", "user_ids", "date_deadline", "partner_id", "project_id", status])
+    assert task["name"] == handover.message.subject  # type: ignore[union-attr]
+    assert f"Ref. dunning: {handover.action.key}" in task["description"]
+    assert task["partner_id"][0] == who["multi"] and task["project_id"][0] == xmlid(rpc, "project_collections")
+    assert task["user_ids"] == [2]  # the handover level has no assignee: the connector's user
+    deadline = handover.action.deadline.isoformat()
+    assert task["date_deadline"] == (deadline if version == 16 else f"{deadline} 00:00:00")
+
+    # -- closing: the customer pays everything; the next run closes the activity and the task
+    pay(rpc, sorted({p.item.invoice.id for p in call.action.items} | {p.item.invoice.id for p in handover.action.items}))
+    later = AS_OF + dt.timedelta(days=1)
+    with make_adapter(server, protocol) as adapter:
+        facts = adapter.fetch_facts(later)
+        closes = [a for a in evaluate(config(later).policy, facts, later).actions if isinstance(a, Close)]
+        assert {c.issued.key for c in closes} == {call.action.key, handover.action.key}
+        closed = adapter.write([WriteRequest(c, None) for c in closes], later)
+        assert closed.closed == 2 and closed.failed == []
+        # Closing again finds them done (or gone): closed all the same, nothing posted twice.
+        assert adapter.write([WriteRequest(c, None) for c in closes], later).failed == []
+        after = {a.key: a for a in adapter.fetch_facts(later).issued}
+    assert not after[call.action.key].open and not after[handover.action.key].open
+    left = rpc("mail.activity", "search_read", [("id", "=", activity_id)], fields=["id"],
+               context={"active_test": False})
+    if version == 19:
+        assert len(left) == 1  # archived, done
+    else:
+        assert left == []  # deleted by action_feedback
+    feedback = rpc("mail.message", "search_read", [("model", "=", "res.partner"), ("res_id", "=", who["multi"]),
+                                                    ("message_type", "=", "notification")], fields=["body"])
+    assert any("Paid on" in m["body"] or "Settled" in m["body"] for m in feedback)
+    [task] = rpc("project.task", "read", [task_id], fields=[status])
+    assert task[status] == ("done" if version == 16 else "1_done")
+
+
+def adapter_ref(rpc: Rpc, key: str) -> str:
+    rows = rpc("ir.model.data", "search_read", [("module", "=", "dunning"), ("name", "=like", f"{key}__%")],
+               fields=["name"])
+    code = rows[0]["name"].split("__")[3]
+    return f"mail.activity,{code[3:]}" if code.startswith("act") else code
+
+
+def xmlid_any(rpc: Rpc, module: str, name: str) -> int:
+    [row] = rpc("ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)], fields=["res_id"])
+    return int(row["res_id"])
