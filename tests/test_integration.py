@@ -1,0 +1,353 @@
+"""End to end through the CLI against the Odoo-compatible sandbox (real HTTP on 127.0.0.1).
+
+For every version x protocol the sandbox offers: 60 days of daily syncs with --today time travel,
+customers paying along the way; each day's second run writes nothing; at the end the ERP holds
+exactly what the plans asked for. Plus: crash after N writes then a re-run, two concurrent syncs,
+injected 5xx and dropped connections, a wrong password, the safety stop.
+
+With DUNNING_TEST_ODOO_URL, _DB, _LOGIN and _PASSWORD set, the smoke test also runs against that
+real Odoo (plan and check only: it never writes into a real database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import xmlrpc.client
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.cli import main
+from connector.sandbox import SandboxServer, run_sandbox_process
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+START = date(2026, 10, 5)  # a Monday; the demo company's data is seeded as of this day
+SECRET_ENV = "DUNNING_IT_SECRET"
+COMBOS = [(16, "xmlrpc"), (16, "jsonrpc"), (17, "xmlrpc"), (17, "jsonrpc"), (18, "xmlrpc"), (18, "jsonrpc"),
+          (19, "xmlrpc"), (19, "jsonrpc"), (19, "json2")]
+
+
+def write_config(path: Path, url: str, database: str, protocol: str, **policy: object) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace('url = "https://erp.example.com"', f'url = "{url}"')
+    text = text.replace('database = "prod"', f'database = "{database}"')
+    text = text.replace('protocol = "jsonrpcs"', f'protocol = "{protocol}"')
+    text = text.replace('login = "dunning-bot"', 'login = "admin"')
+    text = text.replace('password_env = "DUNNING_ODOO_PASSWORD"', f'password_env = "{SECRET_ENV}"')
+    text = text.replace("retry_max_s = 120", "retry_max_s = 20")
+    for key, value in policy.items():
+        old = next(line for line in text.splitlines() if line.startswith(f"{key} = "))
+        text = text.replace(old, f"{key} = {json.dumps(value)}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Cli:
+    """Runs `dunning` in this process, as the console script does, and returns (exit code, stdout, stderr)."""
+
+    def __init__(self, config: Path, secret: str, capsys: pytest.CaptureFixture[str]) -> None:
+        self.config, self.secret, self.capsys = config, secret, capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        os.environ[SECRET_ENV] = self.secret
+        self.capsys.readouterr()
+        try:
+            main(["--config", str(self.config), *args])
+            code = 0
+        except SystemExit as done:
+            code = int(done.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str) -> dict[str, Any]:
+        code, out, err = self(*args, "--json", "-q")
+        assert code == 0, err
+        document: dict[str, Any] = json.loads(out)
+        return document
+
+
+class Odoo:
+    """Direct XML-RPC access to the sandbox, to pay invoices and to read what the connector wrote."""
+
+    def __init__(self, server: Any) -> None:
+        self.url, self.db, self.password = server.url, server.database, server.password
+
+    def __call__(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        proxy = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/object", allow_none=True)
+        return proxy.execute_kw(self.db, 2, self.password, model, method, list(args), kwargs)
+
+    def pay_customer(self, partner_id: int, day: date) -> int:
+        """The customer pays every open invoice in full on `day` (through Odoo's payment wizard)."""
+        moves = self("account.move", "search", [["commercial_partner_id", "=", partner_id],
+                                                ["move_type", "=", "out_invoice"], ["state", "=", "posted"],
+                                                ["payment_state", "in", ["not_paid", "partial"]]])
+        for move_id in moves:
+            wizard = self("account.payment.register", "create", [{"payment_date": day.isoformat()}],
+                          context={"active_model": "account.move", "active_ids": [move_id]})
+            self("account.payment.register", "action_create_payments",
+                 [wizard] if isinstance(wizard, int) else wizard)
+        return len(moves)
+
+    def connector_records(self) -> Counter[str]:
+        rows = self("ir.model.data", "search_read", [["module", "=", "dunning"]], fields=["name", "model"])
+        return Counter(r["model"] for r in rows)
+
+    def xmlid_names(self) -> list[str]:
+        return [r["name"] for r in self("ir.model.data", "search_read", [["module", "=", "dunning"]],
+                                        fields=["name"])]
+
+
+def days(first: date, count: int) -> list[date]:
+    return [first + timedelta(days=n) for n in range(count)]
+
+
+@pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=[f"odoo{v}-{p}" for v, p in COMBOS])
+def test_sixty_days_of_daily_syncs(version: int, protocol: str, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with SandboxServer(version, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
+        odoo = Odoo(server)
+        secret = server.api_key if protocol == "json2" else server.password
+        cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, protocol), secret, capsys)
+        setup = cli.json("setup")
+        assert cli.json("setup")["created"] == [] and len(setup["created"]) + len(setup["existing"]) >= 5
+
+        planned: Counter[str] = Counter()
+        written: Counter[str] = Counter()
+        keys: list[str] = []
+        subjects_sent: list[str] = []
+        payers: list[int] = []
+        for day in days(START + timedelta(days=1), 60):
+            server.control(today=day)
+            if day == START + timedelta(days=30):
+                # Two customers with open reminder activities pay everything: their reminders must close.
+                acts = odoo("mail.activity", "search_read", [["res_model", "=", "res.partner"]],
+                            fields=["res_id", "activity_type_id"])
+                payers = sorted({a["res_id"] for a in acts
+                                 if a["activity_type_id"] and "Promise" not in a["activity_type_id"][1]})[:2]
+                for partner_id in payers:
+                    assert odoo.pay_customer(partner_id, day) > 0
+            plan = cli.json("plan", "--today", day.isoformat())
+            first = cli.json("sync", "--today", day.isoformat())
+            second = cli.json("sync", "--today", day.isoformat())
+            # Every second run of a day writes nothing.
+            assert second["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}, day
+            assert second["closed"] == 0 and second["failed"] == [] and first["failed"] == [], day
+            kinds = Counter((a["kind"], a["deliver"]) for a in plan["actions"])
+            assert first["actions"] == len(plan["actions"])
+            assert first["created"]["emails"] == kinds[("remind", "send")], day
+            assert first["created"]["activities"] == kinds[("remind", "activity")], day
+            assert first["created"]["tasks"] == kinds[("escalate", "activity")], day
+            assert first["closed"] == kinds[("close", "activity")], day
+            keys += [a["key"] for a in plan["actions"]]
+            subjects_sent += [a["subject"] for a in plan["actions"] if a["deliver"] == "send"]
+            planned.update(a["kind"] for a in plan["actions"])
+            for name, count in first["created"].items():
+                written[name] += count
+            written["closed"] += first["closed"]
+
+        # Exactly what the plans asked for is in the ERP: no key twice, nothing missing.
+        assert len(keys) == len(set(keys))
+        assert planned["remind"] > 30 and planned["escalate"] > 0 and planned["close"] > 0
+        assert written["closed"] == planned["close"]
+        outbox = [m.get("subject") for m in server.stats()["outbox"]]
+        assert sorted(outbox) == sorted(subjects_sent)
+        project = odoo("ir.model.data", "search_read", [["module", "=", "dunning"],
+                                                         ["name", "=", "project_collections"]], fields=["res_id"])
+        tasks = odoo("project.task", "search_count", [["project_id", "=", project[0]["res_id"]]])
+        assert tasks == written["tasks"] == planned["escalate"]
+        names = odoo.xmlid_names()
+        for key in set(keys):
+            assert sum(1 for n in names if n == key) == 1, key
+        # The paying customers have no open reminder left.
+        still_open = odoo("mail.activity", "search_count", [["res_model", "=", "res.partner"],
+                                                             ["res_id", "in", payers],
+                                                             ["activity_type_id.name", "!=", "Promise to pay"]])
+        assert still_open == 0
+
+
+def _dunning(config: Path, secret: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, **{SECRET_ENV: secret})
+    return subprocess.run([sys.executable, "-m", "connector.cli", "--config", str(config), *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def _state(server: Any) -> tuple[list[str], int, int, int]:
+    odoo = Odoo(server)
+    names = sorted(odoo.xmlid_names())
+    return (names, odoo("mail.activity", "search_count", []), odoo("project.task", "search_count", []),
+            odoo("mail.message", "search_count", []))
+
+
+@pytest.mark.parametrize("crash_after", [1, 4, 9, 17])
+def test_crash_after_n_writes_then_rerun_equals_uninterrupted_run(crash_after: int, tmp_path: Path) -> None:
+    day = START + timedelta(days=44)
+    # The reference: an uninterrupted run on an identical copy of the data.
+    reference = run_sandbox_process(17, tmp_path / "reference.sqlite", seed="demo", as_of=START)
+    try:
+        config = write_config(tmp_path / "ref.toml", reference.url, reference.database, "xmlrpc",
+                              max_actions_per_run=1000)
+        assert _dunning(config, reference.password, "setup", "-q").returncode == 0
+        done = _dunning(config, reference.password, "sync", "--today", day.isoformat(), "--json", "-q")
+        assert done.returncode == 0, done.stderr
+        expected = json.loads(done.stdout)
+        assert expected["created"]["emails"] + expected["created"]["activities"] > crash_after
+    finally:
+        reference.stop()
+    crashing = run_sandbox_process(17, tmp_path / "crash.sqlite", seed="demo", as_of=START)
+    config = write_config(tmp_path / "crash.toml", crashing.url, crashing.database, "xmlrpc",
+                          max_actions_per_run=1000, retry_attempts=2, retry_max_s=3)
+    try:
+        assert _dunning(config, crashing.password, "setup", "-q").returncode == 0
+        crashing.stop()
+    finally:
+        crashing.stop()
+    crashing = run_sandbox_process(17, tmp_path / "crash.sqlite", seed="demo", as_of=START,
+                                   extra_args=["--crash-after-writes", str(crash_after)])
+    config = write_config(tmp_path / "crash.toml", crashing.url, crashing.database, "xmlrpc",
+                          max_actions_per_run=1000, retry_attempts=2, retry_max_s=3)
+    broken = _dunning(config, crashing.password, "sync", "--today", day.isoformat(), "-q")
+    assert crashing.wait(10) == 3  # the server died right after its N-th write
+    assert broken.returncode == 3, broken.stderr
+    assert "Traceback" not in broken.stderr
+    restarted = run_sandbox_process(17, tmp_path / "crash.sqlite", seed="demo", as_of=START)
+    try:
+        config = write_config(tmp_path / "crash.toml", restarted.url, restarted.database, "xmlrpc",
+                              max_actions_per_run=1000)
+        again = _dunning(config, restarted.password, "sync", "--today", day.isoformat(), "--json", "-q")
+        assert again.returncode == 0, again.stderr
+        last = _dunning(config, restarted.password, "sync", "--today", day.isoformat(), "--json", "-q")
+        assert json.loads(last.stdout)["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}
+        repaired = _state(restarted)
+    finally:
+        restarted.stop()
+    reference = run_sandbox_process(17, tmp_path / "reference.sqlite", seed="demo", as_of=START)
+    try:
+        # The same external ids (every action exactly once), activities, tasks and chatter messages.
+        assert _state(reference) == repaired
+    finally:
+        reference.stop()
+
+
+def test_two_concurrent_syncs_leave_no_duplicate(tmp_path: Path) -> None:
+    day = START + timedelta(days=30)
+    with SandboxServer(18, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite", latency_ms=5) as server:
+        config = write_config(tmp_path / "dunning.toml", server.url, server.database, "jsonrpc",
+                              max_actions_per_run=1000)
+        assert _dunning(config, server.password, "setup", "-q").returncode == 0
+        plan = json.loads(_dunning(config, server.password, "plan", "--today", day.isoformat(), "--json",
+                                   "-q").stdout)
+        kinds = Counter((a["kind"], a["deliver"]) for a in plan["actions"])
+        results: list[subprocess.CompletedProcess[str]] = []
+
+        def run() -> None:
+            results.append(_dunning(config, server.password, "sync", "--today", day.isoformat(), "--json", "-q"))
+
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+        summaries = [json.loads(r.stdout) for r in results]
+        names = Odoo(server).xmlid_names()
+        assert len(names) == len(set(names))
+        # Between them, the two runs did the whole plan exactly once.
+        assert len(server.stats()["outbox"]) == kinds[("remind", "send")] > 0
+        assert sum(s["created"]["emails"] for s in summaries) == kinds[("remind", "send")]
+        assert sum(s["created"]["activities"] for s in summaries) == kinds[("remind", "activity")]
+        again = json.loads(_dunning(config, server.password, "sync", "--today", day.isoformat(), "--json",
+                                    "-q").stdout)
+        assert again["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}
+
+
+@pytest.mark.parametrize("fault", [{"fail_next": 3, "fail_status": 503}, {"fail_next": 2, "fail_status": 502},
+                                   {"drop_next": 3}, {"error_rate": 0.15, "error_status": 504}],
+                         ids=["503", "502", "dropped", "random-504"])
+def test_transient_failures_are_retried_and_the_run_succeeds(fault: dict[str, Any], tmp_path: Path) -> None:
+    day = START + timedelta(days=15)
+    with SandboxServer(17, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
+        config = write_config(tmp_path / "dunning.toml", server.url, server.database, "jsonrpc",
+                              max_actions_per_run=1000)
+        assert _dunning(config, server.password, "setup", "-q").returncode == 0
+        server.control(**fault)
+        run = _dunning(config, server.password, "sync", "--today", day.isoformat(), "--json", "-q")
+        assert run.returncode == 0, run.stderr
+        summary = json.loads(run.stdout)
+        assert summary["failed"] == [] and summary["created"]["emails"] > 0
+        server.control(reset=True)
+        again = json.loads(_dunning(config, server.password, "sync", "--today", day.isoformat(), "--json",
+                                    "-q").stdout)
+        assert again["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}
+        names = Odoo(server).xmlid_names()
+        assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("protocol", ["xmlrpc", "jsonrpc", "json2"])
+def test_wrong_password_exits_3_without_traceback_or_secret(protocol: str, tmp_path: Path) -> None:
+    with SandboxServer(19, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
+        config = write_config(tmp_path / "dunning.toml", server.url, server.database, protocol)
+        for command in (["check"], ["sync", "--today", "2026-11-02"], ["plan"]):
+            run = _dunning(config, "not-the-S3cret-pw", *command)
+            assert run.returncode == 3, (command, run.stderr)
+            assert "Traceback" not in run.stderr and "not-the-S3cret-pw" not in run.stderr + run.stdout
+            assert SECRET_ENV in run.stderr  # says where the secret comes from
+
+
+def test_unreachable_erp_exits_3(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "dunning.toml", "http://127.0.0.1:9", "prod", "jsonrpc")
+    text = config.read_text(encoding="utf-8").replace("retry_attempts = 5", "retry_attempts = 2")
+    config.write_text(text.replace("retry_max_s = 20", "retry_max_s = 2"), encoding="utf-8")
+    run = _dunning(config, "whatever", "check", timeout=60)
+    assert run.returncode == 3 and "Traceback" not in run.stderr
+    assert "127.0.0.1:9" in run.stderr
+
+
+def test_safety_stop_writes_nothing_and_force_overrides(tmp_path: Path) -> None:
+    day = START + timedelta(days=8)
+    with SandboxServer(17, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
+        config = write_config(tmp_path / "dunning.toml", server.url, server.database, "xmlrpc",
+                              max_actions_per_run=3)
+        assert _dunning(config, server.password, "setup", "-q").returncode == 0
+        before = _state(server)
+        stopped = _dunning(config, server.password, "sync", "--today", day.isoformat())
+        assert stopped.returncode == 4 and "max_actions_per_run = 3" in stopped.stderr
+        assert _state(server) == before
+        forced = _dunning(config, server.password, "sync", "--today", day.isoformat(), "--force", "--json", "-q")
+        assert forced.returncode == 0 and json.loads(forced.stdout)["created"]["emails"] > 3
+
+
+def test_check_reports_version_user_and_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with SandboxServer(16, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
+        cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, "xmlrpc"), "admin", capsys)
+        status = cli.json("check")
+        assert status["version"].startswith("16") and status["user"] == "admin"
+        assert "dunning.project_collections" in " ".join(status["missing_setup"])
+        cli.json("setup")
+        assert cli.json("check")["missing_setup"] == []
+
+
+REAL_ODOO = {name: os.environ.get(f"DUNNING_TEST_ODOO_{name}") for name in ("URL", "DB", "LOGIN", "PASSWORD")}
+
+
+@pytest.mark.skipif(not all(REAL_ODOO.values()), reason="set DUNNING_TEST_ODOO_URL, _DB, _LOGIN and _PASSWORD "
+                                                        "to run against a real Odoo")
+def test_real_odoo_check_and_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = str(REAL_ODOO["URL"])
+    protocol = os.environ.get("DUNNING_TEST_ODOO_PROTOCOL", "jsonrpcs" if url.startswith("https") else "jsonrpc")
+    config = write_config(tmp_path / "dunning.toml", url, str(REAL_ODOO["DB"]), protocol)
+    config.write_text(config.read_text(encoding="utf-8").replace('login = "admin"',
+                                                                 f'login = "{REAL_ODOO["LOGIN"]}"'),
+                      encoding="utf-8")
+    cli = Cli(config, str(REAL_ODOO["PASSWORD"]), capsys)
+    status = cli.json("check")
+    assert status["version"][:2] in ("16", "17", "18", "19")
+    plan = cli.json("plan")
+    assert "actions" in plan and "skipped" in plan
