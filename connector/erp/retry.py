@@ -35,7 +35,7 @@ from connector.errors import ErpError
 
 log = logging.getLogger("connector.erp.retry")
 
-_BACKOFF = wait_exponential_jitter(initial=0.25, max=30.0, exp_base=2, jitter=0.25)
+_BACKOFF = wait_exponential_jitter(multiplier=0.25, max=30.0, exp_base=2, jitter=0.25)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -80,11 +81,12 @@ def test_check_setup_and_facts(version: int, protocol: str, make_server: Callabl
         assert any(p.mobile for p in facts.partners.values())
     # Payment history: paid instalments with their paid dates.
     assert len(facts.settled) > 100
-    assert all(s.paid_date >= s.due_date - __import__("datetime").timedelta(days=60) for s in facts.settled)
+    assert all(s.paid_date >= s.due_date - timedelta(days=60) for s in facts.settled)
     assert facts.issued == ()
 
 
-@pytest.mark.parametrize(("version", "protocol"), [(16, "jsonrpc"), (19, "json2")], ids=["odoo16-jsonrpc", "odoo19-json2"])
+@pytest.mark.parametrize(("version", "protocol"), [(16, "jsonrpc"), (19, "json2")],
+                         ids=["odoo16-jsonrpc", "odoo19-json2"])
 def test_fetch_calls_grow_with_pages_not_invoices(version: int, protocol: str,
                                                   make_server: Callable[..., SandboxServer]) -> None:
     server = make_server(version)

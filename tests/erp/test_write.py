@@ -151,7 +151,8 @@ def test_write_read_back_rewrite_and_close(version: int, protocol: str,
     assert task["date_deadline"] == (deadline if version == 16 else f"{deadline} 00:00:00")
 
     # -- closing: the customer pays everything; the next run closes the activity and the task
-    pay(rpc, sorted({p.item.invoice.id for p in call.action.items} | {p.item.invoice.id for p in handover.action.items}))
+    paid = {p.item.invoice.id for p in call.action.items} | {p.item.invoice.id for p in handover.action.items}
+    pay(rpc, sorted(paid))
     later = AS_OF + dt.timedelta(days=1)
     with make_adapter(server, protocol) as adapter:
         facts = adapter.fetch_facts(later)
