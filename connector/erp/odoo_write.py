@@ -13,10 +13,11 @@ from __future__ import annotations
 import html
 import logging
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from connector.erp.base import Progress, WriteRequest, WriteResult
@@ -86,6 +87,13 @@ def _first_id(value: Any) -> int:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _server_time(value: Any) -> datetime | None:
+    try:
+        return datetime.strptime(str(value)[:19], "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
 def _ids(value: Any) -> list[int]:
     if isinstance(value, list):
         return [int(v) for v in value]
@@ -107,6 +115,7 @@ class Writer:
         self.move_model = self.m.model("move")
         self.done = 0
         self.total = 0
+        self._server_now: datetime | None = None
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -133,15 +142,33 @@ class Writer:
         return _ids(self.s.rpc.call(model, "create", vals_list=vals_list, retry=False))
 
     def stale(self, create_date: Any) -> bool:
-        """A claim older than the lease belongs to a run that died; a younger one to a run still going."""
+        """A claim older than the lease belongs to a run that died; a younger one to a run still going.
+
+        Ages are measured on the server's clock (a claim's create_date against the create_date of a
+        probe row made now), so neither the connector's clock nor a server whose date was moved
+        matters.
+        """
         if self.lease_s <= 0:
             return True
-        try:
-            created = datetime.strptime(str(create_date)[:19], "%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            return True
-        age = datetime.now(UTC).replace(tzinfo=None) - created
-        return age.total_seconds() >= self.lease_s
+        created = _server_time(create_date)
+        now = self.server_now()
+        if created is None or now is None:
+            return False  # cannot tell: leave it to its owner, the next run decides
+        return (now - created).total_seconds() >= self.lease_s
+
+    def server_now(self) -> datetime | None:
+        """The server's current time: create a probe external id, read its create_date, delete it."""
+        if self._server_now is None:
+            probe = {"module": MODULE, "name": f"clock_{uuid.uuid4().hex}", "model": self.m.model("user"),
+                     "res_id": self.s.uid, "noupdate": True}
+            probe_id = self.create(self.imd, [probe])[0]
+            rows = self.s.rpc.call(self.imd, "read", ids=[probe_id], fields=["create_date"]) or []
+            self._server_now = _server_time(rows[0].get("create_date")) if rows else None
+            try:
+                self.s.rpc.call(self.imd, "unlink", ids=[probe_id], retry=False)
+            except ErpError as error:
+                log.info("the clock probe %s stays: %s", probe["name"], error)
+        return self._server_now
 
     def imd_rows(self, domain: list[Any]) -> list[dict[str, Any]]:
         return self.s.search_read(self.imd, [("module", "=", MODULE), *domain], ["name", "res_id", "create_date"])

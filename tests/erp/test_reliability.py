@@ -154,9 +154,9 @@ def test_missing_rights_are_reported_and_stop_writes_before_anything(
 
 
 def test_concurrent_runs_never_write_a_key_twice(make_server: Callable[..., SandboxServer]) -> None:
-    # The lease compares a claim's create_date (the server's clock) with the connector's clock: the
-    # sandbox's clock runs on its as_of date, so it is set to the real date here.
-    today = dt.datetime.now(dt.UTC).date()
+    # A server whose date is far from the connector's (the sandbox runs on its as_of date): claim ages
+    # are measured on the server's clock, so a live run's claims never look abandoned.
+    today = dt.date(2026, 10, 5)
     server = make_server(19, as_of=today)
     with make_adapter(server, "jsonrpc") as first:
         first.setup()
