@@ -1,6 +1,7 @@
 """The Odoo adapter (16-19, XML-RPC / JSON-RPC / JSON-2 through odoo-client-lib) behind `ErpAdapter`.
 
-`OdooAdapter(settings, password, *, policy_levels=None, claim_lease_s=600.0)`; `open_adapter(settings)`
+`OdooAdapter(settings, password, *, policy_levels=None, claim_lease_s=None)` (None: the settings'
+`claim_lease_s` if they have one, else 600 s); `open_adapter(settings)`
 reads the password from the environment variable the settings name. Connection is lazy: the first
 call detects the version (`common.version()`), loads `mappings/odoo-<major>.toml`, and logs in.
 
@@ -133,13 +134,17 @@ class OdooAdapter:
     """`ErpAdapter` for Odoo 16-19. One instance per thread; `close()` releases its connections."""
 
     def __init__(self, settings: ErpSettings, password: str, *, policy_levels: Sequence[Level] | None = None,
-                 claim_lease_s: float = CLAIM_LEASE_S) -> None:
+                 claim_lease_s: float | None = None) -> None:
         self.settings = settings
         self._password = password
         # Only used to name the channel of history rows written without one (older rows); the channel
         # is recorded in each completion row.
         self._channels = {level.name: level.channel for level in policy_levels or ()}
-        self.claim_lease_s = claim_lease_s
+        # Seconds after which a claim without completion counts as abandoned (0: at once). Taken from
+        # `settings.claim_lease_s` when the settings have such a field.
+        configured = getattr(settings, "claim_lease_s", None)
+        lease = claim_lease_s if claim_lease_s is not None else configured
+        self.claim_lease_s = float(lease) if isinstance(lease, (int, float)) else CLAIM_LEASE_S
         self._rpc = OdooRpc(Endpoint(url=settings.url, database=settings.database, protocol=settings.protocol,
                                      login=settings.login, password_env=settings.password_env,
                                      timeout_s=settings.timeout_s, retry_attempts=settings.retry_attempts,
