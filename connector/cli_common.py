@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import update_wrapper
+from functools import lru_cache, update_wrapper
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -82,8 +82,13 @@ def setup_logging(verbosity: int) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
 
 
+@lru_cache(maxsize=8)
+def _checking_renderer(templates_dir: Path | None, language: str) -> Renderer:
+    return Renderer(templates_dir, language)
+
+
 def template_check(templates_dir: Path | None, language: str, template: str, channel: str) -> list[str]:
-    return Renderer(templates_dir, language).problems(template, channel)
+    return _checking_renderer(templates_dir, language).problems(template, channel)
 
 
 def load_command_settings(common: Common, offline: bool) -> tuple[Settings, date]:

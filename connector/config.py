@@ -52,6 +52,9 @@ class ErpSettings:
     # Retries of transient failures: at most this many attempts, and never longer than this in total.
     retry_attempts: int = 5
     retry_max_s: float = 120.0
+    # A half-done action claimed longer ago than this (server clock) is taken over and completed;
+    # a younger claim may belong to a run still working and is left alone.
+    claim_lease_s: float = 600.0
 
     def password(self) -> str:
         """The secret, read from the environment variable the file names."""
@@ -192,7 +195,7 @@ class _Section:
 
 _TOP = {"erp", "policy", "calendar", "money", "segments", "levels"}
 _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company_ids", "timeout_s", "page_size",
-        "retry_attempts", "retry_max_s"}
+        "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
            "history_days", "templates_dir"}
@@ -329,6 +332,7 @@ def _erp(root: _Section, errors: list[str]) -> ErpSettings:
         page_size=sec.integer("page_size", 1000, minimum=1, maximum=100_000),
         retry_attempts=sec.integer("retry_attempts", 5, minimum=1, maximum=20),
         retry_max_s=sec.number("retry_max_s", 120.0),
+        claim_lease_s=sec.number("claim_lease_s", 600.0, minimum=-1.0),
     )
 
 

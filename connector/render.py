@@ -574,6 +574,7 @@ class Renderer:
         self._html_env = _environment(self._loader, autoescape=True)
         self._facts_index: FactsIndex | None = None
         self._files: dict[str, list[str]] = {}
+        self._problems: dict[tuple[str, str], list[str]] = {}
 
     # -------------------------------------------------------------------------- lookup
 
@@ -601,7 +602,17 @@ class Renderer:
     # -------------------------------------------------------------------------- validation
 
     def problems(self, template: str, channel: str) -> list[str]:
-        """Every problem with `template` for `channel`, as sentences for a configuration report."""
+        """Every problem with `template` for `channel`, as sentences for a configuration report.
+
+        Parsing every language's file takes a while, and a process checks the same few: the answer
+        is kept per renderer (a templates folder does not change while a run reads it).
+        """
+        known = self._problems.get((template, channel))
+        if known is None:
+            known = self._problems[(template, channel)] = self._find_problems(template, channel)
+        return list(known)
+
+    def _find_problems(self, template: str, channel: str) -> list[str]:
         if channel not in CHANNELS:
             return [f"channel {channel!r} is not one of {list(CHANNELS)}"]
         try:

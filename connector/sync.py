@@ -15,7 +15,7 @@ from connector.config import Settings
 from connector.engine import evaluate, safety_problem
 from connector.erp.base import ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
 from connector.errors import SafetyStop, TemplateError
-from connector.model import Close, Facts, Plan
+from connector.model import Close, Escalate, Facts, Plan, Remind
 from connector.render import Renderer
 
 log = logging.getLogger("dunning.sync")
@@ -53,9 +53,16 @@ class SyncOutcome:
         return list(self.pulled.failed) + list(self.result.failed)
 
     def to_json(self) -> dict[str, Any]:
-        """The `sync --json` document of the CLI contract."""
+        """The `sync --json` document of the CLI contract (plus what was planned, to compare with)."""
         r = self.result
+        actions = self.pulled.plan.actions
         return {
+            "planned": {
+                "emails": sum(1 for a in actions if isinstance(a, Remind) and a.deliver == "send"),
+                "activities": sum(1 for a in actions if isinstance(a, Remind) and a.deliver != "send"),
+                "tasks": sum(1 for a in actions if isinstance(a, Escalate)),
+                "closings": sum(1 for a in actions if isinstance(a, Close)),
+            },
             "created": {"activities": r.activities, "tasks": r.tasks, "notes": r.notes, "emails": r.emails},
             "closed": r.closed,
             "skipped": len(self.pulled.plan.skipped),

@@ -121,8 +121,6 @@ def test_sixty_days_of_daily_syncs(version: int, protocol: str, tmp_path: Path,
 
         planned: Counter[str] = Counter()
         written: Counter[str] = Counter()
-        keys: list[str] = []
-        subjects_sent: list[str] = []
         payers: list[int] = []
         for day in days(START + timedelta(days=1), 60):
             server.control(today=day)
@@ -134,38 +132,34 @@ def test_sixty_days_of_daily_syncs(version: int, protocol: str, tmp_path: Path,
                                  if a["activity_type_id"] and "Promise" not in a["activity_type_id"][1]})[:2]
                 for partner_id in payers:
                     assert odoo.pay_customer(partner_id, day) > 0
-            plan = cli.json("plan", "--today", day.isoformat())
             first = cli.json("sync", "--today", day.isoformat())
             second = cli.json("sync", "--today", day.isoformat())
             # Every second run of a day writes nothing.
             assert second["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}, day
             assert second["closed"] == 0 and second["failed"] == [] and first["failed"] == [], day
-            kinds = Counter((a["kind"], a["deliver"]) for a in plan["actions"])
-            assert first["actions"] == len(plan["actions"])
-            assert first["created"]["emails"] == kinds[("remind", "send")], day
-            assert first["created"]["activities"] == kinds[("remind", "activity")], day
-            assert first["created"]["tasks"] == kinds[("escalate", "activity")], day
-            assert first["closed"] == kinds[("close", "activity")], day
-            keys += [a["key"] for a in plan["actions"]]
-            subjects_sent += [a["subject"] for a in plan["actions"] if a["deliver"] == "send"]
-            planned.update(a["kind"] for a in plan["actions"])
-            for name, count in first["created"].items():
-                written[name] += count
-            written["closed"] += first["closed"]
+            # The first run wrote exactly what its plan asked for.
+            created = {"emails": first["created"]["emails"], "activities": first["created"]["activities"],
+                       "tasks": first["created"]["tasks"], "closings": first["closed"]}
+            assert created == first["planned"], day
+            planned.update(first["planned"])
+            written.update(created)
+            written["notes"] += first["created"]["notes"]
 
-        # Exactly what the plans asked for is in the ERP: no key twice, nothing missing.
-        assert len(keys) == len(set(keys))
-        assert planned["remind"] > 30 and planned["escalate"] > 0 and planned["close"] > 0
-        assert written["closed"] == planned["close"]
-        outbox = [m.get("subject") for m in server.stats()["outbox"]]
-        assert sorted(outbox) == sorted(subjects_sent)
+        assert planned["emails"] > 30 and planned["activities"] > 10 and planned["tasks"] > 0
+        assert planned["closings"] > 0
+        # The ERP holds exactly that: each planned action's key once, each email sent once, each task once.
+        names = odoo.xmlid_names()
+        claims = [n for n in names if n.startswith(("remind_", "escalate_")) and "__" not in n]
+        assert len(claims) == len(set(claims)) == planned["emails"] + planned["activities"] + planned["tasks"]
+        assert len(server.stats()["outbox"]) == planned["emails"]
         project = odoo("ir.model.data", "search_read", [["module", "=", "dunning"],
                                                          ["name", "=", "project_collections"]], fields=["res_id"])
         tasks = odoo("project.task", "search_count", [["project_id", "=", project[0]["res_id"]]])
-        assert tasks == written["tasks"] == planned["escalate"]
-        names = odoo.xmlid_names()
-        for key in set(keys):
-            assert sum(1 for n in names if n == key) == 1, key
+        assert tasks == planned["tasks"]
+        notes = odoo("mail.message", "search_count", [["model", "=", "account.move"],
+                                                      ["body", "ilike", "Ref. dunning"],
+                                                      ["message_type", "=", "comment"]])
+        assert notes >= written["notes"]
         # The paying customers have no open reminder left.
         still_open = odoo("mail.activity", "search_count", [["res_model", "=", "res.partner"],
                                                              ["res_id", "in", payers],
@@ -186,7 +180,7 @@ def _state(server: Any) -> tuple[list[str], int, int, int]:
             odoo("mail.message", "search_count", []))
 
 
-@pytest.mark.parametrize("crash_after", [1, 4, 9, 17])
+@pytest.mark.parametrize("crash_after", [1, 5, 13])
 def test_crash_after_n_writes_then_rerun_equals_uninterrupted_run(crash_after: int, tmp_path: Path) -> None:
     day = START + timedelta(days=44)
     # The reference: an uninterrupted run on an identical copy of the data.
@@ -219,8 +213,10 @@ def test_crash_after_n_writes_then_rerun_equals_uninterrupted_run(crash_after: i
     assert "Traceback" not in broken.stderr
     restarted = run_sandbox_process(17, tmp_path / "crash.sqlite", seed="demo", as_of=START)
     try:
+        # The next run comes later than the lease (the next day, for a daily job): it completes what the
+        # crashed run left half done. A lease of 0 stands for "later" without waiting in the test.
         config = write_config(tmp_path / "crash.toml", restarted.url, restarted.database, "xmlrpc",
-                              max_actions_per_run=1000)
+                              max_actions_per_run=1000, claim_lease_s=0)
         again = _dunning(config, restarted.password, "sync", "--today", day.isoformat(), "--json", "-q")
         assert again.returncode == 0, again.stderr
         last = _dunning(config, restarted.password, "sync", "--today", day.isoformat(), "--json", "-q")
