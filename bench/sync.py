@@ -1,0 +1,142 @@
+"""Sync benchmark against the sandbox: first sync, no-op re-run and the bare read floor, for 1k and 10k items.
+
+Prints one JSON line per size:
+{"items", "first_sync_s", "rerun_s", "floor_s", "rpc_calls_first", "rpc_calls_rerun", "write_s", "actions"}
+
+The sandbox runs in its own process (as a real Odoo would), seeded with the demo company plus
+synthetic open invoices; `floor_s` is the same open receivable lines read with one paged
+`search_read` loop in the same run, `write_s` the part of the first sync spent writing.
+
+    python bench/sync.py                  # 1000 and 10000 open items
+    python bench/sync.py --items 1000     # one size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+import xmlrpc.client
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from connector.config import ErpSettings, load_settings
+from connector.erp.odoo import OdooAdapter
+from connector.render import Renderer
+from connector.resources import data_dir
+from connector.sandbox import run_sandbox_process
+from connector.sync import pull_and_plan, sync
+
+TODAY = date(2026, 11, 23)
+OPEN_DOMAIN = [["account_id.account_type", "=", "asset_receivable"], ["parent_state", "=", "posted"],
+               ["reconciled", "=", False], ["amount_residual", "!=", 0]]
+FLOOR_FIELDS = ["move_id", "partner_id", "date_maturity", "amount_residual", "amount_residual_currency",
+                "currency_id", "balance", "amount_currency"]
+
+
+class Rpc:
+    def __init__(self, url: str, database: str, password: str) -> None:
+        self.proxy = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+        self.database, self.password = database, password
+
+    def __call__(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.proxy.execute_kw(self.database, 2, self.password, model, method, list(args), kwargs)
+
+
+def add_open_items(rpc: Rpc, count: int, seed: int = 11) -> None:
+    """`count` more open customer invoices of one instalment each, spread over the demo customers."""
+    rng = random.Random(seed)
+    partners = rpc("res.partner", "search", [["is_company", "=", True], ["customer_rank", ">", 0]])
+    if not partners:
+        partners = rpc("res.partner", "search", [["is_company", "=", True]])
+    [receivable] = rpc("account.move.line", "search_read", [["account_id.account_type", "=", "asset_receivable"]],
+                       fields=["account_id", "currency_id"], limit=1)
+    [income] = rpc("account.move.line", "search_read", [["account_id.account_type", "=", "income"]],
+                   fields=["account_id"], limit=1)
+    currency = receivable["currency_id"][0]
+    for start in range(0, count, 1000):
+        batch = range(start, min(count, start + 1000))
+        moves_vals, dues = [], []
+        for n in batch:
+            partner = partners[n % len(partners)]
+            due = TODAY + timedelta(days=rng.randint(-60, 30))
+            amount = round(rng.uniform(80, 6000), 2)
+            dues.append((partner, due, amount))
+            moves_vals.append({"move_type": "out_invoice", "partner_id": partner, "commercial_partner_id": partner,
+                               "name": f"INV/BENCH/{n:06d}", "invoice_date": (due - timedelta(days=30)).isoformat(),
+                               "invoice_date_due": due.isoformat(), "state": "posted", "amount_total": amount,
+                               "amount_residual": amount, "currency_id": currency, "payment_state": "not_paid"})
+        move_ids = rpc("account.move", "create", moves_vals)
+        lines = []
+        for move_id, (partner, due, amount) in zip(move_ids, dues, strict=True):
+            common = {"move_id": move_id, "partner_id": partner, "currency_id": currency, "parent_state": "posted",
+                      "date": (due - timedelta(days=30)).isoformat()}
+            lines.append({**common, "account_id": receivable["account_id"][0], "date_maturity": due.isoformat(),
+                          "balance": amount, "debit": amount, "credit": 0.0, "amount_currency": amount,
+                          "amount_residual": amount, "amount_residual_currency": amount, "reconciled": False})
+            lines.append({**common, "account_id": income["account_id"][0], "balance": -amount, "debit": 0.0,
+                          "credit": amount, "amount_currency": -amount})
+        rpc("account.move.line", "create", lines)
+
+
+def floor_read(rpc: Rpc, page_size: int) -> tuple[float, int]:
+    started, offset, rows = time.perf_counter(), 0, 0
+    while True:
+        page = rpc("account.move.line", "search_read", OPEN_DOMAIN, fields=FLOOR_FIELDS, offset=offset,
+                   limit=page_size, order="id asc")
+        rows += len(page)
+        if len(page) < page_size:
+            break
+        offset += page_size
+    return time.perf_counter() - started, rows
+
+
+def run_one(extra_items: int, version: int, protocol: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = run_sandbox_process(version, Path(tmp) / "bench.sqlite", seed="demo", as_of=TODAY)
+        try:
+            rpc = Rpc(server.url, server.database, server.password)
+            add_open_items(rpc, extra_items)
+            settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
+            erp = ErpSettings(kind="odoo", url=server.url, database=server.database, protocol=protocol,
+                              login=server.login, password_env="UNUSED", timeout_s=120, page_size=1000)
+            settings = replace(settings, erp=erp)
+            secret = server.api_key if protocol == "json2" else server.password
+            renderer = Renderer(settings.templates_dir, settings.language)
+            floor_s, rows = floor_read(rpc, erp.page_size)
+            with OdooAdapter(erp, secret) as adapter:
+                adapter.setup()
+                first = sync(adapter, settings, renderer, TODAY, force=True)
+                started = time.perf_counter()
+                pulled = pull_and_plan(adapter, settings, renderer, TODAY)
+                plan_s = time.perf_counter() - started
+                rerun = sync(adapter, settings, renderer, TODAY, force=True)
+            assert rerun.result.activities + rerun.result.emails + rerun.result.tasks == 0
+            return {"items": rows, "first_sync_s": round(first.seconds, 3), "rerun_s": round(rerun.seconds, 3),
+                    "floor_s": round(floor_s, 3), "rpc_calls_first": first.rpc_calls,
+                    "rpc_calls_rerun": rerun.rpc_calls, "write_s": round(max(first.seconds - plan_s, 0.0), 3),
+                    "actions": len(first.pulled.plan.actions), "pull_and_plan_s": round(plan_s, 3),
+                    "planned_again": len(pulled.plan.actions)}
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, action="append", help="open items to add to the demo company")
+    parser.add_argument("--odoo-version", type=int, default=17)
+    parser.add_argument("--protocol", default="jsonrpc", choices=["xmlrpc", "jsonrpc", "json2"])
+    args = parser.parse_args()
+    for size in args.items or [1000, 10000]:
+        print(json.dumps(run_one(size, args.odoo_version, args.protocol)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
