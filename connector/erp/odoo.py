@@ -1,8 +1,8 @@
 """The Odoo adapter (16-19, XML-RPC / JSON-RPC / JSON-2 through odoo-client-lib) behind `ErpAdapter`.
 
 `OdooAdapter(settings, password, *, policy_levels=None, claim_lease_s=None)` (None: the settings'
-`claim_lease_s` if they have one, else 600 s); `open_adapter(settings)`
-reads the password from the environment variable the settings name. Connection is lazy: the first
+`claim_lease_s`); `connector.erp.open_adapter(settings)` reads the password from the environment
+variable the settings name. Connection is lazy: the first
 call detects the version (`common.version()`), loads `mappings/odoo-<major>.toml`, and logs in.
 
 Exactly once (DESIGN.md §4)
@@ -80,11 +80,10 @@ from connector.errors import ErpError
 from connector.model import Facts
 from connector.policy import Level
 
-__all__ = ["CLAIM_LEASE_S", "README_SECTION", "OdooAdapter", "open_adapter"]
+__all__ = ["README_SECTION", "OdooAdapter"]
 
 log = logging.getLogger("connector.erp.odoo")
 
-CLAIM_LEASE_S = 600.0
 
 _ACTIVITY_TYPES: dict[str, tuple[str, str, str]] = {
     REMINDER_TYPE: ("Payment reminder", "fa-envelope", "Payment reminder"),
@@ -140,11 +139,8 @@ class OdooAdapter:
         # Only used to name the channel of history rows written without one (older rows); the channel
         # is recorded in each completion row.
         self._channels = {level.name: level.channel for level in policy_levels or ()}
-        # Seconds after which a claim without completion counts as abandoned (0: at once). Taken from
-        # `settings.claim_lease_s` when the settings have such a field.
-        configured = getattr(settings, "claim_lease_s", None)
-        lease = claim_lease_s if claim_lease_s is not None else configured
-        self.claim_lease_s = float(lease) if isinstance(lease, (int, float)) else CLAIM_LEASE_S
+        # Seconds after which a claim without completion counts as abandoned (0: at once).
+        self.claim_lease_s = float(claim_lease_s if claim_lease_s is not None else settings.claim_lease_s)
         self._rpc = OdooRpc(Endpoint(url=settings.url, database=settings.database, protocol=settings.protocol,
                                      login=settings.login, password_env=settings.password_env,
                                      timeout_s=settings.timeout_s, retry_attempts=settings.retry_attempts,
@@ -333,11 +329,6 @@ class OdooAdapter:
         s = self.session()
         s.refs(refresh=True)
         return Writer(s, today, self.claim_lease_s, progress).run(requests)
-
-
-def open_adapter(settings: ErpSettings, *, policy_levels: Sequence[Level] | None = None) -> OdooAdapter:
-    """The adapter for `[erp]`, with the password or API key read from `password_env`."""
-    return OdooAdapter(settings, settings.password(), policy_levels=policy_levels)
 
 
 def _major(value: Any) -> int:
