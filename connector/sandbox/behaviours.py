@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import MissingError, PyTypeError, PyValueError, UserError, ValidationError
 from .orm import Env
-from .profile import VersionProfile
+from .profile import RELATED_FIELDS, VersionProfile
 from .store import Record
 
 Compute = Callable[[Env, Record], Any]
@@ -60,6 +60,14 @@ class Behaviour:
             out["active"] = True
         if "company_id" in fields and fields["company_id"].type == "many2one" and self.model not in _NO_COMPANY:
             out["company_id"] = 1
+        for fname, candidates in _FIELD_DEFAULTS.get(self.model, {}).items():
+            fdef = fields.get(fname)
+            if fdef is None:
+                continue
+            allowed = {key for key, _ in fdef.selection or ()}
+            value = next((v for v in candidates if not allowed or v in allowed), None)
+            if value is not None:
+                out[fname] = value
         return out
 
     def before_create(self, env: Env, vals: dict[str, Any]) -> None:
@@ -84,6 +92,55 @@ class Behaviour:
     def read_missing_raises(self, env: Env) -> bool:
         return False
 
+
+# Constant defaults real Odoo declares on required fields (the first value the version's selection allows),
+# so that creating with only the usual values succeeds as it does on a real server.
+_FIELD_DEFAULTS: dict[str, dict[str, tuple[Any, ...]]] = {
+    "mail.activity.type": {
+        "chaining_type": ("suggest",),
+        "delay_from": ("previous_activity",),
+        "delay_unit": ("days",),
+    },
+    "project.project": {
+        "last_update_status": ("to_define",),
+        "privacy_visibility": ("portal",),
+        "rating_status": ("stage",),
+        "rating_status_period": ("monthly",),
+    },
+    "project.task.type": {
+        "legend_blocked": ("Blocked",),
+        "legend_done": ("Ready",),
+        "legend_normal": ("In Progress",),
+        "rating_status": ("stage",),
+        "rating_status_period": ("monthly",),
+    },
+    "res.partner": {"autopost_bills": ("ask",)},
+    "res.users": {"notification_type": ("email",)},
+    "account.move": {"auto_post": ("no",)},
+    "account.journal": {"invoice_reference_model": ("odoo",), "invoice_reference_type": ("invoice",)},
+    "account.payment": {"partner_type": ("customer",), "payment_type": ("inbound",), "state": ("draft",)},
+    "account.payment.term": {"sequence": (10,)},
+    "account.payment.term.line": {"value": ("balance", "percent"), "delay_type": ("days_after",)},
+    "ir.model": {"order": ("id",)},
+    "ir.model.data": {"module": ("",)},
+    "res.lang": {
+        "date_format": ("%m/%d/%Y",),
+        "time_format": ("%H:%M:%S",),
+        "short_time_format": ("%H:%M",),
+        "decimal_point": (".",),
+        "thousands_sep": (",",),
+        "grouping": ("[]",),
+        "direction": ("ltr",),
+        "week_start": ("7",),
+    },
+    "res.company": {
+        "fiscalyear_last_day": (31,),
+        "fiscalyear_last_month": ("12",),
+        "layout_background": ("Blank",),
+        "account_peppol_proxy_state": ("not_registered",),
+        "account_price_include": ("tax_excluded",),
+    },
+}
 
 _NO_COMPANY = frozenset(
     {"res.partner", "res.users", "project.project", "mail.activity", "mail.message", "res.currency", "res.company"}
@@ -172,6 +229,21 @@ class UsersBehaviour(Behaviour):
         self.methods["context_get"] = MethodSpec("context_get", (), self.context_get, api_model=True)
         for fname in ("email", "phone", "lang", "tz"):
             self.computed[fname] = self._partner_field(fname)
+        self.computed["company_ids"] = self._company_ids
+
+    @staticmethod
+    def _company_ids(env: Env, rec: Record) -> list[int]:
+        # A user always belongs to its current company; records stored without the list get that one.
+        if "company_ids" in rec:
+            return list(rec["company_ids"] or [])
+        company = _m2o_id(rec.get("company_id"))
+        return [company] if company else []
+
+    def defaults(self, env: Env) -> dict[str, Any]:
+        out = super().defaults(env)
+        out["company_id"] = 1
+        out["company_ids"] = [1]
+        return out
 
     def _partner_field(self, fname: str) -> Compute:
         def compute(env: Env, rec: Record) -> Any:
@@ -224,14 +296,28 @@ class MoveBehaviour(Behaviour):
         out.update({"state": "draft", "move_type": "entry", "payment_state": "not_paid"})
         return out
 
+    def before_create(self, env: Env, vals: dict[str, Any]) -> None:
+        # Odoo's computed defaults: today, a journal of the move's kind and that journal's currency.
+        vals.setdefault("date", env.today_str())
+        if not vals.get("journal_id"):
+            kind = "sale" if str(vals.get("move_type") or "").startswith("out_") else "general"
+            journals = sorted(env.records("account.journal").values(), key=lambda j: (j.get("sequence") or 0, j["id"]))
+            journal = next((j for j in journals if j.get("type") == kind), journals[0] if journals else None)
+            if journal is not None:
+                vals["journal_id"] = journal["id"]
+        if not vals.get("currency_id"):
+            journal_rec = env.store.get("account.journal", _m2o_id(vals.get("journal_id")) or 0) or {}
+            vals["currency_id"] = _m2o_id(journal_rec.get("currency_id")) or _company_currency(env)
+
     def before_unlink(self, env: Env, ids: list[int]) -> None:
         for rid in ids:
             rec = env.store.get("account.move", rid) or {}
             if rec.get("state") == "posted":
                 raise UserError(env.texts.unlink_posted(env.lang))
-        for line in list(env.records("account.move.line").values()):
-            if line.get("move_id") in ids:
-                env.store.delete("account.move.line", line["id"])
+        lines = [line["id"] for line in env.records("account.move.line").values() if line.get("move_id") in ids]
+        for line_id in lines:
+            env.store.delete("account.move.line", line_id)
+        env.drop_xmlids("account.move.line", lines)
 
 
 class MoveLineBehaviour(Behaviour):
@@ -242,6 +328,13 @@ class MoveLineBehaviour(Behaviour):
         self.computed["move_name"] = self._move_field("name")
         self.computed["move_type"] = self._move_field("move_type")
         self.computed["display_name"] = lambda env, rec: self.display_name(env, rec)
+
+    def before_create(self, env: Env, vals: dict[str, Any]) -> None:
+        # Computed in Odoo: a plain line is a "product" line, in its move's currency.
+        vals.setdefault("display_type", "product")
+        if not vals.get("currency_id"):
+            move = env.store.get("account.move", _m2o_id(vals.get("move_id")) or 0) or {}
+            vals["currency_id"] = _m2o_id(move.get("currency_id")) or _company_currency(env)
 
     def _account_type(self, env: Env, rec: Record) -> Any:
         account = env.store.get("account.account", int(rec.get("account_id") or 0))
@@ -258,6 +351,29 @@ class MoveLineBehaviour(Behaviour):
         move = env.store.get("account.move", int(rec.get("move_id") or 0)) or {}
         parts = [str(move.get("name") or ""), str(rec.get("name") or "")]
         return " ".join(p for p in parts if p)
+
+
+def _company_currency(env: Env) -> int | bool:
+    return _m2o_id((env.store.get("res.company", 1) or {}).get("currency_id")) or False
+
+
+class PaymentBehaviour(Behaviour):
+    def before_create(self, env: Env, vals: dict[str, Any]) -> None:
+        vals.setdefault("date", env.today_str())
+        if not vals.get("journal_id"):
+            journals = sorted(env.records("account.journal").values(), key=lambda j: (j.get("sequence") or 0, j["id"]))
+            journal = next((j for j in journals if j.get("type") in ("bank", "cash")), None)
+            if journal is not None:
+                vals["journal_id"] = journal["id"]
+
+
+class CompanyBehaviour(Behaviour):
+    def defaults(self, env: Env) -> dict[str, Any]:
+        out = super().defaults(env)
+        out["currency_id"] = _company_currency(env)
+        if "account_opening_date" in env.fields_of(self.model):
+            out["account_opening_date"] = env.today().replace(month=1, day=1).isoformat()
+        return out
 
 
 class AccountBehaviour(Behaviour):
@@ -697,6 +813,7 @@ class ActivityBehaviour(Behaviour):
                 )
             else:
                 env.store.delete("mail.activity", rid)
+                env.drop_xmlids("mail.activity", [rid])
         return messages[0]
 
     def action_done(self, env: Env, ids: list[int]) -> Any:
@@ -925,7 +1042,9 @@ class ModelDataBehaviour(Behaviour):
         )
 
     def defaults(self, env: Env) -> dict[str, Any]:
-        return {"noupdate": False}
+        out = super().defaults(env)
+        out["noupdate"] = False
+        return out
 
     def check_constraints(self, env: Env, vals: dict[str, Any], rid: int) -> None:
         self._check_unique(env, vals.get("module"), vals.get("name"), None)
@@ -967,6 +1086,12 @@ class TaskBehaviour(Behaviour):
         out.pop("company_id", None)
         return out
 
+    def before_create(self, env: Env, vals: dict[str, Any]) -> None:
+        if env.version == 16:
+            # Required on 16, computed from the project (else the user's company).
+            project = env.store.get("project.project", _m2o_id(vals.get("project_id")) or 0) or {}
+            vals.setdefault("company_id", _m2o_id(project.get("company_id")) or 1)
+
 
 class ProjectBehaviour(Behaviour):
     def defaults(self, env: Env) -> dict[str, Any]:
@@ -983,6 +1108,8 @@ _BEHAVIOURS: dict[str, type[Behaviour]] = {
     "account.move": MoveBehaviour,
     "account.move.line": MoveLineBehaviour,
     "account.account": AccountBehaviour,
+    "account.payment": PaymentBehaviour,
+    "res.company": CompanyBehaviour,
     "account.payment.register": PaymentRegisterBehaviour,
     "account.partial.reconcile": PartialBehaviour,
     "mail.activity": ActivityBehaviour,
@@ -1014,5 +1141,15 @@ def build_behaviours(profile: VersionProfile) -> dict[str, Behaviour]:
                 var_kwargs=True,
                 owner="MailActivityMixin",
             )
+        for (owner, fname), path in RELATED_FIELDS.items():
+            if owner == model and fname in profile.models[model] and fname not in behaviour.computed:
+                behaviour.computed[fname] = _related(model, fname, path)
         out[model] = behaviour
     return out
+
+
+def _related(model: str, fname: str, path: str) -> Compute:
+    def compute(env: Env, rec: Record) -> Any:
+        return env.follow(model, rec, fname, path)
+
+    return compute

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from .errors import PyValueError
+from .errors import InvalidEscapeSequence, PyValueError
 from .profile import FieldDef, Texts
 
 Record = dict[str, Any]
@@ -186,12 +186,30 @@ def _any_of(ctx: DomainContext, model: str, fdef: FieldDef, sub: Predicate) -> P
 
 
 def _like_regex(pattern: str, operator: str) -> re.Pattern[str]:
-    if operator in ("like", "ilike"):
-        body = ".*" + re.escape(pattern) + ".*"
-    else:
-        body = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
+    """PostgreSQL's LIKE: `%` any run, `_` one character, a backslash makes the next character literal.
+
+    `like`/`ilike` (and their negations) wrap the value in `%...%` as Odoo does, without escaping the
+    value's own wildcards: `a_b` matches "axb", `a\\_b` only "a_b". A pattern ending in a lone
+    backslash is an error in PostgreSQL; wrapped, that backslash escapes the closing `%` instead.
+    """
+    if operator in ("like", "ilike", "not like", "not ilike"):
+        pattern = f"%{pattern}%"
+    parts: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            literal = next(chars, None)
+            if literal is None:
+                raise InvalidEscapeSequence("LIKE pattern must not end with escape character\n")
+            parts.append(re.escape(literal))
+        elif ch == "%":
+            parts.append(".*")
+        elif ch == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(ch))
     flags = re.IGNORECASE | re.DOTALL if "ilike" in operator else re.DOTALL
-    return re.compile(body, flags)
+    return re.compile("".join(parts), flags)
 
 
 def _compile_simple(ctx: DomainContext, model: str, fdef: FieldDef, operator: str, value: Any) -> Predicate:

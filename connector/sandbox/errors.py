@@ -88,6 +88,12 @@ class DatabaseError(OdooError):
     exc_name = "psycopg2.OperationalError"
 
 
+class InvalidEscapeSequence(OdooError):
+    """PostgreSQL refuses a LIKE pattern that ends with its escape character (a lone backslash)."""
+
+    exc_name = "psycopg2.errors.InvalidEscapeSequence"
+
+
 class SerializationFailure(OdooError):
     """PostgreSQL's concurrent-update error, which Odoo turns into a retryable failure."""
 

@@ -10,8 +10,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import domain as dom
-from .errors import AccessError, MissingError, PyValueError
-from .profile import DEFAULT_ORDER, ONE2MANY_INVERSE, FieldDef, Texts, VersionProfile
+from .errors import AccessError, MissingError, PyValueError, ValidationError
+from .profile import (
+    DEFAULT_ORDER,
+    MODEL_DESCRIPTIONS,
+    NOT_NULL_ORDER,
+    ONE2MANY_INVERSE,
+    SERVER_FILLED,
+    FieldDef,
+    Texts,
+    VersionProfile,
+)
 from .store import Record, Store
 
 if TYPE_CHECKING:
@@ -148,6 +157,30 @@ class Env:
             return self.display_name(model, rec)
         return default_for(fdef.type)
 
+    def follow(self, model: str, rec: Record, fname: str, path: str) -> Any:
+        """The value of a related field: walk `path` (e.g. "country_id.code") from `rec`.
+
+        The behaviours register every field of `RELATED_FIELDS` as computed through this.
+        """
+        own = self.profile.models[model].get(fname)
+        empty = default_for(own.type) if own is not None else False
+        cur_model, cur = model, rec
+        *steps, last = path.split(".")
+        for step in steps:
+            fdef = self.profile.models[cur_model].get(step)
+            if fdef is None or fdef.type not in _RELATIONAL or not fdef.relation:
+                return empty
+            target = self.value(cur_model, cur, step)
+            if isinstance(target, list | tuple):
+                target = target[0] if target else False  # through an x2many: its first record
+            nxt = self.store.get(fdef.relation, int(target)) if target else None
+            if nxt is None:
+                return empty
+            cur_model, cur = fdef.relation, nxt
+        if last not in self.profile.models[cur_model]:
+            return empty
+        return self.value(cur_model, cur, last)
+
     def _inverse(self, model: str, fname: str, fdef: FieldDef) -> dict[int, list[int]]:
         comodel = fdef.relation or ""
         inverse = ONE2MANY_INVERSE.get((model, fname))
@@ -197,13 +230,17 @@ class Env:
     def is_admin(self) -> bool:
         return bool(self.user().get("_role", "admin") == "admin")
 
+    def has_right(self, model: str, operation: str) -> bool:
+        """Whether the user holds the access right `operation` (read/write/create/unlink) on `model`."""
+        if operation not in _OPERATIONS:
+            raise PyValueError(f"Invalid access mode {operation!r}")
+        return self.is_admin() or (model, operation) not in _DENIED
+
     def check_access(self, model: str, operation: str) -> None:
         """A tiny ACL: the non-admin role has the accounting rights a dunning bot user would get."""
-        if self.is_admin():
+        if self.has_right(model, operation):
             return
-        denied = _DENIED.get((model, operation))
-        if denied is None:
-            return
+        denied = _DENIED[(model, operation)]
         group = self.texts.group_settings() if denied == "settings" else self.texts.group_access_rights()
         description = _MODEL_DESCRIPTIONS.get(model, model)
         raise AccessError(self.texts.access_error(operation, description, model, group, self.lang))
@@ -459,6 +496,7 @@ class Env:
             # The id is drawn before the database-level checks, as PostgreSQL does: a create that fails
             # on a constraint still consumes its id.
             rid = self.store.allocate_id(model)
+            self.check_required(model, simple, creating=True)
             behaviour.check_constraints(self, simple, rid)
             rid = self.store.insert(model, simple, rid)
             for fname, commands in x2many.items():
@@ -484,6 +522,7 @@ class Env:
         vals = dict(vals)
         behaviour.before_write(self, ids, vals)
         simple, x2many = self._prepare(model, vals, creating=False)
+        self.check_required(model, simple, creating=False)
         fields = self.fields_of(model)
         if "write_date" in fields:
             simple.setdefault("write_date", self.now_str())
@@ -503,7 +542,47 @@ class Env:
         behaviour.before_unlink(self, ids)
         for rid in ids:
             self.store.delete(model, rid)
+        self.drop_xmlids(model, ids)
         return True
+
+    def drop_xmlids(self, model: str, ids: Iterable[int]) -> None:
+        """Delete the external ids of deleted records, as Odoo's unlink does (whatever the user's rights)."""
+        gone = {int(i) for i in ids}
+        if not gone or model == "ir.model.data":
+            return
+        for rec in list(self.records("ir.model.data").values()):
+            if rec.get("model") == model and rec.get("res_id") in gone:
+                self.store.delete("ir.model.data", int(rec["id"]))
+
+    def check_required(self, model: str, values: dict[str, Any], *, creating: bool) -> None:
+        """PostgreSQL's NOT NULL on required stored columns, reported with Odoo's "mandatory field" text.
+
+        On create every required column must have a value (after defaults); on write only the columns
+        written are checked. x2many fields have no column and booleans are never NULL (False is a value).
+        """
+        fields = self.fields_of(model)
+        exempt = SERVER_FILLED.get(model, frozenset())
+        computed = self.registry.behaviour(model).computed
+        order = NOT_NULL_ORDER.get(model, ())
+        names = [f for f in order if f in fields] + [f for f in fields if f not in order]
+        for fname in names:
+            fdef = fields[fname]
+            if not fdef.required or not fdef.store or fdef.type in ("boolean", "one2many", "many2many"):
+                continue
+            if fname in exempt or fname in computed or is_magic(fname):
+                continue
+            if not creating and fname not in values:
+                continue
+            value = values.get(fname)
+            if value is None or value is False:
+                raise ValidationError(self.model_required_text(model, fdef))
+
+    def model_required_text(self, model: str, fdef: FieldDef) -> str:
+        description = MODEL_DESCRIPTIONS.get(model)
+        if description is None:
+            row = next((r for r in self.records("ir.model").values() if r.get("model") == model), None)
+            description = str((row or {}).get("name") or model)
+        return self.texts.required_field(description, model, fdef.string, fdef.name)
 
     def name_search(
         self, model: str, name: str = "", domain: Any = None, operator: str = "ilike", limit: int = 100
@@ -519,6 +598,8 @@ class Env:
                 break
         return out
 
+
+_OPERATIONS = ("read", "write", "create", "unlink")
 
 _DENIED: dict[tuple[str, str], str] = {
     ("ir.config_parameter", "read"): "settings",

@@ -162,6 +162,72 @@ DEFAULT_ORDER: dict[str, str] = {
 }
 
 
+# Related fields (`related=` in Odoo) that the sandbox does not store: reading one follows the path from
+# the record, so it always agrees with the records it points at. Paths may go through other related fields.
+RELATED_FIELDS: dict[tuple[str, str], str] = {
+    ("res.partner", "country_code"): "country_id.code",
+    ("res.company", "country_code"): "country_id.code",
+    ("res.users", "country_id"): "partner_id.country_id",
+    ("res.users", "country_code"): "partner_id.country_code",
+}
+
+# The models' `_description`, as the "mandatory field" error names them ("Model: Activity (mail.activity)").
+MODEL_DESCRIPTIONS: dict[str, str] = {
+    "account.account": "Account",
+    "account.full.reconcile": "Full Reconcile",
+    "account.journal": "Journal",
+    "account.move": "Journal Entry",
+    "account.move.line": "Journal Item",
+    "account.partial.reconcile": "Partial Reconcile",
+    "account.payment": "Payments",
+    "account.payment.method.line": "Payment Methods",
+    "account.payment.register": "Register Payment",
+    "account.payment.term": "Payment Terms",
+    "account.payment.term.line": "Payment Terms Line",
+    "ir.config_parameter": "System Parameter",
+    "ir.model": "Models",
+    "ir.model.data": "Model Data",
+    "mail.activity": "Activity",
+    "mail.activity.type": "Activity Type",
+    "mail.followers": "Document Followers",
+    "mail.mail": "Outgoing Mails",
+    "mail.message": "Message",
+    "mail.message.subtype": "Message subtypes",
+    "mail.notification": "Message Notifications",
+    "project.project": "Project",
+    "project.tags": "Project Tags",
+    "project.task": "Task",
+    "project.task.type": "Task Stage",
+    "res.bank": "Bank",
+    "res.company": "Companies",
+    "res.country": "Country",
+    "res.currency": "Currency",
+    "res.lang": "Languages",
+    "res.partner": "Contact",
+    "res.partner.bank": "Bank Accounts",
+    "res.partner.category": "Partner Tags",
+    "res.users": "User",
+}
+
+# Required fields that real Odoo fills on create by means the sandbox does not model (an alias or an
+# `_inherits` parent created on the fly, a stored compute from other data): their NOT NULL is not enforced.
+SERVER_FILLED: dict[str, frozenset[str]] = {
+    "project.project": frozenset({"alias_id"}),
+    "account.payment": frozenset({"move_id"}),  # 16/17: the payment's journal entry (_inherits)
+    "account.account": frozenset({"account_type"}),  # computed from the code when not given
+    "account.journal": frozenset({"code"}),  # computed from the type/name when not given
+    "res.users": frozenset({"partner_id"}),  # _inherits res.partner
+    "res.company": frozenset({"partner_id"}),  # the company's partner is created with it
+    "res.lang": frozenset({"url_code"}),  # computed from the code
+}
+
+# Column order of tables whose NOT NULL columns PostgreSQL checks in that order (the first missing one is
+# reported); other models use the schema's (alphabetical) order.
+NOT_NULL_ORDER: dict[str, tuple[str, ...]] = {
+    "ir.model.data": ("name", "model", "module"),
+}
+
+
 @dataclass(frozen=True)
 class Texts:
     """Server messages that differ by version and by language ("es" for es_ES users, "en" otherwise)."""

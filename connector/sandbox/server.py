@@ -341,7 +341,7 @@ def describe_model(registry: Registry, model: str) -> dict[str, Any]:
     """The `/doc-bearer/<model>.json` answer: fields and, per method, its api and parameters."""
     recorded = doc_bearer_methods().get(model, {})
     methods: dict[str, Any] = {}
-    specs = dict(_generic_methods(model))
+    specs = dict(_generic_methods(model, registry.profile.version))
     specs.update(registry.behaviour(model).methods)
     for name, spec in specs.items():
         methods[name] = {

@@ -43,7 +43,7 @@ def _ids(value: Any) -> list[int]:
     return [int(v) for v in value]
 
 
-def _generic_methods(model: str) -> dict[str, MethodSpec]:
+def _generic_methods(model: str, version: int) -> dict[str, MethodSpec]:
     def search(
         env: Env,
         ids: list[int],
@@ -114,7 +114,34 @@ def _generic_methods(model: str) -> dict[str, MethodSpec]:
     def name_get(env: Env, ids: list[int]) -> list[Any]:
         return [[i, env.display_name(model, env.records(model)[i])] for i in ids if i in env.records(model)]
 
-    return {
+    # Access rights. 16/17: the @api.model check_access_rights(operation, raise_exception=True).
+    # 18/19: the record methods has_access(operation) -> bool and check_access(operation), which raises.
+    def check_access_rights(env: Env, ids: list[int], operation: Any, raise_exception: Any = True) -> bool:
+        if env.has_right(model, str(operation)):
+            return True
+        if raise_exception:
+            env.check_access(model, str(operation))
+        return False
+
+    def has_access(env: Env, ids: list[int], operation: Any) -> bool:
+        return env.has_right(model, str(operation))
+
+    def check_access(env: Env, ids: list[int], operation: Any) -> None:
+        env.check_access(model, str(operation))
+
+    if version <= 17:
+        access = {
+            "check_access_rights": MethodSpec(
+                "check_access_rights", ("operation", "raise_exception"), check_access_rights, True, 1
+            )
+        }
+    else:
+        access = {
+            "has_access": MethodSpec("has_access", ("operation",), has_access, False, 1),
+            "check_access": MethodSpec("check_access", ("operation",), check_access, False, 1),
+        }
+
+    return access | {
         "search": MethodSpec("search", ("domain", "offset", "limit", "order", "count"), search, True, 1),
         "search_read": MethodSpec(
             "search_read", ("domain", "fields", "offset", "limit", "order"), search_read, True, 0, var_kwargs=True
@@ -208,7 +235,8 @@ class Service:
             raise UserError(self.profile.texts.unknown_model(model, lang))
         if method.startswith("_"):
             raise AccessError(self.profile.texts.private_method(model, method))
-        spec = self.registry.behaviour(model).methods.get(method) or _generic_methods(model).get(method)
+        generic = _generic_methods(model, self.profile.version)
+        spec = self.registry.behaviour(model).methods.get(method) or generic.get(method)
         if spec is None:
             raise PyAttributeError(self.profile.texts.unknown_method(model, method))
         return spec

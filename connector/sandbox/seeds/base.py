@@ -243,7 +243,15 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
         env,
         "res.users",
         1,
-        {"login": "__system__", "name": "OdooBot", "partner_id": 2, "active": False, "company_id": 1, "_role": "admin"},
+        {
+            "login": "__system__",
+            "name": "OdooBot",
+            "partner_id": 2,
+            "active": False,
+            "company_id": 1,
+            "company_ids": [1],
+            "_role": "admin",
+        },
     )
     put(
         env,
@@ -255,6 +263,7 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
             "partner_id": 3,
             "active": True,
             "company_id": 1,
+            "company_ids": [1],
             "lang": admin_lang,
             "tz": "Europe/Madrid",
             "share": False,
@@ -273,6 +282,7 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
             "partner_id": refs.accountant_partner,
             "active": True,
             "company_id": 1,
+            "company_ids": [1],
             "lang": admin_lang,
             "tz": "Europe/Madrid",
             "share": False,

@@ -197,6 +197,7 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
                 "partner_id": next_partner,
                 "active": True,
                 "company_id": 1,
+                "company_ids": [1],
                 "lang": lang,
                 "tz": "Europe/Madrid",
                 "share": False,
