@@ -5,8 +5,9 @@ customers paying along the way; each day's second run writes nothing; at the end
 exactly what the plans asked for. Plus: crash after N writes then a re-run, two concurrent syncs,
 injected 5xx and dropped connections, a wrong password, the safety stop.
 
-With DUNNING_TEST_ODOO_URL, _DB, _LOGIN and _PASSWORD set, the smoke test also runs against that
-real Odoo (plan and check only: it never writes into a real database).
+With DUNNING_TEST_ODOO_URL, _DB, _LOGIN and _PASSWORD set (a test database: it is written to),
+the last test runs the same cycle against that real Odoo: check, setup twice, plan, sync, and a
+second sync that must write nothing.
 """
 
 from __future__ import annotations
@@ -335,7 +336,7 @@ REAL_ODOO = {name: os.environ.get(f"DUNNING_TEST_ODOO_{name}") for name in ("URL
 
 @pytest.mark.skipif(not all(REAL_ODOO.values()), reason="set DUNNING_TEST_ODOO_URL, _DB, _LOGIN and _PASSWORD "
                                                         "to run against a real Odoo")
-def test_real_odoo_check_and_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_real_odoo_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = str(REAL_ODOO["URL"])
     protocol = os.environ.get("DUNNING_TEST_ODOO_PROTOCOL", "jsonrpcs" if url.startswith("https") else "jsonrpc")
     config = write_config(tmp_path / "dunning.toml", url, str(REAL_ODOO["DB"]), protocol)
@@ -345,5 +346,14 @@ def test_real_odoo_check_and_plan(tmp_path: Path, capsys: pytest.CaptureFixture[
     cli = Cli(config, str(REAL_ODOO["PASSWORD"]), capsys)
     status = cli.json("check")
     assert status["version"][:2] in ("16", "17", "18", "19")
+    cli.json("setup")
+    assert cli.json("setup")["created"] == []
     plan = cli.json("plan")
     assert "actions" in plan and "skipped" in plan
+    first = cli.json("sync", "--force")
+    assert first["failed"] == []
+    created = {"emails": first["created"]["emails"], "activities": first["created"]["activities"],
+               "tasks": first["created"]["tasks"], "closings": first["closed"]}
+    assert created == first["planned"]
+    second = cli.json("sync", "--force")
+    assert second["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}
