@@ -2,7 +2,8 @@
 
 Calls, in order (each a paged `search_read` or a `read` by id lists in chunks of `page_size`):
 external ids (1), the user (1), companies (1), the company's bank account (1-2), open receivable
-lines, their moves, the receivable lines of those moves (instalment numbering), commercial partners,
+lines, their moves, the receivable lines of those moves that are not open (instalment numbering: the
+open ones are already there; one call per `IDS_PER_DOMAIN` invoices), commercial partners,
 their tags (1), invoice contacts, salespeople (1), currencies (1), paid receivable lines of those
 partners over the history window and their partial reconciles (paid dates), promises to pay (+ the
 documents they sit on), the connector's completion rows (history) and which of their activities and
@@ -29,6 +30,7 @@ from connector.erp.odoo_session import (
     PROMISE_TYPE,
     HistoryRow,
     Session,
+    chunks,
     m2o_id,
     m2o_name,
     odoo_date,
@@ -55,6 +57,8 @@ log = logging.getLogger("connector.erp.odoo")
 HISTORY_DAYS = 730
 # Archived (done) promises younger than this are read too, as closed promises.
 DONE_PROMISE_DAYS = 90
+# Ids per `in` condition when a domain carries a list of ids (moves of the open invoices).
+IDS_PER_DOMAIN = 10_000
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -63,6 +67,11 @@ def _amount(value: Any, decimals: int) -> Decimal:
         return Decimal(str(value or 0)).quantize(Decimal(1).scaleb(-decimals))
     except InvalidOperation:
         return Decimal(0)
+
+
+def not_domain(leaves: list[list[Any]]) -> list[Any]:
+    """The negation of an implicit AND of (at least one) leaves, in Odoo's prefix notation: ! & & a b c."""
+    return ["!", *["&"] * (len(leaves) - 1), *leaves]
 
 
 def plain(html_text: Any) -> str:
@@ -134,25 +143,7 @@ class FactsReader:
         currency_ids.add(self.company_currency_id)
         self.read_currencies({c for c in currency_ids if c is not None})
 
-        # Instalment numbering needs every receivable line of the open invoices (paid ones too).
-        open_positive = [r for r in lines if float(r[self.f("move_line", "residual")] or 0) > 0]
-        invoice_ids = sorted({m2o_id(r[self.f("move_line", "move")]) or 0 for r in open_positive} - {0})
-        siblings: dict[int, list[tuple[date, int]]] = defaultdict(list)
-        if invoice_ids:
-            rows = s.search_read(m.model("move_line"),
-                                 [*m.domain("sibling_domain"), (self.f("move_line", "move"), "in", invoice_ids)],
-                                 m.names("move_line", "move", "due_date", "date"))
-            for row in rows:
-                mid = m2o_id(row[self.f("move_line", "move")])
-                due = (odoo_date(row.get(self.f("move_line", "due_date")))
-                       or odoo_date(row.get(self.f("move_line", "date"))))
-                if mid is not None:
-                    siblings[mid].append((due or date.min, int(row["id"])))
-        instalment: dict[int, tuple[int, int]] = {}
-        for group in siblings.values():
-            group.sort()
-            for index, (_due, lid) in enumerate(group, start=1):
-                instalment[lid] = (index, len(group))
+        instalment = self.number_instalments(lines)
 
         # Customers: the commercial partner of each move.
         def partner_of(line: dict[str, Any]) -> int | None:
@@ -220,6 +211,47 @@ class FactsReader:
                     "today": self.today.isoformat()})
 
     # ------------------------------------------------------------------------------ parts
+
+    def number_instalments(self, lines: list[dict[str, Any]]) -> dict[int, tuple[int, int]]:
+        """(k, n) of each receivable line of the invoices with an open positive line: k-th of n by due date.
+
+        The open receivable lines of those invoices are already in `lines` (the lines of one move share
+        its company, and the open domain contains the sibling domain: the mapping loader checks it), so
+        only their other receivable lines are asked for: the same sibling domain restricted to those
+        moves and to lines that are *not* open. Usually a handful (paid instalments), in one call per
+        `IDS_PER_DOMAIN` invoices instead of a second pass over every open line.
+        """
+        m, s = self.m, self.s
+        move_f, due_f, date_f, residual_f = m.names("move_line", "move", "due_date", "date", "residual")
+        invoice_ids = sorted({mid for r in lines if float(r[residual_f] or 0) > 0
+                              and (mid := m2o_id(r[move_f])) is not None})
+        if not invoice_ids:
+            return {}
+        wanted = set(invoice_ids)
+        siblings: dict[int, list[tuple[date, int]]] = defaultdict(list)
+
+        def add(row: dict[str, Any]) -> None:
+            mid = m2o_id(row[move_f])
+            if mid in wanted:
+                due = odoo_date(row.get(due_f)) or odoo_date(row.get(date_f))
+                siblings[mid].append((due or date.min, int(row["id"])))
+
+        for row in lines:
+            add(row)
+        open_leaves = m.domain("open_domain")
+        not_open = not_domain(open_leaves)
+        for part in chunks(invoice_ids, IDS_PER_DOMAIN) if open_leaves else ():
+            for row in s.search_read(m.model("move_line"),
+                                     [*m.domain("sibling_domain"), (move_f, "in", part), *not_open],
+                                     m.names("move_line", "move", "due_date", "date")):
+                add(row)
+        instalment: dict[int, tuple[int, int]] = {}
+        for group in siblings.values():
+            group.sort()
+            for index, (_due, lid) in enumerate(group, start=1):
+                instalment[lid] = (index, len(group))
+        return instalment
+
 
     def read_company(self) -> tuple[Company, tuple[int, ...]]:
         m, s = self.m, self.s

@@ -203,6 +203,12 @@ def mapping_from_data(data: dict[str, Any], source: str, version: int) -> OdooMa
         for i, leaf in enumerate(receivable.get(key, [])):
             if not (isinstance(leaf, list) and len(leaf) == 3 and all(isinstance(x, str) for x in leaf[:2])):
                 errors.append(f"receivable.{key}[{i}]: expected [field, operator, value]")
+    # Instalment numbering reads only the receivable lines that are not open: every open line must
+    # be a sibling (a receivable line) for the two to make up all of an invoice's receivable lines.
+    open_leaves = receivable.get("open_domain", [])
+    for leaf in receivable.get("sibling_domain", []):
+        if leaf not in open_leaves:
+            errors.append(f"receivable.sibling_domain: {leaf} must also be in receivable.open_domain")
     if errors:
         raise ConfigError(source, errors)
     return OdooMapping(version=version, source=source, models=models, fields=fields, sections=sections)

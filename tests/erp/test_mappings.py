@@ -103,3 +103,13 @@ def test_broken_mapping_names_file_and_keys(tmp_path: Path) -> None:
 def test_unsupported_version_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="Odoo 15 is not supported"):
         load_mapping(15)
+
+
+def test_sibling_domain_must_be_part_of_the_open_domain(tmp_path: Path) -> None:
+    """Instalments are numbered from the open lines plus the receivable lines that are not open."""
+    text = mapping_path(17).read_text(encoding="utf-8")
+    broken = tmp_path / "odoo-17.toml"
+    broken.write_text(text.replace('sibling_domain = [["account_id.account_type", "=", "asset_receivable"]]',
+                                   'sibling_domain = [["account_type", "=", "asset_receivable"]]'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"receivable\.sibling_domain: .* must also be in receivable\.open_domain"):
+        load_mapping(17, broken)
