@@ -62,9 +62,12 @@ IDS_PER_DOMAIN = 10_000
 _TAGS = re.compile(r"<[^>]+>")
 
 
+_QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(13)}
+
+
 def _amount(value: Any, decimals: int) -> Decimal:
     try:
-        return Decimal(str(value or 0)).quantize(Decimal(1).scaleb(-decimals))
+        return Decimal(str(value or 0)).quantize(_QUANTUM.get(decimals) or Decimal(1).scaleb(-decimals))
     except InvalidOperation:
         return Decimal(0)
 
@@ -93,6 +96,13 @@ class FactsReader:
         self.currencies: dict[int, Currency] = {}
         self.currency_codes: dict[int, str] = {}
         self.company_currency_id: int | None = None
+        # Field names of the two big reads, looked up once (a row is read ~10 times per open line).
+        self.lf: dict[str, str] = self.m.fields["move_line"]
+        self.mf: dict[str, str] = self.m.fields["move"]
+        # Memos for the per-line conversions: dates and amounts repeat across thousands of lines.
+        self._days: dict[Any, date | None] = {}
+        self._amounts: dict[tuple[float, int], Decimal] = {}
+        self._decimals: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -106,10 +116,32 @@ class FactsReader:
         return self.currency_codes.get(cid) or m2o_name(value)
 
     def decimals(self, code: str) -> int:
-        for currency in self.currencies.values():
-            if currency.code == code:
-                return currency.decimals
-        return 2
+        found = self._decimals.get(code)
+        if found is None:
+            found = next((c.decimals for c in self.currencies.values() if c.code == code), 2)
+            self._decimals[code] = found
+        return found
+
+    def day(self, value: Any) -> date | None:
+        """`odoo_date`, once per distinct value."""
+        if not isinstance(value, str):
+            return None
+        try:
+            return self._days[value]
+        except KeyError:
+            found = self._days[value] = odoo_date(value)
+            return found
+
+    def amount(self, value: Any, decimals: int) -> Decimal:
+        """`_amount`, once per distinct float (Decimal is immutable)."""
+        if type(value) is not float:
+            return _amount(value, decimals)
+        key = (value, decimals)
+        try:
+            return self._amounts[key]
+        except KeyError:
+            found = self._amounts[key] = _amount(value, decimals)
+            return found
 
     # ------------------------------------------------------------------------------ the pull
 
@@ -121,62 +153,73 @@ class FactsReader:
         company_domain = [(self.f("move_line", "company"), "in", list(company_ids))] if company_ids else []
 
         # Open receivable lines: one paged search_read.
+        lf, mf = self.lf, self.mf
         line_fields = m.names("move_line", "move", "partner", "due_date", "date", "residual", "residual_currency",
-                              "amount_currency", "balance", "currency", "company", "move_name")
+                              "amount_currency", "balance", "currency", "move_name")
         line_fields += [flag for flag in m.get("disputes", "line_flags") if flag not in line_fields]
         self.progress("receivables", 0, None)
         lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields)
         self.progress("receivables", len(lines), len(lines))
 
-        # Their moves, by id lists.
-        move_fields = m.names("move", "number", "partner", "commercial_partner", "move_type", "invoice_date",
-                              "due_date", "amount_total", "residual", "currency", "payment_reference",
-                              "payment_state", "access_url", "access_token", "date")
+        # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
+        move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date", "amount_total",
+                              "residual", "currency", "payment_reference", "access_url", "access_token", "date")
+        if m.get("disputes", "move_payment_states"):  # 18/19: payment_state "blocked" marks a dispute
+            move_fields += m.names("move", "payment_state")
         move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
-        move_ids = {mid for line in lines if (mid := m2o_id(line[self.f("move_line", "move")])) is not None}
-        moves = s.read(m.model("move"), move_ids, move_fields)
+        move_f = lf["move"]
+        line_moves = [m2o_id(line[move_f]) for line in lines]
+        moves = s.read(m.model("move"), {mid for mid in line_moves if mid is not None}, move_fields)
         self.progress("invoices", len(moves), len(moves))
 
         # Currencies of the lines, the moves and the company: one read.
-        currency_ids = {m2o_id(r.get(self.f("move_line", "currency"))) for r in lines}
-        currency_ids |= {m2o_id(r.get(self.f("move", "currency"))) for r in moves.values()}
+        currency_ids = {m2o_id(r.get(lf["currency"])) for r in lines}
+        currency_ids |= {m2o_id(r.get(mf["currency"])) for r in moves.values()}
         currency_ids.add(self.company_currency_id)
         self.read_currencies({c for c in currency_ids if c is not None})
 
         instalment = self.number_instalments(lines)
 
-        # Customers: the commercial partner of each move.
-        def partner_of(line: dict[str, Any]) -> int | None:
-            move = moves.get(m2o_id(line[self.f("move_line", "move")]) or 0)
-            if move is not None:
-                found = m2o_id(move.get(self.f("move", "commercial_partner")))
-                if found is not None:
-                    return found
-            return m2o_id(line.get(self.f("move_line", "partner")))
-
-        partner_ids = {pid for line in lines if (pid := partner_of(line)) is not None}
+        # Customers: the commercial partner of each move, else the line's partner.
+        commercial_f, partner_f = mf["commercial_partner"], lf["partner"]
+        line_partners: list[int | None] = []
+        for line, mid in zip(lines, line_moves, strict=True):
+            move = moves.get(mid or 0)
+            found = m2o_id(move.get(commercial_f)) if move is not None else None
+            line_partners.append(found if found is not None else m2o_id(line.get(partner_f)))
+        partner_ids = {pid for pid in line_partners if pid is not None}
         self.progress("customers", 0, len(partner_ids))
         settled, first_invoice = self.read_settled(sorted(partner_ids), company_domain)
         invoices: dict[int, Invoice] = {}
         items: list[ReceivableItem] = []
         credits: list[Credit] = []
         refund_types = set(m.get("receivable", "refund_move_types"))
-        for line in lines:
-            pid = partner_of(line)
+        currency_f, residual_currency_f, residual_f = lf["currency"], lf["residual_currency"], lf["residual"]
+        date_f, move_name_f, due_f = lf["date"], lf["move_name"], lf["due_date"]
+        amount_currency_f, balance_f, move_type_f = lf["amount_currency"], lf["balance"], mf["move_type"]
+        codes: dict[Any, str] = {}
+        amount, day = self.amount, self.day
+        no_move: dict[str, Any] = {}
+        for line, mid, pid in zip(lines, line_moves, line_partners, strict=True):
             if pid is None:
                 continue
-            mid = m2o_id(line[self.f("move_line", "move")]) or 0
-            move = moves.get(mid, {})
-            code = self.code(line.get(self.f("move_line", "currency"))) or company.currency
+            mid = mid or 0
+            move = moves.get(mid, no_move)
+            line_id = int(line["id"])
+            currency = line.get(currency_f)
+            cid = m2o_id(currency)
+            code = codes.get(cid)
+            if code is None:
+                code = codes[cid] = self.code(currency) or company.currency
             decimals = self.decimals(code)
-            residual = _amount(line.get(self.f("move_line", "residual_currency")), decimals)
+            residual = amount(line.get(residual_currency_f), decimals)
             if residual == 0:
-                residual = _amount(line.get(self.f("move_line", "residual")), decimals)
-            line_date = odoo_date(line.get(self.f("move_line", "date"))) or self.today
-            number = text(move.get(self.f("move", "number"))) or text(line.get(self.f("move_line", "move_name")))
+                residual = amount(line.get(residual_f), decimals)
+            line_date = day(line.get(date_f)) or self.today
+            number = text(line.get(move_name_f))
             if residual < 0:
-                refund = move.get(self.f("move", "move_type")) in refund_types
-                credits.append(Credit(id=int(line["id"]), partner_id=pid, number=number or f"#{line['id']}",
+                refund = move.get(move_type_f) in refund_types
+                credits.append(Credit(id=line_id, partner_id=pid, number=number or f"#{line_id}",
                                       date=line_date, residual=-residual, currency=code,
                                       kind="credit_note" if refund else "payment"))
                 continue
@@ -186,14 +229,13 @@ class FactsReader:
                 first = first_invoice.get(pid)
                 if first is None or invoice.invoice_date < first:
                     first_invoice[pid] = invoice.invoice_date
-            amount = _amount(line.get(self.f("move_line", "amount_currency")), decimals)
-            if amount <= 0:
-                amount = _amount(line.get(self.f("move_line", "balance")), decimals)
-            k, n = instalment.get(int(line["id"]), (1, 1))
+            value = amount(line.get(amount_currency_f), decimals)
+            if value <= 0:
+                value = amount(line.get(balance_f), decimals)
+            k, n = instalment.get(line_id, (1, 1))
             items.append(ReceivableItem(
-                id=int(line["id"]), partner_id=pid, invoice=invoice,
-                due_date=odoo_date(line.get(self.f("move_line", "due_date"))) or invoice.due_date,
-                amount=max(amount, residual), residual=residual, currency=code,
+                id=line_id, partner_id=pid, invoice=invoice, due_date=day(line.get(due_f)) or invoice.due_date,
+                amount=max(value, residual), residual=residual, currency=code,
                 disputed=self.disputed(line, move), instalment=k, instalments=n))
         partners = self.read_partners(sorted(partner_ids), refs, first_invoice)
         promises = self.read_promises(refs, moves)
@@ -245,8 +287,10 @@ class FactsReader:
                                      [*m.domain("sibling_domain"), (move_f, "in", part), *not_open],
                                      m.names("move_line", "move", "due_date", "date")):
                 add(row)
-        instalment: dict[int, tuple[int, int]] = {}
+        instalment: dict[int, tuple[int, int]] = {}  # a line missing here is the only one of its invoice: (1, 1)
         for group in siblings.values():
+            if len(group) == 1:
+                continue
             group.sort()
             for index, (_due, lid) in enumerate(group, start=1):
                 instalment[lid] = (index, len(group))
@@ -297,37 +341,40 @@ class FactsReader:
             code = text(row.get(self.f("currency", "name")))
             decimals = row.get(self.f("currency", "decimal_places"))
             self.currency_codes[cid] = code
+            self._decimals.clear()
             self.currencies[cid] = Currency(code=code, decimals=int(decimals) if isinstance(decimals, int) else 2,
                                             symbol=text(row.get(self.f("currency", "symbol"))))
 
     def invoice(self, mid: int, move: dict[str, Any], pid: int, number: str, line_date: date, code: str) -> Invoice:
-        m = self.m
-        decimals = self.decimals(self.code(move.get(self.f("move", "currency"))) or code)
-        invoice_date = odoo_date(move.get(self.f("move", "invoice_date"))) or odoo_date(
-            move.get(self.f("move", "date"))) or line_date
+        mf = self.mf
+        currency = self.code(move.get(mf["currency"])) or code
+        decimals = self.decimals(currency)
+        invoice_date = self.day(move.get(mf["invoice_date"])) or self.day(move.get(mf["date"])) or line_date
         portal = ""
-        access_url = text(move.get(self.f("move", "access_url")))
+        access_url = text(move.get(mf["access_url"]))
         if access_url:
             portal = self.s.rpc.base_url + access_url
-            token = text(move.get(self.f("move", "access_token")))
+            token = text(move.get(mf["access_token"]))
             if token:
                 portal += f"?access_token={token}"
         return Invoice(
             id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
-            due_date=odoo_date(move.get(self.f("move", "due_date"))) or invoice_date,
-            amount_total=_amount(move.get(self.f("move", "amount_total")), decimals),
-            residual=_amount(move.get(self.f("move", "residual")), decimals),
-            currency=self.code(move.get(self.f("move", "currency"))) or code,
-            payment_reference=text(move.get(self.f("move", "payment_reference"))) or "",
-            portal_url=portal if m.field("move", "access_url") else "")
+            due_date=self.day(move.get(mf["due_date"])) or invoice_date,
+            amount_total=self.amount(move.get(mf["amount_total"]), decimals),
+            residual=self.amount(move.get(mf["residual"]), decimals),
+            currency=currency, payment_reference=text(move.get(mf["payment_reference"])),
+            portal_url=portal if mf["access_url"] else "")
 
     def disputed(self, line: dict[str, Any], move: dict[str, Any]) -> bool:
         disputes = self.m.sections["disputes"]
-        if any(line.get(flag) is True for flag in disputes["line_flags"]):
-            return True
-        if any(move.get(flag) is True for flag in disputes["move_flags"]):
-            return True
-        return move.get(self.f("move", "payment_state")) in disputes["move_payment_states"]
+        for flag in disputes["line_flags"]:
+            if line.get(flag) is True:
+                return True
+        for flag in disputes["move_flags"]:
+            if move.get(flag) is True:
+                return True
+        states = disputes["move_payment_states"]
+        return bool(states) and move.get(self.mf["payment_state"]) in states
 
     def read_settled(self, partner_ids: list[int],
                      company_domain: list[Any]) -> tuple[list[SettledItem], dict[int, date]]:

@@ -69,6 +69,7 @@ def test_write_read_back_rewrite_and_close(version: int, protocol: str,
         email = build(facts, who["contact"], "friendly")  # sent through Odoo to the billing contact
         handover = build(facts, who["multi"], "handover")  # a task in the Collections project
         assert isinstance(call.action, Remind) and isinstance(handover.action, Escalate)
+        assert isinstance(letter.action, Remind) and isinstance(email.action, Remind)
         requests = [call, letter, email, handover]
         result = adapter.write(requests, AS_OF)
         assert result.failed == []
