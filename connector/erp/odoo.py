@@ -226,13 +226,38 @@ class OdooAdapter:
         """Harmless probes of the rights to write (nothing is created)."""
         m = s.mapping
         missing: list[str] = []
+        method = m.get("access", "check_method")
+        # A record method (has_access, 18/19) takes the ids first: an empty list over XML-RPC / JSON-RPC.
+        # JSON-2 binds parameters by name and needs none.
+        ids: list[int] | None = [] if m.get("access", "check_on_records") and not s.rpc.json2 else None
+
+        def holds(model: str, operation: str) -> bool | None:
+            """The server's answer to "may I `operation` on `model`?", None when it cannot say."""
+            kwargs: dict[str, Any] = {"operation": operation}
+            if method == "check_access_rights":
+                kwargs["raise_exception"] = False
+            try:
+                return s.rpc.call(model, method, ids=ids, **kwargs) is not False
+            except OdooFault as error:
+                if error.kind in ("unknown_method", "value", "other"):
+                    return None
+                if error.kind != "access":
+                    raise
+                return False
+
         imd = m.model("external_id")
+        imd_missing = f"create {imd} (Administration / Settings, or an access right on {imd})"
         # ir.model.data: re-create an existing dunning external id. The right is checked before the
-        # unique constraint, so "duplicate" means allowed and nothing is written.
+        # unique constraint, so "duplicate" means allowed and nothing is written. Before the first
+        # setup there is none to re-create: the server's rights method answers instead.
         existing = next(((name, model, rid) for name, (model, rid) in refs.items()
                          if name.startswith(f"{MODULE}.") and rid), None)
         if existing is None:
-            notes.append(f"create on {imd} not verified: run `dunning setup` first")
+            allowed = holds(imd, "create")
+            if allowed is None:
+                notes.append(f"create on {imd} not verified: run `dunning setup` first")
+            elif not allowed:
+                missing.append(imd_missing)
         else:
             name, model, rid = existing
             try:
@@ -242,7 +267,7 @@ class OdooAdapter:
                 log.warning("the %s probe created a duplicate external id %s: %s", imd, name, created)
             except OdooFault as error:
                 if error.kind == "access":
-                    missing.append(f"create {imd} (Administration / Settings, or an access right on {imd})")
+                    missing.append(imd_missing)
                 elif error.kind != "duplicate":
                     notes.append(f"create on {imd} not verified: {error}")
         # mail.activity: create without a document fails on the missing document, after the rights check.
@@ -253,24 +278,14 @@ class OdooAdapter:
         except OdooFault as error:
             if error.kind == "access":
                 missing.append(f"create {activity}")
-        method = m.get("access", "check_method")
         probes = [(m.model("message"), "create"), (activity, "write")]
         if has_project:
             probes += [(m.model("task"), "create"), (m.model("task"), "write")]
         for model, operation in probes:
-            kwargs: dict[str, Any] = {"operation": operation}
-            if method == "check_access_rights":
-                kwargs["raise_exception"] = False
-            try:
-                allowed = s.rpc.call(model, method, **kwargs)
-            except OdooFault as error:
-                if error.kind in ("unknown_method", "value", "other"):
-                    notes.append(f"{operation} on {model} not verified: the server has no {method}")
-                    continue
-                if error.kind != "access":
-                    raise
-                allowed = False
-            if allowed is False:
+            allowed = holds(model, operation)
+            if allowed is None:
+                notes.append(f"{operation} on {model} not verified: the server has no {method}")
+            elif not allowed:
                 missing.append(f"{operation} {model}")
         return missing
 

@@ -87,7 +87,7 @@ _SECTIONS: dict[str, dict[str, type]] = {
     "activity": {"feedback_deletes": bool},
     "message": {"post_returns_list": bool, "body_is_html": bool, "note_subtype": str, "comment_subtype": str},
     "task": {"deadline_type": str, "done_value": str, "closed_values": list},
-    "access": {"check_method": str},
+    "access": {"check_method": str, "check_on_records": bool},
     "absent": {"fields": list},
 }
 
