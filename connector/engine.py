@@ -326,10 +326,7 @@ class _Evaluation:
     ) -> None:
         policy, today = self.policy, self.today
         levels = policy.levels
-        owed: dict[str, Decimal] = defaultdict(Decimal)
-        for item in items:
-            if item.due_date < today:
-                owed[item.currency] += item.residual
+        owed: dict[str, Decimal] | None = None  # overdue total per currency, summed when a level asks
         business_day = not policy.business_days_only or policy.calendar.is_business_day(today)
         contact = self.last_contact.get(partner.id)
         pressure_until: date | None = None
@@ -339,7 +336,7 @@ class _Evaluation:
                 pressure_until = None
         item_level_get = self.item_level.get
         decisions, decide = self.decisions, self.next_level
-        skipped, partner_id = self.skipped.append, partner.id
+        skipped, partner_id, new_skip = self.skipped.append, partner.id, tuple.__new__
         is_broken = broken is not None
         chosen: dict[tuple[int, int], list[ReceivableItem]] = defaultdict(list)
         for item in items:
@@ -350,12 +347,19 @@ class _Evaluation:
                 decision = decisions[situation] = decide(segment, item.due_date, issued, is_broken)
             target, code, detail = decision
             if target < 0:
-                skipped(Skip(item.id, partner_id, item.invoice.number, code, detail))
+                # tuple.__new__ skips the NamedTuple's Python-level constructor: most items end here.
+                skipped(new_skip(Skip, (item.id, partner_id, item.invoice.number, code, detail)))
                 continue
             level = levels[target]
-            if level.owed_above is not None and owed[item.currency] <= level.owed_above:
-                self.skip(item, AMOUNT, (level.name, level.owed_above, owed[item.currency], item.currency))
-                continue
+            if level.owed_above is not None:
+                if owed is None:
+                    owed = defaultdict(Decimal)
+                    for other in items:
+                        if other.due_date < today:
+                            owed[other.currency] += other.residual
+                if owed[item.currency] <= level.owed_above:
+                    self.skip(item, AMOUNT, (level.name, level.owed_above, owed[item.currency], item.currency))
+                    continue
             if not business_day:
                 label = f" in {policy.calendar.label}" if policy.calendar.label else ""
                 self.skip(item, NON_BUSINESS_DAY,

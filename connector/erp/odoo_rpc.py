@@ -113,12 +113,10 @@ def _retry_after(value: str | None) -> float | None:
 # ------------------------------------------------------------------------------------ transports
 
 
-class _KeepAliveTransport(xmlrpc.client.Transport):
+class _KeepAlive(xmlrpc.client.Transport):
     """HTTP/1.1 keep-alive with a socket timeout, and no silent re-send after a dropped connection."""
 
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self._timeout = timeout
+    _timeout: float
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         connection = super().make_connection(host)
@@ -140,29 +138,20 @@ class _KeepAliveTransport(xmlrpc.client.Transport):
             raise
 
 
-class _KeepAliveSafeTransport(xmlrpc.client.SafeTransport):
-    """The TLS flavour of `_KeepAliveTransport`."""
-
+class _KeepAliveTransport(_KeepAlive):
     def __init__(self, timeout: float) -> None:
-        super().__init__(context=ssl.create_default_context())
+        super().__init__()
         self._timeout = timeout
 
-    def make_connection(self, host: Any) -> http.client.HTTPSConnection:
-        connection = super().make_connection(host)
-        connection.timeout = self._timeout
-        return connection
 
-    def request(self, host: Any, handler: Any, request_body: Any, verbose: bool = False) -> Any:
-        return self.single_request(host, handler, request_body, verbose)
+# mypy sees _KeepAlive.make_connection typed for HTTPConnection; through the MRO it returns what
+# SafeTransport makes (an HTTPSConnection, a subclass), with the timeout set.
+class _KeepAliveSafeTransport(_KeepAlive, xmlrpc.client.SafeTransport):  # type: ignore[misc]
+    """The TLS flavour: SafeTransport's make_connection wraps the socket, _KeepAlive sets the timeout."""
 
-    def single_request(self, host: Any, handler: Any, request_body: Any, verbose: bool = False) -> Any:
-        try:
-            return super().single_request(host, handler, request_body, verbose)
-        except xmlrpc.client.ProtocolError:
-            raise
-        except Exception:
-            self.close()
-            raise
+    def __init__(self, timeout: float) -> None:
+        xmlrpc.client.SafeTransport.__init__(self, context=ssl.create_default_context())
+        self._timeout = timeout
 
 
 class _XmlRpcConnector(odoolib.XmlRPCConnector):  # type: ignore[misc]

@@ -18,7 +18,7 @@ from connector.erp.odoo import OdooAdapter
 from connector.model import Close, Facts
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
-from connector.sandbox import server as sandbox_server
+from tests.sandboxes import sandbox_factory
 
 AS_OF = dt.date(2026, 11, 23)
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +28,6 @@ COMBOS = [(16, "xmlrpc"), (16, "jsonrpc"), (17, "xmlrpc"), (17, "jsonrpc"), (18,
 COMBO_IDS = [f"odoo{v}-{p}" for v, p in COMBOS]
 
 
-# Sandbox bug (reported): its handler sends the response headers and body in two writes with Nagle's
-# algorithm on, so a client that keeps its connection alive (ours does) waits ~40 ms for the delayed
-# ACK on every call. Real Odoo servers behind a proxy do not. Remove once the sandbox sets it itself.
-sandbox_server._Handler.disable_nagle_algorithm = True
 
 
 class Rpc:
@@ -76,15 +72,5 @@ def requests_for(facts: Facts, today: dt.date) -> list[WriteRequest]:
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Callable[..., SandboxServer]]:
     """Factory: `make_server(17)` starts a demo sandbox on 127.0.0.1, stopped at the end of the test."""
-    started: list[SandboxServer] = []
-
-    def factory(version: int = 17, seed: str = "demo", **kwargs: Any) -> SandboxServer:
-        kwargs.setdefault("as_of", AS_OF)
-        kwargs.setdefault("db_path", tmp_path / f"sandbox-{version}-{seed}-{len(started)}.sqlite")
-        server = SandboxServer(version, seed=seed, **kwargs).start()
-        started.append(server)
-        return server
-
-    yield factory
-    for server in started:
-        server.stop()
+    with sandbox_factory(tmp_path, "demo", AS_OF) as factory:
+        yield factory
