@@ -85,13 +85,14 @@ def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
             items.append(ReceivableItem(id=item_id, partner_id=pid, invoice=invoice, due_date=due, amount=amount,
                                         residual=amount, currency="EUR", disputed=item_id % 97 == 0))
             # Steady state of daily runs: every level whose date has passed was issued on that date.
+            item_ids = (item_id,)  # shared by the item's history entries, as the facts loaders do
             for name, offset in SCHEDULE:
                 sent = day(due_offset + offset)
                 if sent >= TODAY or item_id % 50 == 0:  # one item in 50 has never been reminded
                     break
                 # Keys as long as the engine's: remind_<partner>_<level>_<12 hex digits>.
                 issued.append(IssuedAction(key=f"remind_{pid}_{name}_{item_id:012x}", kind="remind", level=name,
-                                           channel="email", partner_id=pid, item_ids=(item_id,), date=sent))
+                                           channel="email", partner_id=pid, item_ids=item_ids, date=sent))
     return Facts(company=Company(id=1, name="Suministros Ebro S.L.", currency="EUR"), partners=partners,
                  items=tuple(items), settled=tuple(settled), issued=tuple(issued),
                  currencies={"EUR": Currency("EUR", 2, "€")})

@@ -246,6 +246,8 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
                     currency=r.get("currency", str), invoice_date=r.day("invoice_date", required=False))
         for r in root.objects("settled"))
     issued: list[IssuedAction] = []
+    # An item appears in one history entry per level reached: share its id tuple between them.
+    shared_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
     for r in root.objects("issued"):
         kind = r.get("kind", str)
         if kind not in ("remind", "escalate"):
@@ -257,7 +259,8 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
         issued.append(IssuedAction(
             key=r.get("key", str), kind="escalate" if kind == "escalate" else "remind",
             level=r.get("level", str), channel=r.get("channel", str), partner_id=r.get("partner_id", int),
-            item_ids=tuple(item_ids), date=r.required_day("date"), open=r.get("open", bool, False),
+            item_ids=shared_ids.setdefault(tuple(item_ids), tuple(item_ids)), date=r.required_day("date"),
+            open=r.get("open", bool, False),
             ref=r.text("ref")))
     promises = tuple(
         Promise(id=r.get("id", int), partner_id=r.get("partner_id", int),

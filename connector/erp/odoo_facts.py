@@ -550,11 +550,14 @@ class FactsReader:
             open_tasks = {int(r["id"]) for r in s.search_read(
                 m.model("task"), [("id", "in", task_ids), (self.f("task", "status"), "not in", closed)], ["id"])}
         out: list[IssuedAction] = []
+        # An item appears in one history row per level reached: share its id tuple between them.
+        shared_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
         for h in history:
             is_open = (h.ref_model == m.model("activity") and h.ref_id in open_activities) or (
                 h.ref_model == m.model("task") and h.ref_id in open_tasks)
             out.append(IssuedAction(key=h.key, kind="escalate" if h.kind == "escalate" else "remind", level=h.level,
-                                    channel=h.channel, partner_id=h.partner_id, item_ids=h.item_ids, date=h.day,
+                                    channel=h.channel, partner_id=h.partner_id,
+                                    item_ids=shared_ids.setdefault(h.item_ids, h.item_ids), date=h.day,
                                     open=is_open, ref=h.ref))
         out.sort(key=lambda a: (a.date, a.key))
         return out
