@@ -257,7 +257,8 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
     inbox = result.inbox
     click.echo(f"\nWhat the accountants now see in Odoo:\n\nActivities ({len(inbox['activities'])}):")
     rows = [[a["type"], a["on"], a["summary"], a["assignee"], str(a["deadline"])] for a in inbox["activities"]]
-    click.echo("\n".join(_table_lines(rows, ["TYPE", "ON", "SUMMARY", "ASSIGNED TO", "DEADLINE"])))
+    if rows:
+        click.echo("\n".join(_table_lines(rows, ["TYPE", "ON", "SUMMARY", "ASSIGNED TO", "DEADLINE"])))
     click.echo(f"\nCollections tasks ({len(inbox['tasks'])}):")
     for task in inbox["tasks"]:
         click.echo(f"  - {task['name']} (deadline {task['deadline']})")
