@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from datetime import date
@@ -25,6 +26,7 @@ from connector.cli_report import report_command
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG
 from connector.engine import evaluate, preview
 from connector.errors import ConnectorError, UsageError
+from connector.facts import facts_to_data
 from connector.model import Plan
 from connector.planview import plan_to_json, plan_to_text
 from connector.sandbox.command import sandbox
@@ -48,10 +50,14 @@ def cli(config_path: str | None) -> None:
 @common_options
 @click.option("--facts", "facts_option", metavar="FILE|sample", default=None,
               help="Evaluate a facts file instead of pulling from the ERP ('sample' = the bundled sample company).")
-def plan(common: Common, facts_option: str | None) -> None:
-    """Pull and evaluate, print the plan; writes nothing (the dry run of sync)."""
+@click.option("--save-facts", "save_facts", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the facts pulled from the ERP to FILE, to replay this plan later with --facts FILE.")
+def plan(common: Common, facts_option: str | None, save_facts: Path | None) -> None:
+    """Pull and evaluate, print the plan; writes nothing into the ERP (the dry run of sync)."""
     settings, today = load_command_settings(common, offline=facts_option is not None)
     if facts_option is not None:
+        if save_facts is not None:
+            raise UsageError("--save-facts saves what is pulled from the ERP; it does not go with --facts")
         facts = load_command_facts(facts_option)
         result = evaluate(settings.policy, facts, today)
         subjects = render_subjects(result, facts, renderer_for(settings))
@@ -59,6 +65,12 @@ def plan(common: Common, facts_option: str | None) -> None:
         with connected_adapter(settings) as adapter:
             pulled = pull_and_plan(adapter, settings, renderer_for(settings), today, progress_for(common))
         result, subjects = pulled.plan, pulled.subjects
+        if save_facts is not None:
+            try:
+                save_facts.write_text(json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1),
+                                      encoding="utf-8")
+            except OSError as error:
+                raise UsageError(f"cannot write the facts to {save_facts}: {error.strerror or error}") from None
     _print_plan(common, result, subjects)
 
 

@@ -321,6 +321,23 @@ def test_safety_stop_writes_nothing_and_force_overrides(tmp_path: Path) -> None:
         assert forced.returncode == 0 and json.loads(forced.stdout)["created"]["emails"] > 3
 
 
+@pytest.mark.parametrize(("version", "protocol"), [(16, "xmlrpc"), (19, "json2")])
+def test_saved_facts_replay_the_same_plan(version: int, protocol: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The adapter produces exactly the facts file format: a saved pull plans the same as the live one."""
+    day = START + timedelta(days=25)
+    with SandboxServer(version, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
+        secret = server.api_key if protocol == "json2" else server.password
+        cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, protocol), secret, capsys)
+        cli.json("setup")
+        cli.json("sync", "--today", (day - timedelta(days=14)).isoformat(), "--force")  # some history
+        saved = tmp_path / "facts.json"
+        live = cli.json("plan", "--today", day.isoformat(), "--save-facts", str(saved))
+    replayed = cli.json("plan", "--today", day.isoformat(), "--facts", str(saved))
+    assert replayed == live
+    assert live["actions"] and any(a["kind"] == "remind" for a in live["actions"])
+
+
 def test_check_reports_version_user_and_setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with SandboxServer(16, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
         cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, "xmlrpc"), "admin", capsys)
