@@ -28,7 +28,7 @@ from connector.engine import evaluate, preview
 from connector.errors import ConnectorError, UsageError
 from connector.facts import facts_to_data
 from connector.model import Plan
-from connector.planview import plan_to_json, plan_to_text
+from connector.planview import clip, plan_to_json, plan_to_text, text_table
 from connector.sandbox.command import sandbox
 from connector.sync import pull_and_plan
 from connector.sync import sync as run_sync
@@ -270,7 +270,9 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
     click.echo(f"\nWhat the accountants now see in Odoo:\n\nActivities ({len(inbox['activities'])}):")
     rows = [[a["type"], a["on"], a["summary"], a["assignee"], str(a["deadline"])] for a in inbox["activities"]]
     if rows:
-        click.echo("\n".join(_table_lines(rows, ["TYPE", "ON", "SUMMARY", "ASSIGNED TO", "DEADLINE"])))
+        lines = text_table([[clip(cell, 60) for cell in row] for row in rows],
+                           ["TYPE", "ON", "SUMMARY", "ASSIGNED TO", "DEADLINE"])
+        click.echo("\n".join("  " + line for line in lines))
     click.echo(f"\nCollections tasks ({len(inbox['tasks'])}):")
     for task in inbox["tasks"]:
         click.echo(f"  - {task['name']} (deadline {task['deadline']})")
@@ -278,14 +280,6 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
     for mail in inbox["emails"]:
         click.echo(f"  - {mail['subject']}")
     click.echo(f"\nChatter notes on invoices: {len(inbox['notes'])}")
-
-
-def _table_lines(rows: list[list[str]], headers: list[str]) -> list[str]:
-    clipped = [[c if len(c) <= 60 else c[:59] + "…" for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in clipped]) for i, h in enumerate(headers)]
-    lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in clipped]
-    return lines
 
 
 cli.add_command(sandbox)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from connector.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, load_settings
+from connector.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, config_path, load_settings
 from connector.erp import open_adapter
 from connector.erp.base import ErpAdapter, Progress, no_progress
 from connector.errors import ConfigError
@@ -93,16 +93,12 @@ def template_check(templates_dir: Path | None, language: str, template: str, cha
 
 def load_command_settings(common: Common, offline: bool) -> tuple[Settings, date]:
     """Load the configuration (before any other work). `offline` commands may use the bundled example."""
-    explicit = common.config
-    path = Path(explicit) if explicit else None
-    if path is None:
-        env = os.environ.get(CONFIG_ENV)
-        path = Path(env) if env else Path(DEFAULT_CONFIG)
-        if not env and not path.exists() and offline:
-            path = data_dir("samples") / "config.example.toml"
-            log.info("no %s here: using the bundled example configuration %s", DEFAULT_CONFIG, path)
-    # Holidays are loaded around `today`; the time zone is only known after reading the file, so a
-    # first guess with the UTC date is refined below when --today is not given.
+    path = config_path(common.config)
+    if offline and common.config is None and not os.environ.get(CONFIG_ENV) and not path.exists():
+        path = data_dir("samples") / "config.example.toml"
+        log.info("no %s here: using the bundled example configuration %s", DEFAULT_CONFIG, path)
+    # Holidays are loaded for a few years around `today`; the policy's time zone is only known once
+    # the file is read, so the UTC date serves for that range and today is taken in the time zone after.
     guess = common.today or datetime.now(ZoneInfo("UTC")).date()
     settings = load_settings(path, guess, template_check)
     today = common.today or datetime.now(ZoneInfo(settings.timezone)).date()

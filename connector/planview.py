@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +60,8 @@ def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _table(rows: list[list[str]], headers: list[str]) -> list[str]:
+def text_table(rows: list[list[str]], headers: list[str]) -> list[str]:
+    """Left-aligned columns under a header and a dashed rule, as lines."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
     out = [line, "  ".join("-" * w for w in widths)]
@@ -68,30 +69,28 @@ def _table(rows: list[list[str]], headers: list[str]) -> list[str]:
     return out
 
 
-def _clip(text: str, width: int) -> str:
+def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def plan_to_text(plan: Plan, subjects: Mapping[str, str], show_all_skips: bool = False,
-                 money: Callable[[Decimal, str], str] | None = None) -> str:
-    fmt = money or (lambda amount, currency: f"{amount:,.2f} {currency}")
+def plan_to_text(plan: Plan, subjects: Mapping[str, str], show_all_skips: bool = False) -> str:
     lines = [f"Dunning plan for {plan.today.isoformat()}: {len(plan.actions)} action(s), "
              f"{len(plan.skipped)} item(s) skipped", ""]
     rows: list[list[str]] = []
     for action in plan.actions:
         if isinstance(action, Close):
-            rows.append(["close", _clip(action.partner.name, 28), action.issued.level, action.issued.channel,
+            rows.append(["close", clip(action.partner.name, 28), action.issued.level, action.issued.channel,
                          str(len(action.issued.item_ids)), "", "", "", action.feedback])
             continue
         assert isinstance(action, (Remind, Escalate))
-        amount = " + ".join(fmt(t.total, t.currency) for t in action.totals)
+        amount = " + ".join(f"{t.total:,.2f} {t.currency}" for t in action.totals)
         invoices = ", ".join(dict.fromkeys(p.item.invoice.number for p in action.items))
-        rows.append([action.kind, _clip(action.partner.name, 28), action.level,
+        rows.append([action.kind, clip(action.partner.name, 28), action.level,
                      action.channel + (" (send)" if action.deliver == "send" else ""),
-                     _clip(invoices, 34), amount, action.deadline.isoformat(), action.assignee or "-",
-                     _clip(subjects.get(action.key, "") or action.reason, 60)])
+                     clip(invoices, 34), amount, action.deadline.isoformat(), action.assignee or "-",
+                     clip(subjects.get(action.key, "") or action.reason, 60)])
     if rows:
-        lines += _table(rows, ["ACTION", "CUSTOMER", "LEVEL", "CHANNEL", "INVOICES", "AMOUNT DUE",
+        lines += text_table(rows, ["ACTION", "CUSTOMER", "LEVEL", "CHANNEL", "INVOICES", "AMOUNT DUE",
                                "DEADLINE", "ASSIGNEE", "SUBJECT"])
     else:
         lines.append("Nothing to do today.")
