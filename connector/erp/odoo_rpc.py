@@ -22,9 +22,10 @@ We call `Connector.send` ourselves instead of odoolib's `Service`/`Model` proxie
 arguments at DEBUG level, and the arguments of an XML-RPC or JSON-RPC call carry the password.
 No log line or error message of this module contains a credential (`_scrub` is the last guard).
 
-Every remote request, retries included, is counted in `OdooRpc.calls`. Calls use keyword arguments
-only; record ids travel as the first positional argument on XML-RPC/JSON-RPC (where Odoo requires
-it) and as the `ids` parameter on JSON-2. An adapter instance is meant for one thread.
+Every remote request, retries included, is counted in `OdooRpc.calls`. Callers name every argument
+(`ids=`, `vals_list=`, `domain=`, ...); `execute_kw_arguments` alone decides which of them travel
+positionally over XML-RPC/JSON-RPC, where Odoo's dispatcher requires it. An adapter instance is meant
+for one thread.
 """
 
 from __future__ import annotations
@@ -455,17 +456,14 @@ class OdooRpc:
     def _attempt(self, model: str, method: str, ids: Any, kwargs: dict[str, Any]) -> Any:
         with self._translated(model, method):
             if self._json2 is not None:
-                body = dict(kwargs)
-                if ids is not None:
-                    body["ids"] = ids
-                return self._json2.get_model(model).__getattr__(method)(**body)
+                return self._json2.get_model(model).__getattr__(method)(**json2_parameters(ids, kwargs))
             if self.uid is None:
                 raise ErpError("not authenticated: call authenticate() first")
-            args = [ids] if ids is not None else []
+            args, keywords = execute_kw_arguments(method, ids, kwargs)
             connector = self._xmlrpc or self._jsonrpc
             assert connector is not None
             return connector.send("object", "execute_kw", self.endpoint.database, self.uid, self._password,
-                                  model, method, args, kwargs)
+                                  model, method, args, keywords)
 
     def call(self, model: str, method: str, *, ids: Any = None, retry: bool = True, **kwargs: Any) -> Any:
         """Call `model.method` with keyword arguments; retried when `retry` (reads), else one attempt."""
@@ -532,6 +530,28 @@ class OdooRpc:
             raise self._auth_error()
         self.uid = uid
         return uid
+
+
+# Parameters that Odoo's XML-RPC / JSON-RPC dispatcher (`call_kw`) takes from `args` only: it reads
+# `create`'s values and a record method's ids as `args[0]` and faults with IndexError when they come
+# as keywords. JSON-2 binds every parameter by name instead, so there they stay keywords.
+POSITIONAL_PARAMETERS: dict[str, tuple[str, ...]] = {"create": ("vals_list",)}
+
+
+def execute_kw_arguments(method: str, ids: Any, kwargs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """`(args, kwargs)` of an `execute_kw` call: record ids first, then the method's positional values."""
+    args: list[Any] = [ids] if ids is not None else []
+    keywords = dict(kwargs)
+    for name in POSITIONAL_PARAMETERS.get(method, ()):
+        if name not in keywords:
+            raise ErpError(f"{method} needs its {name!r} argument")
+        args.append(keywords.pop(name))
+    return args, keywords
+
+
+def json2_parameters(ids: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-2 body: every parameter by name, record ids as `ids`."""
+    return {**kwargs, "ids": ids} if ids is not None else dict(kwargs)
 
 
 def _right_for(method: str) -> str:
