@@ -78,6 +78,10 @@ class PyTypeError(OdooError):
     exc_name = "builtins.TypeError"
 
 
+class PyIndexError(OdooError):
+    exc_name = "builtins.IndexError"
+
+
 class PyAttributeError(OdooError):
     exc_name = "builtins.AttributeError"
 

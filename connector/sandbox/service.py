@@ -14,6 +14,7 @@ from .errors import (
     HttpError,
     MissingError,
     PyAttributeError,
+    PyIndexError,
     PyTypeError,
     SerializationFailure,
     UserError,
@@ -250,31 +251,54 @@ class Service:
         context = kwargs.pop("context", None) or {}
         lang = str(context.get("lang") or self.user_lang(uid_int))
         spec = self.lookup(str(model), str(method), lang)
+        ids, bound = self.bind_call_kw(spec, args, kwargs)
+        after = None
+        if spec.name == "create" and not args:
+            # Odoo runs create with the keyword values, then reads `args[0]` to choose between one id
+            # and a list of ids: the IndexError rolls the created records back.
+            after = self._missing_first_argument
+        return self.run(uid_int, str(model), spec, ids, bound, context, lang, after=after)
+
+    def _missing_first_argument(self, result: Any) -> Any:
+        raise PyIndexError(self._index_error())
+
+    def _index_error(self) -> str:
+        # Odoo 16-18 pass the RPC arguments on as a tuple, 19 as the list it received.
+        return "list index out of range" if self.profile.version >= 19 else "tuple index out of range"
+
+    def bind_call_kw(
+        self, spec: MethodSpec, args: list[Any], kwargs: dict[str, Any]
+    ) -> tuple[list[int], dict[str, Any]]:
+        """Bind `execute_kw`'s args and kwargs the way Odoo's `call_kw` does: `(ids, named arguments)`.
+
+        A record method takes its ids from `args[0]` (IndexError without it, even when `ids=` is given
+        as a keyword); an `@api.model` method takes `args` positionally; the rest is Python's binding of
+        the method's signature (too many positional arguments, unknown or doubled keywords, missing ones).
+        """
         if spec.api_model:
             ids: list[int] = []
             positional = args
         else:
             if not args:
-                raise PyTypeError(f"{spec.owner}.{spec.name}() missing 1 required positional argument: 'self'")
+                raise PyIndexError(self._index_error())
             ids = _ids(args[0])
             positional = args[1:]
+        signature = f"{spec.owner}.{spec.name}()"
         if len(positional) > len(spec.params) and not (spec.var_kwargs and spec.name == "activity_schedule"):
             low, high = spec.required + 1, len(spec.params) + 1
             takes = f"from {low} to {high}" if low != high else f"{low}"
-            raise PyTypeError(
-                f"{spec.owner}.{spec.name}() takes {takes} positional arguments but {len(positional) + 1} were given"
-            )
+            raise PyTypeError(f"{signature} takes {takes} positional arguments but {len(positional) + 1} were given")
         bound = dict(zip(spec.params, positional, strict=False))
         for key in kwargs:
             if key in bound:
-                raise PyTypeError(f"{spec.owner}.{spec.name}() got multiple values for argument '{key}'")
+                raise PyTypeError(f"{signature} got multiple values for argument '{key}'")
+            if key not in spec.params and not spec.var_kwargs:
+                raise PyTypeError(f"{signature} got an unexpected keyword argument '{key}'")
         bound.update(kwargs)
         missing = [p for p in spec.params[: spec.required] if p not in bound]
         if missing:
-            raise PyTypeError(
-                f"{spec.owner}.{spec.name}() missing {len(missing)} required positional argument: '{missing[0]}'"
-            )
-        return self.run(uid_int, str(model), spec, ids, bound, context, lang)
+            raise PyTypeError(f"{signature} missing {len(missing)} required positional argument: '{missing[0]}'")
+        return ids, bound
 
     def execute_json2(self, uid: int, model: str, method: str, params: dict[str, Any]) -> Any:
         """JSON-2: named parameters only; binding errors are HTTP 422, unknown names 404."""
@@ -313,6 +337,8 @@ class Service:
         kwargs: dict[str, Any],
         context: dict[str, Any],
         lang: str,
+        *,
+        after: Callable[[Any], Any] | None = None,
     ) -> Any:
         if self.on_call is not None:
             self.on_call(model, spec.name)
@@ -325,4 +351,5 @@ class Service:
             full_context.update(context)
             env = Env(self.registry, uid, full_context, lang=lang)
             env.lang = lang
-            return spec.fn(env, ids, **kwargs)
+            result = spec.fn(env, ids, **kwargs)
+            return after(result) if after is not None else result
