@@ -25,7 +25,7 @@ from connector.cli_common import (
 from connector.cli_report import report_command
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG
 from connector.engine import evaluate, preview
-from connector.errors import ConnectorError, UsageError
+from connector.errors import ConnectorError, ErpCheckFailed, UsageError
 from connector.facts import facts_to_data
 from connector.model import Plan
 from connector.planview import clip, plan_to_json, plan_to_text, text_table
@@ -121,9 +121,11 @@ def check(common: Common) -> None:
                 "database": status.database, "user": status.user, "user_id": status.user_id,
                 "companies": list(status.companies), "missing_rights": list(status.missing_rights),
                 "missing_setup": list(status.missing_setup), "notes": list(status.notes),
-                "ok": not status.missing_rights and not status.missing_setup}
+                "problems": list(status.problems),
+                "ok": not status.missing_rights and not status.missing_setup and not status.problems}
     if common.as_json:
         emit_json(document)
+        _fail_on_problems(status.problems)
         return
     click.echo(f"{status.erp} {status.version} at {status.url} (database {status.database}, {status.protocol})")
     click.echo(f"user: {status.user} (id {status.user_id}); companies: {', '.join(status.companies) or '-'}")
@@ -133,6 +135,15 @@ def check(common: Common) -> None:
                             "missing " + ", ".join(status.missing_setup) + " (run `dunning setup`)"))
     for note in status.notes:
         click.echo(f"note: {note}")
+    for problem in status.problems:
+        click.echo(f"problem: {problem}")
+    _fail_on_problems(status.problems)
+
+
+def _fail_on_problems(problems: tuple[str, ...]) -> None:
+    if problems:
+        raise ErpCheckFailed(f"{len(problems)} check probe(s) failed (listed above): the connector's own calls "
+                             "would fail the same way; fix what they name, then run `dunning check` again")
 
 
 @cli.command()

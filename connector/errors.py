@@ -67,6 +67,12 @@ class AuthError(ErpError):
     exit_code = 3
 
 
+class ErpCheckFailed(ErpError):
+    """`check` reached the ERP, but a probe failed the way one of the connector's calls would."""
+
+    exit_code = 3
+
+
 class SafetyStop(ConnectorError):
     """The run would do more than the configured limit allows."""
 

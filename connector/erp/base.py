@@ -33,6 +33,8 @@ class ErpStatus:
     missing_rights: tuple[str, ...] = ()
     missing_setup: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Probes that failed otherwise than expected, each naming the call and Odoo's answer.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

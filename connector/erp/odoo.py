@@ -195,6 +195,7 @@ class OdooAdapter:
         refs = s.refs(refresh=True)
         has_project = s.has_project()
         notes: list[str] = []
+        problems: list[str] = []
         missing_rights: list[str] = []
         read_models = [m.model(c) for c in ("move_line", "move", "partial", "partner", "partner_tag", "currency",
                                              "company", "user", "activity", "activity_type", "message",
@@ -208,7 +209,7 @@ class OdooAdapter:
                 if error.kind != "access":
                     raise
                 missing_rights.append(f"read {model}")
-        missing_rights += self._probe_writes(s, refs, has_project, notes)
+        missing_rights += self._probe_writes(s, refs, has_project, notes, problems)
         missing_setup = [f"{MODULE}.{x}" for x in SETUP_XMLIDS
                          if f"{MODULE}.{x}" not in refs and (x != PROJECT or has_project)]
         if not has_project:
@@ -219,11 +220,17 @@ class OdooAdapter:
             database=self.settings.database, user=str(user.get(m.field("user", "login")) or self.settings.login),
             user_id=s.uid, companies=tuple(str(c.get(m.field("company", "name")) or c["id"])
                                             for c in companies.values()),
-            missing_rights=tuple(missing_rights), missing_setup=tuple(missing_setup), notes=tuple(notes))
+            missing_rights=tuple(missing_rights), missing_setup=tuple(missing_setup), notes=tuple(notes),
+            problems=tuple(problems))
 
     def _probe_writes(self, s: Session, refs: dict[str, tuple[str, int]], has_project: bool,
-                      notes: list[str]) -> list[str]:
-        """Harmless probes of the rights to write (nothing is created)."""
+                      notes: list[str], problems: list[str]) -> list[str]:
+        """Harmless probes of the rights to write (nothing is created); returns the missing rights.
+
+        Each probe expects one answer (allowed, refused for lack of a right, or the harmless fault it
+        provokes). Any other fault goes to `problems`: it means a call the connector makes would fail
+        too, so `check` must not report success.
+        """
         m = s.mapping
         missing: list[str] = []
         method = m.get("access", "check_method")
@@ -231,19 +238,21 @@ class OdooAdapter:
         # JSON-2 binds parameters by name and needs none.
         ids: list[int] | None = [] if m.get("access", "check_on_records") and not s.rpc.json2 else None
 
+        def unexpected(call: str, error: OdooFault) -> None:
+            problems.append(f"{call} failed unexpectedly: {error}")
+
         def holds(model: str, operation: str) -> bool | None:
-            """The server's answer to "may I `operation` on `model`?", None when it cannot say."""
+            """The server's answer to "may I `operation` on `model`?", None when it failed to say."""
             kwargs: dict[str, Any] = {"operation": operation}
             if method == "check_access_rights":
                 kwargs["raise_exception"] = False
             try:
                 return s.rpc.call(model, method, ids=ids, **kwargs) is not False
             except OdooFault as error:
-                if error.kind in ("unknown_method", "value", "other"):
-                    return None
-                if error.kind != "access":
-                    raise
-                return False
+                if error.kind == "access":
+                    return False
+                unexpected(f"{model}.{method}({operation!r})", error)
+                return None
 
         imd = m.model("external_id")
         imd_missing = f"create {imd} (Administration / Settings, or an access right on {imd})"
@@ -253,10 +262,7 @@ class OdooAdapter:
         existing = next(((name, model, rid) for name, (model, rid) in refs.items()
                          if name.startswith(f"{MODULE}.") and rid), None)
         if existing is None:
-            allowed = holds(imd, "create")
-            if allowed is None:
-                notes.append(f"create on {imd} not verified: run `dunning setup` first")
-            elif not allowed:
+            if holds(imd, "create") is False:
                 missing.append(imd_missing)
         else:
             name, model, rid = existing
@@ -269,8 +275,9 @@ class OdooAdapter:
                 if error.kind == "access":
                     missing.append(imd_missing)
                 elif error.kind != "duplicate":
-                    notes.append(f"create on {imd} not verified: {error}")
-        # mail.activity: create without a document fails on the missing document, after the rights check.
+                    unexpected(f"{imd}.create (a duplicate of {name})", error)
+        # mail.activity: create without a document fails on the missing document (a validation fault),
+        # after the rights check.
         activity = m.model("activity")
         try:
             created = s.rpc.call(activity, "create", retry=False, vals_list=[{}])
@@ -278,14 +285,13 @@ class OdooAdapter:
         except OdooFault as error:
             if error.kind == "access":
                 missing.append(f"create {activity}")
+            elif error.kind != "validation":
+                unexpected(f"{activity}.create (without a document)", error)
         probes = [(m.model("message"), "create"), (activity, "write")]
         if has_project:
             probes += [(m.model("task"), "create"), (m.model("task"), "write")]
         for model, operation in probes:
-            allowed = holds(model, operation)
-            if allowed is None:
-                notes.append(f"{operation} on {model} not verified: the server has no {method}")
-            elif not allowed:
+            if holds(model, operation) is False:
                 missing.append(f"{operation} {model}")
         return missing
 

@@ -16,6 +16,7 @@ FAULT_OPTIONS = (
     "drop_next",
     "crash_after_writes",
     "serialization_failures",
+    "fail_methods",
 )
 
 
@@ -31,6 +32,8 @@ class FaultOptions:
       (os._exit, no answer), like a server killed mid-flight. Only meaningful in a subprocess.
     - serialization_failures: the next N data-changing calls fail with PostgreSQL's concurrent-update
       error, as Odoo reports it once its own retries are exhausted.
+    - fail_methods: every call of these "model.method" names fails with a Python server error (the
+      kind of fault a call in a form Odoo does not accept gets), for as long as the option is set.
     """
 
     latency_ms: float = 0.0
@@ -41,6 +44,7 @@ class FaultOptions:
     drop_next: int = 0
     crash_after_writes: int | None = None
     serialization_failures: int = 0
+    fail_methods: tuple[str, ...] = ()
 
 
 class FaultInjector:
@@ -61,6 +65,10 @@ class FaultInjector:
                     raise ValueError(f"unknown fault option {key!r}; choose from {sorted(valid)}")
                 setattr(self.options, key, value)
             return FaultOptions(**asdict(self.options))
+
+    def method_fails(self, model: str, method: str) -> bool:
+        with self._lock:
+            return f"{model}.{method}" in self.options.fail_methods
 
     def reset(self) -> None:
         with self._lock:

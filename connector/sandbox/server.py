@@ -22,7 +22,7 @@ from typing import Any
 
 from . import wire
 from .behaviours import RecordsetResult
-from .errors import HttpError, OdooError, PyAttributeError, PyTypeError, PyValueError
+from .errors import HttpError, OdooError, PyAttributeError, PyIndexError, PyTypeError, PyValueError
 from .faults import FaultInjector, FaultOptions
 from .orm import Clock, Outbox, Registry
 from .profile import VersionProfile, doc_bearer_methods, load_profile
@@ -419,10 +419,15 @@ class SandboxServer:
             self.faults.configure(**fault_options)
         self.service.serialization_check = self.faults.take_serialization_failure
         self.stats_data = _Stats()
-        self.service.on_call = self.stats_data.call
+        self.service.on_call = self._on_call
         self.store.after_commit = self._after_commit
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _on_call(self, model: str, method: str) -> None:
+        self.stats_data.call(model, method)
+        if self.faults.method_fails(model, method):
+            raise PyIndexError(self.service.index_error())
 
     def _prepare_database(self) -> None:
         meta = self.store.meta

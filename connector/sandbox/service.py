@@ -260,9 +260,9 @@ class Service:
         return self.run(uid_int, str(model), spec, ids, bound, context, lang, after=after)
 
     def _missing_first_argument(self, result: Any) -> Any:
-        raise PyIndexError(self._index_error())
+        raise PyIndexError(self.index_error())
 
-    def _index_error(self) -> str:
+    def index_error(self) -> str:
         # Odoo 16-18 pass the RPC arguments on as a tuple, 19 as the list it received.
         return "list index out of range" if self.profile.version >= 19 else "tuple index out of range"
 
@@ -280,7 +280,7 @@ class Service:
             positional = args
         else:
             if not args:
-                raise PyIndexError(self._index_error())
+                raise PyIndexError(self.index_error())
             ids = _ids(args[0])
             positional = args[1:]
         signature = f"{spec.owner}.{spec.name}()"
