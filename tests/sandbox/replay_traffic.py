@@ -8,10 +8,11 @@ older recordings, and why:
    (the lab-connector sandbox has the recorded database name, `lab<ver>`).
 2. Ids are compared exactly. The seed edition starts every id sequence where the recorded database
    had it, so a record the connector creates gets the id real Odoo gave it. Where the sandbox hands out
-   another id, the creating exchange fails (that is a divergence), and from then on the recorded id is
+   another id, the creating exchange fails (that is a divergence), and from then on recorded ids are
    carried to the sandbox's per model (`IdMap`; a global int map would confuse, say, activity 7 with
-   activity type 7): later requests are sent with the sandbox's ids and later answers compared after
-   the same mapping, so one divergence fails once instead of every exchange after it.
+   activity type 7): later requests are sent with the sandbox's ids, later answers compared after the
+   same mapping, and later creations expected at the recorded id plus the difference seen last, so
+   one divergence fails once instead of every exchange after it.
 3. Tracebacks (XML-RPC faultString of code 1, JSON-RPC `data.debug`, JSON-2 `debug`): the recorder
    kept the first and last lines only; only the final "Exception: message" line is compared.
 4. Datetimes stamped by the server clock while recording (`create_date`, `write_date`, `date` of
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector.sandbox.profile import VersionProfile, load_profile
+from connector.sandbox.profile import VersionProfile
 
 from .replay import RECORDINGS, Replayer
 
@@ -90,7 +91,10 @@ def traffic_files() -> list[Path]:
 
 
 def version_of(path: Path) -> int:
-    return int(re.search(r"(1[6-9])-(xmlrpc|jsonrpc|json2)", path.stem).group(1))  # type: ignore[union-attr]
+    match = re.search(r"(1[6-9])-(xmlrpc|jsonrpc|json2)$", path.stem)
+    if match is None:
+        raise ValueError(f"{path.name}: no <version>-<protocol> at the end of the name")
+    return int(match.group(1))
 
 
 def _is_version_call(request: dict[str, Any]) -> bool:
@@ -404,7 +408,3 @@ def pay_invoices(replayer: TrafficReplayer, database: str, move_ids: list[int]) 
             [wizard_ids],
             {"context": context},
         )
-
-
-def profile_for(version: int) -> VersionProfile:
-    return load_profile(version)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from connector.sandbox import SandboxServer
+from connector.sandbox.profile import load_profile
 
 from .replay import Outcome
 from .replay_traffic import (
@@ -20,7 +21,6 @@ from .replay_traffic import (
     load_traffic,
     paid_between,
     pay_invoices,
-    profile_for,
     traffic_files,
     version_of,
 )
@@ -47,7 +47,7 @@ def _replay_file(path: Path, tmp_dir: Path) -> dict[str, Outcome]:
             "accountant",
             server.api_key,
             ACCOUNTANT_UID[version],
-            profile=profile_for(version),
+            profile=load_profile(version),
         )
         outcomes: dict[str, Outcome] = {}
         paid = False
