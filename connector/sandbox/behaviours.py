@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -765,6 +766,9 @@ class ActivityBehaviour(Behaviour):
 
     def check_constraints(self, env: Env, vals: dict[str, Any], rid: int) -> None:
         if env.version >= 19:
+            if not vals.get("res_model_id") and not vals.get("res_id"):
+                # Attached to nothing, 19 assigns nobody and its user check constraint fails first.
+                raise ValidationError(_UNASSIGNED)
             if not vals.get("res_model_id") or not vals.get("res_id"):
                 raise ValidationError(_NOT_NULL_RES_ID)
             return
@@ -821,6 +825,7 @@ class ActivityBehaviour(Behaviour):
 
 
 _NOT_NULL_RES_ID = "The operation cannot be completed: Activities have to be linked to records with a not null res_id."
+_UNASSIGNED = "The operation cannot be completed: Activities must be assigned if not attached to a document."
 
 
 def feedback_body(version: int, *, icon: str, type_name: str, summary: str, note: str, feedback: str) -> str:
@@ -993,6 +998,10 @@ def message_post(env: Env, model: str, ids: list[int], **kwargs: Any) -> Any:
                     "date": message.get("date"),
                 }
             )
+        # The email's portal link gives the document an access token, as Odoo's portal mixin does.
+        record = env.store.get(model, rid) or {}
+        if "access_token" in env.fields_of(model) and not record.get("access_token"):
+            env.store.update(model, rid, {"access_token": str(uuid.uuid4())})
     return [msg_id] if env.version >= 19 else msg_id
 
 
@@ -1091,6 +1100,10 @@ class TaskBehaviour(Behaviour):
             # Required on 16, computed from the project (else the user's company).
             project = env.store.get("project.project", _m2o_id(vals.get("project_id")) or 0) or {}
             vals.setdefault("company_id", _m2o_id(project.get("company_id")) or 1)
+
+    def after_create(self, env: Env, rid: int) -> None:
+        # Odoo posts a "Task Created" notification on every new task (it draws a mail.message id).
+        create_message(env, "project.task", rid, body="", message_type="notification", subtype_id=None)
 
 
 class ProjectBehaviour(Behaviour):

@@ -36,11 +36,12 @@ ADMIN_PASSWORD = "admin"
 API_KEY = "sandbox-api-key-0123456789abcdef"
 ACCOUNTANT_LOGIN = "accountant"
 ACCOUNTANT_PASSWORD = "accountant"
-SEEDS = ("demo", "lab", "empty")
+SEEDS = ("demo", "lab", "lab-connector", "empty")
 
 
 def database_name(seed: str, version: int) -> str:
-    return {"demo": "dunning_demo", "lab": f"v{version}"}.get(seed, "sandbox")
+    # The lab editions keep their recorded database names, so recorded requests replay unchanged.
+    return {"demo": "dunning_demo", "lab": f"v{version}", "lab-connector": f"lab{version}"}.get(seed, "sandbox")
 
 
 class _Stats:

@@ -38,6 +38,14 @@ _RECORDSET = re.compile(r"^[a-z_.]+\((\d+(?:, ?\d+)*),?\)$")
 CREATING = frozenset({"create", "message_post", "action_feedback", "activity_schedule", "action_create_payments"})
 
 
+_PLACEHOLDER = re.compile(r"<(odoo-root|site-packages|python-lib|decorator-gen-\d+)>")
+
+
+def _escaped_placeholders(xml: str) -> str:
+    """Some recorders put `<odoo-root>/`-style path placeholders into XML text unescaped; escape them."""
+    return _PLACEHOLDER.sub(lambda m: f"&lt;{m.group(1)}&gt;", xml)
+
+
 def load_exchanges(version: int) -> list[dict[str, Any]]:
     path = RECORDINGS / str(version) / "exchanges.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -86,47 +94,68 @@ class Replayer:
                 return value.split("(")[0] + repr(tuple(ids))
         return value
 
-    def _prepare_xmlrpc(self, body: str) -> tuple[bytes, str]:
+    # -- hooks: how ids of created records are carried from the recording to the sandbox ------------------
+    # `model` and `method` name the call ("" for calls outside execute_kw); `args` are execute_kw's
+    # positional and keyword arguments ([args, kwargs]) or a JSON-2 body.
+    def map_request(self, model: str, method: str, args: Any) -> Any:
+        return self._map(args)
+
+    def learn(self, model: str, method: str, recorded: Any, actual: Any) -> None:
+        self._learn(method, recorded, actual)
+
+    def expected_answer(self, model: str, method: str, recorded: Any) -> Any:
+        """The recorded answer (a JSON-RPC envelope, a JSON-2 body or an XML-RPC value) as comparable."""
+        return self.normalise(self._map(recorded))
+
+    def actual_answer(self, model: str, method: str, answer: Any) -> Any:
+        return self.normalise(answer)
+
+    def _call_of(self, args: list[Any]) -> tuple[str, str]:
+        return (str(args[3]), str(args[4])) if len(args) > 4 else ("", "")
+
+    def _prepare_xmlrpc(self, body: str) -> tuple[bytes, str, str]:
         params, method = xmlrpc.client.loads(body, use_builtin_types=True)
         args = list(params)
         secret = self._secret_for(args)
+        model, called = self._call_of(args) if method == "execute_kw" else ("", str(method))
         out: list[Any] = []
-        for index, arg in enumerate(args):
+        for arg in args[:5] if method == "execute_kw" else args:
             if arg == "<password>":
                 out.append(secret)
             elif arg == "<api-key>":
                 out.append(self.api_key)
-            elif method == "execute_kw" and index >= 5:
-                out.append(self._map(arg))
             else:
                 out.append(arg)
-        return xmlrpc.client.dumps(tuple(out), method, allow_none=False).encode("utf-8"), str(method)
+        if method == "execute_kw":
+            out.extend(self.map_request(model, called, args[5:]))
+        return xmlrpc.client.dumps(tuple(out), method, allow_none=False).encode("utf-8"), model, called
 
-    def _prepare_jsonrpc(self, body: str) -> tuple[bytes, str]:
+    def _prepare_jsonrpc(self, body: str) -> tuple[bytes, str, str]:
         request = json.loads(body)
         params = request.get("params") or {}
         args = list(params.get("args") or [])
         secret = self._secret_for(args)
-        for index, arg in enumerate(args):
+        execute_kw = params.get("method") == "execute_kw"
+        model, called = self._call_of(args) if execute_kw else ("", str(params.get("method")))
+        for index, arg in enumerate(args[:5] if execute_kw else args):
             if arg == "<password>":
                 args[index] = secret
             elif arg == "<api-key>":
                 args[index] = self.api_key
-            elif params.get("method") == "execute_kw" and index >= 5:
-                args[index] = self._map(arg)
+        if execute_kw:
+            args[5:] = self.map_request(model, called, args[5:])
         if "args" in params:
             params["args"] = args
-        method = str(args[4]) if params.get("method") == "execute_kw" and len(args) > 4 else str(params.get("method"))
-        return json.dumps(request).encode("utf-8"), method
+        return json.dumps(request).encode("utf-8"), model, called
 
-    def _prepare_json2(self, body: str | None) -> bytes | None:
+    def _prepare_json2(self, model: str, method: str, body: str | None) -> bytes | None:
         if body is None:
             return None
         try:
             data = json.loads(body)
         except ValueError:
             return body.encode("utf-8")
-        return json.dumps(self._map(data)).encode("utf-8")
+        return json.dumps(self.map_request(model, method, data)).encode("utf-8")
 
     # -- sending --------------------------------------------------------------------------------------
     def _send(
@@ -154,17 +183,18 @@ class Replayer:
         headers = dict(req.get("headers") or {})
         try:
             if proto == "xmlrpc":
-                body, method = self._prepare_xmlrpc(req["body"])
+                body, model, method = self._prepare_xmlrpc(req["body"])
                 status, got_headers, text = self._send(req["method"], req["path"], headers, body)
-                return self._compare_xmlrpc(exchange, method, status, text)
+                return self._compare_xmlrpc(exchange, model, method, status, text)
             if proto == "jsonrpc":
-                body, method = self._prepare_jsonrpc(req["body"])
+                body, model, method = self._prepare_jsonrpc(req["body"])
                 status, got_headers, text = self._send(req["method"], req["path"], headers, body)
-                return self._compare_json(exchange, method, status, got_headers, text, rpc=True)
-            body2 = self._prepare_json2(req.get("body"))
-            method = req["path"].rstrip("/").rsplit("/", 1)[-1]
+                return self._compare_json(exchange, model, method, status, got_headers, text, rpc=True)
+            parts = req["path"].rstrip("/").split("/")
+            model, method = (parts[3], parts[4]) if len(parts) == 5 and parts[1] == "json" else ("", parts[-1])
+            body2 = self._prepare_json2(model, method, req.get("body"))
             status, got_headers, text = self._send(req["method"], req["path"], headers, body2)
-            return self._compare_json(exchange, method, status, got_headers, text, rpc=False)
+            return self._compare_json(exchange, model, method, status, got_headers, text, rpc=False)
         except Exception as exc:  # a transport failure is a mismatch too
             return Outcome(exchange["id"], proto, False, f"{type(exc).__name__}: {exc}")
         finally:
@@ -202,7 +232,7 @@ class Replayer:
         lines = [ln for ln in text.strip().splitlines() if ln.strip()]
         return lines[-1].strip() if lines else ""
 
-    def _compare_xmlrpc(self, exchange: dict[str, Any], method: str, status: int, text: str) -> Outcome:
+    def _compare_xmlrpc(self, exchange: dict[str, Any], model: str, method: str, status: int, text: str) -> Outcome:
         ex_id, rec = exchange["id"], exchange["response"]
         if status != rec["status"]:
             return Outcome(ex_id, "xmlrpc", False, f"status {status} != {rec['status']}")
@@ -211,7 +241,7 @@ class Replayer:
         expected: Any
         actual: Any
         try:
-            expected = ("result", xmlrpc.client.loads(rec["body"], use_builtin_types=True)[0][0])
+            expected = ("result", xmlrpc.client.loads(_escaped_placeholders(rec["body"]), use_builtin_types=True)[0][0])
         except xmlrpc.client.Fault as fault:
             expected = ("fault", fault.faultCode, fault.faultString)
         try:
@@ -219,8 +249,8 @@ class Replayer:
         except xmlrpc.client.Fault as fault:
             actual = ("fault", fault.faultCode, fault.faultString)
         if expected[0] == "result" and actual[0] == "result":
-            self._learn(method, expected[1], actual[1])
-            exp, got = self.normalise(self._map(expected[1])), self.normalise(actual[1])
+            self.learn(model, method, expected[1], actual[1])
+            exp, got = self.expected_answer(model, method, expected[1]), self.actual_answer(model, method, actual[1])
             return Outcome(ex_id, "xmlrpc", exp == got, "" if exp == got else f"expected {exp!r}\n     got {got!r}")
         if expected[0] == "fault" and actual[0] == "fault":
             exp_code, got_code = expected[1], actual[1]
@@ -237,7 +267,15 @@ class Replayer:
         return Outcome(ex_id, "xmlrpc", False, f"expected {expected!r:.300}\n     got {actual!r:.300}")
 
     def _compare_json(
-        self, exchange: dict[str, Any], method: str, status: int, headers: dict[str, str], text: str, *, rpc: bool
+        self,
+        exchange: dict[str, Any],
+        model: str,
+        method: str,
+        status: int,
+        headers: dict[str, str],
+        text: str,
+        *,
+        rpc: bool,
     ) -> Outcome:
         ex_id, proto, rec = exchange["id"], exchange["protocol"], exchange["response"]
         if status != rec["status"]:
@@ -258,14 +296,14 @@ class Replayer:
                 if isinstance(data, dict) and "debug" in data:
                     data["debug"] = self.last_line(data["debug"])
             if "result" in expected and "result" in actual:
-                self._learn(method, expected["result"], actual["result"])
+                self.learn(model, method, expected["result"], actual["result"])
         else:
             if isinstance(expected, dict) and "debug" in expected and isinstance(actual, dict):
                 expected["debug"] = self.last_line(expected["debug"])
                 actual["debug"] = self.last_line(str(actual.get("debug", "")))
             elif status == 200:
-                self._learn(method, expected, actual)
-        exp, got = self.normalise(self._map(expected)), self.normalise(actual)
+                self.learn(model, method, expected, actual)
+        exp, got = self.expected_answer(model, method, expected), self.actual_answer(model, method, actual)
         return Outcome(ex_id, proto, exp == got, "" if exp == got else f"expected {exp!r}\n     got {got!r}")
 
     def _compare_doc(self, exchange: dict[str, Any], expected: Any, actual: Any) -> Outcome:

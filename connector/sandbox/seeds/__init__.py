@@ -1,4 +1,4 @@
-"""Seeds: "lab" (the recorded lab database), "demo" (Suministros Ebro S.L.) and "empty" (reference data only)."""
+"""Seeds: "lab" and "lab-connector" (the recorded lab databases), "demo" (Suministros Ebro S.L.), "empty"."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ def seed_database(registry: Registry, seed: str, as_of: dt.date) -> None:
         from .lab import seed_lab
 
         seed_lab(env, as_of)
+    elif seed == "lab-connector":
+        from .lab import seed_lab
+        from .lab_connector import CONNECTOR_EDITION
+
+        seed_lab(env, as_of, CONNECTOR_EDITION)
     elif seed == "demo":
         from .demo import seed_demo
 

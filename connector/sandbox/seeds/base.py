@@ -34,6 +34,9 @@ class BaseRefs:
     method_line_name: str = "Manual"
     extra_partner: int | None = None
     project_company: bool = True
+    # Recorded ids of ir.model rows and of standard external ids ("module.name"); others are numbered.
+    model_ids: tuple[tuple[str, int], ...] = ()
+    xmlid_ids: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -393,8 +396,9 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
         put(env, "ir.config_parameter", rid, {"key": key, "value": value})
     # ir.model rows.
     next_model_id = 1000
+    model_ids = dict(refs.model_ids, **{"account.move": refs.account_move_model})
     for model, name in _MODELS:
-        rid = refs.account_move_model if model == "account.move" else next_model_id
+        rid = model_ids.get(model, next_model_id)
         next_model_id += 1
         put(env, "ir.model", rid, {"model": model, "name": name, "state": "base", "transient": False})
     for model in env.profile.models:
@@ -403,6 +407,7 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
             next_model_id += 1
     # Standard external ids.
     imd = 1
+    xmlid_ids = dict(refs.xmlid_ids)
     for module, name, model, res_id in (
         ("base", "main_company", "res.company", 1),
         ("base", "main_partner", "res.partner", 1),
@@ -429,7 +434,7 @@ def install_base(env: Env, refs: BaseRefs, company: CompanyInfo, *, admin_lang: 
         ("mail", "mail_activity_data_todo", "mail.activity.type", 4),
         ("mail", "mail_activity_data_upload_document", "mail.activity.type", 5),
     ):
-        xmlid(env, module, name, model, res_id, imd)
+        xmlid(env, module, name, model, res_id, xmlid_ids.get(f"{module}.{name}", imd))
         imd += 1
 
 
