@@ -448,16 +448,18 @@ class PaymentRegisterBehaviour(Behaviour):
             wizard = env.store.get("account.payment.register", rid)
             if wizard is None:
                 raise MissingError(env.texts.missing_record("account.payment.register", [rid], env.uid))
-            payment_ids.append(
-                register_payment(
-                    env,
-                    list(wizard.get("line_ids") or []),
-                    float(wizard.get("amount") or 0.0),
-                    str(wizard.get("payment_date") or env.today_str()),
-                    journal_id=_m2o_id(wizard.get("journal_id")),
-                    memo=str(wizard.get("communication") or ""),
-                )
+                line_ids = list(wizard.get("line_ids") or [])
+            partly_paid = _partly_paid_invoices(env, line_ids)
+            payment_id = register_payment(
+                env,
+                line_ids,
+                float(wizard.get("amount") or 0.0),
+                str(wizard.get("payment_date") or env.today_str()),
+                journal_id=_m2o_id(wizard.get("journal_id")),
+                memo=str(wizard.get("communication") or ""),
             )
+            _log_payment_chatter(env, payment_id, partly_paid)
+            payment_ids.append(payment_id)
         return {
             "name": env.texts.payments_action(env.lang),
             "type": "ir.actions.act_window",
@@ -466,6 +468,30 @@ class PaymentRegisterBehaviour(Behaviour):
             "view_mode": "form",
             "res_id": payment_ids[0],
         }
+
+
+def _partly_paid_invoices(env: Env, line_ids: list[int]) -> list[int]:
+    moves = {_m2o_id(line.get("move_id")) for i in line_ids if (line := env.store.get("account.move.line", i))}
+    return sorted(m for m in moves if m and (env.store.get("account.move", m) or {}).get("payment_state") == "partial")
+
+
+def _log_payment_chatter(env: Env, payment_id: int, partly_paid: list[int]) -> None:
+    """The chatter messages the wizard's payment leaves behind (they advance mail.message's ids).
+
+    Fitted to what real Odoo consumed for three wizard payments in the connector's recorded traffic
+    (9 message ids on 16-18, 10 on 19): the payment's creation log, its journal entry's creation log
+    and the posting's tracking message; on 19 also the tracked payment_state change of an invoice
+    that an earlier payment had partly paid.
+    """
+    payment = env.store.get("account.payment", payment_id) or {}
+    move_id = _m2o_id(payment.get("move_id"))
+    if move_id:
+        create_message(env, "account.move", move_id, body="", message_type="notification", subtype_id=None)
+    for _ in range(2):
+        create_message(env, "account.payment", payment_id, body="", message_type="notification", subtype_id=None)
+    if env.version >= 19:
+        for invoice_id in partly_paid:
+            create_message(env, "account.move", invoice_id, body="", message_type="notification", subtype_id=None)
 
 
 def register_payment(
