@@ -448,7 +448,7 @@ class PaymentRegisterBehaviour(Behaviour):
             wizard = env.store.get("account.payment.register", rid)
             if wizard is None:
                 raise MissingError(env.texts.missing_record("account.payment.register", [rid], env.uid))
-                line_ids = list(wizard.get("line_ids") or [])
+            line_ids = list(wizard.get("line_ids") or [])
             partly_paid = _partly_paid_invoices(env, line_ids)
             payment_id = register_payment(
                 env,
