@@ -214,13 +214,14 @@ class _NumberFormat:
     """One CLDR number pattern of one locale (and currency), prepared once: the affixes with the currency
     symbol in place, the separators and the grouping, so a call only rounds and groups digits.
 
-    The result is exactly what Babel's `NumberPattern.apply` returns (Babel stays the source of the
-    patterns and symbols; tests compare the two). Patterns this fast path does not cover (scientific,
-    significant digits, quotes, a currency name that depends on the amount) go to Babel every time.
+    The result is what Babel's `NumberPattern.apply` returns, with no-break spaces made plain (see
+    `_plain_spaces`): Babel stays the source of the patterns and symbols, and tests compare the two.
+    Patterns this fast path does not cover (scientific, significant digits, quotes, a currency name that
+    depends on the amount) go to Babel every time.
     """
 
     __slots__ = ("_babel", "_currency", "_decimal", "_frac", "_group", "_grouping", "_int_min", "_locale",
-                 "_prefix", "_quantum", "_scale", "_suffix", "_via_babel")
+                 "_prefix", "_quantum", "_scale", "_suffix", "_symbols", "_thousands", "_via_babel")
 
     def __init__(self, pattern: NumberPattern, locale: Locale, frac: tuple[int, int], currency: str | None) -> None:
         self._babel = copy.copy(pattern)
@@ -228,27 +229,38 @@ class _NumberFormat:
         self._locale, self._currency, self._frac = locale, currency, frac
         self._scale, self._grouping, self._int_min = pattern.scale, pattern.grouping, pattern.int_prec[0]
         self._quantum = Decimal(10) ** -frac[1]
-        self._group, self._decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+        group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+        self._group, self._decimal = _plain_spaces(group), _plain_spaces(decimal)
         affixes = (*pattern.prefix, *pattern.suffix)
         self._via_babel = (bool(pattern.exp_prec) or "@" in pattern.pattern or not pattern.number_pattern
                            or "¤¤¤" in "".join(affixes) or (currency is None and "¤" in "".join(affixes))
-                           or any("'" in text for text in (*affixes, self._group, self._decimal)))
+                           or any("'" in text for text in (*affixes, group, decimal)))
+        # The usual layout (groups of three, fixed decimals) is left to Python's own grouping.
+        self._thousands = self._grouping == (3, 3) and self._int_min <= 1 and frac[0] == frac[1]
+        self._symbols = str.maketrans({",": self._group, ".": self._decimal})
         symbol = get_currency_symbol(currency, locale) if currency is not None else ""
         code = currency.upper() if currency is not None else ""
 
         def with_currency(affix: str) -> str:
-            return affix.replace("¤¤", code).replace("¤", symbol) if currency is not None else affix
+            return _plain_spaces(affix.replace("¤¤", code).replace("¤", symbol) if currency is not None else affix)
 
         self._prefix = tuple(with_currency(a) for a in pattern.prefix)
         self._suffix = tuple(with_currency(a) for a in pattern.suffix)
 
     def __call__(self, value: Decimal) -> str:
         if self._via_babel or not value.is_finite():
-            return str(self._babel.apply(value, self._locale, currency=self._currency, currency_digits=False))
-        value = value.scaleb(self._scale)
+            applied = self._babel.apply(value, self._locale, currency=self._currency, currency_digits=False)
+            return _plain_spaces(str(applied))
+        if self._scale:
+            value = value.scaleb(self._scale)
         negative = int(value.is_signed())
-        digits, _, fraction = f"{abs(value).normalize().quantize(self._quantum):f}".partition(".")
-        return self._prefix[negative] + self._integer(digits) + self._fraction(fraction) + self._suffix[negative]
+        rounded = abs(value).normalize().quantize(self._quantum)
+        if self._thousands:
+            number = f"{rounded:,f}".translate(self._symbols)
+        else:
+            digits, _, fraction = f"{rounded:f}".partition(".")
+            number = self._integer(digits) + self._fraction(fraction)
+        return self._prefix[negative] + number + self._suffix[negative]
 
     def _integer(self, digits: str) -> str:
         digits = digits.rjust(self._int_min, "0")
@@ -277,14 +289,41 @@ def _locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
-@functools.cache
-def _money_format(locale: Locale, currency: str, decimals: int) -> _NumberFormat:
-    return _NumberFormat(locale.currency_formats["standard"], locale, (decimals, decimals), currency)
+class _LocaleFormats:
+    """The prepared formats of one locale, made on first use: money per currency and decimals, percent
+    per decimals, dates per format."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+        self._money: dict[tuple[str, int], _NumberFormat] = {}
+        self._percent: dict[int, _NumberFormat] = {}
+        self._dates: dict[str, _DateFormat] = {}
+
+    def money(self, currency: str, decimals: int) -> _NumberFormat:
+        found = self._money.get((currency, decimals))
+        if found is None:
+            pattern = self.locale.currency_formats["standard"]
+            found = self._money[(currency, decimals)] = _NumberFormat(pattern, self.locale, (decimals, decimals),
+                                                                      currency)
+        return found
+
+    def percent(self, decimals: int) -> _NumberFormat:
+        found = self._percent.get(decimals)
+        if found is None:
+            found = self._percent[decimals] = _NumberFormat(self.locale.percent_formats[None], self.locale,
+                                                            (0, decimals), None)
+        return found
+
+    def date(self, format: str) -> _DateFormat:
+        found = self._dates.get(format)
+        if found is None:
+            found = self._dates[format] = _DateFormat(format, self.locale)
+        return found
 
 
 @functools.cache
-def _percent_format(locale: Locale, decimals: int) -> _NumberFormat:
-    return _NumberFormat(locale.percent_formats[None], locale, (0, decimals), None)
+def _locale_formats(locale: Locale) -> _LocaleFormats:
+    return _LocaleFormats(locale)
 
 
 class _DateFormat:
@@ -308,14 +347,9 @@ class _DateFormat:
         return found
 
 
-@functools.cache
-def _date_format(locale: Locale, format: str) -> _DateFormat:
-    return _DateFormat(format, locale)
-
-
 @dataclass(frozen=True, slots=True)
 class _Formatting:
-    locale: Locale
+    formats: _LocaleFormats
     decimals: Mapping[str, int]
     default_currency: str
 
@@ -326,7 +360,7 @@ _FORMATTING: ContextVar[_Formatting | None] = ContextVar("dunning_render_formatt
 def _formatting() -> _Formatting:
     current = _FORMATTING.get()
     if current is None:  # a filter called outside Renderer.render (e.g. a test of the filter)
-        return _Formatting(_locale("es"), {}, "EUR")
+        return _Formatting(_locale_formats(_locale("es")), {}, "EUR")
     return current
 
 
@@ -337,6 +371,8 @@ def _plain_spaces(text: str) -> str:
 
 
 def _number(value: Any, what: str) -> Decimal:
+    if type(value) is Decimal:  # the usual case, first
+        return value
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
         raise ValueError(f"{what} needs a number, got {value!r}")
     return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
@@ -348,7 +384,7 @@ def money_filter(amount: Any, currency: str | None = None) -> str:
     fmt = _formatting()
     code = currency or fmt.default_currency
     value = _number(amount, "money()")
-    return _plain_spaces(_money_format(fmt.locale, code, fmt.decimals.get(code, 2))(value))
+    return fmt.formats.money(code, fmt.decimals.get(code, 2))(value)
 
 
 def date_filter(value: Any, format: str = "long") -> str:
@@ -358,14 +394,14 @@ def date_filter(value: Any, format: str = "long") -> str:
         raise ValueError(f"date() needs a date, got {value!r}")
     if isinstance(value, datetime):
         value = value.date()
-    return _date_format(_formatting().locale, format)(value)
+    return _formatting().formats.date(format)(value)
 
 
 def percent_filter(value: Any, decimals: int = 2) -> str:
     """`{{ 10.15 | percent }}` -> "10,15 %" (es) / "10.15%" (en): the value is in percentage points,
     as the policy stores rates; trailing zeros are dropped up to `decimals` places."""
     fmt = _formatting()
-    return _plain_spaces(_percent_format(fmt.locale, decimals)(_number(value, "percent()") / 100))
+    return fmt.formats.percent(decimals)(_number(value, "percent()") / 100)
 
 
 def paragraphs_filter(value: Any) -> Markup:
@@ -673,11 +709,22 @@ class _BoundedEnvironment(SandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+"})
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # `item.number` on the context's plain dicts: the sandbox would first try the attribute, fail with
+        # an exception, then read the key. A plain dict has no other attributes than dict's, so reading
+        # the key first gives the same answer without the exception.
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         problem = _operands_problem(operator, left, right)
         if problem is not None:
             raise RenderLimitError(problem)
         return super().call_binop(context, operator, left, right)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 def _is_int(value: Any) -> bool:
@@ -859,7 +906,7 @@ class Renderer:
         index = self._index(facts)
         context = template_context(action, index, today, language, locale, self.pay_within_days)
         formatting = _Formatting(
-            locale=_babel_locale(locale) or _locale("en"),
+            formats=_locale_formats(_babel_locale(locale) or _locale("en")),
             decimals=index.decimals,
             default_currency=facts.company.currency,
         )
