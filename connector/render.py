@@ -784,10 +784,11 @@ class Renderer:
     """
 
     def __init__(self, templates_dir: Path | None = None, default_language: str = "es", *,
-                 pay_within_days: int = PAY_WITHIN_DAYS) -> None:
+                 pay_within_days: int = PAY_WITHIN_DAYS, cpu_limit_s: float = RENDER_CPU_LIMIT_S) -> None:
         self.templates_dir = Path(templates_dir) if templates_dir is not None else data_dir("templates")
         self.default_language = default_language
         self.pay_within_days = pay_within_days
+        self.cpu_limit_s = cpu_limit_s
         self._loader, self._text_env, self._html_env = _environments(self.templates_dir.resolve())
         self._facts_index: FactsIndex | None = None
         self._files: dict[str, list[str]] = {}
@@ -946,7 +947,7 @@ class Renderer:
         are skipped then (`_BlocksUnrendered`): each wanted block is rendered once, afterwards.
         """
         try:
-            with _cpu_limit(RENDER_CPU_LIMIT_S):
+            with _cpu_limit(self.cpu_limit_s):
                 template = env.get_template(name)
                 ctx = template.new_context(dict(context))
                 ctx.blocks = _BlocksUnrendered(ctx.blocks)
