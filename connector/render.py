@@ -84,7 +84,8 @@ INT_LIMIT_BITS = 100_000  # integers a template computes (some 30,000 digits)
 
 
 class RenderLimitError(Exception):
-    """A template went past a bound of one render; `where` is (template, line) when known otherwise."""
+    """A template went past a bound of one render. `where` is (template, line) when the traceback cannot
+    tell (output is counted outside the template's own code)."""
 
     def __init__(self, message: str, where: tuple[str, int] | None = None) -> None:
         super().__init__(message)
