@@ -1,11 +1,18 @@
-"""Engine benchmark: evaluation speed and peak memory on synthetic facts, rendering speed on a sample.
+"""Engine benchmark: evaluation, the end-to-end `plan` and rendering speed, peak memory, on synthetic facts.
 
-Prints one JSON line per size: {"items", "seconds", "items_per_s", "peak_rss_mb", "actions", "render_per_s"}.
-`seconds` times evaluate() only (facts built beforehand); peak_rss_mb is the process peak including the facts.
-Each size runs in a fresh process so the memory figures do not mix.
+Prints JSON lines, each measured in a fresh process so the memory figures do not mix:
+- {"bench": "evaluate", "items", "seconds", "items_per_s", "peak_rss_mb", "actions"} per size: evaluate()
+  alone on facts built beforehand; peak_rss_mb is the process peak including the facts.
+- {"bench": "plan", "items", "actions", "load_s", "evaluate_s", "render_s", "plan_s", "render_per_s",
+  "render_per_cpu_s", "cpu_s", "peak_rss_mb"} per size: what `dunning plan --facts FILE --json` does, in
+  one process: load a facts file, evaluate, render every message, build the JSON plan. Times are wall
+  clock; `render_per_cpu_s` and `cpu_s` (the process's CPU time) show how much of it was waiting for a core.
+- {"bench": "render", "message_5_per_s", "handover_50_per_s"}: one customer's 5-invoice e-mail and a
+  50-invoice hand-over pack with interest, each rendered for many customers, per second of CPU time.
 
-    python bench/engine.py                 # 100k and 1M items
-    python bench/engine.py --items 100000  # one size
+    python bench/engine.py                 # 100k and 1M items, then rendering
+    python bench/engine.py --items 100000  # one size, then rendering
+    python bench/engine.py --only render   # one kind of figure (evaluate, plan, render)
 """
 
 from __future__ import annotations
@@ -16,27 +23,38 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from connector.cli_common import render_subjects, renderer_for
 from connector.config import load_settings
 from connector.engine import evaluate
+from connector.facts import facts_to_data, load_facts
 from connector.model import (
     Company,
     Currency,
+    CurrencyTotal,
     Escalate,
     Facts,
     Invoice,
     IssuedAction,
     Partner,
+    PlannedItem,
     ReceivableItem,
     Remind,
     SettledItem,
 )
+from connector.money import late_interest
+from connector.planview import plan_to_json
+from connector.policy import Level, Money
+from connector.render import Renderer
 from connector.resources import data_dir
 from connector.sync import frozen_heap
 
@@ -45,7 +63,7 @@ ITEMS_PER_CUSTOMER = 10
 SCHEDULE = (("friendly", 1), ("firm", 10), ("call", 20), ("letter", 30), ("handover", 45))
 
 
-def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
+def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS_PER_CUSTOMER) -> Facts:
     rng = random.Random(seed)
     # Dates are shared objects, as the adapters and the facts loader hand them out (parsed once each).
     days: dict[int, date] = {}
@@ -62,7 +80,7 @@ def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
     settled: list[SettledItem] = []
     langs = ("es_ES", "en_US", "fr_FR")
     amounts = [Decimal(f"{rng.randint(50, 9000)}.{rng.randint(0, 99):02d}") for _ in range(512)]
-    for pid in range(1, n_items // ITEMS_PER_CUSTOMER + 1):
+    for pid in range(1, n_items // items_per_customer + 1):
         partners[pid] = Partner(id=pid, name=f"Cliente {pid} S.L.", lang=langs[pid % 3],
                                 customer_since=day(-rng.randint(30, 3000)))
         for s in range(2):
@@ -72,7 +90,7 @@ def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
                                        amount=amounts[s], currency="EUR"))
     item_id = 0
     for pid in partners:
-        for _ in range(ITEMS_PER_CUSTOMER):
+        for _ in range(items_per_customer):
             item_id += 1
             if item_id > n_items:
                 break
@@ -98,39 +116,129 @@ def synthetic_facts(n_items: int, seed: int = 7) -> Facts:
                  currencies={"EUR": Currency("EUR", 2, "€")})
 
 
-def run_one(n_items: int) -> dict[str, float | int]:
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_evaluate(n_items: int) -> dict[str, Any]:
     settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
     facts = synthetic_facts(n_items)
     with frozen_heap():  # as sync.pull_and_plan evaluates
         started = time.perf_counter()
         plan = evaluate(settings.policy, facts, TODAY)
         seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    render_per_s = 0.0
-    from connector.render import Renderer
+    return {"bench": "evaluate", "items": len(facts.items), "seconds": round(seconds, 3),
+            "items_per_s": round(len(facts.items) / seconds), "peak_rss_mb": peak_rss_mb(),
+            "actions": len(plan.actions)}
 
-    renderer = Renderer(settings.templates_dir, settings.language)
-    sample = [a for a in plan.actions if isinstance(a, (Remind, Escalate))][:300]
+
+def write_facts(n_items: int, path: Path) -> None:
+    path.write_text(json.dumps(facts_to_data(synthetic_facts(n_items)), ensure_ascii=False), encoding="utf-8")
+
+
+def run_plan(path: Path) -> dict[str, Any]:
+    """The steps of `dunning plan --facts FILE --json`, timed one by one (printing goes nowhere)."""
+    settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
     started = time.perf_counter()
-    for action in sample:
+    facts = load_facts(path)
+    loaded = time.perf_counter()
+    plan = evaluate(settings.policy, facts, TODAY)
+    evaluated, cpu_before_render = time.perf_counter(), time.process_time()
+    subjects = render_subjects(plan, facts, renderer_for(settings))
+    rendered, render_cpu = time.perf_counter(), time.process_time() - cpu_before_render
+    json.dumps(plan_to_json(plan, subjects), ensure_ascii=False, indent=2)
+    finished = time.perf_counter()
+    return {"bench": "plan", "items": len(facts.items), "actions": len(plan.actions),
+            "load_s": round(loaded - started, 2), "evaluate_s": round(evaluated - loaded, 2),
+            "render_s": round(rendered - evaluated, 2), "plan_s": round(finished - started, 2),
+            "render_per_s": round(len(subjects) / (rendered - evaluated)),
+            "render_per_cpu_s": round(len(subjects) / render_cpu), "cpu_s": round(time.process_time(), 2),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def level_actions(facts: Facts, level: Level, kind: type[Remind | Escalate], money: Money) -> list[Remind | Escalate]:
+    """One action per customer at `level` for all their items, with interest when the level charges it."""
+    by_partner: dict[int, list[ReceivableItem]] = defaultdict(list)
+    for item in facts.items:
+        by_partner[item.partner_id].append(item)
+    actions: list[Remind | Escalate] = []
+    for pid, items in by_partner.items():
+        planned = []
+        for item in items:
+            interest, periods = (late_interest(item.residual, item.due_date, TODAY, money, facts.currency("EUR"))
+                                 if level.interest else (Decimal(0), ()))
+            planned.append(PlannedItem(item=item, days_late=(TODAY - item.due_date).days, interest=interest,
+                                       interest_periods=periods,
+                                       compensation=Decimal(40) if level.compensation else Decimal(0)))
+        total = CurrencyTotal("EUR", sum((p.item.residual for p in planned), Decimal(0)),
+                              sum((p.interest for p in planned), Decimal(0)),
+                              sum((p.compensation for p in planned), Decimal(0)))
+        actions.append(kind(key=f"bench_{pid}_{level.name}", level=level.name, level_index=0, channel=level.channel,
+                            deliver=level.deliver, template=level.template, partner=facts.partners[pid],
+                            segment="standard", items=tuple(planned), totals=(total,), assignee="lucia.martin",
+                            deadline=TODAY, reason="bench"))
+    return actions
+
+
+def messages_per_s(renderer: Renderer, facts: Facts, actions: list[Remind | Escalate], seconds: float) -> float:
+    """Render the actions round robin for about `seconds` of CPU time (after one warm-up round).
+
+    CPU time, not wall time: the figure stays comparable on a machine that other work shares."""
+    for action in actions:
         renderer.render(action, facts, TODAY)
-    render_per_s = len(sample) / (time.perf_counter() - started) if sample else 0.0
-    return {"items": len(facts.items), "seconds": round(seconds, 3), "items_per_s": round(len(facts.items) / seconds),
-            "peak_rss_mb": round(peak_mb, 1), "actions": len(plan.actions), "render_per_s": round(render_per_s, 1)}
+    count, started = 0, time.process_time()
+    while time.process_time() - started < seconds:
+        for action in actions:
+            renderer.render(action, facts, TODAY)
+        count += len(actions)
+    return round(count / (time.process_time() - started), 1)
+
+
+def run_render() -> dict[str, Any]:
+    settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
+    levels = {level.name: level for level in settings.policy.levels}
+    renderer = renderer_for(settings)
+    five = synthetic_facts(5 * 200, items_per_customer=5)
+    fifty = synthetic_facts(50 * 40, items_per_customer=50)
+    money = settings.policy.money
+    return {"bench": "render",
+            "message_5_per_s": messages_per_s(renderer, five, level_actions(five, levels["firm"], Remind, money), 5),
+            "handover_50_per_s": messages_per_s(renderer, fifty,
+                                                level_actions(fifty, levels["handover"], Escalate, money), 5)}
+
+
+def in_fresh_process(*args: str) -> None:
+    subprocess.run([sys.executable, __file__, "--in-process", *args], check=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, action="append", help="size to run (repeatable)")
-    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=("evaluate", "plan", "render"), action="append",
+                        help="kind of figure (repeatable; all by default)")
+    parser.add_argument("--in-process", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sizes = args.items or [100_000, 1_000_000]
     if args.in_process:
-        for size in sizes:
-            print(json.dumps(run_one(size)), flush=True)
+        step, argument = args.in_process
+        if step == "write-facts":
+            size, path = argument.split(":", 1)
+            write_facts(int(size), Path(path))
+            return
+        result = {"evaluate": lambda: run_evaluate(int(argument)), "plan": lambda: run_plan(Path(argument)),
+                  "render": run_render}[step]()
+        print(json.dumps(result), flush=True)
         return
-    for size in sizes:
-        subprocess.run([sys.executable, __file__, "--in-process", "--items", str(size)], check=True)
+    kinds = args.only or ["evaluate", "plan", "render"]
+    for size in args.items or [100_000, 1_000_000]:
+        if "evaluate" in kinds:
+            in_fresh_process("evaluate", str(size))
+        if "plan" in kinds:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"facts-{size}.json"
+                in_fresh_process("write-facts", f"{size}:{path}")
+                in_fresh_process("plan", str(path))
+    if "render" in kinds:
+        in_fresh_process("render", "-")
 
 
 if __name__ == "__main__":

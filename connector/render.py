@@ -20,21 +20,26 @@ so they also work inside macros imported without context.
 from __future__ import annotations
 
 import copy
+import functools
 import re
+import signal
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from types import FrameType, TracebackType
+from typing import Any, cast
 
 import jinja2
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import get_date_format, parse_pattern
+from babel.numbers import NumberPattern, get_currency_symbol, get_decimal_symbol, get_group_symbol
 from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
@@ -70,6 +75,21 @@ SMS_LIMIT = 160
 # Days the customer is given to pay in a letter or final notice (`pay_by` in the context).
 PAY_WITHIN_DAYS = 10
 DATE_FORMATS = ("full", "long", "medium", "short")
+# Bounds of one render: a template is configuration, and a mistaken (or hostile) one must fail naming
+# its file and line within seconds, not hang the run or fill the memory. A 50-invoice letter takes a
+# few milliseconds and some 100,000 characters.
+RENDER_CPU_LIMIT_S = 5.0
+OUTPUT_LIMIT = 5_000_000  # characters of a rendered part, and of any string or list a template builds
+INT_LIMIT_BITS = 100_000  # integers a template computes (some 30,000 digits)
+
+
+class RenderLimitError(Exception):
+    """A template went past a bound of one render. `where` is (template, line) when the traceback cannot
+    tell (output is counted outside the template's own code)."""
+
+    def __init__(self, message: str, where: tuple[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +130,7 @@ def resolve_language(partner_lang: str, available: Iterable[str], default: str) 
     return by_key.get(_normalise_lang(default), default)
 
 
+@functools.cache  # a run asks for the same few locales thousands of times; parsing one reads CLDR data
 def _babel_locale(code: str) -> Locale | None:
     code = _normalise_lang(code).split("@")[0]
     if not code:
@@ -190,9 +211,146 @@ def to_gsm7(text: str) -> str:
 # ------------------------------------------------------------------------------------ formatting
 
 
+class _NumberFormat:
+    """One CLDR number pattern of one locale (and currency), prepared once: the affixes with the currency
+    symbol in place, the separators and the grouping, so a call only rounds and groups digits.
+
+    The result is what Babel's `NumberPattern.apply` returns, with no-break spaces made plain (see
+    `_plain_spaces`): Babel stays the source of the patterns and symbols, and tests compare the two.
+    Patterns this fast path does not cover (scientific, significant digits, quotes, a currency name that
+    depends on the amount) go to Babel every time.
+    """
+
+    __slots__ = ("_babel", "_currency", "_decimal", "_frac", "_group", "_grouping", "_int_min", "_locale",
+                 "_prefix", "_quantum", "_scale", "_suffix", "_symbols", "_thousands", "_via_babel")
+
+    def __init__(self, pattern: NumberPattern, locale: Locale, frac: tuple[int, int], currency: str | None) -> None:
+        self._babel = copy.copy(pattern)
+        self._babel.frac_prec = frac
+        self._locale, self._currency, self._frac = locale, currency, frac
+        self._scale, self._grouping, self._int_min = pattern.scale, pattern.grouping, pattern.int_prec[0]
+        self._quantum = Decimal(10) ** -frac[1]
+        group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+        self._group, self._decimal = _plain_spaces(group), _plain_spaces(decimal)
+        affixes = (*pattern.prefix, *pattern.suffix)
+        self._via_babel = (bool(pattern.exp_prec) or "@" in pattern.pattern or not pattern.number_pattern
+                           or "¤¤¤" in "".join(affixes) or (currency is None and "¤" in "".join(affixes))
+                           or any("'" in text for text in (*affixes, group, decimal)))
+        # The usual layout (groups of three, fixed decimals) is left to Python's own grouping.
+        self._thousands = self._grouping == (3, 3) and self._int_min <= 1 and frac[0] == frac[1]
+        self._symbols = str.maketrans({",": self._group, ".": self._decimal})
+        symbol = get_currency_symbol(currency, locale) if currency is not None else ""
+        code = currency.upper() if currency is not None else ""
+
+        def with_currency(affix: str) -> str:
+            return _plain_spaces(affix.replace("¤¤", code).replace("¤", symbol) if currency is not None else affix)
+
+        self._prefix = tuple(with_currency(a) for a in pattern.prefix)
+        self._suffix = tuple(with_currency(a) for a in pattern.suffix)
+
+    def __call__(self, value: Decimal) -> str:
+        if self._via_babel or not value.is_finite():
+            applied = self._babel.apply(value, self._locale, currency=self._currency, currency_digits=False)
+            return _plain_spaces(str(applied))
+        if self._scale:
+            value = value.scaleb(self._scale)
+        negative = int(value.is_signed())
+        rounded = abs(value).normalize().quantize(self._quantum)
+        if self._thousands:
+            number = f"{rounded:,f}".translate(self._symbols)
+        else:
+            digits, _, fraction = f"{rounded:f}".partition(".")
+            number = self._integer(digits) + self._fraction(fraction)
+        return self._prefix[negative] + number + self._suffix[negative]
+
+    def _integer(self, digits: str) -> str:
+        digits = digits.rjust(self._int_min, "0")
+        size, secondary = self._grouping
+        if len(digits) <= size:
+            return digits
+        groups = [digits[-size:]]
+        digits = digits[:-size]
+        while len(digits) > secondary:
+            groups.append(digits[-secondary:])
+            digits = digits[:-secondary]
+        groups.append(digits)
+        return self._group.join(reversed(groups))
+
+    def _fraction(self, digits: str) -> str:
+        least, most = self._frac
+        digits = digits.ljust(least, "0") if digits else "0" * max(least, 1)
+        if most == 0 or (least == 0 and not digits.strip("0")):
+            return ""
+        digits = digits.rstrip("0").ljust(least, "0")
+        return self._decimal + digits
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+class _LocaleFormats:
+    """The prepared formats of one locale, made on first use: money per currency and decimals, percent
+    per decimals, dates per format."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+        self._money: dict[tuple[str, int], _NumberFormat] = {}
+        self._percent: dict[int, _NumberFormat] = {}
+        self._dates: dict[str, _DateFormat] = {}
+
+    def money(self, currency: str, decimals: int) -> _NumberFormat:
+        found = self._money.get((currency, decimals))
+        if found is None:
+            pattern = self.locale.currency_formats["standard"]
+            found = self._money[(currency, decimals)] = _NumberFormat(pattern, self.locale, (decimals, decimals),
+                                                                      currency)
+        return found
+
+    def percent(self, decimals: int) -> _NumberFormat:
+        found = self._percent.get(decimals)
+        if found is None:
+            found = self._percent[decimals] = _NumberFormat(self.locale.percent_formats[None], self.locale,
+                                                            (0, decimals), None)
+        return found
+
+    def date(self, format: str) -> _DateFormat:
+        found = self._dates.get(format)
+        if found is None:
+            found = self._dates[format] = _DateFormat(format, self.locale)
+        return found
+
+
+@functools.cache
+def _locale_formats(locale: Locale) -> _LocaleFormats:
+    return _LocaleFormats(locale)
+
+
+class _DateFormat:
+    """One date format of one locale: the CLDR pattern parsed once, and the text of each date kept (a run
+    formats the same few hundred dates over and over)."""
+
+    __slots__ = ("_done", "_locale", "_pattern")
+
+    def __init__(self, format: str, locale: Locale) -> None:
+        self._locale = locale
+        named = format in DATE_FORMATS  # a CLDR length, else a pattern such as "dd/MM/yyyy"
+        self._pattern = parse_pattern(get_date_format(cast(Any, format), locale) if named else format)
+        self._done: dict[date, str] = {}
+
+    def __call__(self, value: date) -> str:
+        found = self._done.get(value)
+        if found is None:
+            if len(self._done) >= 4096:  # bounded: a long-running process does not collect every date
+                self._done.clear()
+            found = self._done[value] = _plain_spaces(self._pattern.apply(value, self._locale))
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class _Formatting:
-    locale: Locale
+    formats: _LocaleFormats
     decimals: Mapping[str, int]
     default_currency: str
 
@@ -203,7 +361,7 @@ _FORMATTING: ContextVar[_Formatting | None] = ContextVar("dunning_render_formatt
 def _formatting() -> _Formatting:
     current = _FORMATTING.get()
     if current is None:  # a filter called outside Renderer.render (e.g. a test of the filter)
-        return _Formatting(Locale.parse("es"), {}, "EUR")
+        return _Formatting(_locale_formats(_locale("es")), {}, "EUR")
     return current
 
 
@@ -214,6 +372,8 @@ def _plain_spaces(text: str) -> str:
 
 
 def _number(value: Any, what: str) -> Decimal:
+    if type(value) is Decimal:  # the usual case, first
+        return value
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
         raise ValueError(f"{what} needs a number, got {value!r}")
     return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
@@ -224,11 +384,8 @@ def money_filter(amount: Any, currency: str | None = None) -> str:
     decimals come from the facts (`Currency.decimals`), the symbol and layout from the locale."""
     fmt = _formatting()
     code = currency or fmt.default_currency
-    decimals = fmt.decimals.get(code, 2)
-    pattern = copy.copy(fmt.locale.currency_formats["standard"])
-    pattern.frac_prec = (decimals, decimals)
     value = _number(amount, "money()")
-    return _plain_spaces(pattern.apply(value, fmt.locale, currency=code, currency_digits=False))
+    return fmt.formats.money(code, fmt.decimals.get(code, 2))(value)
 
 
 def date_filter(value: Any, format: str = "long") -> str:
@@ -236,16 +393,16 @@ def date_filter(value: Any, format: str = "long") -> str:
     or a CLDR pattern such as "dd/MM/yyyy"."""
     if not isinstance(value, date):
         raise ValueError(f"date() needs a date, got {value!r}")
-    return _plain_spaces(format_date(value, format=format, locale=_formatting().locale))
+    if isinstance(value, datetime):
+        value = value.date()
+    return _formatting().formats.date(format)(value)
 
 
 def percent_filter(value: Any, decimals: int = 2) -> str:
     """`{{ 10.15 | percent }}` -> "10,15 %" (es) / "10.15%" (en): the value is in percentage points,
     as the policy stores rates; trailing zeros are dropped up to `decimals` places."""
     fmt = _formatting()
-    pattern = copy.copy(fmt.locale.percent_formats[None])
-    pattern.frac_prec = (0, decimals)
-    return _plain_spaces(pattern.apply(_number(value, "percent()") / 100, fmt.locale))
+    return fmt.formats.percent(decimals)(_number(value, "percent()") / 100)
 
 
 def paragraphs_filter(value: Any) -> Markup:
@@ -390,7 +547,7 @@ def template_context(
     """Everything a template can use (documented in templates/README.md): plain dicts, lists,
     strings, Decimals and dates, so templates depend on these names, not on Python classes."""
     index = facts if isinstance(facts, FactsIndex) else FactsIndex(facts)
-    babel_locale = _babel_locale(locale) or Locale.parse("en")
+    babel_locale = _babel_locale(locale) or _locale("en")
     partner, company = action.partner, index.facts.company
     partner_items = index.items.get(partner.id, [])
     numbers = index.numbers
@@ -525,8 +682,13 @@ def _template_error(error: Exception, template: str) -> TemplateError:
         return TemplateError(f"{template} uses {error.name}, which does not exist in the templates folder; "
                              f"create it or correct the {{% extends %}}/{{% import %}}/{{% include %}}")
     located = _locate(error.__traceback__)
+    if located is None and isinstance(error, RenderLimitError):
+        located = error.where
     where = f"{located[0]} line {located[1]}" if located else template
     message = str(error)
+    if isinstance(error, RenderLimitError):
+        return TemplateError(f"{where} {message} while rendering one message; a template must not loop, "
+                             f"repeat or compute without bound: correct the expression or loop on that line")
     if isinstance(error, jinja2.UndefinedError):
         name = _UNDEFINED_NAME.search(message)
         attr = _UNDEFINED_ATTR.search(message)
@@ -542,18 +704,76 @@ def _template_error(error: Exception, template: str) -> TemplateError:
                          f"percent(rate))")
 
 
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The template sandbox, plus bounds on the operators that build a huge value in one step
+    (`7 ** 30000000`, `'x' * 3000000000`), which no time limit can interrupt."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # `item.number` on the context's plain dicts: the sandbox would first try the attribute, fail with
+        # an exception, then read the key. A plain dict has no other attributes than dict's, so reading
+        # the key first gives the same answer without the exception.
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        problem = _operands_problem(operator, left, right)
+        if problem is not None:
+            raise RenderLimitError(problem)
+        return super().call_binop(context, operator, left, right)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_SEQUENCES = (str, list, tuple)
+
+
+def _operands_problem(operator: str, left: Any, right: Any) -> str | None:
+    """Why `left <operator> right` would be too big to compute, or None; judged from the operands' sizes."""
+    if operator == "**" and _is_int(left) and _is_int(right) and right > 0 and abs(left) > 1:
+        if right * abs(left).bit_length() > INT_LIMIT_BITS:
+            return f"computes {left} ** {right}, a number beyond {INT_LIMIT_BITS:,} bits"
+    elif operator == "*" and _is_int(left) and _is_int(right):
+        if left.bit_length() + right.bit_length() > INT_LIMIT_BITS:
+            return f"multiplies numbers beyond {INT_LIMIT_BITS:,} bits"
+    elif operator == "*" and isinstance(left, _SEQUENCES) != isinstance(right, _SEQUENCES):
+        sequence, times = (left, right) if isinstance(left, _SEQUENCES) else (right, left)
+        if _is_int(times) and len(sequence) * times > OUTPUT_LIMIT:
+            return (f"repeats a value of length {len(sequence):,} {times:,} times, more than the "
+                    f"{OUTPUT_LIMIT:,} characters or elements a message may have")
+    elif (operator == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES)
+          and len(left) + len(right) > OUTPUT_LIMIT):
+        return f"builds a value of more than {OUTPUT_LIMIT:,} characters or elements"
+    return None
+
+
 def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _BoundedEnvironment(
         loader=loader,
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        auto_reload=True,
+        auto_reload=True,  # a file edited while a process lives is still picked up (one stat per use)
     )
     env.filters.update(FILTERS)
     return env
+
+
+@functools.lru_cache(maxsize=16)
+def _environments(templates_dir: Path) -> tuple[jinja2.FileSystemLoader, SandboxedEnvironment, SandboxedEnvironment]:
+    """The loader and the text and HTML environments of a templates folder, shared by every renderer
+    of the process, so each template is compiled once per process, not once per renderer."""
+    loader = jinja2.FileSystemLoader(str(templates_dir))
+    return loader, _environment(loader, autoescape=False), _environment(loader, autoescape=True)
 
 
 class Renderer:
@@ -565,13 +785,12 @@ class Renderer:
     """
 
     def __init__(self, templates_dir: Path | None = None, default_language: str = "es", *,
-                 pay_within_days: int = PAY_WITHIN_DAYS) -> None:
+                 pay_within_days: int = PAY_WITHIN_DAYS, cpu_limit_s: float = RENDER_CPU_LIMIT_S) -> None:
         self.templates_dir = Path(templates_dir) if templates_dir is not None else data_dir("templates")
         self.default_language = default_language
         self.pay_within_days = pay_within_days
-        self._loader = jinja2.FileSystemLoader(str(self.templates_dir))
-        self._text_env = _environment(self._loader, autoescape=False)
-        self._html_env = _environment(self._loader, autoescape=True)
+        self.cpu_limit_s = cpu_limit_s
+        self._loader, self._text_env, self._html_env = _environments(self.templates_dir.resolve())
         self._facts_index: FactsIndex | None = None
         self._files: dict[str, list[str]] = {}
         self._problems: dict[tuple[str, str], list[str]] = {}
@@ -689,7 +908,7 @@ class Renderer:
         index = self._index(facts)
         context = template_context(action, index, today, language, locale, self.pay_within_days)
         formatting = _Formatting(
-            locale=_babel_locale(locale) or Locale.parse("en"),
+            formats=_locale_formats(_babel_locale(locale) or _locale("en")),
             decimals=index.decimals,
             default_currency=facts.company.currency,
         )
@@ -723,25 +942,86 @@ class Renderer:
                        blocks: Sequence[str]) -> dict[str, str | None]:
         """Render the named blocks of `name` (None for a block it neither defines nor inherits).
 
-        The whole template runs once first, as `Template.render` would: that executes its
+        The template's top level runs first, as `Template.render` would: that executes its
         {% extends %} (so blocks inherited from a layout are found, and `super()` works) and its
-        top-level {% import %}/{% set %}, which the blocks may use. Its output is discarded.
+        top-level {% import %}/{% set %}, which the blocks may use. Blocks a layout renders in place
+        are skipped then (`_BlocksUnrendered`): each wanted block is rendered once, afterwards.
         """
         try:
-            template = env.get_template(name)
-            ctx = template.new_context(dict(context))
-            _drain(template.root_render_func(ctx))
-            rendered: dict[str, str | None] = {}
-            for block in blocks:
-                chain = ctx.blocks.get(block)
-                rendered[block] = env.concat(chain[0](ctx)) if chain else None
-            return rendered
+            with _cpu_limit(self.cpu_limit_s):
+                template = env.get_template(name)
+                ctx = template.new_context(dict(context))
+                ctx.blocks = _BlocksUnrendered(ctx.blocks)
+                _bounded_join(template.root_render_func(ctx))
+                ctx.blocks = dict(ctx.blocks)
+                rendered: dict[str, str | None] = {}
+                for block in blocks:
+                    chain = ctx.blocks.get(block)
+                    rendered[block] = _bounded_join(chain[0](ctx)) if chain else None
+                return rendered
         except TemplateError:
             raise
         except Exception as error:  # every template failure becomes one sentence naming file and line
             raise _template_error(error, name) from error
 
 
-def _drain(parts: Iterator[str]) -> None:
-    for _ in parts:
-        pass
+def _no_output(_context: Any) -> Iterator[str]:
+    return iter(())
+
+
+class _BlocksUnrendered(dict[str, list[Callable[[Any], Iterator[str]]]]):
+    """`Context.blocks` while a template's top level runs: templates register their blocks as usual
+    (`setdefault`), but a block the layout renders in place yields nothing. That output was thrown away,
+    and rendering every block of the layout there cost more than the wanted blocks themselves."""
+
+    def __getitem__(self, name: str) -> list[Callable[[Any], Iterator[str]]]:
+        chain = super().get(name, [])
+        return [_no_output, *chain[1:]]  # the same length: a `required` block is still checked
+
+
+def _bounded_join(parts: Iterator[str]) -> str:
+    """The output of a template or block, refused past OUTPUT_LIMIT characters (naming where it was)."""
+    out: list[str] = []
+    size = 0
+    for part in parts:
+        size += len(part)
+        if size > OUTPUT_LIMIT:
+            raise RenderLimitError(f"produces more than {OUTPUT_LIMIT:,} characters", _suspended_at(parts))
+        out.append(part)
+    return "".join(out)
+
+
+def _suspended_at(parts: Iterator[str]) -> tuple[str, int] | None:
+    """(template, line) where a template's output generator is waiting, following `yield from`."""
+    found: tuple[str, int] | None = None
+    current: Any = parts
+    while current is not None:
+        frame = getattr(current, "gi_frame", None)
+        template = frame.f_globals.get("__jinja_template__") if frame is not None else None
+        if isinstance(template, jinja2.Template) and template.name and frame is not None:
+            found = (template.name, template.get_corresponding_lineno(frame.f_lineno))
+        current = getattr(current, "gi_yieldfrom", None)
+    return found
+
+
+@contextmanager
+def _cpu_limit(seconds: float) -> Iterator[None]:
+    """Stop the rendering code with RenderLimitError once the process has used `seconds` of CPU time.
+
+    Only in the main thread (signals are delivered there); elsewhere a render is bounded by the
+    sandbox's size checks alone.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise RenderLimitError(f"uses more than {seconds:g} s of CPU time")
+
+    previous = signal.signal(signal.SIGVTALRM, stop)
+    signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.signal(signal.SIGVTALRM, previous if previous is not None else signal.SIG_DFL)
