@@ -256,6 +256,8 @@ class LevelAction:
     assignee: str | None
     deadline: date
     reason: str
+    # The case's items not yet due: named in the message as coming up, never claimed.
+    upcoming: tuple[PlannedItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +287,19 @@ class Close:
     kind = "close"
 
 
+@dataclass(frozen=True, slots=True)
+class Supersede(Close):
+    """Mark an open reminder activity done because its case moved on to `by_level`.
+
+    A kind of `Close`: the writer closes it the same way, exactly once under its own key, while
+    plans and reports can tell a replaced reminder from a paid one.
+    """
+
+    by_level: str = ""
+
+    kind = "supersede"
+
+
 Action = Remind | Escalate | Close
 
 
@@ -304,6 +319,7 @@ SKIP_REASONS: dict[str, str] = {
     "below_level_amount": "level '{0}' is for customers owing more than {1:.2f} {3}; owed: {2:.2f} {3}",
     "not_a_business_day": "{0} is not a business day{1}; '{2}' goes out on {3}",
     "contact_pressure": "customer was contacted on {0} ('{1}'); no new contact before {2}",
+    "coming_up": "not yet due: named as coming up in today's '{0}' message",
 }
 
 

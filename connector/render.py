@@ -443,6 +443,8 @@ def template_context(
         },
         "contact": _contact(partner),
         "items": items,
+        # The case's items not yet due: named as coming up, never claimed in the totals.
+        "upcoming": [_item_view(p.item, today, p) for p in action.upcoming],
         "invoice_numbers": list(dict.fromkeys(i["number"] for i in items)),
         "currencies": currencies,
         "totals": [

@@ -1,0 +1,135 @@
+"""The customer's case as the unit of decision (issue findings as tables): one contact a day at the
+case's level, every overdue item in it, pre-due items only as coming up, one open reminder per case."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from connector.config import load_settings
+from connector.engine import evaluate
+from connector.facts import load_facts
+from connector.model import Close, Escalate, Facts, Plan, Remind, Supersede
+from connector.resources import data_dir
+from tests.builders import D, facts, issued, item, policy, promise, settled
+
+SAMPLE = data_dir("samples") / "sample_facts.json"
+LATE_HISTORY = [settled(500 + n, "2026-01-31", "2026-03-05") for n in range(3)]  # makes customer 1 a late payer
+
+
+def contacts(plan: Plan) -> list[tuple[int, str, tuple[int, ...]]]:
+    return [(a.partner.id, a.level, tuple(p.item.id for p in a.items))
+            for a in plan.actions if isinstance(a, (Remind, Escalate))]
+
+
+def replaced(plan: Plan) -> list[tuple[str, str]]:
+    return [(a.issued.key, a.feedback) for a in plan.actions if isinstance(a, Supersede)]
+
+
+@pytest.fixture(scope="module")
+def sample() -> Facts:
+    return load_facts(SAMPLE)
+
+
+# --------------------------------------------------------------------------- the bundled sample
+def test_sample_customer_11_gets_one_letter_covering_every_overdue_item(sample: Facts) -> None:
+    settings = load_settings(data_dir("samples") / "config.example.toml", D("2026-12-01"))
+    plan = evaluate(settings.policy, sample, D("2026-12-01"))
+    (letter,) = [a for a in plan.actions if isinstance(a, (Remind, Escalate)) and a.partner.id == 11]
+    assert letter.level == "letter"
+    # 4121 was at the call level, 4552 only had a friendly reminder: both are claimed in the letter...
+    assert [p.item.id for p in letter.items] == [4121, 4552]
+    # ...and the instalment due on 2026-12-20 is only named as coming up.
+    assert [p.item.id for p in letter.upcoming] == [4553]
+    assert {s.item_id: s.code for s in plan.skipped if s.partner_id == 11} == {4553: "coming_up"}
+    assert replaced(plan) == [("remind_11_call_a3", "Replaced by letter on 2026-12-01"),
+                              ("remind_14_letter_c4", "Replaced by handover on 2026-12-01")]
+
+
+# --------------------------------------------------------------------------- one contact, case level
+@pytest.mark.parametrize(("items", "history", "today", "expected"), [
+    ([item(1, "2026-11-20"), item(2, "2026-11-25")], [("friendly", (1,), "2026-11-21")], "2026-12-01",
+     [(1, "firm", (1, 2))]),
+    ([item(1, "2026-10-01", "500.00"), item(2, "2026-11-28")],
+     [("friendly", (1,), "2026-10-02"), ("firm", (1,), "2026-10-11")], "2026-12-01",
+     [(1, "call", (1, 2))]),
+    ([item(1, "2026-11-20"), item(2, "2026-12-03")], [], "2026-12-01", [(1, "friendly", (1,))]),
+    ([item(1, "2026-12-03"), item(2, "2026-12-04")], [], "2026-12-01", [(1, "pre_due", (1, 2))]),
+    ([item(1, "2026-12-03"), item(2, "2026-12-20")], [], "2026-12-01", [(1, "pre_due", (1,))]),
+    ([item(1, "2026-11-20", pid=1), item(2, "2026-11-20", pid=2)], [], "2026-12-01",
+     [(1, "friendly", (1,)), (2, "friendly", (2,))]),
+], ids=["highest-level-covers-all-overdue", "new-invoice-joins-the-call", "late-payer-overdue-no-pre-due",
+        "pre-due-covers-what-is-close", "pre-due-leaves-later-items", "one-case-per-customer"])
+def test_one_contact_per_customer_at_the_case_level(items: list, history: list, today: str,
+                                                    expected: list) -> None:
+    past = [issued(level, ids, day) for level, ids, day in history]
+    plan = evaluate(policy(), facts(items, issued=past, settled=LATE_HISTORY), D(today))
+    assert contacts(plan) == expected
+
+
+def test_group_by_invoice_makes_each_invoice_a_case() -> None:
+    items = [item(1, "2026-11-20", invoice_id=7), item(2, "2026-11-25", invoice_id=7), item(3, "2026-11-25")]
+    past = [issued("friendly", (1,), "2026-11-21")]
+    plan = evaluate(policy(group_by="invoice"), facts(items, issued=past), D("2026-12-01"))
+    assert contacts(plan) == [(1, "friendly", (3,)), (1, "firm", (1, 2))]
+
+
+@pytest.mark.parametrize(("group_by", "earlier_items", "expected"), [
+    ("partner", (9,), []),
+    ("invoice", (1,), []),
+    ("invoice", (9,), [(1, "friendly", (1,))]),
+], ids=["customer-contacted-today", "invoice-contacted-today", "other-invoice-contacted-today"])
+def test_todays_contacts_count_even_without_a_pressure_window(group_by: str, earlier_items: tuple,
+                                                              expected: list) -> None:
+    today = issued("friendly", earlier_items, "2026-12-01")
+    plan = evaluate(policy(group_by=group_by), facts([item(1, "2026-11-20")], issued=[today]), D("2026-12-01"))
+    assert contacts(plan) == expected
+    if group_by == "partner":
+        assert plan.skipped[0].code == "contact_pressure" and "2026-12-02" in plan.skipped[0].reason
+
+
+# --------------------------------------------------------------------------- broken promise
+@pytest.mark.parametrize(("items", "history", "expected"), [
+    ([item(1, "2026-11-20")], [("friendly", (1,), "2026-11-21")], [(1, "firm", (1,))]),
+    ([item(1, "2026-11-27"), item(2, "2026-12-20")], [], [(1, "friendly", (1,))]),
+    ([item(1, "2026-12-20")], [], []),
+], ids=["one-level-up", "never-to-pre-due", "nothing-overdue-no-escalation"])
+def test_broken_promise_escalates_the_case_one_level(items: list, history: list, expected: list) -> None:
+    past = [issued(level, ids, day) for level, ids, day in history]
+    # Promised for 2026-11-25, grace of 3 days: broken on 2026-11-29; the customer is a late payer.
+    plan = evaluate(policy(), facts(items, issued=past, promises=[promise(1, "2026-11-25")],
+                                    settled=LATE_HISTORY), D("2026-11-29"))
+    assert contacts(plan) == expected
+
+
+# --------------------------------------------------------------------------- one open reminder
+@pytest.mark.parametrize(("open_history", "today", "expected_contacts", "expected_replaced"), [
+    ([("call", (1,), "2026-11-10", "phone")], "2026-11-20", [(1, "letter", (1,))],
+     [("k_call_1_2026-11-10", "Replaced by letter on 2026-11-20")]),
+    ([("call", (1,), "2026-11-10", "phone"), ("letter", (1,), "2026-11-18", "letter")], "2026-11-20", [],
+     [("k_call_1_2026-11-10", "Replaced by letter on 2026-11-18")]),
+    ([("letter", (1,), "2026-11-18", "letter")], "2026-11-20", [], []),
+    ([("call", (2,), "2026-11-10", "phone")], "2026-11-20", [(1, "call", (1,))],
+     [("k_call_2_2026-11-10", "Replaced by letter on 2026-11-20")]),
+], ids=["new-level-replaces-open-call", "repair-after-crash-keeps-the-newest", "one-open-stays",
+        "each-customer-its-own-case"])
+def test_one_open_reminder_per_case(open_history: list, today: str, expected_contacts: list,
+                                    expected_replaced: list) -> None:
+    past = [issued("friendly", (1,), "2026-10-02"), issued("firm", (1,), "2026-10-11")]
+    past += [issued(level, ids, day, pid=1 if ids == (1,) else 2, channel=channel, open_=True)
+             for level, ids, day, channel in open_history]
+    items = [item(1, "2026-10-01", "500.00"), item(2, "2026-10-01", pid=2)]
+    plan = evaluate(policy(), facts(items, issued=past), D(today))
+    assert [c for c in contacts(plan) if c[0] == 1] == expected_contacts
+    assert replaced(plan) == expected_replaced
+
+
+def test_hand_over_task_is_not_replaced() -> None:
+    past = [issued(level, (1,), day) for level, day in
+            [("friendly", "2026-10-02"), ("firm", "2026-10-11"), ("call", "2026-10-21")]]
+    past.append(issued("letter", (1,), "2026-10-31", channel="letter", open_=True))
+    past.append(replace(issued("handover", (1,), "2026-11-12", channel="task", open_=True), kind="escalate"))
+    plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")], issued=past), D("2026-11-20"))
+    assert replaced(plan) == [("k_letter_1_2026-10-31", "Replaced by handover on 2026-11-12")]
+    assert not any(isinstance(a, Close) and a.issued.kind == "escalate" for a in plan.actions)
