@@ -49,6 +49,7 @@ AMOUNT = "below_level_amount"
 PRESSURE = "contact_pressure"
 NON_BUSINESS_DAY = "not_a_business_day"
 COMING_UP = "coming_up"
+HANDED_OVER = "handed_over"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,8 @@ class _Evaluation:
         self.last_contact: dict[int, tuple[date, str]] = {}
         self.contacted_today: dict[int, tuple[str, set[int]]] = {}
         self.open_records: dict[int, list[IssuedAction]] = defaultdict(list)
+        # Customers whose hand-over task is still open, and since when: their case is frozen.
+        self.handed_over: dict[int, date] = {}
         self.last_action_date: dict[int, date] = {}
         self.closes: list[Close] = []
         self.superseded: set[str] = set()
@@ -166,6 +169,10 @@ class _Evaluation:
                         last_contact[issued.partner_id] = (day, issued.level)
             if issued.open:
                 self.open_records[issued.partner_id].append(issued)
+                if issued.kind == "escalate":
+                    since = self.handed_over.get(issued.partner_id)
+                    if since is None or day < since:
+                        self.handed_over[issued.partner_id] = day
             if promised and issued.partner_id in promised:
                 last = last_action.get(issued.partner_id)
                 if last is None or day > last:
@@ -240,6 +247,12 @@ class _Evaluation:
             else:
                 eligible.append(item)
         if not eligible:
+            return
+        since = self.handed_over.get(partner.id)
+        if since is not None:
+            # The file is with a person (or the agency) until the task is closed in the ERP: no
+            # automatic reminder, new invoices included.
+            self.skip_case(partner, eligible, HANDED_OVER, (since,))
             return
         eligible = self.apply_credits(partner, eligible)
         if not eligible:

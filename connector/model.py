@@ -320,6 +320,7 @@ SKIP_REASONS: dict[str, str] = {
     "not_a_business_day": "{0} is not a business day{1}; '{2}' goes out on {3}",
     "contact_pressure": "customer was contacted on {0} ('{1}'); no new contact before {2}",
     "coming_up": "not yet due: named as coming up in today's '{0}' message",
+    "handed_over": "handed over on {0}: no reminders while the hand-over task is open in the ERP",
 }
 
 

@@ -133,3 +133,23 @@ def test_hand_over_task_is_not_replaced() -> None:
     plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")], issued=past), D("2026-11-20"))
     assert replaced(plan) == [("k_letter_1_2026-10-31", "Replaced by handover on 2026-11-12")]
     assert not any(isinstance(a, Close) and a.issued.kind == "escalate" for a in plan.actions)
+
+
+# --------------------------------------------------------------------------- hand-over freezes
+HANDED_OVER = [issued(level, (1,), day) for level, day in
+               [("friendly", "2026-10-02"), ("firm", "2026-10-11"), ("call", "2026-10-21"), ("letter", "2026-10-31")]]
+
+
+@pytest.mark.parametrize(("task_open", "items", "expected", "codes"), [
+    (True, [item(1, "2026-10-01", "500.00"), item(2, "2026-11-20")], [], {1: "handed_over", 2: "handed_over"}),
+    (False, [item(1, "2026-10-01", "500.00")], [], {1: "all_levels_done"}),
+    (False, [item(2, "2026-11-20")], [(1, "friendly", (2,))], {}),
+], ids=["frozen-new-invoice-included", "closed-task-nothing-more", "closed-and-paid-new-case"])
+def test_hand_over_freezes_the_case_until_the_task_is_closed(task_open: bool, items: list, expected: list,
+                                                             codes: dict) -> None:
+    task = replace(issued("handover", (1,), "2026-11-15", channel="task", open_=task_open), kind="escalate")
+    plan = evaluate(policy(), facts(items, issued=[*HANDED_OVER, task]), D("2026-12-01"))
+    assert contacts(plan) == expected
+    assert {s.item_id: s.code for s in plan.skipped} == codes
+    if task_open:
+        assert "2026-11-15" in plan.skipped[0].reason

@@ -153,7 +153,7 @@ def _case_of(action_items: tuple[int, ...], fx: Facts, group_by: str, partner_id
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), receivables(), st.sampled_from(["partner", "invoice"]), st.sampled_from(["step", "jump"]))
-def test_daily_runs_contact_a_case_once_a_day_and_leave_one_open_reminder(
+def test_daily_runs_contact_a_case_once_a_day_leave_one_open_reminder_and_respect_hand_overs(
         data: st.DataObject, fx: Facts, group_by: str, catch_up: str) -> None:
     pol = policy(group_by=group_by, catch_up=catch_up)  # no pressure window: only the one-a-day rule
     history = data.draw(open_reminders(fx))
@@ -169,6 +169,8 @@ def test_daily_runs_contact_a_case_once_a_day_and_leave_one_open_reminder(
             contacted = {h.partner_id for h in today_contacts}
             if group_by == "partner":
                 assert not any(a.partner.id in contacted for a in contacts)
+            frozen = {h.partner_id for h in history if h.open and h.kind == "escalate"}
+            assert not any(isinstance(a, (Remind, Escalate)) and a.partner.id in frozen for a in plan.actions)
             history = history_after(history, plan)
         open_by_case: dict[tuple[int, int], int] = {}
         still_open = {i.id for i in fx.items}
