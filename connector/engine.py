@@ -14,7 +14,9 @@ from connector.model import (
     CONTACT_CHANNELS,
     Action,
     Close,
+    Credit,
     CurrencyTotal,
+    Deduction,
     Escalate,
     Facts,
     InterestPeriod,
@@ -188,7 +190,9 @@ class _Evaluation:
         for promise in facts.promises:
             self.promises_by_partner[promise.partner_id].append(promise)
         self.credit_by_partner: dict[int, dict[str, Decimal]] = defaultdict(dict)
-        for credit in facts.credits:
+        self.credits_of_partner: dict[int, list[Credit]] = defaultdict(list)
+        for credit in sorted(facts.credits, key=attrgetter("date", "id")):
+            self.credits_of_partner[credit.partner_id].append(credit)
             per_currency = self.credit_by_partner[credit.partner_id]
             per_currency[credit.currency] = per_currency.get(credit.currency, _ZERO) + credit.residual
 
@@ -512,7 +516,21 @@ class _Evaluation:
             sums[0] += p.item.residual
             sums[1] += p.interest
             sums[2] += p.compensation
-        currency_totals = tuple(CurrencyTotal(code, *sums) for code, sums in sorted(totals.items()))
+        deductions: list[Deduction] = []
+        deducted: dict[str, Decimal] = {}
+        # Unapplied payments and credit notes reduce the claim, oldest first, never below zero
+        # principal; the engine never claims an item twice, so neither is a credit counted twice.
+        for credit in self.credits_of_partner.get(partner.id, ()):
+            claimed = totals.get(credit.currency)
+            if claimed is None or credit.residual <= _ZERO:
+                continue
+            room = claimed[0] - deducted.get(credit.currency, _ZERO)
+            amount = min(credit.residual, room)
+            if amount > _ZERO:
+                deducted[credit.currency] = deducted.get(credit.currency, _ZERO) + amount
+                deductions.append(Deduction(credit=credit, amount=amount))
+        currency_totals = tuple(CurrencyTotal(code, residual, interest, compensation, deducted.get(code, _ZERO))
+                                for code, (residual, interest, compensation) in sorted(totals.items()))
         assignee = level.assignee or policy.default_assignee
         if assignee == "salesperson":
             assignee = partner.salesperson.login if partner.salesperson else policy.default_assignee
@@ -540,6 +558,7 @@ class _Evaluation:
             deadline=self.deadline(index),
             reason=reason,
             upcoming=tuple(PlannedItem(item=i, days_late=(today - i.due_date).days) for i in upcoming),
+            deductions=tuple(deductions),
         )
 
     def close_settled(self, open_item_ids: set[int]) -> None:

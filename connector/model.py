@@ -233,10 +233,20 @@ class CurrencyTotal:
     residual: Decimal
     interest: Decimal
     compensation: Decimal
+    # The customer's unapplied payments and credit notes, deducted from what is claimed.
+    credit: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
-        return self.residual + self.interest + self.compensation
+        return self.residual + self.interest + self.compensation - self.credit
+
+
+@dataclass(frozen=True, slots=True)
+class Deduction:
+    """How much of one unapplied payment or credit note an action deducts from its claim."""
+
+    credit: Credit
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +268,7 @@ class LevelAction:
     reason: str
     # The case's items not yet due: named in the message as coming up, never claimed.
     upcoming: tuple[PlannedItem, ...] = ()
+    deductions: tuple[Deduction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

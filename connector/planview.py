@@ -43,7 +43,8 @@ def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
             "assignee": action.assignee, "deadline": action.deadline.isoformat(),
             "subject": subjects.get(action.key, ""), "segment": action.segment, "reason": action.reason,
             "totals": [{"currency": t.currency, "residual": _money(t.residual), "interest": _money(t.interest),
-                        "compensation": _money(t.compensation), "total": _money(t.total)} for t in action.totals],
+                        "compensation": _money(t.compensation), "credit": _money(t.credit),
+                        "total": _money(t.total)} for t in action.totals],
         })
     kinds = Counter(a["kind"] for a in actions)
     codes = Counter(s.code for s in plan.skipped)

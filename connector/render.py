@@ -449,8 +449,14 @@ def template_context(
         "currencies": currencies,
         "totals": [
             {"currency": t.currency, "residual": t.residual, "interest": t.interest,
-             "compensation": t.compensation, "total": t.total}
+             "compensation": t.compensation, "credit": t.credit, "net": t.residual - t.credit, "total": t.total}
             for t in action.totals
+        ],
+        # Unapplied payments and credit notes deducted from the claim, each with the amount used.
+        "deductions": [
+            {"number": d.credit.number, "date": d.credit.date, "kind": d.credit.kind,
+             "residual": d.credit.residual, "amount": d.amount, "currency": d.credit.currency}
+            for d in action.deductions
         ],
         "has_interest": any(t.interest for t in action.totals),
         "has_compensation": any(t.compensation for t in action.totals),

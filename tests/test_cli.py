@@ -68,7 +68,7 @@ def test_human_plan_is_a_readable_table(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "Dunning plan for 2026-12-01: 9 action(s), 6 item(s) skipped"
-    assert any("Construcciones Ibéricas S.A." in line and "letter" in line and "6,180.81 EUR" in line
+    assert any("Construcciones Ibéricas S.A." in line and "letter" in line and "6,030.81 EUR" in line
                for line in lines)
     assert "promise_pending: 1" in run.stdout
     assert "bundled example configuration" in run.stderr

@@ -4,6 +4,7 @@ case's level, every overdue item in it, pre-due items only as coming up, one ope
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +13,7 @@ from connector.engine import evaluate
 from connector.facts import load_facts
 from connector.model import Close, Escalate, Facts, Plan, Remind, Supersede
 from connector.resources import data_dir
-from tests.builders import D, facts, issued, item, policy, promise, settled
+from tests.builders import D, credit, facts, issued, item, policy, promise, settled
 
 SAMPLE = data_dir("samples") / "sample_facts.json"
 LATE_HISTORY = [settled(500 + n, "2026-01-31", "2026-03-05") for n in range(3)]  # makes customer 1 a late payer
@@ -153,3 +154,37 @@ def test_hand_over_freezes_the_case_until_the_task_is_closed(task_open: bool, it
     assert {s.item_id: s.code for s in plan.skipped} == codes
     if task_open:
         assert "2026-11-15" in plan.skipped[0].reason
+
+
+# --------------------------------------------------------------------------- net amounts
+@pytest.mark.parametrize(("credits", "expected_credit", "expected_deductions"), [
+    ([], "0", []),
+    ([credit(1, "150.00")], "150.00", [("150.00", "150.00")]),
+    ([credit(1, "150.00"), replace(credit(1, "400.00"), id=802, date=D("2026-11-25"))], "500.00",
+     [("150.00", "150.00"), ("350.00", "400.00")]),
+    ([credit(1, "150.00", "USD")], "0", []),
+], ids=["no-credit", "payment-deducted", "covering-credits-stop-the-reminder", "other-currency-not-deducted"])
+def test_claims_are_net_of_unapplied_credits(credits: list, expected_credit: str,
+                                             expected_deductions: list) -> None:
+    # Overdue 500 + pre-due 700: only the overdue part is claimed, and credits are deducted from it;
+    # credits that cover the whole overdue amount stop the reminder instead (test_engine.py).
+    items = [item(1, "2026-11-20", "500.00"), item(2, "2026-12-20", "700.00")]
+    plan = evaluate(policy(), facts(items, credits=credits), D("2026-12-01"))
+    if expected_credit == "500.00":
+        assert contacts(plan) == [] and plan.skipped[0].code == "credit_covers"
+        return
+    (action,) = [a for a in plan.actions if isinstance(a, Remind)]
+    (total,) = action.totals
+    assert total.credit == Decimal(expected_credit) and total.total == Decimal("500.00") - total.credit
+    assert [(str(d.amount), str(d.credit.residual)) for d in action.deductions] == expected_deductions
+
+
+def test_compensation_is_per_invoice_once_per_claim_never_per_instalment() -> None:
+    past = [issued(lv, (1, 2), day) for lv, day in
+            [("friendly", "2026-10-02"), ("firm", "2026-10-11"), ("call", "2026-10-21")]]
+    # Two overdue instalments of invoice 5 and one of invoice 6: EUR 40 for each invoice, once.
+    items = [item(1, "2026-10-01", "300.00", invoice_id=5), item(2, "2026-10-01", "300.00", invoice_id=5),
+             item(3, "2026-10-15", "200.00", invoice_id=6)]
+    plan = evaluate(policy(), facts(items, issued=past), D("2026-10-31"))
+    (letter,) = [a for a in plan.actions if isinstance(a, Remind)]
+    assert [p.compensation for p in letter.items] == [Decimal(40), Decimal(0), Decimal(40)]
