@@ -52,6 +52,7 @@ PRESSURE = "contact_pressure"
 NON_BUSINESS_DAY = "not_a_business_day"
 COMING_UP = "coming_up"
 HANDED_OVER = "handed_over"
+WAITING = "waiting_for_person"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,8 @@ class _Evaluation:
         self.last_action_date: dict[int, date] = {}
         self.closes: list[Close] = []
         self.superseded: set[str] = set()
+        # Cases that move to a new level today, and the level.
+        self.moved_to: dict[tuple[int, int], str] = {}
         # Local names: this loop sees every action ever issued, so it is kept lean. Only contacts inside
         # the pressure window matter, and the last action date only for customers with a promise.
         item_level, last_contact, last_action = self.item_level, self.last_contact, self.last_action_date
@@ -389,6 +392,11 @@ class _Evaluation:
         overdue = 0  # items are ordered by due date: the overdue ones come first
         while overdue < len(items) and items[overdue].due_date < today:
             overdue += 1
+        if reached is not None and levels[reached[0]].waits_for_done:
+            waiting = self.waiting_for(partner, items, reached[0])
+            if waiting is not None:
+                self.skip_case(partner, items, WAITING, waiting)
+                return
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
             broken = None
@@ -414,7 +422,21 @@ class _Evaluation:
         self.actions.append(self.build_action(partner, segment, level, target, items[:covered], broken,
                                               items[covered:]))
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
-        self.supersede(partner, items, level.name)
+        self.moved_to[self.case_of(items[0])] = level.name
+
+    def waiting_for(self, partner: Partner, items: list[ReceivableItem], index: int) -> tuple[object, ...] | None:
+        """The skip detail when the case's current level is an activity a person has not marked done."""
+        name = self.policy.levels[index].name
+        ids = {item.id for item in items}
+        for record in self.open_records.get(partner.id, ()):
+            if record.kind == "remind" and record.level == name and ids.intersection(record.item_ids):
+                who = f" (assigned to {record.assignee})" if record.assignee else ""
+                late = ""
+                if record.deadline is not None and \
+                        (self.today - record.deadline).days > self.policy.waiting_grace_days:
+                    late = f"; its deadline {record.deadline.isoformat()} has passed: ask the person"
+                return name, record.date, who, late
+        return None
 
     def skip_case(self, partner: Partner, items: list[ReceivableItem], code: str,
                   detail: tuple[object, ...]) -> None:
@@ -453,16 +475,20 @@ class _Evaluation:
                 return PRESSURE, (contact[0], contact[1], until)
         return None
 
+    def case_of(self, item: ReceivableItem) -> tuple[int, int]:
+        return item.partner_id, item.invoice.id if self.policy.group_by == "invoice" else 0
+
     def tidy_reminders(self, partner: Partner, items: list[ReceivableItem]) -> None:
-        """Whatever else a customer gets today (even nothing: paused, exempt), one open reminder per case."""
-        if self.policy.group_by != "invoice":
-            self.supersede(partner, items, None)
-            return
-        cases: dict[int, list[ReceivableItem]] = defaultdict(list)
+        """Whatever else a customer gets today (even nothing: paused, exempt), one open reminder per case.
+
+        Over all the case's open items, paid-in-part and disputed ones included, so a record about
+        any of them is replaced when the case moves on.
+        """
+        cases: dict[tuple[int, int], list[ReceivableItem]] = defaultdict(list)
         for item in items:
-            cases[item.invoice.id].append(item)
-        for invoice_id in sorted(cases):
-            self.supersede(partner, cases[invoice_id], None)
+            cases[self.case_of(item)].append(item)
+        for case in sorted(cases):
+            self.supersede(partner, cases[case], self.moved_to.get(case))
 
     def supersede(self, partner: Partner, items: list[ReceivableItem], by_level: str | None) -> None:
         """Keep one open reminder activity per case: a new level replaces the open ones.

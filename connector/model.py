@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from datetime import date as _date  # for fields of classes that have a field named `date`
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
@@ -164,6 +165,11 @@ class IssuedAction:
     open: bool = False
     # ERP reference of the open record (e.g. "mail.activity,42"), opaque to the engine.
     ref: str = ""
+    # For an activity or task: who it is assigned to and when it is due (empty when unknown), and
+    # what the person wrote when marking it done.
+    assignee: str = ""
+    deadline: _date | None = None
+    feedback: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +337,7 @@ SKIP_REASONS: dict[str, str] = {
     "not_a_business_day": "{0} is not a business day{1}; '{2}' goes out on {3}",
     "contact_pressure": "customer was contacted on {0} ('{1}'); no new contact before {2}",
     "coming_up": "not yet due: named as coming up in today's '{0}' message",
+    "waiting_for_person": "'{0}' of {1} is still open{2}; the next level waits until it is marked done{3}",
     "handed_over": "handed over on {0}: no reminders while the hand-over task is open in the ERP",
 }
 

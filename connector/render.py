@@ -328,6 +328,9 @@ def _history_view(issued: IssuedAction, numbers: Mapping[int, str]) -> dict[str,
         "kind": issued.kind,
         "open": issued.open,
         "key": issued.key,
+        # What the person wrote when marking the activity done (a call's outcome, for instance).
+        "feedback": issued.feedback,
+        "assignee": issued.assignee,
         "item_ids": list(issued.item_ids),
         "invoices": sorted({numbers.get(i, f"#{i}") for i in issued.item_ids}),
     }

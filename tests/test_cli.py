@@ -39,10 +39,8 @@ def test_plan_json_follows_the_contract(sample_plan: dict) -> None:
 def test_sample_plan_is_the_expected_one(sample_plan: dict) -> None:
     actions = {(a["partner"]["name"], a["kind"], a["level"]) for a in sample_plan["actions"]}
     assert actions == {
-        # One case per customer: the letter covers both overdue items and replaces the open call.
+        # One case per customer: the letter covers both overdue items (the call was marked done).
         ("Construcciones Ibéricas S.A.", "remind", "letter"),
-        ("Construcciones Ibéricas S.A.", "close", "call"),
-        ("Distribuciones Norte S.L.", "close", "letter"),
         ("Acme Corp", "remind", "friendly"),
         ("Distribuciones Norte S.L.", "escalate", "handover"),
         ("Hotel Miramar S.L.", "remind", "firm"),
@@ -57,8 +55,7 @@ def test_sample_plan_is_the_expected_one(sample_plan: dict) -> None:
     letter = next(a for a in sample_plan["actions"] if a["level"] == "letter")
     assert letter["items"][0]["interest"] == "47.11" and letter["items"][0]["compensation"] == "40.00"
     assert letter["subject"].startswith("Requerimiento de pago")
-    replaced = next(a for a in sample_plan["actions"] if a["kind"] == "close" and a["level"] == "call")
-    assert replaced["replaced_by"] == "letter" and replaced["subject"] == "Replaced by letter on 2026-12-01"
+    assert letter["totals"][0]["credit"] == "150.00"  # the customer's unapplied payment is deducted
     broken = next(a for a in sample_plan["actions"] if a["partner"]["name"] == "Hotel Miramar S.L.")
     assert "broken" in broken["reason"]
 
@@ -67,7 +64,7 @@ def test_human_plan_is_a_readable_table(tmp_path: Path) -> None:
     run = dunning("plan", "--facts", "sample", "--today", "2026-12-01", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == "Dunning plan for 2026-12-01: 9 action(s), 6 item(s) skipped"
+    assert lines[0] == "Dunning plan for 2026-12-01: 7 action(s), 6 item(s) skipped"
     assert any("Construcciones Ibéricas S.A." in line and "letter" in line and "6,030.81 EUR" in line
                for line in lines)
     assert "promise_pending: 1" in run.stdout

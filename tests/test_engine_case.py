@@ -44,8 +44,8 @@ def test_sample_customer_11_gets_one_letter_covering_every_overdue_item(sample: 
     # ...and the instalment due on 2026-12-20 is only named as coming up.
     assert [p.item.id for p in letter.upcoming] == [4553]
     assert {s.item_id: s.code for s in plan.skipped if s.partner_id == 11} == {4553: "coming_up"}
-    assert replaced(plan) == [("remind_11_call_a3", "Replaced by letter on 2026-12-01"),
-                              ("remind_14_letter_c4", "Replaced by handover on 2026-12-01")]
+    # The call was marked done in the ERP, so the letter did not wait for it and replaces nothing.
+    assert replaced(plan) == []
 
 
 # --------------------------------------------------------------------------- one contact, case level
@@ -105,6 +105,9 @@ def test_broken_promise_escalates_the_case_one_level(items: list, history: list,
 
 
 # --------------------------------------------------------------------------- one open reminder
+# Without the people gate, so that a new level can come while the previous activity is open.
+NO_WAITING = policy(levels=tuple(replace(level, wait_for_done=False) for level in policy().levels))
+
 @pytest.mark.parametrize(("open_history", "today", "expected_contacts", "expected_replaced"), [
     ([("call", (1,), "2026-11-10", "phone")], "2026-11-20", [(1, "letter", (1,))],
      [("k_call_1_2026-11-10", "Replaced by letter on 2026-11-20")]),
@@ -121,7 +124,7 @@ def test_one_open_reminder_per_case(open_history: list, today: str, expected_con
     past += [issued(level, ids, day, pid=1 if ids == (1,) else 2, channel=channel, open_=True)
              for level, ids, day, channel in open_history]
     items = [item(1, "2026-10-01", "500.00"), item(2, "2026-10-01", pid=2)]
-    plan = evaluate(policy(), facts(items, issued=past), D(today))
+    plan = evaluate(NO_WAITING, facts(items, issued=past), D(today))
     assert [c for c in contacts(plan) if c[0] == 1] == expected_contacts
     assert replaced(plan) == expected_replaced
 
@@ -131,7 +134,7 @@ def test_hand_over_task_is_not_replaced() -> None:
             [("friendly", "2026-10-02"), ("firm", "2026-10-11"), ("call", "2026-10-21")]]
     past.append(issued("letter", (1,), "2026-10-31", channel="letter", open_=True))
     past.append(replace(issued("handover", (1,), "2026-11-12", channel="task", open_=True), kind="escalate"))
-    plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")], issued=past), D("2026-11-20"))
+    plan = evaluate(NO_WAITING, facts([item(1, "2026-10-01", "500.00")], issued=past), D("2026-11-20"))
     assert replaced(plan) == [("k_letter_1_2026-10-31", "Replaced by handover on 2026-11-12")]
     assert not any(isinstance(a, Close) and a.issued.kind == "escalate" for a in plan.actions)
 
@@ -188,3 +191,37 @@ def test_compensation_is_per_invoice_once_per_claim_never_per_instalment() -> No
     plan = evaluate(policy(), facts(items, issued=past), D("2026-10-31"))
     (letter,) = [a for a in plan.actions if isinstance(a, Remind)]
     assert [p.compensation for p in letter.items] == [Decimal(40), Decimal(0), Decimal(40)]
+
+
+# --------------------------------------------------------------------------- people gate escalation
+CALLED = [issued("friendly", (1,), "2026-10-02"), issued("firm", (1,), "2026-10-11")]
+
+
+@pytest.mark.parametrize(("task_open", "gate", "deadline", "expected", "late"), [
+    (True, None, "2026-11-04", [], False),
+    (True, None, "2026-11-02", [], True),
+    (False, None, "2026-11-02", [(1, "letter", (1,))], False),
+    (True, False, "2026-11-02", [(1, "letter", (1,))], False),
+], ids=["open-call-holds-the-letter", "past-deadline-and-grace-is-flagged", "done-call-lets-the-letter-go",
+        "gate-off-for-the-level"])
+def test_the_next_level_waits_for_a_person_to_mark_the_activity_done(
+        task_open: bool, gate: bool | None, deadline: str, expected: list, late: bool) -> None:
+    record = replace(issued("call", (1,), "2026-10-21", channel="phone", open_=task_open),
+                     assignee="lucia.martin", deadline=D(deadline))
+    levels = tuple(replace(lv, wait_for_done=gate) if lv.name == "call" else lv for lv in policy().levels)
+    plan = evaluate(policy(levels=levels), facts([item(1, "2026-10-01", "500.00")], issued=[*CALLED, record]),
+                    D("2026-11-05"))  # grace of 2 days past the deadline
+    assert contacts(plan) == expected
+    if not expected:
+        (skip,) = plan.skipped
+        assert skip.code == "waiting_for_person"
+        assert "'call' of 2026-10-21 is still open (assigned to lucia.martin)" in skip.reason
+        assert ("has passed" in skip.reason) is late
+
+
+@pytest.mark.parametrize(("level", "waits"), [
+    ("friendly", False), ("call", True), ("letter", True), ("handover", False),
+])
+def test_wait_for_done_defaults_on_for_calls_and_letters(level: str, waits: bool) -> None:
+    index = policy().level_index(level)
+    assert index is not None and policy().levels[index].waits_for_done is waits

@@ -538,12 +538,18 @@ class FactsReader:
                 history.append(parsed)
         activity_ids = [h.ref_id for h in history if h.ref_model == m.model("activity")]
         task_ids = [h.ref_id for h in history if h.ref_model == m.model("task")]
-        open_activities: set[int] = set()
+        # Open activities, with who they wait for and their deadline (the people gate of the engine).
+        open_activities: dict[int, tuple[str, date | None]] = {}
         if activity_ids:
             domain: list[Any] = [("id", "in", activity_ids)]
             if self.f("activity", "date_done"):
                 domain.append((self.f("activity", "date_done"), "=", False))
-            open_activities = {int(r["id"]) for r in s.search_read(m.model("activity"), domain, ["id"])}
+            user_field, deadline_field = self.f("activity", "user"), self.f("activity", "date_deadline")
+            for r in s.search_read(m.model("activity"), domain, ["id", *m.names("activity", "user", "date_deadline")]):
+                user = r.get(user_field)
+                open_activities[int(r["id"])] = (
+                    str(user[1]) if isinstance(user, list) and len(user) > 1 else "",
+                    odoo_date(r.get(deadline_field)))
         open_tasks: set[int] = set()
         if task_ids:
             closed = list(m.get("task", "closed_values"))
@@ -553,11 +559,12 @@ class FactsReader:
         # An item appears in one history row per level reached: share its id tuple between them.
         shared_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
         for h in history:
-            is_open = (h.ref_model == m.model("activity") and h.ref_id in open_activities) or (
-                h.ref_model == m.model("task") and h.ref_id in open_tasks)
+            waiting = open_activities.get(h.ref_id) if h.ref_model == m.model("activity") else None
+            is_open = waiting is not None or (h.ref_model == m.model("task") and h.ref_id in open_tasks)
+            assignee, deadline = waiting if waiting is not None else ("", None)
             out.append(IssuedAction(key=h.key, kind="escalate" if h.kind == "escalate" else "remind", level=h.level,
                                     channel=h.channel, partner_id=h.partner_id,
                                     item_ids=shared_ids.setdefault(h.item_ids, h.item_ids), date=h.day,
-                                    open=is_open, ref=h.ref))
+                                    open=is_open, ref=h.ref, assignee=assignee, deadline=deadline))
         out.sort(key=lambda a: (a.date, a.key))
         return out

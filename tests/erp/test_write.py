@@ -93,6 +93,9 @@ def test_write_read_back_rewrite_and_close(version: int, protocol: str,
         assert issued[call.action.key].open and issued[call.action.key].ref.startswith("mail.activity,")
         assert issued[call.action.key].item_ids == tuple(sorted(p.item.id for p in call.action.items))
         assert issued[call.action.key].channel == "phone" and issued[call.action.key].level == "call"
+        # Who the open call waits for, and until when: the engine's people gate reads these.
+        assert issued[call.action.key].deadline == call.action.deadline
+        assert issued[call.action.key].assignee == facts.partners[who["multi"]].salesperson.name  # type: ignore[union-attr]
         assert not issued[email.action.key].open and issued[email.action.key].ref.startswith("mail.message,")
         assert issued[handover.action.key].open and issued[handover.action.key].kind == "escalate"
         assert issued[handover.action.key].ref.startswith("project.task,")
