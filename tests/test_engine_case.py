@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +226,14 @@ def test_the_next_level_waits_for_a_person_to_mark_the_activity_done(
 def test_wait_for_done_defaults_on_for_calls_and_letters(level: str, waits: bool) -> None:
     index = policy().level_index(level)
     assert index is not None and policy().levels[index].waits_for_done is waits
+
+
+def test_wait_for_done_and_the_grace_come_from_the_configuration(tmp_path: Path) -> None:
+    example = (data_dir("samples") / "config.example.toml").read_text(encoding="utf-8")
+    assert example.count("wait_for_done = true") == 2
+    changed = tmp_path / "dunning.toml"
+    changed.write_text(example.replace("wait_for_done = true", "wait_for_done = false", 1)
+                       .replace("waiting_grace_days = 2", "waiting_grace_days = 5"), encoding="utf-8")
+    levels = {lv.name: lv for lv in load_settings(changed, D("2026-12-01")).policy.levels}
+    assert not levels["call"].waits_for_done and levels["letter"].waits_for_done
+    assert load_settings(changed, D("2026-12-01")).policy.waiting_grace_days == 5
