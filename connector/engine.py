@@ -298,26 +298,50 @@ class _Evaluation:
     def apply_promises(
         self, promises: list[Promise], items: list[ReceivableItem]
     ) -> tuple[list[ReceivableItem], Promise | None]:
-        """Pause items under a pending promise; return the broken promise still waiting for a reaction."""
+        """Pause what pending promises cover; return the broken promise still waiting for a reaction.
+
+        A promise recorded on an invoice covers that invoice; one on the customer with an amount
+        covers the oldest items that amount pays in full; one without an amount covers the case.
+        Each promise of a payment plan is checked on its own date: a missed one escalates what the
+        others do not cover, at once.
+        """
         if not promises:
             return items, None
         policy, today = self.policy, self.today
-        pending = [p for p in promises if p.open and today <= _promise_deadline(p, policy)]
-        if pending:
-            promise = max(pending, key=lambda p: (p.promised_date, p.id))
-            until = _promise_deadline(promise, policy)
-            for item in items:
-                self.skip(item, PROMISE, (promise.promised_date, until))
-            return [], None
+        pending = sorted((p for p in promises if p.open and today <= _promise_deadline(p, policy)),
+                         key=lambda p: (p.promised_date, p.id))
+        paused: dict[int, Promise] = {}
+        for promise in pending:
+            free = [i for i in items if i.id not in paused]
+            if promise.invoice_id is not None:
+                covered = [i for i in free if i.invoice.id == promise.invoice_id]
+            elif promise.amount is not None:
+                covered, left = [], promise.amount
+                for item in free:  # items are ordered by due date: the oldest first
+                    if item.residual > left + policy.tolerance:
+                        break
+                    covered.append(item)
+                    left -= item.residual
+            else:
+                covered = free
+            for item in covered:
+                paused[item.id] = promise
+        remaining: list[ReceivableItem] = []
+        for item in items:
+            pausing = paused.get(item.id)
+            if pausing is None:
+                remaining.append(item)
+            else:
+                self.skip(item, PROMISE, (pausing.promised_date, _promise_deadline(pausing, policy)))
         broken = [p for p in promises if _promise_broken(p, today, policy)]
-        if not broken:
-            return items, None
-        promise = max(broken, key=lambda p: (p.promised_date, p.id))
+        if not broken or not remaining:
+            return remaining, None
+        missed = max(broken, key=lambda p: (p.promised_date, p.id))
         # Reacted already when the connector acted for this customer after the promise lapsed.
-        last = self.last_action_date.get(promise.partner_id)
-        if last is not None and last > _promise_deadline(promise, policy):
-            return items, None
-        return items, promise
+        last = self.last_action_date.get(missed.partner_id)
+        if last is not None and last > _promise_deadline(missed, policy):
+            return remaining, None
+        return remaining, missed
 
     def next_level(self, segment: str, due: date, issued: tuple[int, date] | None,
                    broken: bool) -> tuple[int, str, tuple[object, ...]]:

@@ -268,7 +268,8 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
                 promised_date=r.required_day("promised_date"), created=r.required_day("created"),
                 open=r.get("open", bool, True),
                 amount=r.amount("amount") if r.data.get("amount") is not None else None,
-                note=r.text("note"), ref=r.text("ref"))
+                note=r.text("note"), ref=r.text("ref"),
+                invoice_id=r.get("invoice_id", int) if r.data.get("invoice_id") is not None else None)
         for r in root.objects("promises"))
     source_data = root.data.get("source", {})
     source_map: Mapping[str, str] = (
@@ -335,6 +336,7 @@ def facts_to_data(facts: Facts) -> dict[str, Any]:
                     **({"feedback": a.feedback} if a.feedback else {})} for a in facts.issued],
         "promises": [{"id": p.id, "partner_id": p.partner_id, "promised_date": iso(p.promised_date),
                       "created": iso(p.created), "open": p.open,
-                      "amount": None if p.amount is None else encode(p.amount), "note": p.note, "ref": p.ref}
+                      "amount": None if p.amount is None else encode(p.amount), "note": p.note, "ref": p.ref,
+                      **({"invoice_id": p.invoice_id} if p.invoice_id is not None else {})}
                      for p in facts.promises],
     }

@@ -184,6 +184,8 @@ class Promise:
     amount: Decimal | None = None
     note: str = ""
     ref: str = ""
+    # The invoice the promise was recorded on; None: on the customer (then up to `amount`, if any).
+    invoice_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import pytest
 from connector.config import load_settings
 from connector.engine import evaluate
 from connector.facts import load_facts
-from connector.model import Close, Escalate, Facts, Plan, Remind, Supersede
+from connector.model import Close, Escalate, Facts, Plan, Promise, Remind, Supersede
 from connector.resources import data_dir
 from tests.builders import D, credit, facts, issued, item, policy, promise, settled
 
@@ -237,3 +237,32 @@ def test_wait_for_done_and_the_grace_come_from_the_configuration(tmp_path: Path)
     levels = {lv.name: lv for lv in load_settings(changed, D("2026-12-01")).policy.levels}
     assert not levels["call"].waits_for_done and levels["letter"].waits_for_done
     assert load_settings(changed, D("2026-12-01")).policy.waiting_grace_days == 5
+
+
+# --------------------------------------------------------------------------- promises scoped
+def scoped(promised: str, amount: str | None = None, invoice_id: int | None = None, promise_id: int = 900) -> Promise:
+    return replace(promise(1, promised, promise_id=promise_id), amount=None if amount is None else Decimal(amount),
+                   invoice_id=invoice_id)
+
+
+@pytest.mark.parametrize(("promises", "expected", "paused"), [
+    ([scoped("2026-12-05")], [], {1, 2}),
+    ([scoped("2026-12-05", invoice_id=2)], [(1, "firm", (1,))], {2}),
+    ([scoped("2026-12-05", amount="363.00")], [(1, "firm", (1, 2))], set()),
+    ([scoped("2026-12-05", amount="5000.00")], [(1, "friendly", (2,))], {1}),
+    ([scoped("2026-12-05", amount="5363.00")], [], {1, 2}),
+    # The first instalment (5.000 €, due 2026-11-25) was missed: the case escalates at once, although
+    # the second (363 €, not enough for the oldest item) is still to come.
+    ([scoped("2026-11-25", amount="5000.00"), scoped("2026-12-15", amount="363.00", promise_id=901)],
+     [(1, "firm", (1, 2))], set()),
+], ids=["no-amount-whole-case", "on-an-invoice-only-that-invoice", "small-amount-pauses-nothing",
+        "amount-covers-the-oldest", "amount-covers-all", "payment-plan-missed-instalment-escalates"])
+def test_promises_pause_only_what_they_cover(promises: list, expected: list, paused: set) -> None:
+    # 5.000 € 61 days overdue and 363 € a week overdue; the friendly reminder went out for the first.
+    items = [item(1, "2026-09-30", "5000.00"), item(2, "2026-11-23", "363.00")]
+    past = [issued("friendly", (1,), "2026-10-01")]
+    plan = evaluate(NO_WAITING, facts(items, issued=past, promises=promises), D("2026-11-30"))
+    assert contacts(plan) == expected
+    assert {s.item_id for s in plan.skipped if s.code == "promise_pending"} == paused
+    if len(promises) == 2:
+        assert "broken" in plan.actions[0].reason  # type: ignore[union-attr]

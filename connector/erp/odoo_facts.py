@@ -65,6 +65,24 @@ _TAGS = re.compile(r"<[^>]+>")
 _QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(13)}
 
 
+# An amount an accountant typed in a promise's summary or note: "1.815,00", "1,815.00", "363 €".
+_PROMISED = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,\s]\d{3})+|\d+)(?:([.,])(\d{2}))?(?![\d.,]*\d)")
+
+_DATES = re.compile(r"\d{1,4}[/-]\d{1,2}(?:[/-]\d{1,4})?")
+
+
+def promised_amount(text_: str) -> Decimal | None:
+    """The largest amount written in the text, or None: the promise then covers the whole case."""
+    found: list[Decimal] = []
+    for whole, _sep, cents in _PROMISED.findall(_DATES.sub(" ", text_)):
+        digits = re.sub(r"[.,\s]", "", whole)
+        try:
+            found.append(Decimal(f"{digits}.{cents or '00'}"))
+        except InvalidOperation:
+            continue
+    return max(found) if found else None
+
+
 def _amount(value: Any, decimals: int) -> Decimal:
     try:
         return Decimal(str(value or 0)).quantize(_QUANTUM.get(decimals) or Decimal(1).scaleb(-decimals))
@@ -516,10 +534,12 @@ class FactsReader:
                 continue
             done = bool(f("date_done") and row.get(f("date_done"))) or (
                 bool(f("active")) and row.get(f("active")) is False)
+            note = plain(row.get(f("note"))) or text(row.get(f("summary")))
             out.append(Promise(id=int(row["id"]), partner_id=pid, promised_date=deadline,
                                created=odoo_date(row.get("create_date")) or deadline, open=not done,
-                               note=plain(row.get(f("note"))) or text(row.get(f("summary"))),
-                               ref=f"{m.model('activity')},{row['id']}"))
+                               note=note, ref=f"{m.model('activity')},{row['id']}",
+                               amount=promised_amount(f"{text(row.get(f('summary')))} {note}"),
+                               invoice_id=res_id if res_model == move_model else None))
         return out
 
     def read_history(self) -> list[IssuedAction]:
