@@ -198,13 +198,13 @@ _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company
         "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
-           "history_days", "templates_dir"}
+           "history_days", "templates_dir", "waiting_grace_days"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
 _MONEY = {"day_count", "compensation", "interest_rates"}
 _RATE = {"start", "end", "percent", "source"}
 _SEGMENT = {"name", "when"}
 _LEVEL = {"name", "days", "channel", "template", "deliver", "min_gap_days", "assignee", "deadline_days",
-          "owed_above", "segments", "interest", "compensation", "escalate"}
+          "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done"}
 
 
 def config_path(explicit: str | None) -> Path:
@@ -290,6 +290,7 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         "default_language": language,
         "business_days_only": cal.boolean("business_days_only", True),
         "history_days": pol.integer("history_days", 730, minimum=1),
+        "waiting_grace_days": pol.integer("waiting_grace_days", 2, minimum=0),
     }
     if template_check is not None:
         for index, level in enumerate(levels):
@@ -459,6 +460,7 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
                 owed_above=sec.amount("owed_above", None), segments=targets,
                 interest=sec.boolean("interest", False), compensation=sec.boolean("compensation", False),
                 escalate=sec.boolean("escalate", False),
+                wait_for_done=sec.boolean("wait_for_done", False) if "wait_for_done" in sec.data else None,
             )
         except ValueError as error:
             sec.error("name" if "name" in str(error) else "channel", str(error))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
@@ -14,7 +14,9 @@ from connector.model import (
     CONTACT_CHANNELS,
     Action,
     Close,
+    Credit,
     CurrencyTotal,
+    Deduction,
     Escalate,
     Facts,
     InterestPeriod,
@@ -27,6 +29,7 @@ from connector.model import (
     Remind,
     SettledItem,
     Skip,
+    Supersede,
 )
 from connector.money import late_interest
 from connector.policy import DEFAULT_SEGMENT, Level, Policy
@@ -47,6 +50,9 @@ DONE = "all_levels_done"
 AMOUNT = "below_level_amount"
 PRESSURE = "contact_pressure"
 NON_BUSINESS_DAY = "not_a_business_day"
+COMING_UP = "coming_up"
+HANDED_OVER = "handed_over"
+WAITING = "waiting_for_person"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +135,19 @@ class _Evaluation:
         self.level_index = {level.name: i for i, level in enumerate(policy.levels)}
         self.exempt_tags = frozenset(policy.exempt_tags)
         self.dispute_tags = frozenset(policy.dispute_tags)
-        # Per item: highest level already issued and when; per customer: days contacted before today.
+        # Per item: highest level already issued and when; per customer: days contacted before today,
+        # what was contacted today (level, items), and the reminder activities still open.
         self.item_level: dict[int, tuple[int, date]] = {}
         self.last_contact: dict[int, tuple[date, str]] = {}
+        self.contacted_today: dict[int, tuple[str, set[int]]] = {}
+        self.open_records: dict[int, list[IssuedAction]] = defaultdict(list)
+        # Customers whose hand-over task is still open, and since when: their case is frozen.
+        self.handed_over: dict[int, date] = {}
         self.last_action_date: dict[int, date] = {}
+        self.closes: list[Close] = []
+        self.superseded: set[str] = set()
+        # Cases that move to a new level today, and the level.
+        self.moved_to: dict[tuple[int, int], str] = {}
         # Local names: this loop sees every action ever issued, so it is kept lean. Only contacts inside
         # the pressure window matter, and the last action date only for customers with a promise.
         item_level, last_contact, last_action = self.item_level, self.last_contact, self.last_action_date
@@ -149,10 +164,20 @@ class _Evaluation:
                     known = item_level.get(item_id)
                     if known is None or index > known[0] or (index == known[0] and day > known[1]):
                         item_level[item_id] = pair
-            if window_start <= day < today and issued.channel in CONTACT_CHANNELS:
-                contact = last_contact.get(issued.partner_id)
-                if contact is None or day > contact[0]:
-                    last_contact[issued.partner_id] = (day, issued.level)
+            if window_start <= day <= today and issued.channel in CONTACT_CHANNELS:
+                if day == today:
+                    touched = self.contacted_today.setdefault(issued.partner_id, (issued.level, set()))[1]
+                    touched.update(issued.item_ids)
+                else:
+                    contact = last_contact.get(issued.partner_id)
+                    if contact is None or day > contact[0]:
+                        last_contact[issued.partner_id] = (day, issued.level)
+            if issued.open:
+                self.open_records[issued.partner_id].append(issued)
+                if issued.kind == "escalate":
+                    since = self.handed_over.get(issued.partner_id)
+                    if since is None or day < since:
+                        self.handed_over[issued.partner_id] = day
             if promised and issued.partner_id in promised:
                 last = last_action.get(issued.partner_id)
                 if last is None or day > last:
@@ -168,7 +193,9 @@ class _Evaluation:
         for promise in facts.promises:
             self.promises_by_partner[promise.partner_id].append(promise)
         self.credit_by_partner: dict[int, dict[str, Decimal]] = defaultdict(dict)
-        for credit in facts.credits:
+        self.credits_of_partner: dict[int, list[Credit]] = defaultdict(list)
+        for credit in sorted(facts.credits, key=attrgetter("date", "id")):
+            self.credits_of_partner[credit.partner_id].append(credit)
             per_currency = self.credit_by_partner[credit.partner_id]
             per_currency[credit.currency] = per_currency.get(credit.currency, _ZERO) + credit.residual
 
@@ -196,8 +223,13 @@ class _Evaluation:
             by_partner[item.partner_id].append(item)
         for partner_id in sorted(by_partner):
             items = sorted(by_partner[partner_id], key=_due_then_id)
-            self.evaluate_partner(self.partner(partner_id), items)
+            partner = self.partner(partner_id)
+            self.evaluate_partner(partner, items)
+            if partner_id in self.open_records:
+                self.tidy_reminders(partner, items)
         self.close_settled({item.id for item in self.facts.items})
+        self.closes.sort(key=lambda c: (c.partner.id, c.key))
+        self.actions.extend(self.closes)
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
                     segments=self.segments)
 
@@ -222,6 +254,12 @@ class _Evaluation:
             else:
                 eligible.append(item)
         if not eligible:
+            return
+        since = self.handed_over.get(partner.id)
+        if since is not None:
+            # The file is with a person (or the agency) until the task is closed in the ERP: no
+            # automatic reminder, new invoices included.
+            self.skip_case(partner, eligible, HANDED_OVER, (since,))
             return
         eligible = self.apply_credits(partner, eligible)
         if not eligible:
@@ -260,26 +298,50 @@ class _Evaluation:
     def apply_promises(
         self, promises: list[Promise], items: list[ReceivableItem]
     ) -> tuple[list[ReceivableItem], Promise | None]:
-        """Pause items under a pending promise; return the broken promise still waiting for a reaction."""
+        """Pause what pending promises cover; return the broken promise still waiting for a reaction.
+
+        A promise recorded on an invoice covers that invoice; one on the customer with an amount
+        covers the oldest items that amount pays in full; one without an amount covers the case.
+        Each promise of a payment plan is checked on its own date: a missed one escalates what the
+        others do not cover, at once.
+        """
         if not promises:
             return items, None
         policy, today = self.policy, self.today
-        pending = [p for p in promises if p.open and today <= _promise_deadline(p, policy)]
-        if pending:
-            promise = max(pending, key=lambda p: (p.promised_date, p.id))
-            until = _promise_deadline(promise, policy)
-            for item in items:
-                self.skip(item, PROMISE, (promise.promised_date, until))
-            return [], None
+        pending = sorted((p for p in promises if p.open and today <= _promise_deadline(p, policy)),
+                         key=lambda p: (p.promised_date, p.id))
+        paused: dict[int, Promise] = {}
+        for promise in pending:
+            free = [i for i in items if i.id not in paused]
+            if promise.invoice_id is not None:
+                covered = [i for i in free if i.invoice.id == promise.invoice_id]
+            elif promise.amount is not None:
+                covered, left = [], promise.amount
+                for item in free:  # items are ordered by due date: the oldest first
+                    if item.residual > left + policy.tolerance:
+                        break
+                    covered.append(item)
+                    left -= item.residual
+            else:
+                covered = free
+            for item in covered:
+                paused[item.id] = promise
+        remaining: list[ReceivableItem] = []
+        for item in items:
+            pausing = paused.get(item.id)
+            if pausing is None:
+                remaining.append(item)
+            else:
+                self.skip(item, PROMISE, (pausing.promised_date, _promise_deadline(pausing, policy)))
         broken = [p for p in promises if _promise_broken(p, today, policy)]
-        if not broken:
-            return items, None
-        promise = max(broken, key=lambda p: (p.promised_date, p.id))
+        if not broken or not remaining:
+            return remaining, None
+        missed = max(broken, key=lambda p: (p.promised_date, p.id))
         # Reacted already when the connector acted for this customer after the promise lapsed.
-        last = self.last_action_date.get(promise.partner_id)
-        if last is not None and last > _promise_deadline(promise, policy):
-            return items, None
-        return items, promise
+        last = self.last_action_date.get(missed.partner_id)
+        if last is not None and last > _promise_deadline(missed, policy):
+            return remaining, None
+        return remaining, missed
 
     def next_level(self, segment: str, due: date, issued: tuple[int, date] | None,
                    broken: bool) -> tuple[int, str, tuple[object, ...]]:
@@ -295,14 +357,16 @@ class _Evaluation:
             self.levels_for_segment[segment] = applicable
         days_from_due = (today - due).days
         last_index, last_date = issued if issued is not None else (-1, None)
-        # Levels still ahead of this item; a pre-due level is pointless once the item is due.
-        ahead = [i for i in applicable if i > last_index and (days_from_due < 0 or levels[i].days >= 0)]
+        # Levels still ahead of this case; a pre-due level is pointless once the case is due, and a
+        # broken promise never earns a courtesy reminder.
+        pre_due_ok = days_from_due < 0 and not broken
+        ahead = [i for i in applicable if i > last_index and (pre_due_ok or levels[i].days >= 0)]
         if not ahead:
             if last_date is not None:
                 return -1, DONE, (levels[last_index].name, last_date)
             return -1, NO_LEVEL, (segment,)
         if broken:
-            # A broken promise escalates at once to the next level, whatever its offset and gap.
+            # A broken promise escalates the case at once one level, whatever its offset and gap.
             return ahead[0], "", ()
         target = -1
         for index in ahead:
@@ -324,58 +388,163 @@ class _Evaluation:
     def plan_levels(
         self, partner: Partner, segment: str, items: list[ReceivableItem], broken: Promise | None
     ) -> None:
-        policy, today = self.policy, self.today
-        levels = policy.levels
-        owed: dict[str, Decimal] | None = None  # overdue total per currency, summed when a level asks
-        business_day = not policy.business_days_only or policy.calendar.is_business_day(today)
-        contact = self.last_contact.get(partner.id)
-        pressure_until: date | None = None
-        if contact is not None and policy.contact_pressure_days:
-            pressure_until = contact[0] + timedelta(days=policy.contact_pressure_days)
-            if pressure_until <= today:
-                pressure_until = None
-        item_level_get = self.item_level.get
-        decisions, decide = self.decisions, self.next_level
-        skipped, partner_id, new_skip = self.skipped.append, partner.id, tuple.__new__
-        is_broken = broken is not None
-        chosen: dict[tuple[int, int], list[ReceivableItem]] = defaultdict(list)
+        """Split a customer's eligible items into cases (the customer, or each invoice) and plan each."""
+        if self.policy.group_by != "invoice":
+            self.plan_case(partner, segment, items, broken)
+            return
+        cases: dict[int, list[ReceivableItem]] = defaultdict(list)
         for item in items:
-            issued = item_level_get(item.id)
-            situation = (segment, item.due_date, issued, is_broken)
-            decision = decisions.get(situation)
-            if decision is None:
-                decision = decisions[situation] = decide(segment, item.due_date, issued, is_broken)
-            target, code, detail = decision
-            if target < 0:
-                # tuple.__new__ skips the NamedTuple's Python-level constructor: most items end here.
-                skipped(new_skip(Skip, (item.id, partner_id, item.invoice.number, code, detail)))
+            cases[item.invoice.id].append(item)
+        for invoice_id in sorted(cases):
+            self.plan_case(partner, segment, cases[invoice_id], broken)
+
+    def plan_case(
+        self, partner: Partner, segment: str, items: list[ReceivableItem], broken: Promise | None
+    ) -> None:
+        """At most one action for one case today: its level, reached by its most advanced item.
+
+        The case progresses as one from its oldest overdue item (or, with nothing overdue, the next one
+        falling due); the action covers every overdue item and names the others as coming up.
+        """
+        today, levels = self.today, self.policy.levels
+        item_level_get = self.item_level.get
+        reached: tuple[int, date] | None = None
+        for item in items:
+            known = item_level_get(item.id)
+            if known is not None and (reached is None or known > reached):
+                reached = known
+        overdue = 0  # items are ordered by due date: the overdue ones come first
+        while overdue < len(items) and items[overdue].due_date < today:
+            overdue += 1
+        if reached is not None and levels[reached[0]].waits_for_done:
+            waiting = self.waiting_for(partner, items, reached[0])
+            if waiting is not None:
+                self.skip_case(partner, items, WAITING, waiting)
+                return
+        # A promise broken before anything fell due is no default yet: the case keeps its pace.
+        if not overdue:
+            broken = None
+        situation = (segment, items[0].due_date, reached, broken is not None)
+        decision = self.decisions.get(situation)
+        if decision is None:
+            decision = self.decisions[situation] = self.next_level(*situation)
+        target, code, detail = decision
+        if target < 0:
+            self.skip_case(partner, items, code, detail)
+            return
+        level = levels[target]
+        if level.days >= 0:
+            covered = overdue
+        else:
+            covered = 0
+            while covered < len(items) and (today - items[covered].due_date).days >= level.days:
+                covered += 1
+        blocked = self.blocked(partner, items[:covered], level)
+        if blocked is not None:
+            self.skip_case(partner, items, *blocked)
+            return
+        self.actions.append(self.build_action(partner, segment, level, target, items[:covered], broken,
+                                              items[covered:]))
+        self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
+        self.moved_to[self.case_of(items[0])] = level.name
+
+    def waiting_for(self, partner: Partner, items: list[ReceivableItem], index: int) -> tuple[object, ...] | None:
+        """The skip detail when the case's current level is an activity a person has not marked done."""
+        name = self.policy.levels[index].name
+        ids = {item.id for item in items}
+        for record in self.open_records.get(partner.id, ()):
+            if record.kind == "remind" and record.level == name and ids.intersection(record.item_ids):
+                who = f" (assigned to {record.assignee})" if record.assignee else ""
+                late = ""
+                if record.deadline is not None and \
+                        (self.today - record.deadline).days > self.policy.waiting_grace_days:
+                    late = f"; its deadline {record.deadline.isoformat()} has passed: ask the person"
+                return name, record.date, who, late
+        return None
+
+    def skip_case(self, partner: Partner, items: list[ReceivableItem], code: str,
+                  detail: tuple[object, ...]) -> None:
+        # tuple.__new__ skips the NamedTuple's Python-level constructor: most items end here.
+        skipped, new_skip, partner_id = self.skipped.append, tuple.__new__, partner.id
+        for item in items:
+            skipped(new_skip(Skip, (item.id, partner_id, item.invoice.number, code, detail)))
+
+    def blocked(self, partner: Partner, covered: list[ReceivableItem],
+                level: Level) -> tuple[str, tuple[object, ...]] | None:
+        """Why a case ready for `level` still gets nothing today: amount, calendar, contact pressure."""
+        policy, today = self.policy, self.today
+        if level.owed_above is not None:
+            owed: dict[str, Decimal] = defaultdict(Decimal)
+            for item in covered:
+                owed[item.currency] += item.residual
+            if not any(amount > level.owed_above for amount in owed.values()):
+                currency = covered[0].currency if covered else self.facts.company.currency
+                return AMOUNT, (level.name, level.owed_above, owed[currency], currency)
+        if policy.business_days_only and not policy.calendar.is_business_day(today):
+            label = f" in {policy.calendar.label}" if policy.calendar.label else ""
+            return NON_BUSINESS_DAY, (today, label, level.name, policy.calendar.next_business_day(today))
+        if level.channel not in CONTACT_CHANNELS:
+            return None
+        # One contact a day per case (a customer, or one invoice with group_by = "invoice")...
+        contacted = self.contacted_today.get(partner.id)
+        if contacted is not None and (policy.group_by != "invoice"
+                                      or any(item.id in contacted[1] for item in covered)):
+            again = today + timedelta(days=max(policy.contact_pressure_days, 1))
+            return PRESSURE, (today, contacted[0], again)
+        # ...and none within the pressure window of an earlier contact of the customer.
+        contact = self.last_contact.get(partner.id)
+        if contact is not None and policy.contact_pressure_days:
+            until = contact[0] + timedelta(days=policy.contact_pressure_days)
+            if until > today:
+                return PRESSURE, (contact[0], contact[1], until)
+        return None
+
+    def case_of(self, item: ReceivableItem) -> tuple[int, int]:
+        return item.partner_id, item.invoice.id if self.policy.group_by == "invoice" else 0
+
+    def tidy_reminders(self, partner: Partner, items: list[ReceivableItem]) -> None:
+        """Whatever else a customer gets today (even nothing: paused, exempt), one open reminder per case.
+
+        Over all the case's open items, paid-in-part and disputed ones included, so a record about
+        any of them is replaced when the case moves on.
+        """
+        cases: dict[tuple[int, int], list[ReceivableItem]] = defaultdict(list)
+        for item in items:
+            cases[self.case_of(item)].append(item)
+        for case in sorted(cases):
+            self.supersede(partner, cases[case], self.moved_to.get(case))
+
+    def supersede(self, partner: Partner, items: list[ReceivableItem], by_level: str | None) -> None:
+        """Keep one open reminder activity per case: a new level replaces the open ones.
+
+        With no new level today, every open reminder but the case's most advanced open record (a
+        reminder or the hand-over task) is replaced by it, which also finishes a run that created the
+        new record and stopped before the closing. Hand-over tasks are never replaced.
+        """
+        records = self.open_records.get(partner.id)
+        if not records:
+            return
+        ids = {item.id for item in items}
+        superseded = self.superseded
+        touching = [r for r in records if r.key not in superseded and ids.intersection(r.item_ids)]
+        on = self.today
+        if by_level is None:
+            if len(touching) < 2:
+                return
+            newest = max(touching, key=lambda r: (self.level_index.get(r.level, -1), r.date, r.key))
+            by_level, on = newest.level, newest.date
+            touching.remove(newest)
+        for reminder in touching:
+            if reminder.kind != "remind":
                 continue
-            level = levels[target]
-            if level.owed_above is not None:
-                if owed is None:
-                    owed = defaultdict(Decimal)
-                    for other in items:
-                        if other.due_date < today:
-                            owed[other.currency] += other.residual
-                if owed[item.currency] <= level.owed_above:
-                    self.skip(item, AMOUNT, (level.name, level.owed_above, owed[item.currency], item.currency))
-                    continue
-            if not business_day:
-                label = f" in {policy.calendar.label}" if policy.calendar.label else ""
-                self.skip(item, NON_BUSINESS_DAY,
-                          (today, label, level.name, policy.calendar.next_business_day(today)))
-                continue
-            if pressure_until is not None and level.channel in CONTACT_CHANNELS:
-                assert contact is not None
-                self.skip(item, PRESSURE, (contact[0], contact[1], pressure_until))
-                continue
-            group = item.invoice.id if policy.group_by == "invoice" else 0
-            chosen[(target, group)].append(item)
-        for (target, _group), grouped in sorted(chosen.items()):
-            self.actions.append(self.build_action(partner, segment, levels[target], target, grouped, broken))
+            superseded.add(reminder.key)
+            self.closes.append(Supersede(
+                key=f"supersede_{reminder.key}", partner=partner, issued=reminder, paid_date=None,
+                feedback=f"Replaced by {by_level} on {on.isoformat()}", by_level=by_level))
 
     def build_action(self, partner: Partner, segment: str, level: Level, index: int,
-                     items: list[ReceivableItem], broken: Promise | None) -> Action:
+                     items: list[ReceivableItem], broken: Promise | None,
+                     upcoming: Sequence[ReceivableItem] = ()) -> Action:
         policy, today, facts = self.policy, self.today, self.facts
         planned: list[PlannedItem] = []
         compensated: set[int] = set()
@@ -397,7 +566,21 @@ class _Evaluation:
             sums[0] += p.item.residual
             sums[1] += p.interest
             sums[2] += p.compensation
-        currency_totals = tuple(CurrencyTotal(code, *sums) for code, sums in sorted(totals.items()))
+        deductions: list[Deduction] = []
+        deducted: dict[str, Decimal] = {}
+        # Unapplied payments and credit notes reduce the claim, oldest first, never below zero
+        # principal; the engine never claims an item twice, so neither is a credit counted twice.
+        for credit in self.credits_of_partner.get(partner.id, ()):
+            claimed = totals.get(credit.currency)
+            if claimed is None or credit.residual <= _ZERO:
+                continue
+            room = claimed[0] - deducted.get(credit.currency, _ZERO)
+            amount = min(credit.residual, room)
+            if amount > _ZERO:
+                deducted[credit.currency] = deducted.get(credit.currency, _ZERO) + amount
+                deductions.append(Deduction(credit=credit, amount=amount))
+        currency_totals = tuple(CurrencyTotal(code, residual, interest, compensation, deducted.get(code, _ZERO))
+                                for code, (residual, interest, compensation) in sorted(totals.items()))
         assignee = level.assignee or policy.default_assignee
         if assignee == "salesperson":
             assignee = partner.salesperson.login if partner.salesperson else policy.default_assignee
@@ -424,11 +607,13 @@ class _Evaluation:
             assignee=assignee or None,
             deadline=self.deadline(index),
             reason=reason,
+            upcoming=tuple(PlannedItem(item=i, days_late=(today - i.due_date).days) for i in upcoming),
+            deductions=tuple(deductions),
         )
 
     def close_settled(self, open_item_ids: set[int]) -> None:
         paid_on: dict[int, date] = {s.id: s.paid_date for s in self.facts.settled}
-        closes: list[Close] = []
+        closes = self.closes
         for issued in self.facts.issued:
             if not issued.open or not issued.item_ids:
                 continue
@@ -440,8 +625,6 @@ class _Evaluation:
                         else "Settled: nothing is left to pay")
             closes.append(Close(key=f"close_{issued.key}", partner=self.partner(issued.partner_id),
                                 issued=issued, paid_date=paid_date, feedback=feedback))
-        closes.sort(key=lambda c: (c.partner.id, c.key))
-        self.actions.extend(closes)
 
 
 def evaluate(policy: Policy, facts: Facts, today: date) -> Plan:
@@ -462,11 +645,19 @@ def issued_from_plan(plan: Plan) -> tuple[IssuedAction, ...]:
     return tuple(issued)
 
 
+def history_after(issued: Sequence[IssuedAction], plan: Plan) -> tuple[IssuedAction, ...]:
+    """What the ERP would report back after a plan was written: closings applied, contacts added."""
+    closed = {action.issued.key for action in plan.actions if isinstance(action, Close)}
+    kept = tuple(replace(i, open=False) if i.key in closed else i for i in issued)
+    return kept + issued_from_plan(plan)
+
+
 def preview(policy: Policy, facts: Facts, today: date, partner_id: int, level_name: str) -> Remind | Escalate:
     """The action a customer would get at `level_name` today, whether or not it is due (for previews).
 
     Paid, disputed and below-tolerance items are left out, as in a real run; if nothing else is open,
-    every open item is shown so a template can still be previewed.
+    every open item is shown so a template can still be previewed. A level after the due date claims
+    the overdue items and lists the others as coming up.
     """
     index = policy.level_index(level_name)
     if index is None:
@@ -478,11 +669,14 @@ def preview(policy: Policy, facts: Facts, today: date, partner_id: int, level_na
     items = sorted((i for i in facts.items if i.partner_id == partner_id), key=lambda i: (i.due_date, i.id))
     if not items:
         raise ValueError(f"customer {partner_id} ({partner.name}) has no open items to remind")
-    eligible = [i for i in items if i.residual >= policy.tolerance and i.residual > 0 and not i.disputed]
+    eligible = [i for i in items if i.residual >= policy.tolerance and i.residual > 0 and not i.disputed] or items
+    # As in a run: a level after the due date claims the overdue items and names the rest as coming up.
+    claimed = [i for i in eligible if i.due_date < today] if policy.levels[index].days >= 0 else []
+    claimed = claimed or eligible
     promises = run.promises_by_partner.get(partner_id, [])
     history = customer_history(partner, run.settled_by_partner.get(partner_id, []), promises, today, policy)
     action = run.build_action(partner, segment_of(history, policy), policy.levels[index], index,
-                              eligible or items, None)
+                              claimed, None, [i for i in eligible if i not in claimed])
     assert isinstance(action, (Remind, Escalate))
     return action
 

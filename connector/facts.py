@@ -261,13 +261,15 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
             level=r.get("level", str), channel=r.get("channel", str), partner_id=r.get("partner_id", int),
             item_ids=shared_ids.setdefault(tuple(item_ids), tuple(item_ids)), date=r.required_day("date"),
             open=r.get("open", bool, False),
-            ref=r.text("ref")))
+            ref=r.text("ref"), assignee=r.text("assignee"), deadline=r.day("deadline", required=False),
+            feedback=r.text("feedback")))
     promises = tuple(
         Promise(id=r.get("id", int), partner_id=r.get("partner_id", int),
                 promised_date=r.required_day("promised_date"), created=r.required_day("created"),
                 open=r.get("open", bool, True),
                 amount=r.amount("amount") if r.data.get("amount") is not None else None,
-                note=r.text("note"), ref=r.text("ref"))
+                note=r.text("note"), ref=r.text("ref"),
+                invoice_id=r.get("invoice_id", int) if r.data.get("invoice_id") is not None else None)
         for r in root.objects("promises"))
     source_data = root.data.get("source", {})
     source_map: Mapping[str, str] = (
@@ -327,9 +329,14 @@ def facts_to_data(facts: Facts) -> dict[str, Any]:
                      "currency": s.currency, "invoice_date": iso(s.invoice_date)} for s in facts.settled],
         "issued": [{"key": a.key, "kind": a.kind, "level": a.level, "channel": a.channel,
                     "partner_id": a.partner_id, "item_ids": list(a.item_ids), "date": iso(a.date),
-                    "open": a.open, "ref": a.ref} for a in facts.issued],
+                    "open": a.open, "ref": a.ref,
+                    # Newer fields, written only when known, so older readers keep working.
+                    **({"assignee": a.assignee} if a.assignee else {}),
+                    **({"deadline": a.deadline.isoformat()} if a.deadline else {}),
+                    **({"feedback": a.feedback} if a.feedback else {})} for a in facts.issued],
         "promises": [{"id": p.id, "partner_id": p.partner_id, "promised_date": iso(p.promised_date),
                       "created": iso(p.created), "open": p.open,
-                      "amount": None if p.amount is None else encode(p.amount), "note": p.note, "ref": p.ref}
+                      "amount": None if p.amount is None else encode(p.amount), "note": p.note, "ref": p.ref,
+                      **({"invoice_id": p.invoice_id} if p.invoice_id is not None else {})}
                      for p in facts.promises],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from datetime import date as _date  # for fields of classes that have a field named `date`
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
@@ -164,6 +165,11 @@ class IssuedAction:
     open: bool = False
     # ERP reference of the open record (e.g. "mail.activity,42"), opaque to the engine.
     ref: str = ""
+    # For an activity or task: who it is assigned to and when it is due (empty when unknown), and
+    # what the person wrote when marking it done.
+    assignee: str = ""
+    deadline: _date | None = None
+    feedback: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +184,8 @@ class Promise:
     amount: Decimal | None = None
     note: str = ""
     ref: str = ""
+    # The invoice the promise was recorded on; None: on the customer (then up to `amount`, if any).
+    invoice_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,10 +241,20 @@ class CurrencyTotal:
     residual: Decimal
     interest: Decimal
     compensation: Decimal
+    # The customer's unapplied payments and credit notes, deducted from what is claimed.
+    credit: Decimal = Decimal(0)
 
     @property
     def total(self) -> Decimal:
-        return self.residual + self.interest + self.compensation
+        return self.residual + self.interest + self.compensation - self.credit
+
+
+@dataclass(frozen=True, slots=True)
+class Deduction:
+    """How much of one unapplied payment or credit note an action deducts from its claim."""
+
+    credit: Credit
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +274,9 @@ class LevelAction:
     assignee: str | None
     deadline: date
     reason: str
+    # The case's items not yet due: named in the message as coming up, never claimed.
+    upcoming: tuple[PlannedItem, ...] = ()
+    deductions: tuple[Deduction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +306,19 @@ class Close:
     kind = "close"
 
 
+@dataclass(frozen=True, slots=True)
+class Supersede(Close):
+    """Mark an open reminder activity done because its case moved on to `by_level`.
+
+    A kind of `Close`: the writer closes it the same way, exactly once under its own key, while
+    plans and reports can tell a replaced reminder from a paid one.
+    """
+
+    by_level: str = ""
+
+    kind = "supersede"
+
+
 Action = Remind | Escalate | Close
 
 
@@ -304,6 +338,9 @@ SKIP_REASONS: dict[str, str] = {
     "below_level_amount": "level '{0}' is for customers owing more than {1:.2f} {3}; owed: {2:.2f} {3}",
     "not_a_business_day": "{0} is not a business day{1}; '{2}' goes out on {3}",
     "contact_pressure": "customer was contacted on {0} ('{1}'); no new contact before {2}",
+    "coming_up": "not yet due: named as coming up in today's '{0}' message",
+    "waiting_for_person": "'{0}' of {1} is still open{2}; the next level waits until it is marked done{3}",
+    "handed_over": "handed over on {0}: no reminders while the hand-over task is open in the ERP",
 }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from connector.model import Close, Escalate, Plan, Remind
+from connector.model import Close, Escalate, Plan, Remind, Supersede
 
 
 def _money(amount: Decimal) -> str:
@@ -26,6 +26,8 @@ def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
                 "items": [{"id": i} for i in action.issued.item_ids], "assignee": None, "deadline": None,
                 "subject": action.feedback, "closes": action.issued.key,
                 "paid_date": action.paid_date.isoformat() if action.paid_date else None,
+                # A closing because the case moved on (kind stays "close": scripts count closings).
+                "replaced_by": action.by_level if isinstance(action, Supersede) else None,
             })
             continue
         for total in action.totals:
@@ -41,7 +43,8 @@ def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
             "assignee": action.assignee, "deadline": action.deadline.isoformat(),
             "subject": subjects.get(action.key, ""), "segment": action.segment, "reason": action.reason,
             "totals": [{"currency": t.currency, "residual": _money(t.residual), "interest": _money(t.interest),
-                        "compensation": _money(t.compensation), "total": _money(t.total)} for t in action.totals],
+                        "compensation": _money(t.compensation), "credit": _money(t.credit),
+                        "total": _money(t.total)} for t in action.totals],
         })
     kinds = Counter(a["kind"] for a in actions)
     codes = Counter(s.code for s in plan.skipped)
@@ -79,7 +82,8 @@ def plan_to_text(plan: Plan, subjects: Mapping[str, str], show_all_skips: bool =
     rows: list[list[str]] = []
     for action in plan.actions:
         if isinstance(action, Close):
-            rows.append(["close", clip(action.partner.name, 28), action.issued.level, action.issued.channel,
+            kind = "replace" if isinstance(action, Supersede) else "close"
+            rows.append([kind, clip(action.partner.name, 28), action.issued.level, action.issued.channel,
                          str(len(action.issued.item_ids)), "", "", "", action.feedback])
             continue
         assert isinstance(action, (Remind, Escalate))

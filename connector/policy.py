@@ -80,6 +80,9 @@ class Level:
     interest: bool = False
     compensation: bool = False
     escalate: bool = False
+    # Whether the next level waits until a person marks this level's activity done; None: yes for
+    # a call or a letter prepared as an activity, no otherwise.
+    wait_for_done: bool | None = None
 
     def __post_init__(self) -> None:
         if not LEVEL_NAME.match(self.name):
@@ -98,6 +101,12 @@ class Level:
     @property
     def reaches_customer(self) -> bool:
         return self.channel != "task"
+
+    @property
+    def waits_for_done(self) -> bool:
+        if self.wait_for_done is not None:
+            return self.wait_for_done
+        return self.deliver == "activity" and self.channel in ("phone", "letter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +192,8 @@ class Policy:
     money: Money = field(default_factory=Money)
     # How far back the payment history counts for segments.
     history_days: int = 730
+    # Days past an activity's deadline before a case waiting for a person is flagged as overdue.
+    waiting_grace_days: int = 2
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -209,6 +220,8 @@ class Policy:
             raise ValueError("catch_up must be 'step' or 'jump'")
         if self.tolerance < 0 or self.contact_pressure_days < 0 or self.promise_grace_days < 0:
             raise ValueError("tolerance, contact_pressure_days and promise_grace_days cannot be negative")
+        if self.waiting_grace_days < 0:
+            raise ValueError("waiting_grace_days cannot be negative")
         if self.max_actions_per_run < 1:
             raise ValueError("max_actions_per_run must be at least 1")
 

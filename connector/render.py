@@ -485,6 +485,9 @@ def _history_view(issued: IssuedAction, numbers: Mapping[int, str]) -> dict[str,
         "kind": issued.kind,
         "open": issued.open,
         "key": issued.key,
+        # What the person wrote when marking the activity done (a call's outcome, for instance).
+        "feedback": issued.feedback,
+        "assignee": issued.assignee,
         "item_ids": list(issued.item_ids),
         "invoices": sorted({numbers.get(i, f"#{i}") for i in issued.item_ids}),
     }
@@ -600,12 +603,20 @@ def template_context(
         },
         "contact": _contact(partner),
         "items": items,
+        # The case's items not yet due: named as coming up, never claimed in the totals.
+        "upcoming": [_item_view(p.item, today, p) for p in action.upcoming],
         "invoice_numbers": list(dict.fromkeys(i["number"] for i in items)),
         "currencies": currencies,
         "totals": [
             {"currency": t.currency, "residual": t.residual, "interest": t.interest,
-             "compensation": t.compensation, "total": t.total}
+             "compensation": t.compensation, "credit": t.credit, "net": t.residual - t.credit, "total": t.total}
             for t in action.totals
+        ],
+        # Unapplied payments and credit notes deducted from the claim, each with the amount used.
+        "deductions": [
+            {"number": d.credit.number, "date": d.credit.date, "kind": d.credit.kind,
+             "residual": d.credit.residual, "amount": d.amount, "currency": d.credit.currency}
+            for d in action.deductions
         ],
         "has_interest": any(t.interest for t in action.totals),
         "has_compensation": any(t.compensation for t in action.totals),

@@ -39,7 +39,7 @@ def test_plan_json_follows_the_contract(sample_plan: dict) -> None:
 def test_sample_plan_is_the_expected_one(sample_plan: dict) -> None:
     actions = {(a["partner"]["name"], a["kind"], a["level"]) for a in sample_plan["actions"]}
     assert actions == {
-        ("Construcciones Ibéricas S.A.", "remind", "firm"),
+        # One case per customer: the letter covers both overdue items (the call was marked done).
         ("Construcciones Ibéricas S.A.", "remind", "letter"),
         ("Acme Corp", "remind", "friendly"),
         ("Distribuciones Norte S.L.", "escalate", "handover"),
@@ -51,10 +51,11 @@ def test_sample_plan_is_the_expected_one(sample_plan: dict) -> None:
     skipped = {s["invoice"]: s["code"] for s in sample_plan["skipped"]}
     assert skipped == {"INV/2026/00391": "below_tolerance", "INV/2026/00398": "credit_covers",
                        "INV/2026/00333": "disputed", "INV/2026/00350": "exempt_customer",
-                       "INV/2026/00455": "not_yet_due", "INV/2026/00430": "promise_pending"}
+                       "INV/2026/00455": "coming_up", "INV/2026/00430": "promise_pending"}
     letter = next(a for a in sample_plan["actions"] if a["level"] == "letter")
     assert letter["items"][0]["interest"] == "47.11" and letter["items"][0]["compensation"] == "40.00"
     assert letter["subject"].startswith("Requerimiento de pago")
+    assert letter["totals"][0]["credit"] == "150.00"  # the customer's unapplied payment is deducted
     broken = next(a for a in sample_plan["actions"] if a["partner"]["name"] == "Hotel Miramar S.L.")
     assert "broken" in broken["reason"]
 
@@ -63,8 +64,8 @@ def test_human_plan_is_a_readable_table(tmp_path: Path) -> None:
     run = dunning("plan", "--facts", "sample", "--today", "2026-12-01", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == "Dunning plan for 2026-12-01: 8 action(s), 6 item(s) skipped"
-    assert any("Construcciones Ibéricas S.A." in line and "letter" in line and "4,927.11 EUR" in line
+    assert lines[0] == "Dunning plan for 2026-12-01: 7 action(s), 6 item(s) skipped"
+    assert any("Construcciones Ibéricas S.A." in line and "letter" in line and "6,030.81 EUR" in line
                for line in lines)
     assert "promise_pending: 1" in run.stdout
     assert "bundled example configuration" in run.stderr
@@ -72,8 +73,11 @@ def test_human_plan_is_a_readable_table(tmp_path: Path) -> None:
 
 def test_time_travel_changes_the_plan(tmp_path: Path) -> None:
     later = json.loads(dunning("plan", "--facts", "sample", "--today", "2026-12-17", "--json", cwd=tmp_path).stdout)
-    levels = {(a["partner"]["id"], a["level"]) for a in later["actions"]}
-    assert (11, "pre_due") in levels  # the third instalment, 3 days before 2026-12-20
+    contacts = [a["level"] for a in later["actions"] if a["partner"]["id"] == 11 and a["kind"] != "close"]
+    # The third instalment falls due on 2026-12-20, but a customer with overdue items gets no pre-due
+    # courtesy: one message, at the case's level, names the instalment as coming up.
+    assert contacts == ["letter"]
+    assert {s["invoice"]: s["code"] for s in later["skipped"] if s["partner"] == 11} == {"INV/2026/00455": "coming_up"}
 
 
 @pytest.mark.parametrize("level", ["pre_due", "friendly", "firm", "call", "letter", "handover"])

@@ -92,17 +92,19 @@ def test_grouping(group_by: str, expected: list) -> None:
     assert levels_of(plan) == expected
 
 
-def test_levels_are_grouped_separately_per_partner() -> None:
+def test_a_customer_is_one_case_at_its_most_advanced_level() -> None:
+    # Per item, item 2 would get a friendly reminder and item 1 a firm one on the same day.
     plan = evaluate(policy(), facts([item(1, "2026-11-20"), item(2, "2026-11-25")],
                                     issued=[issued("friendly", (1,), "2026-11-21")]), D("2026-12-01"))
-    assert levels_of(plan) == [(1, "friendly", (2,)), (1, "firm", (1,))]
+    assert levels_of(plan) == [(1, "firm", (1, 2))]
 
 
 def test_instalments_are_reminded_on_their_own_due_dates() -> None:
     first, second = item(11, "2026-11-20", invoice_id=7), item(12, "2026-12-20", invoice_id=7)
     plan = evaluate(policy(), facts([first, second]), D("2026-12-01"))
     assert levels_of(plan) == [(1, "friendly", (11,))]
-    assert skip_codes(plan) == {12: "not_yet_due"}
+    assert skip_codes(plan) == {12: "coming_up"}
+    assert [p.item.id for p in plan.actions[0].upcoming] == [12]  # type: ignore[union-attr]
 
 
 # --------------------------------------------------------------------------- never remind
@@ -216,15 +218,15 @@ def test_segments_from_history(history: list, since: date | None, expected: str)
     ("2026-11-27", "email", False),
     ("2026-11-26", "email", True),
     ("2026-11-30", "task", True),
-    ("2026-12-01", "email", True),
-], ids=["inside-window", "window-over", "tasks-are-not-contacts", "same-day-completes-a-run"])
+    ("2026-12-01", "email", False),
+], ids=["inside-window", "window-over", "tasks-are-not-contacts", "today-counts"])
 def test_contact_pressure(last_contact: str, channel: str, reminded: bool) -> None:
     other = issued("friendly", (9,), last_contact, channel=channel)
     plan = evaluate(policy(contact_pressure_days=5), facts([item(1, "2026-11-20")], issued=[other]), D("2026-12-01"))
     assert bool(plan.actions) is reminded
     if not reminded:
         assert skip_codes(plan) == {1: "contact_pressure"}
-        assert "2026-12-02" in plan.skipped[0].reason
+        assert ("2026-12-02" if last_contact < "2026-12-01" else "2026-12-06") in plan.skipped[0].reason
 
 
 def test_pressure_does_not_hold_back_internal_tasks() -> None:
@@ -233,7 +235,7 @@ def test_pressure_does_not_hold_back_internal_tasks() -> None:
     past.append(issued("friendly", (2,), "2026-11-13"))
     plan = evaluate(policy(contact_pressure_days=5),
                     facts([item(1, "2026-10-01", "500.00"), item(2, "2026-11-12")], issued=past), D("2026-11-15"))
-    assert levels_of(plan) == [(1, "handover", (1,))]
+    assert levels_of(plan) == [(1, "handover", (1, 2))]
 
 
 # --------------------------------------------------------------------------- calendar

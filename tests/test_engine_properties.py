@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -9,8 +10,8 @@ from itertools import pairwise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.engine import evaluate, issued_from_plan
-from connector.model import Close, Escalate, Facts, Remind
+from connector.engine import evaluate, history_after, issued_from_plan
+from connector.model import Close, Escalate, Facts, IssuedAction, Remind
 from connector.policy import BusinessCalendar
 from tests.builders import D, credit, facts, item, partner, policy, promise, settled
 
@@ -128,3 +129,53 @@ def test_daily_runs_never_contact_twice_within_the_window_and_never_repeat_a_key
     for days in contact_days.values():
         for before, after in pairwise(days):
             assert (after - before).days >= PRESSURE
+
+
+@st.composite
+def open_reminders(draw: st.DrawFn, fx: Facts) -> tuple[IssuedAction, ...]:
+    """Reminder activities left open by earlier runs, as an ERP from before the case rules may hold."""
+    found: list[IssuedAction] = []
+    for n, source in enumerate(fx.items):
+        if draw(st.integers(0, 3)) == 0:
+            level = draw(st.sampled_from(["friendly", "firm", "call", "letter"]))
+            day = TODAY - timedelta(days=draw(st.integers(30, 60)))
+            found.append(IssuedAction(key=f"old_{n}", kind="remind", level=level, channel="phone",
+                                      partner_id=source.partner_id, item_ids=(source.id,), date=day, open=True))
+    return tuple(found)
+
+
+def _case_of(action_items: tuple[int, ...], fx: Facts, group_by: str, partner_id: int) -> tuple[int, int]:
+    if group_by == "partner":
+        return partner_id, 0
+    invoices = {i.invoice.id for i in fx.items if i.id in action_items}
+    return partner_id, min(invoices) if invoices else 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), receivables(), st.sampled_from(["partner", "invoice"]), st.sampled_from(["step", "jump"]))
+def test_daily_runs_contact_a_case_once_a_day_leave_one_open_reminder_and_respect_hand_overs(
+        data: st.DataObject, fx: Facts, group_by: str, catch_up: str) -> None:
+    pol = policy(group_by=group_by, catch_up=catch_up)  # no pressure window: only the one-a-day rule
+    history = data.draw(open_reminders(fx))
+    for offset in range(60):
+        today = TODAY - timedelta(days=30) + timedelta(days=offset)
+        for _run in range(2):  # a second run the same day, after the first one's writes
+            current = replace(fx, issued=history)
+            plan = evaluate(pol, current, today)
+            contacts = [a for a in plan.actions if isinstance(a, (Remind, Escalate)) and a.channel != "task"]
+            if group_by == "partner":
+                assert len({a.partner.id for a in contacts}) == len(contacts)
+            today_contacts = [h for h in history if h.date == today and h.channel != "task"]
+            contacted = {h.partner_id for h in today_contacts}
+            if group_by == "partner":
+                assert not any(a.partner.id in contacted for a in contacts)
+            frozen = {h.partner_id for h in history if h.open and h.kind == "escalate"}
+            assert not any(isinstance(a, (Remind, Escalate)) and a.partner.id in frozen for a in plan.actions)
+            history = history_after(history, plan)
+        open_by_case: dict[tuple[int, int], int] = {}
+        still_open = {i.id for i in fx.items}
+        for record in history:
+            if record.open and record.kind == "remind" and still_open.intersection(record.item_ids):
+                case = _case_of(record.item_ids, fx, group_by, record.partner_id)
+                open_by_case[case] = open_by_case.get(case, 0) + 1
+        assert all(count <= 1 for count in open_by_case.values()), open_by_case

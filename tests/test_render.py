@@ -188,7 +188,11 @@ def test_letter_has_both_companies_interest_and_compensation(renderer: Renderer,
     # 4,840.00 * 10.15% * 35 / 365 = 47.11, one rate period of 35 days; EUR 40 per invoice (Ley 3/2004 art. 8)
     assert "47,11 €" in html and "10,15 %" in html and ">35<" in html
     assert "40,00 €" in html and "Ley 3/2004" in html and "artículo 8" in html
-    assert "4.927,11 €" in html and "4.927,11 €" in message.text
+    # The letter claims both overdue items of the case (4.840,00 + 1.210,00 + 50,81 interest + 2 x 40,00),
+    # net of the customer's unapplied payment of 150,00, and says so.
+    assert "6.030,81 €" in html and "6.030,81 €" in message.text
+    deducted = "hemos descontado el pago de 150,00 € recibido el 25 de noviembre de 2026"
+    assert deducted in html and deducted in message.text and "-150,00 €" in html
     assert "ES91 2100 0418 4502 0005 1332" in html and "CAIXESBBXXX" in html and "CaixaBank" in html
     assert "https://erp.suministros-ebro.example/my/invoices/412" in html
     assert "11 de diciembre de 2026" in html  # deadline to pay
@@ -205,7 +209,7 @@ def test_english_letter_itemises_interest(renderer: Renderer, facts: Facts,
     assert "For the attention of Ana García" in message.html
     assert "Late-payment interest" in message.html and "Compensation for recovery costs" in message.html
     assert "28 October 2026 to 1 December 2026, 35 days at 10.15% a year on €4,840.00: €47.11" in message.text
-    assert "€4,927.11" in message.html and "Spanish Law 3/2004" in message.html
+    assert "€6,030.81" in message.html and "Spanish Law 3/2004" in message.html
 
 
 def test_call_script_has_contacts_history_promises_and_disputes(renderer: Renderer, facts: Facts) -> None:

@@ -65,6 +65,24 @@ _TAGS = re.compile(r"<[^>]+>")
 _QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(13)}
 
 
+# An amount an accountant typed in a promise's summary or note: "1.815,00", "1,815.00", "363 €".
+_PROMISED = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,\s]\d{3})+|\d+)(?:([.,])(\d{2}))?(?![\d.,]*\d)")
+
+_DATES = re.compile(r"\d{1,4}[/-]\d{1,2}(?:[/-]\d{1,4})?")
+
+
+def promised_amount(text_: str) -> Decimal | None:
+    """The largest amount written in the text, or None: the promise then covers the whole case."""
+    found: list[Decimal] = []
+    for whole, _sep, cents in _PROMISED.findall(_DATES.sub(" ", text_)):
+        digits = re.sub(r"[.,\s]", "", whole)
+        try:
+            found.append(Decimal(f"{digits}.{cents or '00'}"))
+        except InvalidOperation:
+            continue
+    return max(found) if found else None
+
+
 def _amount(value: Any, decimals: int) -> Decimal:
     try:
         return Decimal(str(value or 0)).quantize(_QUANTUM.get(decimals) or Decimal(1).scaleb(-decimals))
@@ -516,10 +534,12 @@ class FactsReader:
                 continue
             done = bool(f("date_done") and row.get(f("date_done"))) or (
                 bool(f("active")) and row.get(f("active")) is False)
+            note = plain(row.get(f("note"))) or text(row.get(f("summary")))
             out.append(Promise(id=int(row["id"]), partner_id=pid, promised_date=deadline,
                                created=odoo_date(row.get("create_date")) or deadline, open=not done,
-                               note=plain(row.get(f("note"))) or text(row.get(f("summary"))),
-                               ref=f"{m.model('activity')},{row['id']}"))
+                               note=note, ref=f"{m.model('activity')},{row['id']}",
+                               amount=promised_amount(f"{text(row.get(f('summary')))} {note}"),
+                               invoice_id=res_id if res_model == move_model else None))
         return out
 
     def read_history(self) -> list[IssuedAction]:
@@ -538,12 +558,18 @@ class FactsReader:
                 history.append(parsed)
         activity_ids = [h.ref_id for h in history if h.ref_model == m.model("activity")]
         task_ids = [h.ref_id for h in history if h.ref_model == m.model("task")]
-        open_activities: set[int] = set()
+        # Open activities, with who they wait for and their deadline (the people gate of the engine).
+        open_activities: dict[int, tuple[str, date | None]] = {}
         if activity_ids:
             domain: list[Any] = [("id", "in", activity_ids)]
             if self.f("activity", "date_done"):
                 domain.append((self.f("activity", "date_done"), "=", False))
-            open_activities = {int(r["id"]) for r in s.search_read(m.model("activity"), domain, ["id"])}
+            user_field, deadline_field = self.f("activity", "user"), self.f("activity", "date_deadline")
+            for r in s.search_read(m.model("activity"), domain, ["id", *m.names("activity", "user", "date_deadline")]):
+                user = r.get(user_field)
+                open_activities[int(r["id"])] = (
+                    str(user[1]) if isinstance(user, list) and len(user) > 1 else "",
+                    odoo_date(r.get(deadline_field)))
         open_tasks: set[int] = set()
         if task_ids:
             closed = list(m.get("task", "closed_values"))
@@ -553,11 +579,12 @@ class FactsReader:
         # An item appears in one history row per level reached: share its id tuple between them.
         shared_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
         for h in history:
-            is_open = (h.ref_model == m.model("activity") and h.ref_id in open_activities) or (
-                h.ref_model == m.model("task") and h.ref_id in open_tasks)
+            waiting = open_activities.get(h.ref_id) if h.ref_model == m.model("activity") else None
+            is_open = waiting is not None or (h.ref_model == m.model("task") and h.ref_id in open_tasks)
+            assignee, deadline = waiting if waiting is not None else ("", None)
             out.append(IssuedAction(key=h.key, kind="escalate" if h.kind == "escalate" else "remind", level=h.level,
                                     channel=h.channel, partner_id=h.partner_id,
                                     item_ids=shared_ids.setdefault(h.item_ids, h.item_ids), date=h.day,
-                                    open=is_open, ref=h.ref))
+                                    open=is_open, ref=h.ref, assignee=assignee, deadline=deadline))
         out.sort(key=lambda a: (a.date, a.key))
         return out

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from connector.erp.odoo_facts import promised_amount
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
 
@@ -127,3 +128,15 @@ def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:
          "reconciled": False, "debit": 100.0, "credit": 0.0},
         {**common, "account_id": income["account_id"][0], "balance": -100.0, "amount_currency": -100.0,
          "debit": 0.0, "credit": 100.0}])
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("Pagará 1.815,00 € el viernes", "1815.00"),
+    ("Will pay 1,815.00 on Friday", "1815.00"),
+    ("363 € por transferencia", "363.00"),
+    ("Promete pagar tras el cierre de mes", None),
+    ("12/11/2026: 1.210,50 del primer plazo", "1210.50"),
+    ("2026-12-04 pagará 300", "300.00"),
+], ids=["spanish", "english", "whole-euros", "no-amount", "date-is-not-an-amount", "iso-date"])
+def test_the_promised_amount_is_read_from_the_activity_text(text: str, amount: str | None) -> None:
+    assert promised_amount(text) == (None if amount is None else Decimal(amount))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from connector.engine import evaluate, preview
 from connector.erp.base import WriteRequest
 from connector.erp.odoo import OdooAdapter
-from connector.model import Close, Escalate, Facts, Remind
+from connector.model import Close, Escalate, Facts, Remind, Supersede
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
@@ -45,8 +46,10 @@ def pick(facts: Facts) -> dict[str, int]:
     return {"multi": multi, "single": single, "contact": by_name[DEMO_CASES["promise_broken"]]}
 
 
-def build(facts: Facts, partner: int, level: str) -> WriteRequest:
+def build(facts: Facts, partner: int, level: str, *, with_upcoming: bool = False) -> WriteRequest:
     action = preview(config().policy, facts, AS_OF, partner, level)
+    if with_upcoming:  # a message about every open item, as a customer with all of them overdue gets
+        action = dataclasses.replace(action, items=action.items + action.upcoming, upcoming=())
     return WriteRequest(action, Renderer().render(action, facts, AS_OF))
 
 
@@ -66,7 +69,8 @@ def test_write_read_back_rewrite_and_close(version: int, protocol: str,
         who = pick(facts)
         call = build(facts, who["multi"], "call")  # phone: an activity for the salesperson, on the customer
         letter = build(facts, who["single"], "letter")  # an activity on the one invoice
-        email = build(facts, who["contact"], "friendly")  # sent through Odoo to the billing contact
+        # Sent through Odoo to the billing contact, about two invoices.
+        email = build(facts, who["contact"], "friendly", with_upcoming=True)
         handover = build(facts, who["multi"], "handover")  # a task in the Collections project
         assert isinstance(call.action, Remind) and isinstance(handover.action, Escalate)
         assert isinstance(letter.action, Remind) and isinstance(email.action, Remind)
@@ -89,6 +93,9 @@ def test_write_read_back_rewrite_and_close(version: int, protocol: str,
         assert issued[call.action.key].open and issued[call.action.key].ref.startswith("mail.activity,")
         assert issued[call.action.key].item_ids == tuple(sorted(p.item.id for p in call.action.items))
         assert issued[call.action.key].channel == "phone" and issued[call.action.key].level == "call"
+        # Who the open call waits for, and until when: the engine's people gate reads these.
+        assert issued[call.action.key].deadline == call.action.deadline
+        assert issued[call.action.key].assignee == facts.partners[who["multi"]].salesperson.name  # type: ignore[union-attr]
         assert not issued[email.action.key].open and issued[email.action.key].ref.startswith("mail.message,")
         assert issued[handover.action.key].open and issued[handover.action.key].kind == "escalate"
         assert issued[handover.action.key].ref.startswith("project.task,")
@@ -188,3 +195,34 @@ def adapter_ref(rpc: Rpc, key: str) -> str:
 def xmlid_any(rpc: Rpc, module: str, name: str) -> int:
     [row] = rpc("ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)], fields=["res_id"])
     return int(row["res_id"])
+
+
+@pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
+def test_a_new_level_replaces_the_open_reminder_exactly_once(version: int, protocol: str,
+                                                            make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    with make_adapter(server, protocol) as adapter:
+        adapter.setup()
+        facts = adapter.fetch_facts(AS_OF)
+        who = pick(facts)["multi"]
+        # Two open reminders on one case, as a run leaves them when it stops between creating the
+        # letter and closing the call: the next run replaces the call and keeps the letter.
+        call, letter = build(facts, who, "call"), build(facts, who, "letter")
+        assert adapter.write([call, letter], AS_OF).failed == []
+        later = AS_OF + dt.timedelta(days=1)
+        plan = evaluate(config(later).policy, adapter.fetch_facts(later), later)
+        replaced = [a for a in plan.actions if isinstance(a, Supersede) and a.partner.id == who]
+        assert [(a.issued.key, a.by_level) for a in replaced] == [(call.action.key, "letter")]
+        requests = [WriteRequest(a, None) for a in replaced]
+        first = adapter.write(requests, later)
+        assert first.closed == 1 and first.failed == []
+        second = adapter.write(requests, later)
+        assert second.failed == [] and second.activities == 0
+        issued = {a.key: a for a in adapter.fetch_facts(later).issued}
+        again = evaluate(config(later).policy, adapter.fetch_facts(later), later)
+    assert not issued[call.action.key].open and issued[letter.action.key].open
+    assert not any(isinstance(a, Supersede) and a.partner.id == who for a in again.actions)
+    feedback = rpc("mail.message", "search_read", [("model", "=", "res.partner"), ("res_id", "=", who),
+                                                    ("body", "ilike", "Replaced by letter")], fields=["body"])
+    assert len(feedback) == 1 and f"Replaced by letter on {AS_OF.isoformat()}" in feedback[0]["body"]

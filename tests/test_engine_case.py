@@ -1,0 +1,268 @@
+"""The customer's case as the unit of decision (issue findings as tables): one contact a day at the
+case's level, every overdue item in it, pre-due items only as coming up, one open reminder per case."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connector.config import load_settings
+from connector.engine import evaluate
+from connector.facts import load_facts
+from connector.model import Close, Escalate, Facts, Plan, Promise, Remind, Supersede
+from connector.resources import data_dir
+from tests.builders import D, credit, facts, issued, item, policy, promise, settled
+
+SAMPLE = data_dir("samples") / "sample_facts.json"
+LATE_HISTORY = [settled(500 + n, "2026-01-31", "2026-03-05") for n in range(3)]  # makes customer 1 a late payer
+
+
+def contacts(plan: Plan) -> list[tuple[int, str, tuple[int, ...]]]:
+    return [(a.partner.id, a.level, tuple(p.item.id for p in a.items))
+            for a in plan.actions if isinstance(a, (Remind, Escalate))]
+
+
+def replaced(plan: Plan) -> list[tuple[str, str]]:
+    return [(a.issued.key, a.feedback) for a in plan.actions if isinstance(a, Supersede)]
+
+
+@pytest.fixture(scope="module")
+def sample() -> Facts:
+    return load_facts(SAMPLE)
+
+
+# --------------------------------------------------------------------------- the bundled sample
+def test_sample_customer_11_gets_one_letter_covering_every_overdue_item(sample: Facts) -> None:
+    settings = load_settings(data_dir("samples") / "config.example.toml", D("2026-12-01"))
+    plan = evaluate(settings.policy, sample, D("2026-12-01"))
+    (letter,) = [a for a in plan.actions if isinstance(a, (Remind, Escalate)) and a.partner.id == 11]
+    assert letter.level == "letter"
+    # 4121 was at the call level, 4552 only had a friendly reminder: both are claimed in the letter...
+    assert [p.item.id for p in letter.items] == [4121, 4552]
+    # ...and the instalment due on 2026-12-20 is only named as coming up.
+    assert [p.item.id for p in letter.upcoming] == [4553]
+    assert {s.item_id: s.code for s in plan.skipped if s.partner_id == 11} == {4553: "coming_up"}
+    # The call was marked done in the ERP, so the letter did not wait for it and replaces nothing.
+    assert replaced(plan) == []
+
+
+# --------------------------------------------------------------------------- one contact, case level
+@pytest.mark.parametrize(("items", "history", "today", "expected"), [
+    ([item(1, "2026-11-20"), item(2, "2026-11-25")], [("friendly", (1,), "2026-11-21")], "2026-12-01",
+     [(1, "firm", (1, 2))]),
+    ([item(1, "2026-10-01", "500.00"), item(2, "2026-11-28")],
+     [("friendly", (1,), "2026-10-02"), ("firm", (1,), "2026-10-11")], "2026-12-01",
+     [(1, "call", (1, 2))]),
+    ([item(1, "2026-11-20"), item(2, "2026-12-03")], [], "2026-12-01", [(1, "friendly", (1,))]),
+    ([item(1, "2026-12-03"), item(2, "2026-12-04")], [], "2026-12-01", [(1, "pre_due", (1, 2))]),
+    ([item(1, "2026-12-03"), item(2, "2026-12-20")], [], "2026-12-01", [(1, "pre_due", (1,))]),
+    ([item(1, "2026-11-20", pid=1), item(2, "2026-11-20", pid=2)], [], "2026-12-01",
+     [(1, "friendly", (1,)), (2, "friendly", (2,))]),
+], ids=["highest-level-covers-all-overdue", "new-invoice-joins-the-call", "late-payer-overdue-no-pre-due",
+        "pre-due-covers-what-is-close", "pre-due-leaves-later-items", "one-case-per-customer"])
+def test_one_contact_per_customer_at_the_case_level(items: list, history: list, today: str,
+                                                    expected: list) -> None:
+    past = [issued(level, ids, day) for level, ids, day in history]
+    plan = evaluate(policy(), facts(items, issued=past, settled=LATE_HISTORY), D(today))
+    assert contacts(plan) == expected
+
+
+def test_group_by_invoice_makes_each_invoice_a_case() -> None:
+    items = [item(1, "2026-11-20", invoice_id=7), item(2, "2026-11-25", invoice_id=7), item(3, "2026-11-25")]
+    past = [issued("friendly", (1,), "2026-11-21")]
+    plan = evaluate(policy(group_by="invoice"), facts(items, issued=past), D("2026-12-01"))
+    assert contacts(plan) == [(1, "friendly", (3,)), (1, "firm", (1, 2))]
+
+
+@pytest.mark.parametrize(("group_by", "earlier_items", "expected"), [
+    ("partner", (9,), []),
+    ("invoice", (1,), []),
+    ("invoice", (9,), [(1, "friendly", (1,))]),
+], ids=["customer-contacted-today", "invoice-contacted-today", "other-invoice-contacted-today"])
+def test_todays_contacts_count_even_without_a_pressure_window(group_by: str, earlier_items: tuple,
+                                                              expected: list) -> None:
+    today = issued("friendly", earlier_items, "2026-12-01")
+    plan = evaluate(policy(group_by=group_by), facts([item(1, "2026-11-20")], issued=[today]), D("2026-12-01"))
+    assert contacts(plan) == expected
+    if group_by == "partner":
+        assert plan.skipped[0].code == "contact_pressure" and "2026-12-02" in plan.skipped[0].reason
+
+
+# --------------------------------------------------------------------------- broken promise
+@pytest.mark.parametrize(("items", "history", "expected"), [
+    ([item(1, "2026-11-20")], [("friendly", (1,), "2026-11-21")], [(1, "firm", (1,))]),
+    ([item(1, "2026-11-27"), item(2, "2026-12-20")], [], [(1, "friendly", (1,))]),
+    ([item(1, "2026-12-20")], [], []),
+], ids=["one-level-up", "never-to-pre-due", "nothing-overdue-no-escalation"])
+def test_broken_promise_escalates_the_case_one_level(items: list, history: list, expected: list) -> None:
+    past = [issued(level, ids, day) for level, ids, day in history]
+    # Promised for 2026-11-25, grace of 3 days: broken on 2026-11-29; the customer is a late payer.
+    plan = evaluate(policy(), facts(items, issued=past, promises=[promise(1, "2026-11-25")],
+                                    settled=LATE_HISTORY), D("2026-11-29"))
+    assert contacts(plan) == expected
+
+
+# --------------------------------------------------------------------------- one open reminder
+# Without the people gate, so that a new level can come while the previous activity is open.
+NO_WAITING = policy(levels=tuple(replace(level, wait_for_done=False) for level in policy().levels))
+
+@pytest.mark.parametrize(("open_history", "today", "expected_contacts", "expected_replaced"), [
+    ([("call", (1,), "2026-11-10", "phone")], "2026-11-20", [(1, "letter", (1,))],
+     [("k_call_1_2026-11-10", "Replaced by letter on 2026-11-20")]),
+    ([("call", (1,), "2026-11-10", "phone"), ("letter", (1,), "2026-11-18", "letter")], "2026-11-20", [],
+     [("k_call_1_2026-11-10", "Replaced by letter on 2026-11-18")]),
+    ([("letter", (1,), "2026-11-18", "letter")], "2026-11-20", [], []),
+    ([("call", (2,), "2026-11-10", "phone")], "2026-11-20", [(1, "call", (1,))],
+     [("k_call_2_2026-11-10", "Replaced by letter on 2026-11-20")]),
+], ids=["new-level-replaces-open-call", "repair-after-crash-keeps-the-newest", "one-open-stays",
+        "each-customer-its-own-case"])
+def test_one_open_reminder_per_case(open_history: list, today: str, expected_contacts: list,
+                                    expected_replaced: list) -> None:
+    past = [issued("friendly", (1,), "2026-10-02"), issued("firm", (1,), "2026-10-11")]
+    past += [issued(level, ids, day, pid=1 if ids == (1,) else 2, channel=channel, open_=True)
+             for level, ids, day, channel in open_history]
+    items = [item(1, "2026-10-01", "500.00"), item(2, "2026-10-01", pid=2)]
+    plan = evaluate(NO_WAITING, facts(items, issued=past), D(today))
+    assert [c for c in contacts(plan) if c[0] == 1] == expected_contacts
+    assert replaced(plan) == expected_replaced
+
+
+def test_hand_over_task_is_not_replaced() -> None:
+    past = [issued(level, (1,), day) for level, day in
+            [("friendly", "2026-10-02"), ("firm", "2026-10-11"), ("call", "2026-10-21")]]
+    past.append(issued("letter", (1,), "2026-10-31", channel="letter", open_=True))
+    past.append(replace(issued("handover", (1,), "2026-11-12", channel="task", open_=True), kind="escalate"))
+    plan = evaluate(NO_WAITING, facts([item(1, "2026-10-01", "500.00")], issued=past), D("2026-11-20"))
+    assert replaced(plan) == [("k_letter_1_2026-10-31", "Replaced by handover on 2026-11-12")]
+    assert not any(isinstance(a, Close) and a.issued.kind == "escalate" for a in plan.actions)
+
+
+# --------------------------------------------------------------------------- hand-over freezes
+HANDED_OVER = [issued(level, (1,), day) for level, day in
+               [("friendly", "2026-10-02"), ("firm", "2026-10-11"), ("call", "2026-10-21"), ("letter", "2026-10-31")]]
+
+
+@pytest.mark.parametrize(("task_open", "items", "expected", "codes"), [
+    (True, [item(1, "2026-10-01", "500.00"), item(2, "2026-11-20")], [], {1: "handed_over", 2: "handed_over"}),
+    (False, [item(1, "2026-10-01", "500.00")], [], {1: "all_levels_done"}),
+    (False, [item(2, "2026-11-20")], [(1, "friendly", (2,))], {}),
+], ids=["frozen-new-invoice-included", "closed-task-nothing-more", "closed-and-paid-new-case"])
+def test_hand_over_freezes_the_case_until_the_task_is_closed(task_open: bool, items: list, expected: list,
+                                                             codes: dict) -> None:
+    task = replace(issued("handover", (1,), "2026-11-15", channel="task", open_=task_open), kind="escalate")
+    plan = evaluate(policy(), facts(items, issued=[*HANDED_OVER, task]), D("2026-12-01"))
+    assert contacts(plan) == expected
+    assert {s.item_id: s.code for s in plan.skipped} == codes
+    if task_open:
+        assert "2026-11-15" in plan.skipped[0].reason
+
+
+# --------------------------------------------------------------------------- net amounts
+@pytest.mark.parametrize(("credits", "expected_credit", "expected_deductions"), [
+    ([], "0", []),
+    ([credit(1, "150.00")], "150.00", [("150.00", "150.00")]),
+    ([credit(1, "150.00"), replace(credit(1, "400.00"), id=802, date=D("2026-11-25"))], "500.00",
+     [("150.00", "150.00"), ("350.00", "400.00")]),
+    ([credit(1, "150.00", "USD")], "0", []),
+], ids=["no-credit", "payment-deducted", "covering-credits-stop-the-reminder", "other-currency-not-deducted"])
+def test_claims_are_net_of_unapplied_credits(credits: list, expected_credit: str,
+                                             expected_deductions: list) -> None:
+    # Overdue 500 + pre-due 700: only the overdue part is claimed, and credits are deducted from it;
+    # credits that cover the whole overdue amount stop the reminder instead (test_engine.py).
+    items = [item(1, "2026-11-20", "500.00"), item(2, "2026-12-20", "700.00")]
+    plan = evaluate(policy(), facts(items, credits=credits), D("2026-12-01"))
+    if expected_credit == "500.00":
+        assert contacts(plan) == [] and plan.skipped[0].code == "credit_covers"
+        return
+    (action,) = [a for a in plan.actions if isinstance(a, Remind)]
+    (total,) = action.totals
+    assert total.credit == Decimal(expected_credit) and total.total == Decimal("500.00") - total.credit
+    assert [(str(d.amount), str(d.credit.residual)) for d in action.deductions] == expected_deductions
+
+
+def test_compensation_is_per_invoice_once_per_claim_never_per_instalment() -> None:
+    past = [issued(lv, (1, 2), day) for lv, day in
+            [("friendly", "2026-10-02"), ("firm", "2026-10-11"), ("call", "2026-10-21")]]
+    # Two overdue instalments of invoice 5 and one of invoice 6: EUR 40 for each invoice, once.
+    items = [item(1, "2026-10-01", "300.00", invoice_id=5), item(2, "2026-10-01", "300.00", invoice_id=5),
+             item(3, "2026-10-15", "200.00", invoice_id=6)]
+    plan = evaluate(policy(), facts(items, issued=past), D("2026-10-31"))
+    (letter,) = [a for a in plan.actions if isinstance(a, Remind)]
+    assert [p.compensation for p in letter.items] == [Decimal(40), Decimal(0), Decimal(40)]
+
+
+# --------------------------------------------------------------------------- people gate escalation
+CALLED = [issued("friendly", (1,), "2026-10-02"), issued("firm", (1,), "2026-10-11")]
+
+
+@pytest.mark.parametrize(("task_open", "gate", "deadline", "expected", "late"), [
+    (True, None, "2026-11-04", [], False),
+    (True, None, "2026-11-02", [], True),
+    (False, None, "2026-11-02", [(1, "letter", (1,))], False),
+    (True, False, "2026-11-02", [(1, "letter", (1,))], False),
+], ids=["open-call-holds-the-letter", "past-deadline-and-grace-is-flagged", "done-call-lets-the-letter-go",
+        "gate-off-for-the-level"])
+def test_the_next_level_waits_for_a_person_to_mark_the_activity_done(
+        task_open: bool, gate: bool | None, deadline: str, expected: list, late: bool) -> None:
+    record = replace(issued("call", (1,), "2026-10-21", channel="phone", open_=task_open),
+                     assignee="lucia.martin", deadline=D(deadline))
+    levels = tuple(replace(lv, wait_for_done=gate) if lv.name == "call" else lv for lv in policy().levels)
+    plan = evaluate(policy(levels=levels), facts([item(1, "2026-10-01", "500.00")], issued=[*CALLED, record]),
+                    D("2026-11-05"))  # grace of 2 days past the deadline
+    assert contacts(plan) == expected
+    if not expected:
+        (skip,) = plan.skipped
+        assert skip.code == "waiting_for_person"
+        assert "'call' of 2026-10-21 is still open (assigned to lucia.martin)" in skip.reason
+        assert ("has passed" in skip.reason) is late
+
+
+@pytest.mark.parametrize(("level", "waits"), [
+    ("friendly", False), ("call", True), ("letter", True), ("handover", False),
+])
+def test_wait_for_done_defaults_on_for_calls_and_letters(level: str, waits: bool) -> None:
+    index = policy().level_index(level)
+    assert index is not None and policy().levels[index].waits_for_done is waits
+
+
+def test_wait_for_done_and_the_grace_come_from_the_configuration(tmp_path: Path) -> None:
+    example = (data_dir("samples") / "config.example.toml").read_text(encoding="utf-8")
+    assert example.count("wait_for_done = true") == 2
+    changed = tmp_path / "dunning.toml"
+    changed.write_text(example.replace("wait_for_done = true", "wait_for_done = false", 1)
+                       .replace("waiting_grace_days = 2", "waiting_grace_days = 5"), encoding="utf-8")
+    levels = {lv.name: lv for lv in load_settings(changed, D("2026-12-01")).policy.levels}
+    assert not levels["call"].waits_for_done and levels["letter"].waits_for_done
+    assert load_settings(changed, D("2026-12-01")).policy.waiting_grace_days == 5
+
+
+# --------------------------------------------------------------------------- promises scoped
+def scoped(promised: str, amount: str | None = None, invoice_id: int | None = None, promise_id: int = 900) -> Promise:
+    return replace(promise(1, promised, promise_id=promise_id), amount=None if amount is None else Decimal(amount),
+                   invoice_id=invoice_id)
+
+
+@pytest.mark.parametrize(("promises", "expected", "paused"), [
+    ([scoped("2026-12-05")], [], {1, 2}),
+    ([scoped("2026-12-05", invoice_id=2)], [(1, "firm", (1,))], {2}),
+    ([scoped("2026-12-05", amount="363.00")], [(1, "firm", (1, 2))], set()),
+    ([scoped("2026-12-05", amount="5000.00")], [(1, "friendly", (2,))], {1}),
+    ([scoped("2026-12-05", amount="5363.00")], [], {1, 2}),
+    # The first instalment (5.000 €, due 2026-11-25) was missed: the case escalates at once, although
+    # the second (363 €, not enough for the oldest item) is still to come.
+    ([scoped("2026-11-25", amount="5000.00"), scoped("2026-12-15", amount="363.00", promise_id=901)],
+     [(1, "firm", (1, 2))], set()),
+], ids=["no-amount-whole-case", "on-an-invoice-only-that-invoice", "small-amount-pauses-nothing",
+        "amount-covers-the-oldest", "amount-covers-all", "payment-plan-missed-instalment-escalates"])
+def test_promises_pause_only_what_they_cover(promises: list, expected: list, paused: set) -> None:
+    # 5.000 € 61 days overdue and 363 € a week overdue; the friendly reminder went out for the first.
+    items = [item(1, "2026-09-30", "5000.00"), item(2, "2026-11-23", "363.00")]
+    past = [issued("friendly", (1,), "2026-10-01")]
+    plan = evaluate(NO_WAITING, facts(items, issued=past, promises=promises), D("2026-11-30"))
+    assert contacts(plan) == expected
+    assert {s.item_id for s in plan.skipped if s.code == "promise_pending"} == paused
+    if len(promises) == 2:
+        assert "broken" in plan.actions[0].reason  # type: ignore[union-attr]
