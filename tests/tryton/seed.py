@@ -90,6 +90,10 @@ def main(config_file: str, database: str) -> dict[str, Any]:
     norte = customer("Distribuciones Norte S.L.", es, "admin@distribuciones-norte.example")
     leaf = customer("Green Leaf Ltd", en, "accounts@greenleaf.example")
     sol = customer("Hostelería Sol S.L.", es, "contabilidad@hosteleria-sol.example")
+    exempt = customer("Ayuntamiento de Villaejemplo", es, "tesoreria@villaejemplo.example")
+    Category = Model.get("party.category")
+    exempt.categories.append(Category(name="Sin reclamaciones"))
+    exempt.save()
 
     # Tryton numbers invoices in date order: post them oldest first.
     paid = invoice(leaf, dt.date(YEAR, 6, 1), "800.00", thirty, "Spare parts")
@@ -99,6 +103,7 @@ def main(config_file: str, database: str) -> dict[str, Any]:
     late = invoice(ruiz, dt.date(YEAR, 9, 15), "1210.00", thirty, "Reparación de maquinaria")
     split_invoice = invoice(ruiz, dt.date(YEAR, 10, 1), "2400.00", split, "Mantenimiento trimestral")
     open_leaf = invoice(leaf, dt.date(YEAR, 10, 2), "650.00", thirty, "Service visit")
+    invoice(exempt, dt.date(YEAR, 10, 5), "300.00", thirty, "Revisión de calderas")
     pay(partial, dt.date(YEAR, 10, 1), "500.00")
 
     # A dispute as Tryton records it: a blocked dunning on the receivable line.
@@ -117,7 +122,8 @@ def main(config_file: str, database: str) -> dict[str, Any]:
     bot.companies.append(company)
     bot.company = company
     bot.save()
-    return {"company": company.id, "customers": {"ruiz": ruiz.id, "norte": norte.id, "leaf": leaf.id, "sol": sol.id},
+    return {"company": company.id, "customers": {"ruiz": ruiz.id, "norte": norte.id, "leaf": leaf.id, "sol": sol.id,
+                          "exempt": exempt.id},
             "invoices": {"late": late.id, "split": split_invoice.id, "partial": partial.id, "paid": paid.id,
                          "open_leaf": open_leaf.id, "disputed": disputed.id}}
 

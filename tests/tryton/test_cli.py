@@ -22,9 +22,11 @@ def write_config(path: Path, server: TrytonServer) -> Path:
                      ('database = "prod"', f'database = "{server.database}"'),
                      ('protocol = "jsonrpcs"', 'protocol = "jsonrpc"'),
                      ('password_env = "DUNNING_ODOO_PASSWORD"', f'password_env = "{SECRET_ENV}"'),
-                     ("retry_max_s = 120", "retry_max_s = 10")):
+                     ("retry_max_s = 120", "retry_max_s = 10"),
+                     # Tryton category names cannot hold " / " (it separates parent and child).
+                     ('exempt_tags = ["Sin reclamaciones / No dunning"]', 'exempt_tags = ["Sin reclamaciones"]')):
         text = text.replace(old, new)
-    assert 'kind = "tryton"' in text
+    assert 'kind = "tryton"' in text and 'exempt_tags = ["Sin reclamaciones"]' in text
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -71,8 +73,15 @@ def test_plan_reminds_the_overdue_and_skips_the_disputed(cli: Cli, tryton: Tryto
     reminded = {a["partner"]["id"] for a in plan["actions"] if a["kind"] == "remind"}
     customers = tryton.ids["customers"]
     assert {customers["ruiz"], customers["norte"]} <= reminded
-    assert customers["sol"] not in reminded
-    assert any(s["partner"] == customers["sol"] and "disputed" in s["reason"] for s in plan["skipped"])
+    assert not {customers["sol"], customers["exempt"]} & reminded
+    reasons = {(s["partner"], s["reason"].split(":")[0].split(" ")[0]) for s in plan["skipped"]}
+    assert (customers["sol"], "disputed") in reasons  # a blocked dunning in Tryton
+    assert any(p == customers["exempt"] and "customer" in r for p, r in reasons)  # its party category
+
+
+def test_report_from_tryton(cli: Cli) -> None:
+    report = cli.json("report", "--today", AS_OF.isoformat())
+    assert report
 
 
 def test_saved_facts_replay_the_same_plan(cli: Cli, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ EXPECTED_ITEMS = {
     ("5", D(2026, 10, 31), Decimal("1200.00"), Decimal("1200.00"), (1, 2), False),  # 30/60 days
     ("5", D(2026, 11, 30), Decimal("1200.00"), Decimal("1200.00"), (2, 2), False),
     ("6", D(2026, 11, 1), Decimal("650.00"), Decimal("650.00"), (1, 1), False),
+    ("7", D(2026, 11, 4), Decimal("300.00"), Decimal("300.00"), (1, 1), False),  # an exempt customer
 }
 
 
@@ -34,6 +35,13 @@ def test_open_instalments_with_residuals_disputes_and_numbering(tryton: TrytonSe
     assert facts.source["erp"] == "tryton" and facts.source["version"].startswith("8.")
     split = next(i for i in facts.items if i.instalment == 2)
     assert split.invoice.due_date == D(2026, 10, 31)  # the invoice is due with its first instalment
+
+
+def test_party_categories_are_tags(tryton: TrytonServer) -> None:
+    with TrytonAdapter(tryton.settings(), tryton.password) as adapter:
+        partners = adapter.fetch_facts(AS_OF).partners
+    assert partners[tryton.ids["customers"]["exempt"]].tags == ("Sin reclamaciones",)
+    assert partners[tryton.ids["customers"]["ruiz"]].tags == ()
 
 
 @pytest.mark.parametrize(("customer", "lang", "since"), [
@@ -60,8 +68,10 @@ def test_calls_grow_with_pages_not_with_invoices(tryton: TrytonServer) -> None:
         with TrytonAdapter(tryton.settings(page_size=page_size), tryton.password) as adapter:
             facts = adapter.fetch_facts(AS_OF)
             calls[page_size] = adapter.rpc_calls
-    assert len(facts.items) == 6
-    assert calls[1000] <= 14  # version, login, preferences and about ten reads, whatever the invoices
+    assert len(facts.items) == 7
+    # version, login, preferences, company (3), open lines, invoices, dunnings, currencies, paid siblings,
+    # paid lines and their invoices, parties, addresses, categories: a fixed list, whatever the invoices.
+    assert calls[1000] <= 16
     assert calls[2] > calls[1000]  # the same reads, in more pages
 
 

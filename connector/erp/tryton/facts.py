@@ -28,7 +28,6 @@ from connector.model import Company, Credit, Currency, Facts, Invoice, Partner, 
 log = logging.getLogger("connector.erp.tryton")
 
 HISTORY_DAYS = 730
-EXEMPT_CATEGORY = "Sin reclamaciones / No dunning"
 
 
 def _text(value: Any) -> str:
