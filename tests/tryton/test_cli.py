@@ -79,9 +79,13 @@ def test_plan_reminds_the_overdue_and_skips_the_disputed(cli: Cli, tryton: Tryto
     assert any(p == customers["exempt"] and "customer" in r for p, r in reasons)  # its party category
 
 
-def test_report_from_tryton(cli: Cli) -> None:
+def test_report_ages_the_tryton_receivables(cli: Cli) -> None:
     report = cli.json("report", "--today", AS_OF.isoformat())
-    assert report
+    eur, = report["aging"]["totals"]
+    # The seed's residuals by days late on 2026-11-23 (the partially paid invoice counts 1500.00).
+    assert eur["buckets"] == {"not_due": "1200.00", "1_30": "2150.00", "31_60": "2200.00", "61_90": "1500.00",
+                              "over_90": "0.00"}
+    assert (eur["total"], eur["disputed"], eur["items"]) == ("7050.00", "990.00", 7)
 
 
 def test_saved_facts_replay_the_same_plan(cli: Cli, tmp_path: Path) -> None:
