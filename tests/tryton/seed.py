@@ -122,6 +122,8 @@ def main(config_file: str, database: str) -> dict[str, Any]:
     bot.companies.append(company)
     bot.company = company
     bot.save()
+    # A user who may log in but not read the books: what check and plan tell about missing rights.
+    User(name="No rights", login="dunning-norights", password="dunning-norights-secret-1").save()
     return {"company": company.id, "customers": {"ruiz": ruiz.id, "norte": norte.id, "leaf": leaf.id, "sol": sol.id,
                           "exempt": exempt.id},
             "invoices": {"late": late.id, "split": split_invoice.id, "partial": partial.id, "paid": paid.id,

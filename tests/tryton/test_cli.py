@@ -68,6 +68,22 @@ def test_check_reports_tryton_version_user_and_company(cli: Cli) -> None:
     assert status["missing_rights"] == []
 
 
+def test_missing_rights_are_named_by_check_and_stop_plan_with_a_sentence(
+        tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "dunning-norights-secret-1")
+    config = write_config(tmp_path / "dunning.toml", tryton)
+    config.write_text(config.read_text(encoding="utf-8").replace('login = "dunning-bot"', 'login = "dunning-norights"'),
+                      encoding="utf-8")
+    cli = Cli(config, capsys)
+    code, out, err = cli("check", "--json", "-q")
+    status = json.loads(out)
+    assert {"read account.move.line", "read account.invoice", "read account.dunning"} <= set(status["missing_rights"])
+    code, out, err = cli("plan", "--today", AS_OF.isoformat())
+    assert code == 1 and "Traceback" not in err
+    assert "dunning-norights" in err and "not allowed to access" in err and "README" in err
+
+
 def test_plan_reminds_the_overdue_and_skips_the_disputed(cli: Cli, tryton: TrytonServer) -> None:
     plan = cli.json("plan", "--today", AS_OF.isoformat())
     reminded = {a["partner"]["id"] for a in plan["actions"] if a["kind"] == "remind"}

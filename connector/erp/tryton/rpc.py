@@ -13,11 +13,13 @@ server fault `{"error": [text, traceback]}`.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import itertools
 import json
 import logging
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -34,9 +36,11 @@ _TRANSIENT_STATUS = {502, 503, 504}
 class TrytonFault(ErpError):
     """Tryton refused a call: `kind` is "access", "validation", "missing" or "server"; `message` is Tryton's."""
 
-    def __init__(self, call: str, kind: str, message: str) -> None:
+    def __init__(self, call: str, kind: str, message: str, login: str = "") -> None:
         self.call, self.kind, self.message = call, kind, message
-        super().__init__(f"Tryton refused {call}: {message}")
+        hint = (f"; give Tryton user '{login}' the groups the README lists (Tryton, Rights) and run dunning check"
+                if kind == "access" else "")
+        super().__init__(f"Tryton refused {call}: {message}{hint}")
 
 
 class TrytonTransient(TransientErpError):
@@ -127,7 +131,7 @@ class TrytonRpc:
         if isinstance(error, list) and len(error) == 2 and error[0] in ("UserError", "UserWarning"):
             args = error[1] if isinstance(error[1], list) else [error[1]]
             message = " ".join(str(a) for a in args[:2] if a)
-            return TrytonFault(method, _kind(message), message)
+            return TrytonFault(method, _kind(message), message, self.login)
         if isinstance(error, list) and error and error[0] == "ConcurrencyException":
             return TrytonTransient(f"Tryton reported a concurrent change during {method}")
         if isinstance(error, list) and error and error[0] == "LoginException":
@@ -170,19 +174,13 @@ class TrytonRpc:
         log.info("logged in to Tryton at %s as %s (user %s)", self.base_url, self.login, self.user_id)
         return self.user_id
 
-    def call(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None,
-             retry: bool = True) -> Any:
-        """`model.<model>.<method>(*args, context)`; writes pass retry=False (the caller looks before retrying)."""
+    def call(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        """`model.<model>.<method>(*args, context)`, retried when transient: the adapter only reads."""
         name = f"model.{model}.{method}"
         if self._auth is None:
             self.authenticate()
         params = [*args, {**self.context, **(context or {})}]
-        if retry:
-            return self._retried(name, f"/{self.database}/rpc/", name, params, True)
-        try:
-            return self._post(f"/{self.database}/rpc/", name, params, authorized=True)
-        except TrytonTransient as error:
-            raise ErpUnreachable(str(error)) from None
+        return self._retried(name, f"/{self.database}/rpc/", name, params, True)
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], *, page_size: int,
                     order: list[list[str]] | None = None,
@@ -228,9 +226,6 @@ def _reason(error: BaseException) -> str:
 
 def _encode(value: Any) -> Any:
     """Tryton's JSON extensions: dates and decimals as `{"__class__": ...}` objects."""
-    import datetime as dt
-    from decimal import Decimal
-
     if isinstance(value, dt.datetime):
         return {"__class__": "datetime", "year": value.year, "month": value.month, "day": value.day,
                 "hour": value.hour, "minute": value.minute, "second": value.second,
@@ -243,9 +238,6 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(obj: dict[str, Any]) -> Any:
-    import datetime as dt
-    from decimal import Decimal
-
     kind = obj.get("__class__")
     if kind == "date":
         return dt.date(obj["year"], obj["month"], obj["day"])
