@@ -35,7 +35,7 @@ from connector.policy import (
 DEFAULT_CONFIG = "dunning.toml"
 CONFIG_ENV = "DUNNING_CONFIG"
 PROTOCOLS = ("xmlrpc", "xmlrpcs", "jsonrpc", "jsonrpcs", "json2", "json2s")
-ERP_KINDS = ("odoo",)
+ERP_KINDS = ("odoo", "tryton")
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +318,9 @@ def _erp(root: _Section, errors: list[str]) -> ErpSettings:
     if url and (parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/")):
         sec.error("url", f"expected scheme://host[:port] such as \"https://erp.example.com\", got {url!r}")
     protocol = sec.text("protocol", "jsonrpcs", choices=PROTOCOLS)
+    if kind == "tryton" and protocol not in ("jsonrpc", "jsonrpcs"):
+        sec.error("protocol", f"Tryton speaks JSON-RPC only: use \"jsonrpcs\" (or \"jsonrpc\" over http), "
+                              f"not {protocol!r}")
     if url and parsed.scheme and protocol.endswith("s") != (parsed.scheme == "https"):
         sec.error("protocol", f"{protocol!r} does not match the {parsed.scheme}:// url; use "
                               f"{'a protocol ending in s' if parsed.scheme == 'https' else 'one without the s'}")

@@ -13,4 +13,8 @@ def open_adapter(settings: ErpSettings, source: str = "configuration") -> ErpAda
         from connector.erp.odoo import OdooAdapter
 
         return OdooAdapter(settings, settings.password())
-    raise ConfigError(source, [f"erp.kind: no adapter for {settings.kind!r}; expected \"odoo\""])
+    if settings.kind == "tryton":
+        from connector.erp.tryton import TrytonAdapter
+
+        return TrytonAdapter(settings, settings.password())
+    raise ConfigError(source, [f"erp.kind: no adapter for {settings.kind!r}; expected \"odoo\" or \"tryton\""])

@@ -1,0 +1,251 @@
+"""Tryton's JSON-RPC over one `requests.Session`: login, calls with timeouts and retries, errors translated.
+
+Protocol (trytond 8.x): POST a JSON body `{"id", "method", "params"}` to `<url>/<database>/rpc/`
+(`<url>/rpc/` for calls without a database).
+`common.db.login(login, {"password": ...}, language)` answers `[user_id, session, bus_url]`; every
+later call carries the header `Authorization: Session base64(login:user_id:session)`. Model calls
+are `model.<model>.<method>` with positional params ending in the context. A refused login is HTTP
+401 (429 when rate-limited), an expired session 401 as well; a user-facing refusal is the answer
+`{"error": ["UserError", [message, description, ...]]}` (access errors included), an unexpected
+server fault `{"error": [text, traceback]}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import json
+import logging
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from connector.erp.retry import retrying
+from connector.errors import AuthError, ErpError, ErpUnreachable, TransientErpError
+
+log = logging.getLogger("connector.erp.tryton")
+
+# Server answers worth making again unchanged (the dispatcher retries serialization failures itself).
+_TRANSIENT_STATUS = {502, 503, 504}
+
+
+class TrytonFault(ErpError):
+    """Tryton refused a call: `kind` is "access", "validation", "missing" or "server"; `message` is Tryton's."""
+
+    def __init__(self, call: str, kind: str, message: str, login: str = "") -> None:
+        self.call, self.kind, self.message = call, kind, message
+        hint = (f"; give Tryton user '{login}' the groups the README lists (Tryton, Rights) and run dunning check"
+                if kind == "access" else "")
+        super().__init__(f"Tryton refused {call}: {message}{hint}")
+
+
+class TrytonTransient(TransientErpError):
+    """A failure worth retrying; `retry_after` carries the server's Retry-After when it sent one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+def _kind(message: str) -> str:
+    lowered = message.lower()
+    if "access" in lowered or "not allowed" in lowered or "permission" in lowered:
+        return "access"
+    if "does not exist" in lowered or "has been deleted" in lowered:
+        return "missing"
+    return "validation"
+
+
+class TrytonRpc:
+    """One connection to one Tryton database; `calls` counts round trips."""
+
+    def __init__(self, url: str, database: str, login: str, password: str, *, timeout_s: float,
+                 retry_attempts: int, retry_max_s: float) -> None:
+        self.base_url = url.rstrip("/")
+        self.database = database
+        self.login = login
+        self._password = password
+        self.timeout_s = timeout_s
+        self.retry_attempts = retry_attempts
+        self.retry_max_s = retry_max_s
+        self.calls = 0
+        self.user_id = 0
+        self._auth: str | None = None
+        self.context: dict[str, Any] = {}
+        self._ids = itertools.count(1)
+        self._http = requests.Session()  # keep-alive: one TCP connection for the whole run
+
+    def __repr__(self) -> str:  # never the password or the session
+        return f"TrytonRpc({self.base_url!r}, {self.database!r}, login={self.login!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ------------------------------------------------------------------------------ transport
+
+    def _post(self, path: str, method: str, params: list[Any], *, authorized: bool) -> Any:
+        body = json.dumps({"id": next(self._ids), "method": method, "params": params}, default=_encode)
+        headers = {"Content-Type": "application/json"}
+        if authorized and self._auth:
+            headers["Authorization"] = self._auth
+        self.calls += 1
+        try:
+            response = self._http.post(f"{self.base_url}{path}", data=body, headers=headers,
+                                       timeout=self.timeout_s)
+        except requests.Timeout as error:
+            raise TrytonTransient(f"Tryton at {self.base_url} did not answer {method} within "
+                                  f"{self.timeout_s:g} s") from error
+        except requests.ConnectionError as error:
+            raise TrytonTransient(f"cannot connect to Tryton at {self.base_url}: {_reason(error)}") from error
+        if response.status_code in _TRANSIENT_STATUS or response.status_code == 429:
+            wait = response.headers.get("Retry-After", "")
+            raise TrytonTransient(f"Tryton at {self.base_url} answered HTTP {response.status_code} to {method}",
+                                  float(wait) if wait.isdigit() else None)
+        if response.status_code == 401:
+            raise AuthError(f"Tryton at {self.base_url} refused user '{self.login}' on database "
+                            f"'{self.database}': check [erp] login and the password in the environment "
+                            "variable [erp] password_env names")
+        if response.status_code == 403:
+            raise AuthError(f"Tryton at {self.base_url} forbids {method} for user '{self.login}'")
+        if response.status_code == 404:
+            raise ErpError(f"Tryton at {self.base_url} has no database '{self.database}' (HTTP 404 on {method}): "
+                           "check [erp] url and database")
+        if response.status_code >= 400:
+            raise ErpError(f"Tryton at {self.base_url} answered HTTP {response.status_code} to {method}")
+        try:
+            answer = response.json(object_hook=_decode)
+        except ValueError as error:
+            raise ErpError(f"{self.base_url} did not answer {method} in JSON-RPC: is [erp] url a Tryton "
+                           "server?") from error
+        if not isinstance(answer, dict):
+            raise ErpError(f"{self.base_url} answered {method} with something else than a JSON-RPC response")
+        if "error" in answer and answer["error"] is not None:
+            raise self._fault(method, answer["error"])
+        return answer.get("result")
+
+    def _fault(self, method: str, error: Any) -> ErpError:
+        if isinstance(error, list) and len(error) == 2 and error[0] in ("UserError", "UserWarning"):
+            args = error[1] if isinstance(error[1], list) else [error[1]]
+            message = " ".join(str(a) for a in args[:2] if a)
+            return TrytonFault(method, _kind(message), message, self.login)
+        if isinstance(error, list) and error and error[0] == "ConcurrencyException":
+            return TrytonTransient(f"Tryton reported a concurrent change during {method}")
+        if isinstance(error, list) and error and error[0] == "LoginException":
+            return AuthError(f"Tryton at {self.base_url} asks for more than a password to log in user "
+                             f"'{self.login}' (two-factor login): use a user with password login only")
+        text = str(error[0]) if isinstance(error, list) and error else str(error)
+        if "database is locked" in text or "could not serialize" in text:
+            return TrytonTransient(f"Tryton's database was busy during {method}")
+        return TrytonFault(method, "server", text.splitlines()[0] if text else "server error")
+
+    def _retried(self, what: str, path: str, method: str, params: list[Any], authorized: bool) -> Any:
+        started = time.monotonic()
+        try:
+            for attempt in retrying(self.retry_attempts, self.retry_max_s, what):
+                with attempt:
+                    return self._post(path, method, params, authorized=authorized)
+        except TrytonTransient as error:
+            raise ErpUnreachable(f"{error} (gave up after {time.monotonic() - started:.0f} s)") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # ------------------------------------------------------------------------------ API
+
+    def version(self) -> str:
+        return str(self._retried("Tryton version", "/rpc/", "common.server.version", [], False) or "")
+
+    def authenticate(self) -> int:
+        answer = self._retried("Tryton login", f"/{self.database}/rpc/", "common.db.login",
+                               [self.login, {"password": self._password}, "en"], False)
+        if not isinstance(answer, list) or len(answer) < 2:
+            raise AuthError(f"Tryton at {self.base_url} answered the login of '{self.login}' without a session")
+        self.user_id = int(answer[0])
+        token = base64.b64encode(f"{self.login}:{self.user_id}:{answer[1]}".encode()).decode()
+        self._auth = f"Session {token}"
+        # The user's preferences are the context Tryton's own client sends (company, language): the
+        # company record rules need it.
+        prefs = self._retried("Tryton preferences", f"/{self.database}/rpc/", "model.res.user.get_preferences",
+                              [True, {}], True)
+        self.context = {k: prefs[k] for k in ("company", "companies", "language") if isinstance(prefs, dict)
+                        and k in prefs}
+        log.info("logged in to Tryton at %s as %s (user %s)", self.base_url, self.login, self.user_id)
+        return self.user_id
+
+    def call(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
+        """`model.<model>.<method>(*args, context)`, retried when transient: the adapter only reads."""
+        name = f"model.{model}.{method}"
+        if self._auth is None:
+            self.authenticate()
+        params = [*args, {**self.context, **(context or {})}]
+        return self._retried(name, f"/{self.database}/rpc/", name, params, True)
+
+    def search_read(self, model: str, domain: list[Any], fields: list[str], *, page_size: int,
+                    order: list[list[str]] | None = None,
+                    context: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every matching row, one call per page (ordered by id so that pages do not overlap)."""
+        rows: list[dict[str, Any]] = []
+        for page in self.pages(model, domain, fields, page_size=page_size, order=order, context=context):
+            rows.extend(page)
+        return rows
+
+    def pages(self, model: str, domain: list[Any], fields: list[str], *, page_size: int,
+              order: list[list[str]] | None = None, context: dict[str, Any] | None = None
+              ) -> Iterator[list[dict[str, Any]]]:
+        offset = 0
+        while True:
+            page = self.call(model, "search_read", domain, offset, page_size, order or [["id", "ASC"]], fields,
+                             context=context) or []
+            yield page
+            if len(page) < page_size:
+                return
+            offset += page_size
+
+    def read(self, model: str, ids: list[int], fields: list[str], *, page_size: int,
+             context: dict[str, Any] | None = None) -> dict[int, dict[str, Any]]:
+        """Rows by id, in chunks of page_size; ids that no longer exist are left out."""
+        out: dict[int, dict[str, Any]] = {}
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), page_size):
+            part = wanted[start:start + page_size]
+            for row in self.search_read(model, [["id", "in", part]], fields, page_size=page_size,
+                                        context=context):
+                out[int(row["id"])] = row
+        return out
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error)
+    for marker in ("Connection refused", "Name or service not known", "timed out", "reset by peer"):
+        if marker in text:
+            return marker.lower()
+    return "connection failed"
+
+
+def _encode(value: Any) -> Any:
+    """Tryton's JSON extensions: dates and decimals as `{"__class__": ...}` objects."""
+    if isinstance(value, dt.datetime):
+        return {"__class__": "datetime", "year": value.year, "month": value.month, "day": value.day,
+                "hour": value.hour, "minute": value.minute, "second": value.second,
+                "microsecond": value.microsecond}
+    if isinstance(value, dt.date):
+        return {"__class__": "date", "year": value.year, "month": value.month, "day": value.day}
+    if isinstance(value, Decimal):
+        return {"__class__": "Decimal", "decimal": str(value)}
+    raise TypeError(f"cannot send {type(value).__name__} to Tryton")
+
+
+def _decode(obj: dict[str, Any]) -> Any:
+    kind = obj.get("__class__")
+    if kind == "date":
+        return dt.date(obj["year"], obj["month"], obj["day"])
+    if kind == "datetime":
+        return dt.datetime(obj["year"], obj["month"], obj["day"], obj.get("hour", 0), obj.get("minute", 0),
+                           obj.get("second", 0), obj.get("microsecond", 0))
+    if kind == "Decimal":
+        return Decimal(obj["decimal"])
+    if kind == "bytes":
+        return base64.b64decode(obj["base64"])
+    return obj

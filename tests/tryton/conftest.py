@@ -1,0 +1,152 @@
+"""A real Tryton 8 server for the adapter tests: SQLite database, seeded once per test session, on 127.0.0.1.
+
+The first test that needs it creates the database with `trytond-admin` (the modules the connector
+reads), seeds it through Tryton's own client library (tests/tryton/seed.py, in a child process) and
+keeps the file as a template. Every test then gets a copy of the template and its own `trytond`
+process on a free port, stopped at the end of the test. Under xdist the workers share one template
+(a file lock decides who builds it). Everything lives in pytest's temporary folders: no global
+configuration, no server left behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connector.config import ErpSettings
+
+AS_OF = dt.date(2026, 11, 23)
+DATABASE = "dunning"
+MODULES = ("party", "currency", "company", "country", "product", "account", "account_product", "account_invoice",
+           "account_payment",
+           "account_dunning")
+BOT_LOGIN, BOT_PASSWORD = "dunning-bot", "dunning-bot-secret-1"
+ADMIN_PASSWORD = "admin-secret-1"
+SEED = Path(__file__).with_name("seed.py")
+BIN = Path(sys.executable).parent
+
+
+def _config(folder: Path, port: int = 0) -> Path:
+    path = folder / "trytond.conf"
+    listen = f"\n[web]\nlisten = 127.0.0.1:{port}\n" if port else ""
+    path.write_text(f"[database]\nuri = sqlite://\npath = {folder}\n{listen}", encoding="utf-8")
+    return path
+
+
+def _env(folder: Path) -> dict[str, str]:
+    """The child's environment: no TRYTOND_* of the machine, the admin password from a file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYTOND")}
+    password = folder / "admin-password"
+    password.write_text(ADMIN_PASSWORD, encoding="utf-8")
+    env["TRYTONPASSFILE"] = str(password)
+    return env
+
+
+def _run(command: list[str], folder: Path, what: str) -> str:
+    done = subprocess.run(command, cwd=folder, env=_env(folder), capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stderr[-3000:]}")
+    return done.stdout
+
+
+def _build_template(folder: Path) -> dict[str, Any]:
+    config = _config(folder)
+    (folder / f"{DATABASE}.sqlite").touch()
+    _run([str(BIN / "trytond-admin"), "-c", str(config), "-d", DATABASE, "--all", "--email", "admin@example.com",
+          "-u", *MODULES], folder, "trytond-admin")
+    ids: dict[str, Any] = json.loads(_run([sys.executable, str(SEED), str(config), DATABASE], folder,
+                                          "seeding Tryton").strip().splitlines()[-1])
+    (folder / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
+    return ids
+
+
+@pytest.fixture(scope="session")
+def tryton_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, dict[str, Any]]:
+    """The initialised, seeded database file (built once per test run) and the seed's record ids."""
+    root = tmp_path_factory.getbasetemp()
+    shared = (root.parent if worker_id != "master" else root) / "tryton-template"
+    shared.mkdir(exist_ok=True)
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = shared / "ids.json"
+        ids = json.loads(ready.read_text(encoding="utf-8")) if ready.exists() else _build_template(shared)
+    return shared / f"{DATABASE}.sqlite", ids
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class TrytonServer:
+    url: str
+    database: str
+    folder: Path
+    ids: dict[str, Any]
+    login: str = BOT_LOGIN
+    password: str = BOT_PASSWORD
+
+    def settings(self, **changes: Any) -> ErpSettings:
+        values: dict[str, Any] = {"kind": "tryton", "url": self.url, "database": self.database,
+                                  "protocol": "jsonrpc", "login": self.login,
+                                  "password_env": "DUNNING_TEST_TRYTON_SECRET", "timeout_s": 20.0,
+                                  "page_size": 1000, "retry_attempts": 3, "retry_max_s": 10.0}
+        values.update(changes)
+        return ErpSettings(**values)
+
+
+def start_server(folder: Path, ids: dict[str, Any]) -> tuple[subprocess.Popen[bytes], TrytonServer]:
+    port = _free_port()
+    config = _config(folder, port)
+    log = (folder / "trytond.log").open("wb")
+    process = subprocess.Popen([str(BIN / "trytond"), "-c", str(config), "-d", DATABASE], cwd=folder,
+                               env=_env(folder), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.post(f"{url}/rpc/", json={"id": 0, "method": "common.server.version", "params": []},
+                             timeout=2).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"trytond did not start: {(folder / 'trytond.log').read_text()[-3000:]}")
+        time.sleep(0.1)
+    return process, TrytonServer(url=url, database=DATABASE, folder=folder, ids=ids)
+
+
+@pytest.fixture
+def tryton(tryton_template: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[TrytonServer]:
+    """A trytond on 127.0.0.1 serving a fresh copy of the seeded database, stopped after the test."""
+    template, ids = tryton_template
+    folder = tmp_path / "tryton"
+    folder.mkdir()
+    shutil.copyfile(template, folder / f"{DATABASE}.sqlite")
+    process, server = start_server(folder, ids)
+    try:
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

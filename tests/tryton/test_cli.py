@@ -1,0 +1,118 @@
+"""`dunning check` and `dunning plan` against a real Tryton, through the CLI as users run it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.cli import main
+from tests.tryton.conftest import AS_OF, TrytonServer
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+SECRET_ENV = "DUNNING_TEST_TRYTON_SECRET"
+
+
+def write_config(path: Path, server: TrytonServer) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in ((' kind = "odoo"', ' kind = "tryton"'), ('kind = "odoo" ', 'kind = "tryton" '),
+                     ('url = "https://erp.example.com"', f'url = "{server.url}"'),
+                     ('database = "prod"', f'database = "{server.database}"'),
+                     ('protocol = "jsonrpcs"', 'protocol = "jsonrpc"'),
+                     ('password_env = "DUNNING_ODOO_PASSWORD"', f'password_env = "{SECRET_ENV}"'),
+                     ("retry_max_s = 120", "retry_max_s = 10"),
+                     # Tryton category names cannot hold " / " (it separates parent and child).
+                     ('exempt_tags = ["Sin reclamaciones / No dunning"]', 'exempt_tags = ["Sin reclamaciones"]')):
+        text = text.replace(old, new)
+    assert 'kind = "tryton"' in text and 'exempt_tags = ["Sin reclamaciones"]' in text
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Cli:
+    """Runs `dunning` in this process, as the console script does: (exit code, stdout, stderr)."""
+
+    def __init__(self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.config, self.capsys = config, capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        try:
+            main(["--config", str(self.config), *args])
+            code = 0
+        except SystemExit as done:
+            code = int(done.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str) -> dict[str, Any]:
+        code, out, err = self(*args, "--json", "-q")
+        assert code == 0, err
+        document: dict[str, Any] = json.loads(out)
+        return document
+
+
+@pytest.fixture
+def cli(tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv(SECRET_ENV, tryton.password)
+    return Cli(write_config(tmp_path / "dunning.toml", tryton), capsys)
+
+
+def test_check_reports_tryton_version_user_and_company(cli: Cli) -> None:
+    status = cli.json("check")
+    assert status["erp"] == "tryton" and status["version"].startswith("8.")
+    assert status["user"] == "dunning-bot" and status["companies"] == ["Talleres Ejemplo S.L."]
+    assert status["missing_rights"] == []
+
+
+def test_missing_rights_are_named_by_check_and_stop_plan_with_a_sentence(
+        tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "dunning-norights-secret-1")
+    config = write_config(tmp_path / "dunning.toml", tryton)
+    config.write_text(config.read_text(encoding="utf-8").replace('login = "dunning-bot"', 'login = "dunning-norights"'),
+                      encoding="utf-8")
+    cli = Cli(config, capsys)
+    code, out, err = cli("check", "--json", "-q")
+    status = json.loads(out)
+    assert {"read account.move.line", "read account.invoice", "read account.dunning"} <= set(status["missing_rights"])
+    code, out, err = cli("plan", "--today", AS_OF.isoformat())
+    assert code == 1 and "Traceback" not in err
+    assert "dunning-norights" in err and "not allowed to access" in err and "README" in err
+
+
+def test_plan_reminds_the_overdue_and_skips_the_disputed(cli: Cli, tryton: TrytonServer) -> None:
+    plan = cli.json("plan", "--today", AS_OF.isoformat())
+    reminded = {a["partner"]["id"] for a in plan["actions"] if a["kind"] == "remind"}
+    customers = tryton.ids["customers"]
+    assert {customers["ruiz"], customers["norte"]} <= reminded
+    assert not {customers["sol"], customers["exempt"]} & reminded
+    reasons = {(s["partner"], s["reason"].split(":")[0].split(" ")[0]) for s in plan["skipped"]}
+    assert (customers["sol"], "disputed") in reasons  # a blocked dunning in Tryton
+    assert any(p == customers["exempt"] and "customer" in r for p, r in reasons)  # its party category
+
+
+def test_report_ages_the_tryton_receivables(cli: Cli) -> None:
+    report = cli.json("report", "--today", AS_OF.isoformat())
+    eur, = report["aging"]["totals"]
+    # The seed's residuals by days late on 2026-11-23 (the partially paid invoice counts 1500.00).
+    assert eur["buckets"] == {"not_due": "1200.00", "1_30": "2150.00", "31_60": "2200.00", "61_90": "1500.00",
+                              "over_90": "0.00"}
+    assert (eur["total"], eur["disputed"], eur["items"]) == ("7050.00", "990.00", 7)
+
+
+def test_saved_facts_replay_the_same_plan(cli: Cli, tmp_path: Path) -> None:
+    saved = tmp_path / "facts.json"
+    live = cli.json("plan", "--today", AS_OF.isoformat(), "--save-facts", str(saved))
+    replayed = cli.json("plan", "--today", AS_OF.isoformat(), "--facts", str(saved))
+    assert replayed == live and live["actions"]
+
+
+@pytest.mark.parametrize("command", ["setup", "sync"])
+def test_writing_commands_refuse_with_a_sentence(cli: Cli, command: str) -> None:
+    code, out, err = cli(command, "--today", AS_OF.isoformat()) if command == "sync" else cli(command)
+    assert code == 1 and "not available for Tryton yet" in err and "Traceback" not in err
+    assert out == ""
