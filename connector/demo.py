@@ -214,6 +214,8 @@ class DemoPeople:
             self.call("account.move", "write", [move["id"]], {"no_followup": True})
         elif "blocked" in line_fields:
             self.call("account.move.line", "write", lines, {"blocked": True})
+        else:  # Odoo 18: the invoice's payment status "Blocked"
+            self.call("account.move", "write", [move["id"]], {"payment_state": "blocked"})
         self.call("account.move", "message_post", [move["id"]], message_type="comment",
                   body="<p>El cliente discute la factura: parte del material llegó dañado.</p>")
         self.disputed = True

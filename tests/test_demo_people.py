@@ -48,3 +48,12 @@ def test_the_disputed_invoice_is_skipped_as_disputed_from_the_next_run_on(replay
     skipped = [{skip.code for skip in run.pulled.plan.skipped if skip.invoice.startswith(disputed.detail)}
                for day, run in replay.runs if day >= disputed.day]
     assert skipped and all(codes == {"disputed"} for codes in skipped), skipped
+
+
+@pytest.mark.parametrize("version", [16, 18, 19], ids=["odoo16-line-blocked", "odoo18-payment-blocked",
+                                                        "odoo19-move-no-followup"])
+def test_the_dispute_uses_each_versions_own_exclusion(settings: Settings, version: int) -> None:
+    outcome = run_demo(settings, TODAY, days=12, version=version, seed=7)
+    disputed = next(event for event in outcome.events if event.kind == "disputed")
+    last = outcome.runs[-1][1]
+    assert {skip.code for skip in last.pulled.plan.skipped if skip.invoice.startswith(disputed.detail)} == {"disputed"}
