@@ -226,9 +226,16 @@ def main(argv: list[str] | None = None) -> None:
               help="Keep the sandbox database in this file (default: a temporary one).")
 @click.option("--days", type=click.IntRange(0, 120), default=45, show_default=True,
               help="Days of daily runs to replay before today (the company started that long ago).")
-def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None, days: int) -> None:
+@click.option("--seed", type=int, default=None,
+              help="Seed of what the company's people and customers do between runs (same seed, same replay).")
+@click.option("--html", "html_path", metavar="FILE", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the receivables dashboard of the demo company as of today.")
+def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None, days: int, seed: int | None,
+         html_path: Path | None) -> None:
     """Start a sandbox Odoo with a demo company, then run setup, plan and sync against it."""
-    from connector.demo import EVENT_KINDS, PersonEvent, run_demo
+    from connector.demo import DEFAULT_SEED, EVENT_KINDS, PersonEvent, run_demo
+    from connector.report import build_report
+    from connector.report_view import report_to_html
     from connector.sync import SyncOutcome
 
     if protocol == "json2" and odoo_version != "19":
@@ -251,7 +258,14 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
         click.echo(f"Replaying {days} days of daily runs up to {today.isoformat()} against a sandbox Odoo "
                    f"{odoo_version} ({protocol}):", err=True)
     result = run_demo(settings, today, days=days, version=int(odoo_version), protocol=protocol, db_path=db_path,
-                      progress=progress_for(common), on_run=report_run)
+                      progress=progress_for(common), on_run=report_run,
+                      seed=DEFAULT_SEED if seed is None else seed)
+    if html_path is not None:
+        page = report_to_html(build_report(result.outcome.pulled.facts, settings.policy, today), settings.language)
+        try:
+            html_path.write_text(page, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write the HTML report to {html_path}: {error.strerror or error}") from None
     summary = result.outcome.to_json()
     if common.as_json:
         emit_json({"url": result.url, "database": result.database, "odoo_version": result.version,
