@@ -54,7 +54,8 @@ LABELS: dict[str, dict[str, str]] = {
         "1_30": "1\u201330 days",
         "31_60": "31\u201360 days",
         "61_90": "61\u201390 days",
-        "over_90": "Over 90 days",
+        "91_120": "91\u2013120 days",
+        "older": "Older",
         "credits": "Unapplied credits",
         "net": "Net",
         "total": "Total",
@@ -70,14 +71,21 @@ LABELS: dict[str, dict[str, str]] = {
         "scores": "Payment score (as the engine segments customers)",
         "matters": "Open matters",
         "within": "Paid within {n} days",
-        "window_cell": "{share} ({paid}/{counted})",
+        "window_cell": "{share} of the amount · {paid} of {counted} items",
         "avg_late": "Avg. days late",
         "on_time": "Paid on time",
         "since": "Customer since",
         "paid_count": "Paid instalments",
         "broken": "Broken promises",
         "disputes": "Disputes",
-        "promises": "Open promises",
+        "promises": "Promises to pay",
+        "flags": "Not chased because",
+        "flag_exempt": "exempt customer",
+        "flag_disputed": "disputed",
+        "flag_below_tolerance": "below tolerance",
+        "promise_pending": "pending",
+        "promise_kept": "kept",
+        "promise_broken": "broken",
         "open": "Open",
         "month": "Month",
         "ar": "Receivables",
@@ -135,7 +143,8 @@ LABELS: dict[str, dict[str, str]] = {
         "1_30": "1\u201330 días",
         "31_60": "31\u201360 días",
         "61_90": "61\u201390 días",
-        "over_90": "Más de 90 días",
+        "91_120": "91\u2013120 días",
+        "older": "Más antiguo",
         "credits": "Créditos sin aplicar",
         "net": "Neto",
         "total": "Total",
@@ -151,14 +160,21 @@ LABELS: dict[str, dict[str, str]] = {
         "scores": "Puntuación de pago (con la que el motor segmenta a los clientes)",
         "matters": "Asuntos abiertos",
         "within": "Pagado en {n} días",
-        "window_cell": "{share} ({paid}/{counted})",
+        "window_cell": "{share} del importe · {paid} de {counted} partidas",
         "avg_late": "Retraso medio (días)",
         "on_time": "Pagado a tiempo",
         "since": "Cliente desde",
         "paid_count": "Cuotas pagadas",
         "broken": "Promesas incumplidas",
         "disputes": "Disputas",
-        "promises": "Promesas abiertas",
+        "promises": "Promesas de pago",
+        "flags": "No se reclama por",
+        "flag_exempt": "cliente exento",
+        "flag_disputed": "en disputa",
+        "flag_below_tolerance": "bajo la tolerancia",
+        "promise_pending": "pendiente",
+        "promise_kept": "cumplida",
+        "promise_broken": "incumplida",
         "open": "Pendiente",
         "month": "Mes",
         "ar": "Saldo",
@@ -187,6 +203,16 @@ LABELS: dict[str, dict[str, str]] = {
                        "créditos aplicados en el pasado no se conocen, así que los saldos pasados pueden salir "
                        "algo altos.",
     },
+}
+
+
+# The segment names of the example configuration, in Spanish; a segment named otherwise shows its own name.
+SEGMENT_LABELS_ES = {
+    "late_payer": "pagador tardío",
+    "promise_breaker": "incumple promesas",
+    "new": "cliente nuevo",
+    "reliable": "cumplidor",
+    "standard": "estándar",
 }
 
 
@@ -241,6 +267,12 @@ class _Format:
 
     def month(self, value: date) -> str:
         return self._tidy(format_date(value, format="MMM yy", locale=self.locale))
+
+    def segment(self, name: str) -> str:
+        return SEGMENT_LABELS_ES.get(name, name) if self.lang == "es" else name.replace("_", " ")
+
+    def flags(self, flags: Sequence[str]) -> str:
+        return ", ".join(self(f"flag_{flag}") for flag in flags) or "\u2013"
 
     def amounts(self, values: Sequence[Amount]) -> str:
         return " + ".join(self.money(a.value, a.currency) for a in values) if values else "\u2013"
@@ -300,6 +332,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "top_debtors": [{
             "partner": {"id": d.partner_id, "name": d.name}, "currency": d.currency, "overdue": str(d.overdue),
             "total": str(d.total), "oldest_days_past_due": d.oldest_days_past_due, "segment": d.segment,
+            "flags": list(d.flags),
         } for d in report.top_debtors],
         "customers": [{
             "partner": {"id": c.partner_id, "name": c.name}, "segment": c.segment,
@@ -308,9 +341,9 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "broken_promises": c.broken_promises, "open": _amounts_json(c.open),
             "overdue": _amounts_json(c.overdue), "disputed_items": c.disputed_items,
             "disputed": _amounts_json(c.disputed),
-            "open_promises": [{"id": p.id, "promised_date": p.promised_date.isoformat(),
+            "promises": [{"id": p.id, "state": state, "promised_date": p.promised_date.isoformat(),
                                "created": p.created.isoformat(), "amount": _s(p.amount), "note": p.note}
-                              for p in c.open_promises],
+                         for state, p in c.promises],
         } for c in report.customers],
         "level_effectiveness": [{
             "level": e.level, "currency": e.currency, "in_policy": e.in_policy, "reminded": e.reminded,
@@ -358,7 +391,7 @@ def _window_cell(f: _Format, e: LevelEffectiveness, index: int) -> str:
 
 def _score_table(f: _Format, report: Report) -> tuple[list[str], list[list[str]], set[int]]:
     headers = [f("customer"), f("segment"), f("avg_late"), f("on_time"), f("since"), f("paid_count"), f("broken")]
-    rows = [[c.name, c.segment, f.number(c.avg_days_late) if c.avg_days_late is not None else f("na"),
+    rows = [[c.name, f.segment(c.segment), f.number(c.avg_days_late) if c.avg_days_late is not None else f("na"),
              f.share(c.on_time_share), f.day(c.customer_since), str(c.paid_count), str(c.broken_promises)]
             for c in report.customers]
     return headers, rows, {2, 3, 5, 6}
@@ -371,8 +404,9 @@ def _matters_table(f: _Format, report: Report) -> tuple[list[str], list[list[str
         # A promise carries no currency: it is in the customer's (first) open currency.
         currency = c.open[0].currency if c.open else report.company_currency
         promises = ", ".join(
-            f.day(p.promised_date) + (f" ({f.money(p.amount, currency)})" if p.amount is not None else "")
-            for p in c.open_promises) or "\u2013"
+            f"{f.day(p.promised_date)} {f('promise_' + state)}"
+            + (f" ({f.money(p.amount, currency)})" if p.amount is not None else "")
+            for state, p in c.promises) or "\u2013"
         disputes = "\u2013" if not c.disputed_items else f"{c.disputed_items}: {f.amounts(c.disputed)}"
         rows.append([c.name, f.amounts(c.open), f.amounts(c.overdue), disputes, promises])
     return headers, rows, {1, 2}
@@ -422,13 +456,15 @@ def report_to_text(report: Report, language: str) -> str:
     out += _text_table([f("metric"), *report.currencies], rows, set(range(1, len(report.currencies) + 1)))
 
     out += ["", f("aging"), ""]
-    money_cols = set(range(1, 9))
+    money_cols = set(range(1, len(BUCKETS) + 4))
     out += _text_table([f("currency"), *_aging_headers(f)], [[a.currency, *_aging_cells(f, a)] for a in report.aging],
                        money_cols)
-    out += ["", f("aging_customers"), ""]
-    out += _text_table([f("customer"), *_aging_headers(f)],
-                       [[_clip(row.name, 30), *_aging_cells(f, row.aging)] for row in report.customer_aging],
-                       money_cols)
+    for currency in report.currencies:
+        rows = [[_clip(row.name, 30), *_aging_cells(f, row.aging)] for row in report.customer_aging
+                if row.aging.currency == currency]
+        if rows:
+            out += ["", f"{f('aging_customers')} ({currency})", ""]
+            out += _text_table([f("customer"), *_aging_headers(f)], rows, money_cols)
 
     out += ["", f"{f('trend')} \u2013 {report.company_currency}", ""]
     head = report.headline
@@ -439,9 +475,9 @@ def report_to_text(report: Report, language: str) -> str:
     out += ["", f("debtors"), ""]
     if report.top_debtors:
         out += _text_table(
-            ["#", f("customer"), f("segment"), f("overdue"), f("total"), f("oldest")],
-            [[str(n), _clip(d.name, 30), d.segment, f.money(d.overdue, d.currency), f.money(d.total, d.currency),
-              str(d.oldest_days_past_due)]
+            ["#", f("customer"), f("segment"), f("overdue"), f("total"), f("oldest"), f("flags")],
+            [[str(n), _clip(d.name, 30), f.segment(d.segment), f.money(d.overdue, d.currency),
+              f.money(d.total, d.currency), str(d.oldest_days_past_due), f.flags(d.flags)]
              for currency in report.currencies for n, d in enumerate(report.debtors_of(currency), 1)],
             {0, 3, 4, 5})
     else:
@@ -515,7 +551,7 @@ footer li { margin-bottom: 1mm; }
 }
 """
 
-AGING_COLOURS = ("#2e7d32", "#f9a825", "#ef6c00", "#d84315", "#8e1b1b")
+AGING_COLOURS = ("#2e7d32", "#f9a825", "#ef6c00", "#d84315", "#b0281a", "#6d1010")
 WINDOW_COLOURS = ("#9ecae1", "#4292c6", "#08519c")
 W = 680.0
 
@@ -702,7 +738,7 @@ def report_to_html(report: Report, language: str) -> str:
     # Summary: headline cards, then every currency's figures in one table.
     cards = [(f("receivables"), f.money(head.receivables, cur)), (f("overdue"), f.money(head.overdue, cur)),
              (f("dso"), f.days(head.dso)), (f("countback"), f.days(head.countback_dso, head.countback_complete)),
-             (f("add"), f.days(head.add)), (f("cei"), f.share(head.cei))]
+             (f("wdpd"), f.days(head.weighted_days_past_due)), (f("cei"), f.share(head.cei))]
     parts.append(f'<section id="summary" class="first"><h2>{_e(f("summary"))}</h2><div class="cards">'
                  + "".join(f'<div class="card"><div class="label">{_e(label)}</div>'
                            f'<div class="value">{_e(value)}</div></div>' for label, value in cards) + "</div>")
@@ -720,12 +756,15 @@ def report_to_html(report: Report, language: str) -> str:
             parts.append(f"<figure>{_aging_chart(f, aging)}<figcaption>{_e(f('chart_aging', currency=aging.currency))}"
                          f"</figcaption></figure>")
     parts.append(_html_table([f("currency"), *_aging_headers(f)],
-                             [[a.currency, *_aging_cells(f, a)] for a in report.aging], set(range(1, 9)),
+                             [[a.currency, *_aging_cells(f, a)] for a in report.aging], set(range(1, len(BUCKETS) + 4)),
                              css="wide"))
-    parts.append(f"<h3>{_e(f('aging_customers'))}</h3>")
-    parts.append(_html_table([f("customer"), *_aging_headers(f)],
-                             [[row.name, *_aging_cells(f, row.aging)] for row in report.customer_aging],
-                             set(range(1, 9)), css="wide"))
+    for currency in report.currencies:
+        rows = [[row.name, *_aging_cells(f, row.aging)] for row in report.customer_aging
+                if row.aging.currency == currency]
+        if rows:
+            parts.append(f"<h3>{_e(f('aging_customers'))} ({_e(currency)})</h3>")
+            parts.append(_html_table([f("customer"), *_aging_headers(f)], rows, set(range(1, len(BUCKETS) + 4)),
+                                     css="wide"))
     parts.append("</section>\n")
 
     # DSO trend, company currency.
@@ -747,9 +786,9 @@ def report_to_html(report: Report, language: str) -> str:
         parts.append(f"<figure>{_debtors_chart(f, report, currency)}<figcaption>"
                      f"{_e(f('chart_debtors', currency=currency))}</figcaption></figure>")
         parts.append(_html_table(
-            [f("customer"), f("segment"), f("overdue"), f("total"), f("oldest")],
-            [[d.name, d.segment, f.money(d.overdue, currency), f.money(d.total, currency),
-              str(d.oldest_days_past_due)] for d in debtors], {2, 3, 4}))
+            [f("customer"), f("segment"), f("overdue"), f("total"), f("oldest"), f("flags")],
+            [[d.name, f.segment(d.segment), f.money(d.overdue, currency), f.money(d.total, currency),
+              str(d.oldest_days_past_due), f.flags(d.flags)] for d in debtors], {2, 3, 4}))
     parts.append("</section>\n")
 
     # Level effectiveness: chart for the company currency, table for all.

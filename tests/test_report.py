@@ -21,7 +21,7 @@ from connector.engine import evaluate
 from connector.facts import load_facts
 from connector.model import Facts, Partner
 from connector.policy import Condition, Segment
-from connector.report import Aging, Report, build_report, months_back
+from connector.report import BUCKETS, Aging, Report, bucket_index, build_report, months_back
 from connector.report_view import report_to_html, report_to_json, report_to_text
 from connector.resources import data_dir
 from tests.builders import policy
@@ -62,8 +62,8 @@ def test_aging_totals_per_currency_with_partial_payments_credits_and_disputes(ag
     # 1-30: item 3, 30 days, residual 80.00 of 200.00 (partly paid)       = 80.00
     # 31-60: item 5, 31 days (disputed)                                    = 120.00
     # 61-90: item 4, 61 days, 300.00 + item 7, exactly 90 days, 75.25      = 375.25
-    # over 90: item 6, 122 days, residual 250.50 of 400.00                 = 250.50
-    assert eur.buckets == money("150.00", "80.00", "120.00", "375.25", "250.50")
+    # 91-120: none; older: item 6, 122 days, residual 250.50 of 400.00    = 250.50
+    assert eur.buckets == money("150.00", "80.00", "120.00", "375.25", "0.00", "250.50")
     assert eur.total == Decimal("975.75")      # 150 + 80 + 120 + 375.25 + 250.50
     assert eur.overdue == Decimal("825.75")    # 975.75 - 150 not due
     assert eur.credits == Decimal("75.00")     # credit note 30.00 (customer 1) + payment 45.00 (customer 4)
@@ -71,15 +71,15 @@ def test_aging_totals_per_currency_with_partial_payments_credits_and_disputes(ag
     assert eur.disputed == Decimal("120.00")   # item 5
     assert eur.items == 7                      # item 8 has nothing left to pay: not aged
     usd = aged.aging_of("USD")
-    # item 9: 16 days, residual 999.99; item 10: 92 days, 500.00; never added to the EUR figures
-    assert usd.buckets == money("0.00", "999.99", "0.00", "0.00", "500.00")
+    # item 9: 16 days, residual 999.99; item 10: 92 days (91-120), 500.00; never added to the EUR figures
+    assert usd.buckets == money("0.00", "999.99", "0.00", "0.00", "500.00", "0.00")
     assert (usd.total, usd.credits, usd.net) == money("1499.99", "0.00", "1499.99")
 
 
 def test_aging_rounds_to_the_currency_decimals(aged: Report) -> None:
     jpy = aged.aging_of("JPY")
     # item 11: residual 1500.4 JPY, 11 days past due; the yen has no decimals -> 1500
-    assert jpy.buckets == money("0", "1500", "0", "0", "0")
+    assert jpy.buckets == money("0", "1500", "0", "0", "0", "0")
     assert str(jpy.total) == "1500"
     assert aged.currencies == ("EUR", "JPY", "USD")  # the company currency first, then alphabetical
     totals = {t["currency"]: t for t in report_to_json(aged)["aging"]["totals"]}
@@ -94,7 +94,7 @@ def test_aging_per_customer(aged: Report) -> None:
         ("Gamma Inc", "USD")]
     alfa = rows[("Alfa S.L.", "EUR")]
     # items 1 + 2 not due (150.00), item 3 in 1-30 (80.00), item 4 in 61-90 (300.00); credit note 30.00
-    assert alfa.buckets == money("150.00", "80.00", "0.00", "300.00", "0.00")
+    assert alfa.buckets == money("150.00", "80.00", "0.00", "300.00", "0.00", "0.00")
     assert (alfa.total, alfa.credits, alfa.net) == money("530.00", "30.00", "500.00")
     # a customer with only an unapplied payment: net is negative (we owe them)
     delta = rows[("Delta S.L.", "EUR")]
@@ -301,7 +301,8 @@ def test_customer_scores_are_the_engines() -> None:
     # promise of 11-20 still open, grace 3 days -> broken since 11-24; the 12-05 one is pending
     assert (beta.broken_promises, beta.segment) == (1, "promise_breaker")
     assert beta.customer_since == D("2025-11-10")  # no partner date: the first due date in the history
-    assert [p.id for p in beta.open_promises] == [71, 72]
+    # promise 73 (10-01) was closed in the ERP: kept
+    assert [(state, p.id) for state, p in beta.promises] == [("kept", 73), ("broken", 71), ("pending", 72)]
     # item 52 (90.00) disputed; open 90 + 60; overdue: only item 52 (item 53 is due today)
     assert (beta.disputed_items, [tuple(a) for a in beta.disputed]) == (1, [("EUR", Decimal("90.00"))])
     assert [tuple(a) for a in beta.open] == [("EUR", Decimal("150.00"))]
@@ -570,9 +571,70 @@ def test_empty_facts_still_make_a_report() -> None:
     facts = Facts(company=COMPANY, partners={}, items=(), currencies=CURRENCIES)
     report = build_report(facts, POLICY, TODAY)
     assert report.currencies == ("EUR",)
-    assert report.aging_of("EUR") == Aging("EUR", money("0.00", "0.00", "0.00", "0.00", "0.00"),
+    assert report.aging_of("EUR") == Aging("EUR", money("0.00", "0.00", "0.00", "0.00", "0.00", "0.00"),
                                            Decimal("0.00"), Decimal("0.00"), 0)
     assert report.headline.dso is None and report.headline.countback_dso == Decimal("0.0")
     assert "No reminders" in report_to_text(report, "en")
     page = report_to_html(report, "en")
     assert 'id="chart-trend"' in page and "No customer has overdue items." in page
+
+
+# ------------------------------------------------------------------ what a credit controller works from
+
+
+@pytest.mark.parametrize(("days", "bucket"), [
+    (-5, "not_due"), (0, "not_due"), (1, "1_30"), (30, "1_30"), (31, "31_60"), (60, "31_60"), (61, "61_90"),
+    (90, "61_90"), (91, "91_120"), (120, "91_120"), (121, "older"), (900, "older"),
+], ids=lambda v: str(v))
+def test_aging_buckets_are_odoos_aged_receivable_columns(days: int, bucket: str) -> None:
+    assert BUCKETS[bucket_index(days)][0] == bucket
+
+
+def _flag_facts() -> Facts:
+    people = {1: Partner(id=1, name="Ayuntamiento", tags=("No dunning",)), 2: Partner(id=2, name="Bodega"),
+              3: Partner(id=3, name="Céntimos S.L."), 4: Partner(id=4, name="Dorado S.A.")}
+    return Facts(company=COMPANY, partners=people, currencies=CURRENCIES, items=(
+        open_item(1, 1, "2026-09-01", "2026-10-01", "900.00"),                  # exempt customer
+        open_item(2, 2, "2026-09-01", "2026-10-01", "500.00", disputed=True),   # disputed
+        open_item(3, 3, "2026-09-01", "2026-10-01", "10.00", "0.40"),           # 0.40 <= tolerance 1.00
+        open_item(4, 4, "2026-09-01", "2026-10-01", "300.00"),                  # chased normally
+    ))
+
+
+@pytest.mark.parametrize(("name", "flags"), [
+    ("Ayuntamiento", ("exempt",)), ("Bodega", ("disputed",)), ("Céntimos S.L.", ("below_tolerance",)),
+    ("Dorado S.A.", ()),
+], ids=["exempt", "disputed", "below-tolerance", "chased"])
+def test_top_debtors_say_why_a_balance_is_not_chased(name: str, flags: tuple[str, ...]) -> None:
+    debtors = {d.name: d for d in build_report(_flag_facts(), POLICY, TODAY).top_debtors}
+    assert debtors[name].flags == flags
+
+
+def test_the_page_labels_flags_segments_and_effectiveness_in_spanish() -> None:
+    report = build_report(_flag_facts(), POLICY, TODAY)
+    text = report_to_text(report, "es")
+    assert "cliente exento" in text and "en disputa" in text and "bajo la tolerancia" in text
+    scored = build_report(scoring_facts(), POLICY, TODAY)
+    assert "pagador tardío" in report_to_text(scored, "es") and "late_payer" not in report_to_text(scored, "es")
+
+
+def test_effectiveness_cells_say_amount_share_and_counts_apart() -> None:
+    report = build_report(effectiveness_facts(), POLICY, TODAY)
+    text = report_to_text(report, "es")
+    assert re.search(r"\d+,\d % del importe · \d+ de \d+ partidas", text), text
+
+
+def test_headline_is_weighted_days_late_and_add_stays_in_the_detail() -> None:
+    report = build_report(aging_facts(), POLICY, TODAY)
+    page = report_to_html(report, "en")
+    cards = page[page.index('class="cards"'):page.index("<table", page.index('class="cards"'))]
+    assert "Weighted days past due of overdue items" in cards and "(ADD)" not in cards
+    assert "Average days delinquent (ADD)" in page
+
+
+def test_per_customer_aging_has_one_table_per_currency() -> None:
+    text = report_to_text(build_report(aging_facts(), POLICY, TODAY), "en")
+    sections = re.findall(r"^Aging by customer \((\w+)\)$", text, flags=re.MULTILINE)
+    assert sections == ["EUR", "JPY", "USD"]
+    usd = text.split("(USD)")[1].split("\n\n")[1]
+    assert "Gamma Inc" in usd and "Alfa" not in usd
