@@ -607,3 +607,82 @@ def _customers(facts: Facts, policy: Policy, today: date, open_items: Sequence[R
             promises=tuple(PromiseState(promise_state(p, today, policy), p)
                            for p in sorted(promises[partner.id], key=lambda p: (p.promised_date, p.id)))))
     return tuple(scores)
+
+
+# ------------------------------------------------------------------------------- statement of account
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One line of a statement: an open instalment (amount, paid so far, what is left, days late) or an
+    unapplied credit note or payment (a negative `open`). `balance` = the running sum of `open`."""
+
+    kind: str  # "invoice", "credit_note" or "payment"
+    number: str
+    day: date  # the invoice's or the credit's date
+    due_date: date | None
+    amount: Decimal
+    paid: Decimal
+    open: Decimal
+    days_late: int
+    disputed: bool
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StatementSection:
+    """The statement lines of one currency, oldest due date first, then the credits by date."""
+
+    currency: str
+    lines: tuple[StatementLine, ...]
+
+    @property
+    def balance(self) -> Decimal:
+        return self.lines[-1].balance if self.lines else _ZERO
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum((line.open for line in self.lines if line.kind == "invoice" and line.days_late > 0), _ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A customer's statement of account as of `today`: every open item and unapplied credit, per currency."""
+
+    today: date
+    company: str
+    partner: Partner
+    decimals: Mapping[str, int]
+    sections: tuple[StatementSection, ...]
+
+
+def build_statement(facts: Facts, partner_id: int, today: date) -> Statement:
+    """The statement of one customer (a KeyError names an unknown customer)."""
+    partner = facts.partners[partner_id]
+    items = sorted((i for i in facts.items if i.partner_id == partner_id and i.residual > _ZERO),
+                   key=lambda i: (i.due_date, i.invoice.number, i.id))
+    credits = sorted((c for c in facts.credits if c.partner_id == partner_id and c.residual > _ZERO),
+                     key=lambda c: (c.date, c.number, c.id))
+    currencies = sorted({i.currency for i in items} | {c.currency for c in credits},
+                        key=lambda c: (c != facts.company.currency, c))
+    sections = []
+    for currency in currencies:
+        quantum = facts.currency(currency).quantum
+        balance = _ZERO
+        lines: list[StatementLine] = []
+        for i in (i for i in items if i.currency == currency):
+            balance += i.residual
+            lines.append(StatementLine(
+                kind="invoice", number=i.invoice.number, day=i.invoice.invoice_date, due_date=i.due_date,
+                amount=_round(i.amount, quantum), paid=_round(i.amount - i.residual, quantum),
+                open=_round(i.residual, quantum), days_late=max(0, (today - i.due_date).days), disputed=i.disputed,
+                balance=_round(balance, quantum)))
+        for c in (c for c in credits if c.currency == currency):
+            balance -= c.residual
+            lines.append(StatementLine(
+                kind=c.kind, number=c.number, day=c.date, due_date=None, amount=_round(-c.residual, quantum),
+                paid=_ZERO, open=_round(-c.residual, quantum), days_late=0, disputed=False,
+                balance=_round(balance, quantum)))
+        sections.append(StatementSection(currency, tuple(lines)))
+    return Statement(today=today, company=facts.company.name, partner=partner,
+                     decimals={c: facts.currency(c).decimals for c in currencies}, sections=tuple(sections))

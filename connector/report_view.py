@@ -9,7 +9,7 @@ English); numbers and dates are formatted by Babel for that language.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
@@ -18,7 +18,17 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date
 
-from connector.report import BUCKETS, EFFECTIVENESS_WINDOWS, Aging, Amount, Kpis, LevelEffectiveness, Report
+from connector.report import (
+    BUCKETS,
+    EFFECTIVENESS_WINDOWS,
+    Aging,
+    Amount,
+    Kpis,
+    LevelEffectiveness,
+    Report,
+    Statement,
+    StatementSection,
+)
 
 LOCALES = {"es": "es_ES", "en": "en_US"}
 
@@ -86,6 +96,23 @@ LABELS: dict[str, dict[str, str]] = {
         "promise_pending": "pending",
         "promise_kept": "kept",
         "promise_broken": "broken",
+        "statement": "Statement of account",
+        "statement_for": "{customer} · as of {date}",
+        "statement_note": "Open invoices and unapplied credits; the balance runs down the table. Payments made "
+                          "after this date may not be shown yet.",
+        "st_document": "Document",
+        "st_date": "Date",
+        "st_due": "Due",
+        "st_amount": "Amount",
+        "st_paid": "Paid",
+        "st_open": "Open",
+        "st_days_late": "Days late",
+        "st_balance": "Balance",
+        "st_credit_note": "Credit note",
+        "st_payment": "Payment on account",
+        "st_disputed": "(disputed)",
+        "st_total": "Balance due in {currency}: {balance}; of which overdue: {overdue}",
+        "st_empty": "Nothing is open: the account is settled.",
         "open": "Open",
         "month": "Month",
         "ar": "Receivables",
@@ -175,6 +202,23 @@ LABELS: dict[str, dict[str, str]] = {
         "promise_pending": "pendiente",
         "promise_kept": "cumplida",
         "promise_broken": "incumplida",
+        "statement": "Extracto de cuenta",
+        "statement_for": "{customer} · a fecha de {date}",
+        "statement_note": "Facturas pendientes y abonos sin aplicar; el saldo se acumula a lo largo de la tabla. "
+                          "Los pagos posteriores a esta fecha pueden no figurar todavía.",
+        "st_document": "Documento",
+        "st_date": "Fecha",
+        "st_due": "Vencimiento",
+        "st_amount": "Importe",
+        "st_paid": "Pagado",
+        "st_open": "Pendiente",
+        "st_days_late": "Días de retraso",
+        "st_balance": "Saldo",
+        "st_credit_note": "Abono",
+        "st_payment": "Pago a cuenta",
+        "st_disputed": "(en disputa)",
+        "st_total": "Saldo pendiente en {currency}: {balance}; vencido: {overdue}",
+        "st_empty": "No hay nada pendiente: la cuenta está al día.",
         "open": "Pendiente",
         "month": "Mes",
         "ar": "Saldo",
@@ -224,11 +268,11 @@ def report_language(language: str) -> str:
 class _Format:
     """Labels and Babel formatting for one language; `plain` turns no-break spaces into spaces."""
 
-    def __init__(self, report: Report, language: str, plain: bool) -> None:
+    def __init__(self, decimals: Mapping[str, int], language: str, plain: bool) -> None:
         self.lang = report_language(language)
         self.labels = LABELS[self.lang]
         self.locale = Locale.parse(LOCALES[self.lang])
-        self.decimals = report.decimals
+        self.decimals = decimals
         self.plain = plain
 
     def __call__(self, key: str, **values: object) -> str:
@@ -441,7 +485,7 @@ def _clip(text: str, width: int) -> str:
 
 def report_to_text(report: Report, language: str) -> str:
     """The report as terminal tables, labelled in Spanish or English."""
-    f = _Format(report, language, plain=True)
+    f = _Format(report.decimals, language, plain=True)
     start = report.today - timedelta(days=report.period_days - 1)
     out = [f"{f('title')} — {report.company_name}",
            f"{f('as_of', date=f.day(report.today, 'long'))}. "
@@ -720,7 +764,7 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: 
 
 def report_to_html(report: Report, language: str) -> str:
     """One self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched), printable on A4."""
-    f = _Format(report, language, plain=False)
+    f = _Format(report.decimals, language, plain=False)
     head = report.headline
     cur = report.company_currency
     start = report.today - timedelta(days=report.period_days - 1)
@@ -815,4 +859,70 @@ def report_to_html(report: Report, language: str) -> str:
                  + "".join(f"<li>{_e(f(key))}</li>" for key in ("def_dso", "def_countback", "def_best", "def_cei",
                                                                  "def_history"))
                  + "</ul></footer></section>\n</body>\n</html>\n")
+    return "".join(parts)
+
+
+# ----------------------------------------------------------------------------- statement of account
+
+
+def _statement_rows(f: _Format, section: StatementSection) -> list[list[str]]:
+    c = section.currency
+    rows = []
+    for line in section.lines:
+        document = line.number if line.kind == "invoice" else f"{f('st_' + line.kind)} {line.number}"
+        if line.disputed:
+            document += " " + f("st_disputed")
+        rows.append([document, f.day(line.day), f.day(line.due_date) if line.due_date else "\u2013",
+                     f.money(line.amount, c), f.money(line.paid, c), f.money(line.open, c),
+                     str(line.days_late) if line.days_late else "\u2013", f.money(line.balance, c)])
+    return rows
+
+
+def _statement_headers(f: _Format) -> list[str]:
+    return [f(k) for k in ("st_document", "st_date", "st_due", "st_amount", "st_paid", "st_open", "st_days_late",
+                           "st_balance")]
+
+
+def _statement_total(f: _Format, section: StatementSection) -> str:
+    c = section.currency
+    return f("st_total", currency=c, balance=f.money(section.balance, c), overdue=f.money(section.overdue, c))
+
+
+def statement_language(statement: Statement, default: str) -> str:
+    """The customer's language when it has one, else the configured default."""
+    return statement.partner.lang or default
+
+
+def statement_to_text(statement: Statement, language: str) -> str:
+    f = _Format(statement.decimals, statement_language(statement, language), plain=True)
+    out = [f"{f('statement')} — {statement.company}",
+           f("statement_for", customer=statement.partner.name, date=f.day(statement.today, "long")), ""]
+    for section in statement.sections:
+        out += _text_table(_statement_headers(f), _statement_rows(f, section), {3, 4, 5, 6, 7})
+        out += [_statement_total(f, section), ""]
+    if not statement.sections:
+        out += [f("st_empty"), ""]
+    return "\n".join(out)
+
+
+def statement_to_html(statement: Statement, language: str) -> str:
+    """The customer's statement as one self-contained page (no scripts, nothing fetched), printable on A4."""
+    f = _Format(statement.decimals, statement_language(statement, language), plain=False)
+    p = statement.partner
+    address = ", ".join(part for part in (p.street, f"{p.zip} {p.city}".strip(), p.country_code, p.vat) if part)
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="{f.lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_e(f('statement'))} — {_e(p.name)} — {_e(f.day(statement.today))}</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n",
+        f"<header><h1>{_e(f('statement'))}</h1><p><strong>{_e(statement.company)}</strong></p>"
+        f"<p>{_e(f('statement_for', customer=p.name, date=f.day(statement.today, 'long')))}</p>"
+        + (f"<p>{_e(address)}</p>" if address else "")
+        + f'<p class="note">{_e(f("statement_note"))}</p></header>\n<section id="statement" class="first">',
+    ]
+    for section in statement.sections:
+        parts.append(_html_table(_statement_headers(f), _statement_rows(f, section), {3, 4, 5, 6, 7}, css="wide"))
+        parts.append(f"<p><strong>{_e(_statement_total(f, section))}</strong></p>")
+    if not statement.sections:
+        parts.append(f'<p class="note">{_e(f("st_empty"))}</p>')
+    parts.append("</section>\n</body>\n</html>\n")
     return "".join(parts)

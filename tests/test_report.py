@@ -18,11 +18,12 @@ from click.testing import CliRunner
 
 from connector.cli_report import report_command
 from connector.engine import evaluate
+from connector.errors import UsageError
 from connector.facts import load_facts
 from connector.model import Facts, Partner
 from connector.policy import Condition, Segment
-from connector.report import BUCKETS, Aging, Report, bucket_index, build_report, months_back
-from connector.report_view import report_to_html, report_to_json, report_to_text
+from connector.report import BUCKETS, Aging, Report, bucket_index, build_report, build_statement, months_back
+from connector.report_view import report_to_html, report_to_json, report_to_text, statement_to_html
 from connector.resources import data_dir
 from tests.builders import policy
 from tests.report_fixtures import (
@@ -638,3 +639,66 @@ def test_per_customer_aging_has_one_table_per_currency() -> None:
     assert sections == ["EUR", "JPY", "USD"]
     usd = text.split("(USD)")[1].split("\n\n")[1]
     assert "Gamma Inc" in usd and "Alfa" not in usd
+
+
+# ------------------------------------------------------------------------------ statement of account
+
+
+def test_statement_lists_open_items_then_credits_with_the_running_balance() -> None:
+    statement = build_statement(aging_facts(), 1, TODAY)
+    (eur,) = statement.sections
+    rows = [(line.number, line.amount, line.paid, line.open, line.days_late, line.balance) for line in eur.lines]
+    # oldest due date first: item 4 (10-01, 61 days), item 3 (11-01, 200 of which 120 paid), item 2 (due today),
+    # item 1 (12-10); then the credit note of 30.00: 300 -> 380 -> 430 -> 530 -> 500
+    assert rows == [
+        ("INV/00004", *money("300.00", "0.00", "300.00"), 61, Decimal("300.00")),
+        ("INV/00003", *money("200.00", "120.00", "80.00"), 30, Decimal("380.00")),
+        ("INV/00002", *money("50.00", "0.00", "50.00"), 0, Decimal("430.00")),
+        ("INV/00001", *money("100.00", "0.00", "100.00"), 0, Decimal("530.00")),
+        ("RINV/1", *money("-30.00", "0.00", "-30.00"), 0, Decimal("500.00")),
+    ]
+    assert (eur.balance, eur.overdue) == money("500.00", "380.00")  # overdue: items 4 and 3
+
+
+def test_statement_keeps_currencies_apart_and_is_in_the_customers_language() -> None:
+    facts = aging_facts()
+    facts = replace(facts, partners={**facts.partners, 3: replace(facts.partners[3], lang="en_US")})
+    statement = build_statement(facts, 3, TODAY)
+    assert [s.currency for s in statement.sections] == ["USD"]
+    page = statement_to_html(statement, "es")
+    assert '<html lang="en">' in page and "Statement of account" in page and "Balance" in page
+    assert "€" not in page  # no euro amount on a dollar statement
+
+
+def test_the_command_prints_a_statement_and_names_an_unknown_customer() -> None:
+    out = run_report("--facts", "sample", "--today", "2026-12-01", "--partner", "11").stdout
+    assert out.startswith("Extracto de cuenta") and "Saldo pendiente en EUR" in out
+    result = CliRunner().invoke(report_command, ["--config", str(EXAMPLE_CONFIG), "-q", "--facts", "sample",
+                                                 "--today", "2026-12-01", "--partner", "999"])
+    # the command raises UsageError; `dunning` turns it into this message and exit code 2
+    assert isinstance(result.exception, UsageError) and "--partner 999" in str(result.exception)
+
+
+@pytest.fixture
+def statement_page(tmp_path: Path) -> Path:
+    path = tmp_path / "statement.html"
+    run_report("--facts", "sample", "--today", "2026-12-01", "--partner", "11", "--html", str(path))
+    return path
+
+
+def test_the_statement_page_is_self_contained(statement_page: Path) -> None:
+    page = statement_page.read_text(encoding="utf-8")
+    for forbidden in ("<script", "<link", "src=", "@import", "url(", "@font-face", "http"):
+        assert forbidden not in page, forbidden
+    assert "@page { size: A4" in page
+
+
+@needs_chromium
+def test_the_statement_prints_on_a4_and_is_not_blank(statement_page: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "statement.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1240,1754", statement_page.as_uri())
+    assert distinct_colours(shot) > 20
+    pdf = tmp_path / "statement.pdf"
+    chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", statement_page.as_uri())
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
+    assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes), boxes
