@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from connector.config import Settings, load_settings
 from connector.demo import EVENT_KINDS, DemoOutcome, run_demo
+from connector.report import build_report
 from connector.resources import data_dir
 
 EXAMPLE_CONFIG = data_dir("samples") / "config.example.toml"
@@ -57,3 +62,20 @@ def test_the_dispute_uses_each_versions_own_exclusion(settings: Settings, versio
     disputed = next(event for event in outcome.events if event.kind == "disputed")
     last = outcome.runs[-1][1]
     assert {skip.code for skip in last.pulled.plan.skipped if skip.invoice.startswith(disputed.detail)} == {"disputed"}
+
+
+def test_the_demo_command_prints_what_people_did_and_writes_the_dashboard(tmp_path: Path) -> None:
+    page = tmp_path / "demo.html"
+    done = subprocess.run([sys.executable, "-m", "connector.cli", "demo", "--today", TODAY.isoformat(), "--days", "10",
+                           "--seed", "7", "--html", str(page)], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r"people: \d+ paid", done.stderr), done.stderr
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Suministros Ebro S.L." in html
+
+
+def test_the_demo_report_shows_what_the_reminders_collected(settings: Settings, replay: DemoOutcome) -> None:
+    report = build_report(replay.outcome.pulled.facts, settings.policy, TODAY)
+    collected = {e.level for e in report.levels for w in e.windows if w.share is not None and w.share > 0}
+    assert "friendly" in collected, [(e.level, [w.share for w in e.windows]) for e in report.levels]
