@@ -42,7 +42,7 @@ PROMISE_CHANCE = 0.04  # per weekday and reminded open invoice: the customer cal
 MAX_PROMISES = 5
 PROMISE_DAYS = 7  # the promised date, counted from the call
 CALL_DONE_SHARE = 0.8  # reminder calls the assignee completes; the others stay open
-DISPUTE_ON_RUN = 4  # the run before which a customer disputes one reminded invoice
+DISPUTE_ON_RUN = 4  # from this run on, the first day with a reminded invoice, its customer disputes it
 AGENCY_DAYS = 5  # the agency reports back this many days after a hand-over task appears
 CALL_FEEDBACK = (
     "Hablado con administración: pagarán en el próximo pago a proveedores.",
@@ -96,7 +96,7 @@ class DemoPeople:
     decided_calls: set[int] = field(default_factory=set)
     handover_seen: dict[int, date] = field(default_factory=dict)
     handover_closed: set[int] = field(default_factory=set)
-    disputed: bool = False
+    disputed_move: int = 0
     runs: int = 0
 
     def __post_init__(self) -> None:
@@ -119,8 +119,9 @@ class DemoPeople:
             events += self._calls(today)
             events += self._handovers(today)
             reminded = self._reminded_open_invoices(today)
-            if self.runs == DISPUTE_ON_RUN and not self.disputed:
+            if self.runs >= DISPUTE_ON_RUN and not self.disputed_move:
                 events += self._dispute(today, reminded)
+                reminded = [m for m in reminded if m["id"] != self.disputed_move]
             events += self._payments_and_promises(today, reminded)
         self.runs += 1
         return events
@@ -137,9 +138,10 @@ class DemoPeople:
         moves = self.call("account.move", "read", ids, fields=["name", "partner_id", "amount_residual", "move_type",
                                                                "payment_state"])
         by_id = {m["id"]: m for m in moves}
-        promised = {p.move_id for p in self.promises}  # their payment follows the promise, not chance
-        return [by_id[i] for i in ids if i in by_id and i not in promised and by_id[i]["move_type"] == "out_invoice"
-                and float(by_id[i]["amount_residual"] or 0) > 0 and by_id[i]["payment_state"] != "blocked"]
+        # Promised invoices are paid as promised, not by chance; the disputed one is not paid at all.
+        settled_otherwise = {p.move_id for p in self.promises} | {self.disputed_move}
+        return [by_id[i] for i in ids if i in by_id and i not in settled_otherwise
+                and by_id[i]["move_type"] == "out_invoice" and float(by_id[i]["amount_residual"] or 0) > 0]
 
     def _customer(self, move: dict[str, Any]) -> str:
         partner = self.call("res.partner", "read", [move["partner_id"][0]], fields=["commercial_partner_id"])[0]
@@ -186,10 +188,10 @@ class DemoPeople:
         events: list[PersonEvent] = []
         for promise in [p for p in self.promises if p.due <= today and not p.settled]:
             promise.settled = True
-            name = self.call("account.move", "read", [promise.move_id], fields=["name"])[0]["name"]
+            move = self.call("account.move", "read", [promise.move_id], fields=["name", "amount_residual"])[0]
+            name = move["name"]
             if promise.kept:
-                residual = float(self.call("account.move", "read", [promise.move_id],
-                                           fields=["amount_residual"])[0]["amount_residual"] or 0)
+                residual = float(move["amount_residual"] or 0)
                 if residual > 0:
                     self._pay(promise.move_id, residual, promise.due - timedelta(days=1))
                 self.call("mail.activity", "action_feedback", [promise.activity_id],
@@ -218,7 +220,7 @@ class DemoPeople:
             self.call("account.move", "write", [move["id"]], {"payment_state": "blocked"})
         self.call("account.move", "message_post", [move["id"]], message_type="comment",
                   body="<p>El cliente discute la factura: parte del material llegó dañado.</p>")
-        self.disputed = True
+        self.disputed_move = move["id"]
         return [PersonEvent(today, "disputed", customer, str(move["name"]))]
 
     # -- what the staff do -----------------------------------------------------------------------------------
