@@ -1,4 +1,4 @@
-"""Receivables figures for `dunning report`: aging, DSO, ADD, CEI, customer scores, level effectiveness. Pure.
+"""Receivables figures for `dunning report`: aging, DSO, ADD, CEI, scores, level effectiveness, statements. Pure.
 
 Everything here is computed from the same `Facts` the engine evaluates, as of `today` (an argument: no
 clock, no I/O). Amounts are `Decimal`, rounded half-up to the decimals of their currency
