@@ -65,7 +65,7 @@ LABELS: dict[str, dict[str, str]] = {
         "31_60": "31\u201360 days",
         "61_90": "61\u201390 days",
         "91_120": "91\u2013120 days",
-        "older": "Older",
+        "older": "Over 120",
         "credits": "Unapplied credits",
         "net": "Net",
         "total": "Total",
@@ -80,8 +80,8 @@ LABELS: dict[str, dict[str, str]] = {
         "items": "items",
         "scores": "Payment score (as the engine segments customers)",
         "matters": "Open matters",
-        "within": "Paid within {n} days",
-        "window_cell": "{share} of the amount · {paid} of {counted} items",
+        "within": "Paid within {n} days: share of the amount (items paid of counted)",
+        "window_cell": "{share} ({paid} of {counted})",
         "avg_late": "Avg. days late",
         "on_time": "Paid on time",
         "since": "Customer since",
@@ -171,7 +171,7 @@ LABELS: dict[str, dict[str, str]] = {
         "31_60": "31\u201360 días",
         "61_90": "61\u201390 días",
         "91_120": "91\u2013120 días",
-        "older": "Más antiguo",
+        "older": "Más de 120",
         "credits": "Créditos sin aplicar",
         "net": "Neto",
         "total": "Total",
@@ -186,8 +186,8 @@ LABELS: dict[str, dict[str, str]] = {
         "items": "partidas",
         "scores": "Puntuación de pago (con la que el motor segmenta a los clientes)",
         "matters": "Asuntos abiertos",
-        "within": "Pagado en {n} días",
-        "window_cell": "{share} del importe · {paid} de {counted} partidas",
+        "within": "Pagado en {n} días: parte del importe (partidas pagadas de las contadas)",
+        "window_cell": "{share} ({paid} de {counted})",
         "avg_late": "Retraso medio (días)",
         "on_time": "Pagado a tiempo",
         "since": "Cliente desde",
@@ -579,7 +579,7 @@ tbody th { min-width: 26mm; }
 th { text-align: left; background: #f5f7fa; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
-table.wide { font-size: 7.5pt; }
+table.wide { font-size: 7.2pt; }  /* ten columns of amounts within A4 */
 table.wide td, table.wide th { padding: 0.8mm 1mm; }
 .note { font-size: 8.5pt; color: #52606d; }
 footer { font-size: 8pt; color: #52606d; }

@@ -506,7 +506,7 @@ def test_charts_are_in_the_dom(sample_page: Path, tmp_path: Path) -> None:
         return sum(1 for tag, cls in charts[ident]["shapes"] if tag == "rect" and cls == "bar")
 
     report = _sample_report()
-    assert bars("chart-aging-eur") == 5 and bars("chart-aging-usd") == 5  # one bar per bucket
+    assert bars("chart-aging-eur") == 6 and bars("chart-aging-usd") == 6  # one bar per bucket
     assert "EUR" in charts["chart-aging-eur"]["title"]
     assert bars("chart-debtors-eur") == len(report.debtors_of("EUR")) == 8
     # grouped 7/14/30 bars per level; a window with nothing counted yet (call, letter at 30 days) has none
@@ -622,7 +622,8 @@ def test_the_page_labels_flags_segments_and_effectiveness_in_spanish() -> None:
 def test_effectiveness_cells_say_amount_share_and_counts_apart() -> None:
     report = build_report(effectiveness_facts(), POLICY, TODAY)
     text = report_to_text(report, "es")
-    assert re.search(r"\d+,\d % del importe · \d+ de \d+ partidas", text), text
+    assert "Pagado en 7 días: parte del importe (partidas pagadas de las contadas)" in text
+    assert re.search(r"\d+,\d % \(\d+ de \d+\)", text), text
 
 
 def test_headline_is_weighted_days_late_and_add_stays_in_the_detail() -> None:
