@@ -703,3 +703,15 @@ def test_the_statement_prints_on_a4_and_is_not_blank(statement_page: Path, tmp_p
     chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", statement_page.as_uri())
     boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
     assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes), boxes
+
+
+@needs_chromium
+def test_the_statement_is_no_wider_than_an_a4_page(statement_page: Path, tmp_path: Path) -> None:
+    probe = tmp_path / "probe.html"
+    probe.write_text(statement_page.read_text(encoding="utf-8").replace("</body>", _LAYOUT_PROBE + "</body>"),
+                     encoding="utf-8")
+    dom = chromium(tmp_path, "--window-size=718,1100", "--dump-dom", probe.as_uri()).stdout
+    found = re.search(r'<pre id="layout-probe">(.*?)</pre>', dom)
+    assert found, "the layout probe did not run"
+    layout = json.loads(found.group(1).replace("&quot;", '"'))
+    assert layout["scroll"] <= layout["width"] and layout["wide"] == [], layout
