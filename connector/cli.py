@@ -237,29 +237,46 @@ def main(argv: list[str] | None = None) -> None:
               help="Keep the sandbox database in this file (default: a temporary one).")
 @click.option("--days", type=click.IntRange(0, 120), default=45, show_default=True,
               help="Days of daily runs to replay before today (the company started that long ago).")
-def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None, days: int) -> None:
+@click.option("--seed", type=int, default=None,
+              help="Seed of what the company's people and customers do between runs (same seed, same replay).")
+@click.option("--html", "html_path", metavar="FILE", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the receivables dashboard of the demo company as of today.")
+def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None, days: int, seed: int | None,
+         html_path: Path | None) -> None:
     """Start a sandbox Odoo with a demo company, then run setup, plan and sync against it."""
-    from connector.demo import run_demo
+    from connector.demo import DEFAULT_SEED, EVENT_KINDS, PersonEvent, run_demo
+    from connector.report import build_report
+    from connector.report_view import report_to_html
     from connector.sync import SyncOutcome
 
     if protocol == "json2" and odoo_version != "19":
         raise UsageError("JSON-2 exists on Odoo 19 only: add --odoo-version 19 or pick another --protocol")
     settings, today = load_command_settings(common, offline=True)
 
-    def report_run(day: date, outcome: SyncOutcome) -> None:
+    def report_run(day: date, outcome: SyncOutcome, acted: list[PersonEvent]) -> None:
         if common.as_json or common.verbosity < 0:
             return
         s = outcome.to_json()
         c = s["created"]
+        people = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind in EVENT_KINDS
+                           if (n := sum(e.kind == kind for e in acted)))
         click.echo(f"  {day.isoformat()} {day.strftime('%a')}: {s['actions']:3d} actions  "
                    f"{c['emails']:3d} emails {c['activities']:3d} activities {c['tasks']:2d} tasks "
-                   f"{s['closed']:2d} closed  ({s['rpc_calls']} calls)", err=True)
+                   f"{s['closed']:2d} closed  ({s['rpc_calls']} calls)" + (f"  people: {people}" if people else ""),
+                   err=True)
 
     if not common.as_json and common.verbosity >= 0:
         click.echo(f"Replaying {days} days of daily runs up to {today.isoformat()} against a sandbox Odoo "
                    f"{odoo_version} ({protocol}):", err=True)
     result = run_demo(settings, today, days=days, version=int(odoo_version), protocol=protocol, db_path=db_path,
-                      progress=progress_for(common), on_run=report_run)
+                      progress=progress_for(common), on_run=report_run,
+                      seed=DEFAULT_SEED if seed is None else seed)
+    if html_path is not None:
+        page = report_to_html(build_report(result.outcome.pulled.facts, settings.policy, today), settings.language)
+        try:
+            html_path.write_text(page, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write the HTML report to {html_path}: {error.strerror or error}") from None
     summary = result.outcome.to_json()
     if common.as_json:
         emit_json({"url": result.url, "database": result.database, "odoo_version": result.version,
@@ -267,7 +284,9 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
                                                            "existing": list(result.setup.existing)},
                     "sync": summary, "runs": [{"today": day.isoformat(), **outcome.to_json()}
                                               for day, outcome in result.runs],
-                    "inbox": result.inbox})
+                    "inbox": result.inbox,
+                    "people": [{"day": e.day.isoformat(), "kind": e.kind, "customer": e.customer, "detail": e.detail}
+                               for e in result.events]})
         return
     created = summary["created"]
     click.echo(f"Sandbox Odoo {result.version} at {result.url} (database {result.database}, {result.protocol}); "

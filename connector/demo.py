@@ -6,13 +6,21 @@ of the policy shows up, from the first friendly email to the collection hand-ove
 reading back, over the same external API, what the accountants now find in Odoo: the reminder
 activities with their assignees and deadlines, the Collections tasks, the emails Odoo sent and
 the chatter notes.
+
+Between the runs the company's people and customers act, driven by a seeded random generator so a
+replay is reproducible: customers pay after a reminder with a likelihood by payment profile (some
+only half), an accountant records promises to pay that are kept or broken, one customer disputes an
+invoice, the assignees complete most reminder calls with a feedback line, and the agency closes a
+hand-over task with its outcome. They act over XML-RPC, as Odoo's own screens would: the payment
+wizard, activities marked done, a follow-up exclusion on the disputed line, messages on the chatter.
 """
 
 from __future__ import annotations
 
+import random
 import xmlrpc.client
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +30,245 @@ from connector.erp.base import Progress, SetupResult, no_progress
 from connector.erp.odoo import OdooAdapter
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
+from connector.sandbox.seeds.demo import CUSTOMER_PROFILES
 from connector.sync import SyncOutcome, pull_and_plan, sync
+
+DEFAULT_SEED = 2026
+
+# Chance, per weekday after a reminder, that a customer of each payment profile pays the invoice.
+PAY_CHANCE = {"reliable": 0.30, "new": 0.20, "erratic": 0.12, "late": 0.06}
+PARTIAL_SHARE = 0.25  # of those payments, the share that covers only half of what is owed
+PROMISE_CHANCE = 0.04  # per weekday and reminded open invoice: the customer calls and promises a date
+MAX_PROMISES = 5
+PROMISE_DAYS = 7  # the promised date, counted from the call
+CALL_DONE_SHARE = 0.8  # reminder calls the assignee completes; the others stay open
+DISPUTE_ON_RUN = 4  # from this run on, the first day with a reminded invoice, its customer disputes it
+AGENCY_DAYS = 5  # the agency reports back this many days after a hand-over task appears
+CALL_FEEDBACK = (
+    "Hablado con administración: pagarán en el próximo pago a proveedores.",
+    "No contesta; dejado mensaje en el buzón de voz.",
+    "Dice que no le llegó la factura; reenviada por correo.",
+    "Confirma el importe; pendiente de la firma del gerente.",
+)
+AGENCY_OUTCOMES = (
+    "Agencia: acuerdo de pago en tres plazos firmado con el cliente.",
+    "Agencia: deuda cobrada íntegramente.",
+)
+
+# What the people did, by kind, in the order the per-day summary prints them.
+EVENT_KINDS = ("paid", "paid_partly", "promised", "promise_kept", "promise_broken", "disputed", "call_done",
+               "call_left_open", "handover_closed")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEvent:
+    """One thing a person did in Odoo before a daily run."""
+
+    day: date
+    kind: str
+    customer: str
+    detail: str
+
+
+@dataclass(slots=True)
+class _Promise:
+    move_id: int
+    activity_id: int
+    due: date
+    kept: bool
+    customer: str
+    settled: bool = False
+
+
+@dataclass(slots=True)
+class DemoPeople:
+    """The demo company's customers and staff, acting in the sandbox over XML-RPC between the daily runs."""
+
+    url: str
+    database: str
+    login: str
+    password: str
+    seed: int
+    rng: random.Random = field(init=False)
+    uid: int = field(init=False)
+    models: xmlrpc.client.ServerProxy = field(init=False)
+    promises: list[_Promise] = field(default_factory=list)
+    decided_calls: set[int] = field(default_factory=set)
+    handover_seen: dict[int, date] = field(default_factory=dict)
+    handover_closed: set[int] = field(default_factory=set)
+    disputed_move: int = 0
+    runs: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        common = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/common", allow_none=True)
+        uid = common.login(self.database, self.login, self.password)
+        if not isinstance(uid, int) or isinstance(uid, bool):
+            raise RuntimeError(f"the demo sandbox refused the login {self.login!r}")
+        self.uid = uid
+        self.models = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/object", allow_none=True)
+
+    def call(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.models.execute_kw(self.database, self.uid, self.password, model, method, list(args), kwargs)
+
+    def act(self, today: date) -> list[PersonEvent]:
+        """Everything people do on `today` before the daily run, in a fixed order (reproducible)."""
+        events: list[PersonEvent] = []
+        if self.runs > 0:
+            events += self._promises_due(today)
+            events += self._calls(today)
+            events += self._handovers(today)
+            reminded = self._reminded_open_invoices(today)
+            if self.runs >= DISPUTE_ON_RUN and not self.disputed_move:
+                events += self._dispute(today, reminded)
+                reminded = [m for m in reminded if m["id"] != self.disputed_move]
+            events += self._payments_and_promises(today, reminded)
+        self.runs += 1
+        return events
+
+    # -- what the customers do -------------------------------------------------------------------------------
+    def _reminded_open_invoices(self, today: date) -> list[dict[str, Any]]:
+        """Open customer invoices the connector wrote about before today, oldest reminder first."""
+        notes = self.call("mail.message", "search_read", [["model", "=", "account.move"], ["body", "ilike", "dunning"],
+                                                          ["date", "<", today.isoformat()]],
+                          fields=["res_id"], order="id asc")
+        ids = list(dict.fromkeys(int(n["res_id"]) for n in notes))
+        if not ids:
+            return []
+        moves = self.call("account.move", "read", ids, fields=["name", "partner_id", "amount_residual", "move_type",
+                                                               "payment_state"])
+        by_id = {m["id"]: m for m in moves}
+        # Promised invoices are paid as promised, not by chance; the disputed one is not paid at all.
+        settled_otherwise = {p.move_id for p in self.promises} | {self.disputed_move}
+        return [by_id[i] for i in ids if i in by_id and i not in settled_otherwise
+                and by_id[i]["move_type"] == "out_invoice" and float(by_id[i]["amount_residual"] or 0) > 0]
+
+    def _customer(self, move: dict[str, Any]) -> str:
+        partner = self.call("res.partner", "read", [move["partner_id"][0]], fields=["commercial_partner_id"])[0]
+        return str(partner["commercial_partner_id"][1])
+
+    def _payments_and_promises(self, today: date, reminded: list[dict[str, Any]]) -> list[PersonEvent]:
+        events: list[PersonEvent] = []
+        for move in reminded:
+            customer = self._customer(move)
+            chance = PAY_CHANCE.get(CUSTOMER_PROFILES.get(customer, "late"), PAY_CHANCE["late"])
+            draw = self.rng.random()
+            if draw < chance:
+                partly = self.rng.random() < PARTIAL_SHARE
+                residual = float(move["amount_residual"])
+                amount = round(residual / 2, 2) if partly else residual
+                self._pay(move["id"], amount, today)
+                events.append(PersonEvent(today, "paid_partly" if partly else "paid", customer,
+                                          f"{move['name']}: {amount:.2f} of {residual:.2f}"))
+            elif draw < chance + PROMISE_CHANCE and len(self.promises) < MAX_PROMISES:
+                events.append(self._promise(today, move, customer))
+        return events
+
+    def _pay(self, move_id: int, amount: float, today: date) -> None:
+        """The payment wizard of the invoice, as an accountant registers a bank transfer."""
+        context = {"active_model": "account.move", "active_ids": [move_id]}
+        wizard = self.call("account.payment.register", "create", {"amount": amount, "payment_date": today.isoformat()},
+                           context=context)
+        self.call("account.payment.register", "action_create_payments", [wizard], context=context)
+
+    def _promise(self, today: date, move: dict[str, Any], customer: str) -> PersonEvent:
+        """The customer phones and promises a date; the accountant records it as a "Promise to pay" activity."""
+        # The first promise is kept and the second broken, so both show in every replay; then chance decides.
+        kept = {0: True, 1: False}.get(len(self.promises), self.rng.random() < 0.6)
+        due = today + timedelta(days=PROMISE_DAYS)
+        model_id = self.call("ir.model", "search", [["model", "=", "account.move"]])[0]
+        activity = self.call("mail.activity", "create", {
+            "res_model_id": model_id, "res_id": move["id"], "activity_type_id": self._xmlid("activity_type_promise"),
+            "summary": "Promesa de pago", "date_deadline": due.isoformat(), "user_id": self.uid,
+            "note": "<p>El cliente llama y promete pagar por transferencia.</p>"})
+        self.promises.append(_Promise(move["id"], int(activity), due, kept, customer))
+        return PersonEvent(today, "promised", customer, f"{move['name']} by {due.isoformat()}")
+
+    def _promises_due(self, today: date) -> list[PersonEvent]:
+        events: list[PersonEvent] = []
+        for promise in [p for p in self.promises if p.due <= today and not p.settled]:
+            promise.settled = True
+            move = self.call("account.move", "read", [promise.move_id], fields=["name", "amount_residual"])[0]
+            name = move["name"]
+            if promise.kept:
+                residual = float(move["amount_residual"] or 0)
+                if residual > 0:
+                    self._pay(promise.move_id, residual, promise.due - timedelta(days=1))
+                self.call("mail.activity", "action_feedback", [promise.activity_id],
+                          feedback="Pagado en la fecha prometida.")
+                events.append(PersonEvent(today, "promise_kept", promise.customer, name))
+            else:
+                events.append(PersonEvent(today, "promise_broken", promise.customer,
+                                          f"{name}: nothing arrived by {promise.due.isoformat()}"))
+        return events
+
+    def _dispute(self, today: date, reminded: list[dict[str, Any]]) -> list[PersonEvent]:
+        """A customer rejects an invoice; the accountant excludes it from follow-up the way the version offers."""
+        if not reminded:
+            return []
+        move = self.rng.choice(reminded)
+        customer = self._customer(move)
+        line_fields = self.call("account.move.line", "fields_get", attributes=["type"])
+        move_fields = self.call("account.move", "fields_get", attributes=["type"])
+        lines = self.call("account.move.line", "search", [["move_id", "=", move["id"]],
+                                                          ["account_id.account_type", "=", "asset_receivable"]])
+        if "no_followup" in move_fields:
+            self.call("account.move", "write", [move["id"]], {"no_followup": True})
+        elif "blocked" in line_fields:
+            self.call("account.move.line", "write", lines, {"blocked": True})
+        else:  # Odoo 18: the invoice's payment status "Blocked"
+            self.call("account.move", "write", [move["id"]], {"payment_state": "blocked"})
+        self.call("account.move", "message_post", [move["id"]], message_type="comment",
+                  body="<p>El cliente discute la factura: parte del material llegó dañado.</p>")
+        self.disputed_move = move["id"]
+        return [PersonEvent(today, "disputed", customer, str(move["name"]))]
+
+    # -- what the staff do -----------------------------------------------------------------------------------
+    def _calls(self, today: date) -> list[PersonEvent]:
+        """Reminder calls due today or earlier: most are made and marked done with a line of feedback."""
+        type_id = self._xmlid("activity_type_call")
+        if not type_id:
+            return []
+        due = self.call("mail.activity", "search_read", [["activity_type_id", "=", type_id],
+                                                         ["date_deadline", "<=", today.isoformat()]],
+                        fields=["res_name"], order="id asc")
+        events: list[PersonEvent] = []
+        for activity in [a for a in due if a["id"] not in self.decided_calls]:
+            self.decided_calls.add(activity["id"])
+            if self.rng.random() < CALL_DONE_SHARE:
+                feedback = self.rng.choice(CALL_FEEDBACK)
+                self.call("mail.activity", "action_feedback", [activity["id"]], feedback=feedback)
+                events.append(PersonEvent(today, "call_done", str(activity["res_name"]), feedback))
+            else:
+                events.append(PersonEvent(today, "call_left_open", str(activity["res_name"]), "not reached"))
+        return events
+
+    def _handovers(self, today: date) -> list[PersonEvent]:
+        """The agency reports back on the first hand-over task a few days after it appears, and it is closed."""
+        project = self._xmlid("project_collections")
+        if not project:
+            return []
+        tasks = self.call("project.task", "search_read", [["project_id", "=", project]],
+                          fields=["name", "partner_id"], order="id asc")
+        events: list[PersonEvent] = []
+        for task in tasks[:1]:
+            seen = self.handover_seen.setdefault(task["id"], today)
+            if task["id"] in self.handover_closed or (today - seen).days < AGENCY_DAYS:
+                continue
+            outcome = self.rng.choice(AGENCY_OUTCOMES)
+            self.call("project.task", "message_post", [task["id"]], message_type="comment", body=f"<p>{outcome}</p>")
+            task_fields = self.call("project.task", "fields_get", attributes=["type"])
+            self.call("project.task", "write", [task["id"]],
+                      {"state": "1_done"} if "state" in task_fields else {"kanban_state": "done"})
+            self.handover_closed.add(task["id"])
+            customer = task["partner_id"][1] if task["partner_id"] else str(task["name"])
+            events.append(PersonEvent(today, "handover_closed", str(customer), outcome))
+        return events
+
+    def _xmlid(self, name: str) -> int:
+        refs = self.call("ir.model.data", "search_read", [["module", "=", "dunning"], ["name", "=", name]],
+                         fields=["res_id"])
+        return int(refs[0]["res_id"]) if refs else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +281,7 @@ class DemoOutcome:
     planned: int
     runs: tuple[tuple[date, SyncOutcome], ...]
     inbox: dict[str, list[dict[str, Any]]]
+    events: tuple[PersonEvent, ...] = ()
 
     @property
     def outcome(self) -> SyncOutcome:
@@ -50,8 +297,10 @@ def demo_settings(settings: Settings, odoo: SandboxServer, protocol: str) -> Set
 
 def run_demo(settings: Settings, today: date, *, days: int = 45, version: int = 17, protocol: str = "jsonrpc",
              db_path: Path | None = None, progress: Progress = no_progress,
-             on_run: Callable[[date, SyncOutcome], None] | None = None) -> DemoOutcome:
-    """Seed the sandbox as of `today - days`, then run setup and one sync per weekday up to today."""
+             on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None = None,
+             seed: int = DEFAULT_SEED) -> DemoOutcome:
+    """Seed the sandbox as of `today - days`, then run setup and one sync per weekday up to today,
+    the company's people acting (driven by `seed`) before each run."""
     start = today - timedelta(days=days)
     with SandboxServer(version=version, seed="demo", as_of=start, db_path=db_path) as odoo:
         configured = demo_settings(settings, odoo, protocol)
@@ -59,25 +308,29 @@ def run_demo(settings: Settings, today: date, *, days: int = 45, version: int = 
         secret = odoo.api_key if protocol.startswith("json2") else odoo.password
         adapter = OdooAdapter(configured.erp, secret)
         runs: list[tuple[date, SyncOutcome]] = []
+        events: list[PersonEvent] = []
         try:
             renderer = Renderer(configured.templates_dir, configured.language)
             created = adapter.setup()
+            people = DemoPeople(odoo.url, odoo.database, odoo.login, odoo.password, seed)
             run_days = [start + timedelta(days=n) for n in range(1, days + 1)]
             for day in [d for d in run_days if d.weekday() < 5] or [today]:
                 odoo.control(today=day)
+                acted = people.act(day)
+                events += acted
                 if day == today:
                     planned = len(pull_and_plan(adapter, configured, renderer, day, progress).plan.actions)
                 outcome = sync(adapter, configured, renderer, day, progress=progress, force=True)
                 runs.append((day, outcome))
                 if on_run is not None:
-                    on_run(day, outcome)
+                    on_run(day, outcome, acted)
             if today.weekday() >= 5:
                 planned = 0
         finally:
             adapter.close()
         inbox = read_inbox(odoo)
         return DemoOutcome(url=odoo.url, database=odoo.database, version=version, protocol=protocol, setup=created,
-                           planned=planned, runs=tuple(runs), inbox=inbox)
+                           planned=planned, runs=tuple(runs), inbox=inbox, events=tuple(events))
 
 
 def read_inbox(odoo: SandboxServer) -> dict[str, list[dict[str, Any]]]:

@@ -1,4 +1,4 @@
-"""Receivables figures for `dunning report`: aging, DSO, ADD, CEI, customer scores, level effectiveness. Pure.
+"""Receivables figures for `dunning report`: aging, DSO, ADD, CEI, scores, level effectiveness, statements. Pure.
 
 Everything here is computed from the same `Facts` the engine evaluates, as of `today` (an argument: no
 clock, no I/O). Amounts are `Decimal`, rounded half-up to the decimals of their currency
@@ -45,7 +45,8 @@ BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
     ("1_30", 1, 30),
     ("31_60", 31, 60),
     ("61_90", 61, 90),
-    ("over_90", 91, None),
+    ("91_120", 91, 120),
+    ("older", 121, None),
 )
 # Days after a reminder within which a payment counts as a response to it.
 EFFECTIVENESS_WINDOWS: tuple[int, ...] = (7, 14, 30)
@@ -54,16 +55,11 @@ TOP_DEBTORS = 10
 
 
 def bucket_index(days_past_due: int) -> int:
-    """Index into BUCKETS: not due (<= 0 days), 1-30, 31-60, 61-90, over 90 days past due."""
-    if days_past_due <= 0:
-        return 0
-    if days_past_due <= 30:
-        return 1
-    if days_past_due <= 60:
-        return 2
-    if days_past_due <= 90:
-        return 3
-    return 4
+    """Index into BUCKETS (Odoo's Aged Receivable columns): not due, 1-30, 31-60, 61-90, 91-120, older."""
+    for index, (_key, _lowest, highest) in enumerate(BUCKETS):
+        if highest is None or days_past_due <= highest:
+            return index
+    raise AssertionError("the last bucket is unbounded")
 
 
 def _round(value: Decimal, quantum: Decimal) -> Decimal:
@@ -167,7 +163,11 @@ class Kpis:
 
 @dataclass(frozen=True, slots=True)
 class Debtor:
-    """A customer ranked by its overdue amount in one currency (ties: by name, then id)."""
+    """A customer ranked by its overdue amount in one currency (ties: by name, then id).
+
+    `flags` say why the engine may not chase the balance: "exempt" (an exempt tag), "disputed" (some
+    overdue item is disputed), "below_tolerance" (the overdue amount is at most the policy tolerance).
+    """
 
     partner_id: int
     name: str
@@ -176,12 +176,27 @@ class Debtor:
     total: Decimal
     oldest_days_past_due: int
     segment: str
+    flags: tuple[str, ...] = ()
+
+
+class PromiseState(NamedTuple):
+    """A promise to pay and where it stands today: "pending" (open, the promised date plus the grace
+    days not yet passed), "broken" (open past that; the engine's rule) or "kept" (closed in the ERP)."""
+
+    state: str
+    promise: Promise
+
+
+def promise_state(promise: Promise, today: date, policy: Policy) -> str:
+    if not promise.open:
+        return "kept"
+    return "broken" if today > promise.promised_date + timedelta(days=policy.promise_grace_days) else "pending"
 
 
 @dataclass(frozen=True, slots=True)
 class CustomerScore:
     """A customer's payment behaviour exactly as the engine scores it (`engine.customer_history`,
-    `engine.segment_of`), plus what is open: disputes (disputed open items) and open promises."""
+    `engine.segment_of`), plus what is open: disputes (disputed open items), and its promises by state."""
 
     partner_id: int
     name: str
@@ -195,7 +210,7 @@ class CustomerScore:
     overdue: tuple[Amount, ...]
     disputed_items: int
     disputed: tuple[Amount, ...]
-    open_promises: tuple[Promise, ...]
+    promises: tuple[PromiseState, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,7 +548,8 @@ def build_report(facts: Facts, policy: Policy, today: date, period_days: int = 9
             frozen = sums.freeze(currency, quanta[currency])
             ranked.append(Debtor(partner_id=pid, name=_name(facts.partners, pid), currency=currency,
                                  overdue=frozen.overdue, total=frozen.total, oldest_days_past_due=sums.oldest,
-                                 segment=segments.get(pid, "")))
+                                 segment=segments.get(pid, ""),
+                                 flags=_debtor_flags(facts, policy, pid, currency, frozen.overdue, today)))
         ranked.sort(key=lambda d: (-d.overdue, d.name.casefold(), d.partner_id))
         debtors += ranked[:TOP_DEBTORS]
 
@@ -543,6 +559,16 @@ def build_report(facts: Facts, policy: Policy, today: date, period_days: int = 9
         currencies=currencies, decimals={c: facts.currency(c).decimals for c in currencies}, aging=aging,
         customer_aging=customer_aging, kpis=kpis, top_debtors=tuple(debtors), customers=customers,
         levels=levels, untracked_reminders=untracked)
+
+
+def _debtor_flags(facts: Facts, policy: Policy, partner_id: int, currency: str, overdue: Decimal,
+                  today: date) -> tuple[str, ...]:
+    partner = facts.partners.get(partner_id)
+    exempt = partner is not None and bool(set(partner.tags) & set(policy.exempt_tags))
+    disputed = any(i.disputed for i in facts.items if i.partner_id == partner_id and i.currency == currency
+                   and i.residual > _ZERO and i.due_date < today)
+    flags = (("exempt", exempt), ("disputed", disputed), ("below_tolerance", overdue <= policy.tolerance))
+    return tuple(name for name, applies in flags if applies)
 
 
 def _customers(facts: Facts, policy: Policy, today: date, open_items: Sequence[ReceivableItem],
@@ -578,6 +604,85 @@ def _customers(facts: Facts, policy: Policy, today: date, open_items: Sequence[R
             paid_count=int(history.paid_count), broken_promises=int(history.broken_promises),
             open=_amounts(opened, currencies, quanta), overdue=_amounts(overdue, currencies, quanta),
             disputed_items=disputed_items, disputed=_amounts(disputed, currencies, quanta),
-            open_promises=tuple(sorted((p for p in promises[partner.id] if p.open),
-                                       key=lambda p: (p.promised_date, p.id)))))
+            promises=tuple(PromiseState(promise_state(p, today, policy), p)
+                           for p in sorted(promises[partner.id], key=lambda p: (p.promised_date, p.id)))))
     return tuple(scores)
+
+
+# ------------------------------------------------------------------------------- statement of account
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One line of a statement: an open instalment (amount, paid so far, what is left, days late) or an
+    unapplied credit note or payment (a negative `open`). `balance` = the running sum of `open`."""
+
+    kind: str  # "invoice", "credit_note" or "payment"
+    number: str
+    day: date  # the invoice's or the credit's date
+    due_date: date | None
+    amount: Decimal
+    paid: Decimal
+    open: Decimal
+    days_late: int
+    disputed: bool
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StatementSection:
+    """The statement lines of one currency, oldest due date first, then the credits by date."""
+
+    currency: str
+    lines: tuple[StatementLine, ...]
+
+    @property
+    def balance(self) -> Decimal:
+        return self.lines[-1].balance if self.lines else _ZERO
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum((line.open for line in self.lines if line.kind == "invoice" and line.days_late > 0), _ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A customer's statement of account as of `today`: every open item and unapplied credit, per currency."""
+
+    today: date
+    company: str
+    partner: Partner
+    decimals: Mapping[str, int]
+    sections: tuple[StatementSection, ...]
+
+
+def build_statement(facts: Facts, partner_id: int, today: date) -> Statement:
+    """The statement of one customer (a KeyError names an unknown customer)."""
+    partner = facts.partners[partner_id]
+    items = sorted((i for i in facts.items if i.partner_id == partner_id and i.residual > _ZERO),
+                   key=lambda i: (i.due_date, i.invoice.number, i.id))
+    credits = sorted((c for c in facts.credits if c.partner_id == partner_id and c.residual > _ZERO),
+                     key=lambda c: (c.date, c.number, c.id))
+    currencies = sorted({i.currency for i in items} | {c.currency for c in credits},
+                        key=lambda c: (c != facts.company.currency, c))
+    sections = []
+    for currency in currencies:
+        quantum = facts.currency(currency).quantum
+        balance = _ZERO
+        lines: list[StatementLine] = []
+        for i in (i for i in items if i.currency == currency):
+            balance += i.residual
+            lines.append(StatementLine(
+                kind="invoice", number=i.invoice.number, day=i.invoice.invoice_date, due_date=i.due_date,
+                amount=_round(i.amount, quantum), paid=_round(i.amount - i.residual, quantum),
+                open=_round(i.residual, quantum), days_late=max(0, (today - i.due_date).days), disputed=i.disputed,
+                balance=_round(balance, quantum)))
+        for c in (c for c in credits if c.currency == currency):
+            balance -= c.residual
+            lines.append(StatementLine(
+                kind=c.kind, number=c.number, day=c.date, due_date=None, amount=_round(-c.residual, quantum),
+                paid=_ZERO, open=_round(-c.residual, quantum), days_late=0, disputed=False,
+                balance=_round(balance, quantum)))
+        sections.append(StatementSection(currency, tuple(lines)))
+    return Statement(today=today, company=facts.company.name, partner=partner,
+                     decimals={c: facts.currency(c).decimals for c in currencies}, sections=tuple(sections))

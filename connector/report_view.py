@@ -9,7 +9,7 @@ English); numbers and dates are formatted by Babel for that language.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
@@ -18,7 +18,17 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date
 
-from connector.report import BUCKETS, EFFECTIVENESS_WINDOWS, Aging, Amount, Kpis, LevelEffectiveness, Report
+from connector.report import (
+    BUCKETS,
+    EFFECTIVENESS_WINDOWS,
+    Aging,
+    Amount,
+    Kpis,
+    LevelEffectiveness,
+    Report,
+    Statement,
+    StatementSection,
+)
 
 LOCALES = {"es": "es_ES", "en": "en_US"}
 
@@ -54,7 +64,8 @@ LABELS: dict[str, dict[str, str]] = {
         "1_30": "1\u201330 days",
         "31_60": "31\u201360 days",
         "61_90": "61\u201390 days",
-        "over_90": "Over 90 days",
+        "91_120": "91\u2013120 days",
+        "older": "Over 120",
         "credits": "Unapplied credits",
         "net": "Net",
         "total": "Total",
@@ -69,15 +80,39 @@ LABELS: dict[str, dict[str, str]] = {
         "items": "items",
         "scores": "Payment score (as the engine segments customers)",
         "matters": "Open matters",
-        "within": "Paid within {n} days",
-        "window_cell": "{share} ({paid}/{counted})",
+        "within": "Paid within {n} days: share of the amount (items paid of counted)",
+        "window_cell": "{share} ({paid} of {counted})",
         "avg_late": "Avg. days late",
         "on_time": "Paid on time",
         "since": "Customer since",
         "paid_count": "Paid instalments",
         "broken": "Broken promises",
         "disputes": "Disputes",
-        "promises": "Open promises",
+        "promises": "Promises to pay",
+        "flags": "Not chased because",
+        "flag_exempt": "exempt customer",
+        "flag_disputed": "disputed",
+        "flag_below_tolerance": "below tolerance",
+        "promise_pending": "pending",
+        "promise_kept": "kept",
+        "promise_broken": "broken",
+        "statement": "Statement of account",
+        "statement_for": "{customer} · as of {date}",
+        "statement_note": "Open invoices and unapplied credits; the balance runs down the table. Payments made "
+                          "after this date may not be shown yet.",
+        "st_document": "Document",
+        "st_date": "Date",
+        "st_due": "Due",
+        "st_amount": "Amount",
+        "st_paid": "Paid",
+        "st_open": "Open",
+        "st_days_late": "Days late",
+        "st_balance": "Balance",
+        "st_credit_note": "Credit note",
+        "st_payment": "Payment on account",
+        "st_disputed": "(disputed)",
+        "st_total": "Balance due in {currency}: {balance}; of which overdue: {overdue}",
+        "st_empty": "Nothing is open: the account is settled.",
         "open": "Open",
         "month": "Month",
         "ar": "Receivables",
@@ -135,7 +170,8 @@ LABELS: dict[str, dict[str, str]] = {
         "1_30": "1\u201330 días",
         "31_60": "31\u201360 días",
         "61_90": "61\u201390 días",
-        "over_90": "Más de 90 días",
+        "91_120": "91\u2013120 días",
+        "older": "Más de 120",
         "credits": "Créditos sin aplicar",
         "net": "Neto",
         "total": "Total",
@@ -150,15 +186,39 @@ LABELS: dict[str, dict[str, str]] = {
         "items": "partidas",
         "scores": "Puntuación de pago (con la que el motor segmenta a los clientes)",
         "matters": "Asuntos abiertos",
-        "within": "Pagado en {n} días",
-        "window_cell": "{share} ({paid}/{counted})",
+        "within": "Pagado en {n} días: parte del importe (partidas pagadas de las contadas)",
+        "window_cell": "{share} ({paid} de {counted})",
         "avg_late": "Retraso medio (días)",
         "on_time": "Pagado a tiempo",
         "since": "Cliente desde",
         "paid_count": "Cuotas pagadas",
         "broken": "Promesas incumplidas",
         "disputes": "Disputas",
-        "promises": "Promesas abiertas",
+        "promises": "Promesas de pago",
+        "flags": "No se reclama por",
+        "flag_exempt": "cliente exento",
+        "flag_disputed": "en disputa",
+        "flag_below_tolerance": "bajo la tolerancia",
+        "promise_pending": "pendiente",
+        "promise_kept": "cumplida",
+        "promise_broken": "incumplida",
+        "statement": "Extracto de cuenta",
+        "statement_for": "{customer} · a fecha de {date}",
+        "statement_note": "Facturas pendientes y abonos sin aplicar; el saldo se acumula a lo largo de la tabla. "
+                          "Los pagos posteriores a esta fecha pueden no figurar todavía.",
+        "st_document": "Documento",
+        "st_date": "Fecha",
+        "st_due": "Vencimiento",
+        "st_amount": "Importe",
+        "st_paid": "Pagado",
+        "st_open": "Pendiente",
+        "st_days_late": "Días de retraso",
+        "st_balance": "Saldo",
+        "st_credit_note": "Abono",
+        "st_payment": "Pago a cuenta",
+        "st_disputed": "(en disputa)",
+        "st_total": "Saldo pendiente en {currency}: {balance}; vencido: {overdue}",
+        "st_empty": "No hay nada pendiente: la cuenta está al día.",
         "open": "Pendiente",
         "month": "Mes",
         "ar": "Saldo",
@@ -190,6 +250,16 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The segment names of the example configuration, in Spanish; a segment named otherwise shows its own name.
+SEGMENT_LABELS_ES = {
+    "late_payer": "pagador tardío",
+    "promise_breaker": "incumple promesas",
+    "new": "cliente nuevo",
+    "reliable": "cumplidor",
+    "standard": "estándar",
+}
+
+
 def report_language(language: str) -> str:
     """'es' for any Spanish (es, es_AR, es-MX), else 'en'."""
     return "es" if language.replace("-", "_").split("_")[0].lower() == "es" else "en"
@@ -198,11 +268,11 @@ def report_language(language: str) -> str:
 class _Format:
     """Labels and Babel formatting for one language; `plain` turns no-break spaces into spaces."""
 
-    def __init__(self, report: Report, language: str, plain: bool) -> None:
+    def __init__(self, decimals: Mapping[str, int], language: str, plain: bool) -> None:
         self.lang = report_language(language)
         self.labels = LABELS[self.lang]
         self.locale = Locale.parse(LOCALES[self.lang])
-        self.decimals = report.decimals
+        self.decimals = decimals
         self.plain = plain
 
     def __call__(self, key: str, **values: object) -> str:
@@ -241,6 +311,12 @@ class _Format:
 
     def month(self, value: date) -> str:
         return self._tidy(format_date(value, format="MMM yy", locale=self.locale))
+
+    def segment(self, name: str) -> str:
+        return SEGMENT_LABELS_ES.get(name, name) if self.lang == "es" else name.replace("_", " ")
+
+    def flags(self, flags: Sequence[str]) -> str:
+        return ", ".join(self(f"flag_{flag}") for flag in flags) or "\u2013"
 
     def amounts(self, values: Sequence[Amount]) -> str:
         return " + ".join(self.money(a.value, a.currency) for a in values) if values else "\u2013"
@@ -300,6 +376,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "top_debtors": [{
             "partner": {"id": d.partner_id, "name": d.name}, "currency": d.currency, "overdue": str(d.overdue),
             "total": str(d.total), "oldest_days_past_due": d.oldest_days_past_due, "segment": d.segment,
+            "flags": list(d.flags),
         } for d in report.top_debtors],
         "customers": [{
             "partner": {"id": c.partner_id, "name": c.name}, "segment": c.segment,
@@ -308,9 +385,9 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "broken_promises": c.broken_promises, "open": _amounts_json(c.open),
             "overdue": _amounts_json(c.overdue), "disputed_items": c.disputed_items,
             "disputed": _amounts_json(c.disputed),
-            "open_promises": [{"id": p.id, "promised_date": p.promised_date.isoformat(),
+            "promises": [{"id": p.id, "state": state, "promised_date": p.promised_date.isoformat(),
                                "created": p.created.isoformat(), "amount": _s(p.amount), "note": p.note}
-                              for p in c.open_promises],
+                         for state, p in c.promises],
         } for c in report.customers],
         "level_effectiveness": [{
             "level": e.level, "currency": e.currency, "in_policy": e.in_policy, "reminded": e.reminded,
@@ -358,7 +435,7 @@ def _window_cell(f: _Format, e: LevelEffectiveness, index: int) -> str:
 
 def _score_table(f: _Format, report: Report) -> tuple[list[str], list[list[str]], set[int]]:
     headers = [f("customer"), f("segment"), f("avg_late"), f("on_time"), f("since"), f("paid_count"), f("broken")]
-    rows = [[c.name, c.segment, f.number(c.avg_days_late) if c.avg_days_late is not None else f("na"),
+    rows = [[c.name, f.segment(c.segment), f.number(c.avg_days_late) if c.avg_days_late is not None else f("na"),
              f.share(c.on_time_share), f.day(c.customer_since), str(c.paid_count), str(c.broken_promises)]
             for c in report.customers]
     return headers, rows, {2, 3, 5, 6}
@@ -371,8 +448,9 @@ def _matters_table(f: _Format, report: Report) -> tuple[list[str], list[list[str
         # A promise carries no currency: it is in the customer's (first) open currency.
         currency = c.open[0].currency if c.open else report.company_currency
         promises = ", ".join(
-            f.day(p.promised_date) + (f" ({f.money(p.amount, currency)})" if p.amount is not None else "")
-            for p in c.open_promises) or "\u2013"
+            f"{f.day(p.promised_date)} {f('promise_' + state)}"
+            + (f" ({f.money(p.amount, currency)})" if p.amount is not None else "")
+            for state, p in c.promises) or "\u2013"
         disputes = "\u2013" if not c.disputed_items else f"{c.disputed_items}: {f.amounts(c.disputed)}"
         rows.append([c.name, f.amounts(c.open), f.amounts(c.overdue), disputes, promises])
     return headers, rows, {1, 2}
@@ -407,7 +485,7 @@ def _clip(text: str, width: int) -> str:
 
 def report_to_text(report: Report, language: str) -> str:
     """The report as terminal tables, labelled in Spanish or English."""
-    f = _Format(report, language, plain=True)
+    f = _Format(report.decimals, language, plain=True)
     start = report.today - timedelta(days=report.period_days - 1)
     out = [f"{f('title')} — {report.company_name}",
            f"{f('as_of', date=f.day(report.today, 'long'))}. "
@@ -422,13 +500,15 @@ def report_to_text(report: Report, language: str) -> str:
     out += _text_table([f("metric"), *report.currencies], rows, set(range(1, len(report.currencies) + 1)))
 
     out += ["", f("aging"), ""]
-    money_cols = set(range(1, 9))
+    money_cols = set(range(1, len(BUCKETS) + 4))
     out += _text_table([f("currency"), *_aging_headers(f)], [[a.currency, *_aging_cells(f, a)] for a in report.aging],
                        money_cols)
-    out += ["", f("aging_customers"), ""]
-    out += _text_table([f("customer"), *_aging_headers(f)],
-                       [[_clip(row.name, 30), *_aging_cells(f, row.aging)] for row in report.customer_aging],
-                       money_cols)
+    for currency in report.currencies:
+        rows = [[_clip(row.name, 30), *_aging_cells(f, row.aging)] for row in report.customer_aging
+                if row.aging.currency == currency]
+        if rows:
+            out += ["", f"{f('aging_customers')} ({currency})", ""]
+            out += _text_table([f("customer"), *_aging_headers(f)], rows, money_cols)
 
     out += ["", f"{f('trend')} \u2013 {report.company_currency}", ""]
     head = report.headline
@@ -439,9 +519,9 @@ def report_to_text(report: Report, language: str) -> str:
     out += ["", f("debtors"), ""]
     if report.top_debtors:
         out += _text_table(
-            ["#", f("customer"), f("segment"), f("overdue"), f("total"), f("oldest")],
-            [[str(n), _clip(d.name, 30), d.segment, f.money(d.overdue, d.currency), f.money(d.total, d.currency),
-              str(d.oldest_days_past_due)]
+            ["#", f("customer"), f("segment"), f("overdue"), f("total"), f("oldest"), f("flags")],
+            [[str(n), _clip(d.name, 30), f.segment(d.segment), f.money(d.overdue, d.currency),
+              f.money(d.total, d.currency), str(d.oldest_days_past_due), f.flags(d.flags)]
              for currency in report.currencies for n, d in enumerate(report.debtors_of(currency), 1)],
             {0, 3, 4, 5})
     else:
@@ -499,7 +579,7 @@ tbody th { min-width: 26mm; }
 th { text-align: left; background: #f5f7fa; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
-table.wide { font-size: 7.5pt; }
+table.wide { font-size: 7.2pt; }  /* ten columns of amounts within A4 */
 table.wide td, table.wide th { padding: 0.8mm 1mm; }
 .note { font-size: 8.5pt; color: #52606d; }
 footer { font-size: 8pt; color: #52606d; }
@@ -515,7 +595,7 @@ footer li { margin-bottom: 1mm; }
 }
 """
 
-AGING_COLOURS = ("#2e7d32", "#f9a825", "#ef6c00", "#d84315", "#8e1b1b")
+AGING_COLOURS = ("#2e7d32", "#f9a825", "#ef6c00", "#d84315", "#b0281a", "#6d1010")
 WINDOW_COLOURS = ("#9ecae1", "#4292c6", "#08519c")
 W = 680.0
 
@@ -684,7 +764,7 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: 
 
 def report_to_html(report: Report, language: str) -> str:
     """One self-contained HTML page (inline CSS and SVG, no scripts, nothing fetched), printable on A4."""
-    f = _Format(report, language, plain=False)
+    f = _Format(report.decimals, language, plain=False)
     head = report.headline
     cur = report.company_currency
     start = report.today - timedelta(days=report.period_days - 1)
@@ -702,7 +782,7 @@ def report_to_html(report: Report, language: str) -> str:
     # Summary: headline cards, then every currency's figures in one table.
     cards = [(f("receivables"), f.money(head.receivables, cur)), (f("overdue"), f.money(head.overdue, cur)),
              (f("dso"), f.days(head.dso)), (f("countback"), f.days(head.countback_dso, head.countback_complete)),
-             (f("add"), f.days(head.add)), (f("cei"), f.share(head.cei))]
+             (f("wdpd"), f.days(head.weighted_days_past_due)), (f("cei"), f.share(head.cei))]
     parts.append(f'<section id="summary" class="first"><h2>{_e(f("summary"))}</h2><div class="cards">'
                  + "".join(f'<div class="card"><div class="label">{_e(label)}</div>'
                            f'<div class="value">{_e(value)}</div></div>' for label, value in cards) + "</div>")
@@ -720,12 +800,15 @@ def report_to_html(report: Report, language: str) -> str:
             parts.append(f"<figure>{_aging_chart(f, aging)}<figcaption>{_e(f('chart_aging', currency=aging.currency))}"
                          f"</figcaption></figure>")
     parts.append(_html_table([f("currency"), *_aging_headers(f)],
-                             [[a.currency, *_aging_cells(f, a)] for a in report.aging], set(range(1, 9)),
+                             [[a.currency, *_aging_cells(f, a)] for a in report.aging], set(range(1, len(BUCKETS) + 4)),
                              css="wide"))
-    parts.append(f"<h3>{_e(f('aging_customers'))}</h3>")
-    parts.append(_html_table([f("customer"), *_aging_headers(f)],
-                             [[row.name, *_aging_cells(f, row.aging)] for row in report.customer_aging],
-                             set(range(1, 9)), css="wide"))
+    for currency in report.currencies:
+        rows = [[row.name, *_aging_cells(f, row.aging)] for row in report.customer_aging
+                if row.aging.currency == currency]
+        if rows:
+            parts.append(f"<h3>{_e(f('aging_customers'))} ({_e(currency)})</h3>")
+            parts.append(_html_table([f("customer"), *_aging_headers(f)], rows, set(range(1, len(BUCKETS) + 4)),
+                                     css="wide"))
     parts.append("</section>\n")
 
     # DSO trend, company currency.
@@ -747,9 +830,9 @@ def report_to_html(report: Report, language: str) -> str:
         parts.append(f"<figure>{_debtors_chart(f, report, currency)}<figcaption>"
                      f"{_e(f('chart_debtors', currency=currency))}</figcaption></figure>")
         parts.append(_html_table(
-            [f("customer"), f("segment"), f("overdue"), f("total"), f("oldest")],
-            [[d.name, d.segment, f.money(d.overdue, currency), f.money(d.total, currency),
-              str(d.oldest_days_past_due)] for d in debtors], {2, 3, 4}))
+            [f("customer"), f("segment"), f("overdue"), f("total"), f("oldest"), f("flags")],
+            [[d.name, f.segment(d.segment), f.money(d.overdue, currency), f.money(d.total, currency),
+              str(d.oldest_days_past_due), f.flags(d.flags)] for d in debtors], {2, 3, 4}))
     parts.append("</section>\n")
 
     # Level effectiveness: chart for the company currency, table for all.
@@ -776,4 +859,70 @@ def report_to_html(report: Report, language: str) -> str:
                  + "".join(f"<li>{_e(f(key))}</li>" for key in ("def_dso", "def_countback", "def_best", "def_cei",
                                                                  "def_history"))
                  + "</ul></footer></section>\n</body>\n</html>\n")
+    return "".join(parts)
+
+
+# ----------------------------------------------------------------------------- statement of account
+
+
+def _statement_rows(f: _Format, section: StatementSection) -> list[list[str]]:
+    c = section.currency
+    rows = []
+    for line in section.lines:
+        document = line.number if line.kind == "invoice" else f"{f('st_' + line.kind)} {line.number}"
+        if line.disputed:
+            document += " " + f("st_disputed")
+        rows.append([document, f.day(line.day), f.day(line.due_date) if line.due_date else "\u2013",
+                     f.money(line.amount, c), f.money(line.paid, c), f.money(line.open, c),
+                     str(line.days_late) if line.days_late else "\u2013", f.money(line.balance, c)])
+    return rows
+
+
+def _statement_headers(f: _Format) -> list[str]:
+    return [f(k) for k in ("st_document", "st_date", "st_due", "st_amount", "st_paid", "st_open", "st_days_late",
+                           "st_balance")]
+
+
+def _statement_total(f: _Format, section: StatementSection) -> str:
+    c = section.currency
+    return f("st_total", currency=c, balance=f.money(section.balance, c), overdue=f.money(section.overdue, c))
+
+
+def statement_language(statement: Statement, default: str) -> str:
+    """The customer's language when it has one, else the configured default."""
+    return statement.partner.lang or default
+
+
+def statement_to_text(statement: Statement, language: str) -> str:
+    f = _Format(statement.decimals, statement_language(statement, language), plain=True)
+    out = [f"{f('statement')} — {statement.company}",
+           f("statement_for", customer=statement.partner.name, date=f.day(statement.today, "long")), ""]
+    for section in statement.sections:
+        out += _text_table(_statement_headers(f), _statement_rows(f, section), {3, 4, 5, 6, 7})
+        out += [_statement_total(f, section), ""]
+    if not statement.sections:
+        out += [f("st_empty"), ""]
+    return "\n".join(out)
+
+
+def statement_to_html(statement: Statement, language: str) -> str:
+    """The customer's statement as one self-contained page (no scripts, nothing fetched), printable on A4."""
+    f = _Format(statement.decimals, statement_language(statement, language), plain=False)
+    p = statement.partner
+    address = ", ".join(part for part in (p.street, f"{p.zip} {p.city}".strip(), p.country_code, p.vat) if part)
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="{f.lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_e(f('statement'))} — {_e(p.name)} — {_e(f.day(statement.today))}</title>\n"
+        f"<style>{CSS}</style>\n</head>\n<body>\n",
+        f"<header><h1>{_e(f('statement'))}</h1><p><strong>{_e(statement.company)}</strong></p>"
+        f"<p>{_e(f('statement_for', customer=p.name, date=f.day(statement.today, 'long')))}</p>"
+        + (f"<p>{_e(address)}</p>" if address else "")
+        + f'<p class="note">{_e(f("statement_note"))}</p></header>\n<section id="statement" class="first">',
+    ]
+    for section in statement.sections:
+        parts.append(_html_table(_statement_headers(f), _statement_rows(f, section), {3, 4, 5, 6, 7}, css="wide"))
+        parts.append(f"<p><strong>{_e(_statement_total(f, section))}</strong></p>")
+    if not statement.sections:
+        parts.append(f'<p class="note">{_e(f("st_empty"))}</p>')
+    parts.append("</section>\n</body>\n</html>\n")
     return "".join(parts)

@@ -18,11 +18,12 @@ from click.testing import CliRunner
 
 from connector.cli_report import report_command
 from connector.engine import evaluate
+from connector.errors import UsageError
 from connector.facts import load_facts
 from connector.model import Facts, Partner
 from connector.policy import Condition, Segment
-from connector.report import Aging, Report, build_report, months_back
-from connector.report_view import report_to_html, report_to_json, report_to_text
+from connector.report import BUCKETS, Aging, Report, bucket_index, build_report, build_statement, months_back
+from connector.report_view import report_to_html, report_to_json, report_to_text, statement_to_html
 from connector.resources import data_dir
 from tests.builders import policy
 from tests.report_fixtures import (
@@ -62,8 +63,8 @@ def test_aging_totals_per_currency_with_partial_payments_credits_and_disputes(ag
     # 1-30: item 3, 30 days, residual 80.00 of 200.00 (partly paid)       = 80.00
     # 31-60: item 5, 31 days (disputed)                                    = 120.00
     # 61-90: item 4, 61 days, 300.00 + item 7, exactly 90 days, 75.25      = 375.25
-    # over 90: item 6, 122 days, residual 250.50 of 400.00                 = 250.50
-    assert eur.buckets == money("150.00", "80.00", "120.00", "375.25", "250.50")
+    # 91-120: none; older: item 6, 122 days, residual 250.50 of 400.00    = 250.50
+    assert eur.buckets == money("150.00", "80.00", "120.00", "375.25", "0.00", "250.50")
     assert eur.total == Decimal("975.75")      # 150 + 80 + 120 + 375.25 + 250.50
     assert eur.overdue == Decimal("825.75")    # 975.75 - 150 not due
     assert eur.credits == Decimal("75.00")     # credit note 30.00 (customer 1) + payment 45.00 (customer 4)
@@ -71,15 +72,15 @@ def test_aging_totals_per_currency_with_partial_payments_credits_and_disputes(ag
     assert eur.disputed == Decimal("120.00")   # item 5
     assert eur.items == 7                      # item 8 has nothing left to pay: not aged
     usd = aged.aging_of("USD")
-    # item 9: 16 days, residual 999.99; item 10: 92 days, 500.00; never added to the EUR figures
-    assert usd.buckets == money("0.00", "999.99", "0.00", "0.00", "500.00")
+    # item 9: 16 days, residual 999.99; item 10: 92 days (91-120), 500.00; never added to the EUR figures
+    assert usd.buckets == money("0.00", "999.99", "0.00", "0.00", "500.00", "0.00")
     assert (usd.total, usd.credits, usd.net) == money("1499.99", "0.00", "1499.99")
 
 
 def test_aging_rounds_to_the_currency_decimals(aged: Report) -> None:
     jpy = aged.aging_of("JPY")
     # item 11: residual 1500.4 JPY, 11 days past due; the yen has no decimals -> 1500
-    assert jpy.buckets == money("0", "1500", "0", "0", "0")
+    assert jpy.buckets == money("0", "1500", "0", "0", "0", "0")
     assert str(jpy.total) == "1500"
     assert aged.currencies == ("EUR", "JPY", "USD")  # the company currency first, then alphabetical
     totals = {t["currency"]: t for t in report_to_json(aged)["aging"]["totals"]}
@@ -94,7 +95,7 @@ def test_aging_per_customer(aged: Report) -> None:
         ("Gamma Inc", "USD")]
     alfa = rows[("Alfa S.L.", "EUR")]
     # items 1 + 2 not due (150.00), item 3 in 1-30 (80.00), item 4 in 61-90 (300.00); credit note 30.00
-    assert alfa.buckets == money("150.00", "80.00", "0.00", "300.00", "0.00")
+    assert alfa.buckets == money("150.00", "80.00", "0.00", "300.00", "0.00", "0.00")
     assert (alfa.total, alfa.credits, alfa.net) == money("530.00", "30.00", "500.00")
     # a customer with only an unapplied payment: net is negative (we owe them)
     delta = rows[("Delta S.L.", "EUR")]
@@ -301,7 +302,8 @@ def test_customer_scores_are_the_engines() -> None:
     # promise of 11-20 still open, grace 3 days -> broken since 11-24; the 12-05 one is pending
     assert (beta.broken_promises, beta.segment) == (1, "promise_breaker")
     assert beta.customer_since == D("2025-11-10")  # no partner date: the first due date in the history
-    assert [p.id for p in beta.open_promises] == [71, 72]
+    # promise 73 (10-01) was closed in the ERP: kept
+    assert [(state, p.id) for state, p in beta.promises] == [("kept", 73), ("broken", 71), ("pending", 72)]
     # item 52 (90.00) disputed; open 90 + 60; overdue: only item 52 (item 53 is due today)
     assert (beta.disputed_items, [tuple(a) for a in beta.disputed]) == (1, [("EUR", Decimal("90.00"))])
     assert [tuple(a) for a in beta.open] == [("EUR", Decimal("150.00"))]
@@ -504,7 +506,7 @@ def test_charts_are_in_the_dom(sample_page: Path, tmp_path: Path) -> None:
         return sum(1 for tag, cls in charts[ident]["shapes"] if tag == "rect" and cls == "bar")
 
     report = _sample_report()
-    assert bars("chart-aging-eur") == 5 and bars("chart-aging-usd") == 5  # one bar per bucket
+    assert bars("chart-aging-eur") == 6 and bars("chart-aging-usd") == 6  # one bar per bucket
     assert "EUR" in charts["chart-aging-eur"]["title"]
     assert bars("chart-debtors-eur") == len(report.debtors_of("EUR")) == 8
     # grouped 7/14/30 bars per level; a window with nothing counted yet (call, letter at 30 days) has none
@@ -570,9 +572,146 @@ def test_empty_facts_still_make_a_report() -> None:
     facts = Facts(company=COMPANY, partners={}, items=(), currencies=CURRENCIES)
     report = build_report(facts, POLICY, TODAY)
     assert report.currencies == ("EUR",)
-    assert report.aging_of("EUR") == Aging("EUR", money("0.00", "0.00", "0.00", "0.00", "0.00"),
+    assert report.aging_of("EUR") == Aging("EUR", money("0.00", "0.00", "0.00", "0.00", "0.00", "0.00"),
                                            Decimal("0.00"), Decimal("0.00"), 0)
     assert report.headline.dso is None and report.headline.countback_dso == Decimal("0.0")
     assert "No reminders" in report_to_text(report, "en")
     page = report_to_html(report, "en")
     assert 'id="chart-trend"' in page and "No customer has overdue items." in page
+
+
+# ------------------------------------------------------------------ what a credit controller works from
+
+
+@pytest.mark.parametrize(("days", "bucket"), [
+    (-5, "not_due"), (0, "not_due"), (1, "1_30"), (30, "1_30"), (31, "31_60"), (60, "31_60"), (61, "61_90"),
+    (90, "61_90"), (91, "91_120"), (120, "91_120"), (121, "older"), (900, "older"),
+], ids=lambda v: str(v))
+def test_aging_buckets_are_odoos_aged_receivable_columns(days: int, bucket: str) -> None:
+    assert BUCKETS[bucket_index(days)][0] == bucket
+
+
+def _flag_facts() -> Facts:
+    people = {1: Partner(id=1, name="Ayuntamiento", tags=("No dunning",)), 2: Partner(id=2, name="Bodega"),
+              3: Partner(id=3, name="Céntimos S.L."), 4: Partner(id=4, name="Dorado S.A.")}
+    return Facts(company=COMPANY, partners=people, currencies=CURRENCIES, items=(
+        open_item(1, 1, "2026-09-01", "2026-10-01", "900.00"),                  # exempt customer
+        open_item(2, 2, "2026-09-01", "2026-10-01", "500.00", disputed=True),   # disputed
+        open_item(3, 3, "2026-09-01", "2026-10-01", "10.00", "0.40"),           # 0.40 <= tolerance 1.00
+        open_item(4, 4, "2026-09-01", "2026-10-01", "300.00"),                  # chased normally
+    ))
+
+
+@pytest.mark.parametrize(("name", "flags"), [
+    ("Ayuntamiento", ("exempt",)), ("Bodega", ("disputed",)), ("Céntimos S.L.", ("below_tolerance",)),
+    ("Dorado S.A.", ()),
+], ids=["exempt", "disputed", "below-tolerance", "chased"])
+def test_top_debtors_say_why_a_balance_is_not_chased(name: str, flags: tuple[str, ...]) -> None:
+    debtors = {d.name: d for d in build_report(_flag_facts(), POLICY, TODAY).top_debtors}
+    assert debtors[name].flags == flags
+
+
+def test_the_page_labels_flags_segments_and_effectiveness_in_spanish() -> None:
+    report = build_report(_flag_facts(), POLICY, TODAY)
+    text = report_to_text(report, "es")
+    assert "cliente exento" in text and "en disputa" in text and "bajo la tolerancia" in text
+    scored = build_report(scoring_facts(), POLICY, TODAY)
+    assert "pagador tardío" in report_to_text(scored, "es") and "late_payer" not in report_to_text(scored, "es")
+
+
+def test_effectiveness_cells_say_amount_share_and_counts_apart() -> None:
+    report = build_report(effectiveness_facts(), POLICY, TODAY)
+    text = report_to_text(report, "es")
+    assert "Pagado en 7 días: parte del importe (partidas pagadas de las contadas)" in text
+    assert re.search(r"\d+,\d % \(\d+ de \d+\)", text), text
+
+
+def test_headline_is_weighted_days_late_and_add_stays_in_the_detail() -> None:
+    report = build_report(aging_facts(), POLICY, TODAY)
+    page = report_to_html(report, "en")
+    cards = page[page.index('class="cards"'):page.index("<table", page.index('class="cards"'))]
+    assert "Weighted days past due of overdue items" in cards and "(ADD)" not in cards
+    assert "Average days delinquent (ADD)" in page
+
+
+def test_per_customer_aging_has_one_table_per_currency() -> None:
+    text = report_to_text(build_report(aging_facts(), POLICY, TODAY), "en")
+    sections = re.findall(r"^Aging by customer \((\w+)\)$", text, flags=re.MULTILINE)
+    assert sections == ["EUR", "JPY", "USD"]
+    usd = text.split("(USD)")[1].split("\n\n")[1]
+    assert "Gamma Inc" in usd and "Alfa" not in usd
+
+
+# ------------------------------------------------------------------------------ statement of account
+
+
+def test_statement_lists_open_items_then_credits_with_the_running_balance() -> None:
+    statement = build_statement(aging_facts(), 1, TODAY)
+    (eur,) = statement.sections
+    rows = [(line.number, line.amount, line.paid, line.open, line.days_late, line.balance) for line in eur.lines]
+    # oldest due date first: item 4 (10-01, 61 days), item 3 (11-01, 200 of which 120 paid), item 2 (due today),
+    # item 1 (12-10); then the credit note of 30.00: 300 -> 380 -> 430 -> 530 -> 500
+    assert rows == [
+        ("INV/00004", *money("300.00", "0.00", "300.00"), 61, Decimal("300.00")),
+        ("INV/00003", *money("200.00", "120.00", "80.00"), 30, Decimal("380.00")),
+        ("INV/00002", *money("50.00", "0.00", "50.00"), 0, Decimal("430.00")),
+        ("INV/00001", *money("100.00", "0.00", "100.00"), 0, Decimal("530.00")),
+        ("RINV/1", *money("-30.00", "0.00", "-30.00"), 0, Decimal("500.00")),
+    ]
+    assert (eur.balance, eur.overdue) == money("500.00", "380.00")  # overdue: items 4 and 3
+
+
+def test_statement_keeps_currencies_apart_and_is_in_the_customers_language() -> None:
+    facts = aging_facts()
+    facts = replace(facts, partners={**facts.partners, 3: replace(facts.partners[3], lang="en_US")})
+    statement = build_statement(facts, 3, TODAY)
+    assert [s.currency for s in statement.sections] == ["USD"]
+    page = statement_to_html(statement, "es")
+    assert '<html lang="en">' in page and "Statement of account" in page and "Balance" in page
+    assert "€" not in page  # no euro amount on a dollar statement
+
+
+def test_the_command_prints_a_statement_and_names_an_unknown_customer() -> None:
+    out = run_report("--facts", "sample", "--today", "2026-12-01", "--partner", "11").stdout
+    assert out.startswith("Extracto de cuenta") and "Saldo pendiente en EUR" in out
+    result = CliRunner().invoke(report_command, ["--config", str(EXAMPLE_CONFIG), "-q", "--facts", "sample",
+                                                 "--today", "2026-12-01", "--partner", "999"])
+    # the command raises UsageError; `dunning` turns it into this message and exit code 2
+    assert isinstance(result.exception, UsageError) and "--partner 999" in str(result.exception)
+
+
+@pytest.fixture
+def statement_page(tmp_path: Path) -> Path:
+    path = tmp_path / "statement.html"
+    run_report("--facts", "sample", "--today", "2026-12-01", "--partner", "11", "--html", str(path))
+    return path
+
+
+def test_the_statement_page_is_self_contained(statement_page: Path) -> None:
+    page = statement_page.read_text(encoding="utf-8")
+    for forbidden in ("<script", "<link", "src=", "@import", "url(", "@font-face", "http"):
+        assert forbidden not in page, forbidden
+    assert "@page { size: A4" in page
+
+
+@needs_chromium
+def test_the_statement_prints_on_a4_and_is_not_blank(statement_page: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "statement.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1240,1754", statement_page.as_uri())
+    assert distinct_colours(shot) > 20
+    pdf = tmp_path / "statement.pdf"
+    chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", statement_page.as_uri())
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
+    assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes), boxes
+
+
+@needs_chromium
+def test_the_statement_is_no_wider_than_an_a4_page(statement_page: Path, tmp_path: Path) -> None:
+    probe = tmp_path / "probe.html"
+    probe.write_text(statement_page.read_text(encoding="utf-8").replace("</body>", _LAYOUT_PROBE + "</body>"),
+                     encoding="utf-8")
+    dom = chromium(tmp_path, "--window-size=718,1100", "--dump-dom", probe.as_uri()).stdout
+    found = re.search(r'<pre id="layout-probe">(.*?)</pre>', dom)
+    assert found, "the layout probe did not run"
+    layout = json.loads(found.group(1).replace("&quot;", '"'))
+    assert layout["scroll"] <= layout["width"] and layout["wide"] == [], layout

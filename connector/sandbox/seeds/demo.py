@@ -105,6 +105,9 @@ _CUSTOMERS: list[tuple[str, str, str, str, str]] = [
     ("Comunidad de Propietarios Independencia 12", "late", "ES", "es_ES", "30"),
 ]
 
+# How each customer pays (reliable, late, erratic, new): the seed's history and the demo's replay follow it.
+CUSTOMER_PROFILES = {name: profile for name, profile, _country, _lang, _term in _CUSTOMERS}
+
 # key -> (name, [(percent, days)])
 _TERMS: dict[str, tuple[str, list[tuple[float, int]]]] = {
     "0": ("Pago inmediato", [(100.0, 0)]),
