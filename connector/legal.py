@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from connector.model import DEBTOR_KINDS, Currency, InterestPeriod
+from connector.model import DEBTOR_KINDS, Currency, DebtorKind, InterestPeriod
 from connector.money import late_interest
 from connector.policy import Level, Money
 
@@ -67,3 +67,27 @@ def interest_due(kind: str, principal: Decimal, due: date, today: date, money: M
 
 def compensation_due(kind: str, money: Money, currency: str) -> Decimal:
     return money.compensation_for(currency) if rules_for(kind).compensation else Decimal(0)
+
+
+# Tags that state the kind outright, whatever Odoo's other fields suggest (create them as partner tags).
+KIND_TAGS: dict[str, DebtorKind] = {
+    "Deudor: empresa / Debtor: business": "business",
+    "Deudor: consumidor / Debtor: consumer": "consumer",
+    "Deudor: administración pública / Debtor: public body": "public",
+}
+# Spanish NIF first letters of public bodies: P local corporations, Q public bodies, S state and
+# regional administration bodies (Orden EHA/451/2008).
+_PUBLIC_NIF_LETTERS = frozenset("PQS")
+
+
+def debtor_kind_of(is_company: bool, vat: str, country_code: str, tags: tuple[str, ...]) -> DebtorKind:
+    """The debtor kind from ERP data: an override tag, else a public NIF, else company or VAT number."""
+    for tag in tags:
+        kind = KIND_TAGS.get(tag)
+        if kind is not None:
+            return kind
+    nif = vat.strip().upper().removeprefix("ES")
+    if (country_code == "ES" or vat.strip().upper().startswith("ES")) and nif[:1] in _PUBLIC_NIF_LETTERS:
+        return "public"
+    # A person with a VAT number trades as a business (autónomo); without one, a consumer.
+    return "business" if is_company or vat.strip() else "consumer"

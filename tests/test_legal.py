@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connector.engine import evaluate
-from connector.legal import RULES, level_applies
+from connector.legal import RULES, debtor_kind_of, level_applies
 from connector.model import DEBTOR_KINDS, Escalate, Plan, Remind
 from connector.policy import InterestRate, Level, Money
 from connector.render import Renderer
@@ -106,3 +106,20 @@ def test_letter_states_the_legal_basis_of_the_kind(kind: str, lang: str, present
             assert phrase in part, (phrase, kind)
         for phrase in absent:
             assert phrase not in part, (phrase, kind)
+
+
+@pytest.mark.parametrize(("is_company", "vat", "country", "tags", "expected"), [
+    (True, "ESB50111222", "ES", (), "business"),
+    (False, "ES12345678Z", "ES", (), "business"),
+    (False, "", "ES", (), "consumer"),
+    (True, "P5000000A", "ES", (), "public"),
+    (True, "ESQ2818002D", "", (), "public"),
+    (True, "ESS2800001A", "ES", (), "public"),
+    (True, "FRP1234567", "FR", (), "business"),
+    (True, "ESB50111222", "ES", ("Deudor: consumidor / Debtor: consumer",), "consumer"),
+    (False, "", "ES", ("Deudor: administración pública / Debtor: public body",), "public"),
+], ids=["company", "sole-trader-with-vat", "private-person", "local-corporation-p", "public-body-q-by-vat",
+        "state-body-s", "p-outside-spain-is-not-a-nif", "override-tag-consumer", "override-tag-public"])
+def test_debtor_kind_from_erp_data(is_company: bool, vat: str, country: str, tags: tuple[str, ...],
+                                   expected: str) -> None:
+    assert debtor_kind_of(is_company, vat, country, tags) == expected
