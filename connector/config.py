@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.errors import ConfigError
-from connector.model import CHANNELS
+from connector.model import CHANNELS, DEBTOR_KINDS
 from connector.policy import (
     DEFAULT_SEGMENT,
     SEGMENT_METRICS,
@@ -200,11 +200,11 @@ _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
            "history_days", "templates_dir", "waiting_grace_days"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
-_MONEY = {"day_count", "compensation", "interest_rates"}
+_MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates"}
 _RATE = {"start", "end", "percent", "source"}
 _SEGMENT = {"name", "when"}
 _LEVEL = {"name", "days", "channel", "template", "deliver", "min_gap_days", "assignee", "deadline_days",
-          "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done"}
+          "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done", "debtors"}
 
 
 def config_path(explicit: str | None) -> Path:
@@ -375,8 +375,21 @@ def _money(sec: _Section) -> tuple[Money, date | None]:
         amount = sec.parse_amount(f"compensation.{code}", value)
         if amount is not None:
             compensation.append((code, amount))
+    rates = _rates(sec, "interest_rates")
+    legal_rates = _rates(sec, "legal_interest_rates")
+    try:
+        money = Money(interest_rates=tuple(rates), day_count=day_count, compensation=tuple(compensation),
+                      legal_interest_rates=tuple(legal_rates))
+    except ValueError as error:
+        sec.error("legal_interest_rates" if "legal" in str(error) else "interest_rates", str(error))
+        money = Money(day_count=day_count, compensation=tuple(compensation))
+    table_end = max((r.end for r in rates), default=None)
+    return money, table_end
+
+
+def _rates(sec: _Section, key: str) -> list[InterestRate]:
     rates: list[InterestRate] = []
-    for rate in sec.tables("interest_rates", _RATE):
+    for rate in sec.tables(key, _RATE):
         start, end = rate.day("start"), rate.day("end")
         percent = rate.amount("percent", None)
         if "percent" not in rate.data:
@@ -387,13 +400,7 @@ def _money(sec: _Section) -> tuple[Money, date | None]:
             rates.append(InterestRate(start=start, end=end, percent=percent))
         except ValueError as error:
             rate.error("end" if end < start else "percent", str(error))
-    try:
-        money = Money(interest_rates=tuple(rates), day_count=day_count, compensation=tuple(compensation))
-    except ValueError as error:
-        sec.error("interest_rates", str(error))
-        money = Money(day_count=day_count, compensation=tuple(compensation))
-    table_end = max((r.end for r in rates), default=None)
-    return money, table_end
+    return rates
 
 
 def _segments(root: _Section, errors: list[str]) -> list[Segment]:
@@ -444,6 +451,11 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
             sec.error("days", "is required (days from the due date; negative = before it)")
         channel = sec.text("channel", "email", required=True, choices=CHANNELS)
         targets = sec.strings("segments")
+        debtors = sec.strings("debtors")
+        for debtor in debtors:
+            if debtor not in DEBTOR_KINDS:
+                sec.error("debtors", f"unknown debtor kind {debtor!r}; use {', '.join(DEBTOR_KINDS)}")
+        debtors = tuple(d for d in debtors if d in DEBTOR_KINDS)
         for target in targets:
             if target not in segment_names:
                 sec.error("segments", f"unknown segment {target!r}; define it under [[segments]] or use one of "
@@ -462,7 +474,7 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
                 deadline_days=sec.integer("deadline_days", 0, minimum=0),
                 owed_above=sec.amount("owed_above", None), segments=targets,
                 interest=sec.boolean("interest", False), compensation=sec.boolean("compensation", False),
-                escalate=sec.boolean("escalate", False),
+                escalate=sec.boolean("escalate", False), debtors=debtors,
                 wait_for_done=sec.boolean("wait_for_done", False) if "wait_for_done" in sec.data else None,
             )
         except ValueError as error:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
+from connector.legal import compensation_due, interest_due, level_applies
 from connector.model import (
     CONTACT_CHANNELS,
     Action,
@@ -31,7 +32,6 @@ from connector.model import (
     Skip,
     Supersede,
 )
-from connector.money import late_interest
 from connector.policy import DEFAULT_SEGMENT, Level, Policy
 
 _ZERO = Decimal(0)
@@ -182,9 +182,10 @@ class _Evaluation:
                 last = last_action.get(issued.partner_id)
                 if last is None or day > last:
                     last_action[issued.partner_id] = day
-        # Per segment, the levels that apply to it (a level without segments applies to all).
-        self.levels_for_segment: dict[str, tuple[int, ...]] = {}
-        self.decisions: dict[tuple[str, date, tuple[int, date] | None, bool], tuple[int, str, tuple[object, ...]]] = {}
+        # Per segment and debtor kind, the levels that apply (a level without segments applies to all).
+        self.levels_for_segment: dict[tuple[str, str], tuple[int, ...]] = {}
+        self.decisions: dict[tuple[str, str, date, tuple[int, date] | None, bool],
+                             tuple[int, str, tuple[object, ...]]] = {}
         self.deadlines: dict[int, date] = {}
         self.settled_by_partner: dict[int, list[SettledItem]] = defaultdict(list)
         for settled in facts.settled:
@@ -343,7 +344,7 @@ class _Evaluation:
             return remaining, None
         return remaining, missed
 
-    def next_level(self, segment: str, due: date, issued: tuple[int, date] | None,
+    def next_level(self, segment: str, kind: str, due: date, issued: tuple[int, date] | None,
                    broken: bool) -> tuple[int, str, tuple[object, ...]]:
         """Which level an item is ready for today: (level index, "", ()) or (-1, skip code, detail).
 
@@ -351,10 +352,11 @@ class _Evaluation:
         thousand distinct situations however many items it has.
         """
         levels, today = self.policy.levels, self.today
-        applicable = self.levels_for_segment.get(segment)
+        applicable = self.levels_for_segment.get((segment, kind))
         if applicable is None:
-            applicable = tuple(i for i, lv in enumerate(levels) if not lv.segments or segment in lv.segments)
-            self.levels_for_segment[segment] = applicable
+            applicable = tuple(i for i, lv in enumerate(levels) if (not lv.segments or segment in lv.segments)
+                               and level_applies(lv, kind))
+            self.levels_for_segment[(segment, kind)] = applicable
         days_from_due = (today - due).days
         last_index, last_date = issued if issued is not None else (-1, None)
         # Levels still ahead of this case; a pre-due level is pointless once the case is due, and a
@@ -424,7 +426,7 @@ class _Evaluation:
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
             broken = None
-        situation = (segment, items[0].due_date, reached, broken is not None)
+        situation = (segment, partner.debtor_kind, items[0].due_date, reached, broken is not None)
         decision = self.decisions.get(situation)
         if decision is None:
             decision = self.decisions[situation] = self.next_level(*situation)
@@ -553,10 +555,11 @@ class _Evaluation:
             interest: Decimal = _ZERO
             periods: tuple[InterestPeriod, ...] = ()
             if level.interest:
-                interest, periods = late_interest(item.residual, item.due_date, today, policy.money, currency)
+                interest, periods = interest_due(partner.debtor_kind, item.residual, item.due_date, today,
+                                                 policy.money, currency)
             compensation = _ZERO
             if level.compensation and item.due_date < today and item.invoice.id not in compensated:
-                compensation = policy.money.compensation_for(item.currency)
+                compensation = compensation_due(partner.debtor_kind, policy.money, item.currency)
                 compensated.add(item.invoice.id)
             planned.append(PlannedItem(item=item, days_late=(today - item.due_date).days, interest=interest,
                                        interest_periods=periods, compensation=compensation))

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from connector.errors import FactsError
 from connector.model import (
+    DEBTOR_KINDS,
     Company,
     Contact,
     Credit,
@@ -148,6 +149,11 @@ def _partner(r: _Reader) -> Partner:
     if not all(isinstance(t, str) for t in tags):
         r.fail("tags", "expected a list of tag names")
         tags = []
+    # Files written before debtor kinds existed carry none: their customers were treated as businesses.
+    kind = r.get("debtor_kind", str, "business")
+    if kind not in DEBTOR_KINDS:
+        r.fail("debtor_kind", f"expected one of {', '.join(DEBTOR_KINDS)}, got {kind!r}")
+        kind = "business"
     return Partner(
         id=r.get("id", int), name=r.get("name", str), lang=r.text("lang"), email=r.text("email"),
         phone=r.text("phone"), mobile=r.text("mobile"), vat=r.text("vat"), ref=r.text("ref"),
@@ -157,6 +163,7 @@ def _partner(r: _Reader) -> Partner:
             name=contact.get("name", str), email=contact.text("email"), phone=contact.text("phone")),
         salesperson=None if salesperson is None else User(
             id=salesperson.get("id", int), login=salesperson.get("login", str), name=salesperson.text("name")),
+        debtor_kind=kind,  # type: ignore[arg-type]  # checked against DEBTOR_KINDS above
     )
 
 
@@ -305,6 +312,7 @@ def facts_to_data(facts: Facts) -> dict[str, Any]:
             "id": p.id, "name": p.name, "lang": p.lang, "email": p.email, "phone": p.phone, "mobile": p.mobile,
             "vat": p.vat, "ref": p.ref, "street": p.street, "zip": p.zip, "city": p.city,
             "country_code": p.country_code, "customer_since": iso(p.customer_since), "tags": list(p.tags),
+            "debtor_kind": p.debtor_kind,
             "billing_contact": None if p.billing_contact is None else {
                 "name": p.billing_contact.name, "email": p.billing_contact.email,
                 "phone": p.billing_contact.phone},

@@ -18,6 +18,9 @@ CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone", "letter", "task")
 # A task (hand-over to a collection agency) is internal work: it does not reach the customer.
 CONTACT_CHANNELS: frozenset[str] = frozenset({"email", "sms", "phone", "letter"})
 Deliver = Literal["activity", "send"]
+# Who owes: the law differs for businesses, consumers and public bodies (see connector/legal.py).
+DebtorKind = Literal["business", "consumer", "public"]
+DEBTOR_KINDS: tuple[DebtorKind, ...] = ("business", "consumer", "public")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ class Partner:
     tags: tuple[str, ...] = ()
     billing_contact: Contact | None = None
     salesperson: User | None = None
+    debtor_kind: DebtorKind = "business"
 
 
 @dataclass(frozen=True, slots=True)

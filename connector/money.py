@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from connector.model import Currency, InterestPeriod
-from connector.policy import InterestRate, Money
+from connector.policy import InterestRate
 
 _ONE_DAY = timedelta(days=1)
 _HUNDRED = Decimal(100)
@@ -42,20 +42,21 @@ def _rate_segments(rates: tuple[InterestRate, ...], first: date, last: date) -> 
 
 
 def late_interest(
-    principal: Decimal, due: date, today: date, money: Money, currency: Currency
+    principal: Decimal, due: date, today: date, rates: tuple[InterestRate, ...], day_count: int,
+    currency: Currency,
 ) -> tuple[Decimal, tuple[InterestPeriod, ...]]:
     """Simple interest per day on `principal` for the days after `due` up to and including `today`.
 
     Each stretch is rounded to the currency and the total is the sum of the rounded stretches, so
     the itemised lines in a letter always add up to the total shown.
     """
-    if today <= due or principal <= 0 or not money.interest_rates:
+    if today <= due or principal <= 0 or not rates:
         return Decimal(0), ()
     periods: list[InterestPeriod] = []
     total = Decimal(0)
-    for start, end, percent in _rate_segments(money.interest_rates, due + _ONE_DAY, today):
+    for start, end, percent in _rate_segments(rates, due + _ONE_DAY, today):
         days = (end - start).days + 1
-        amount = round_money(principal * percent * days / (_HUNDRED * money.day_count), currency)
+        amount = round_money(principal * percent * days / (_HUNDRED * day_count), currency)
         periods.append(InterestPeriod(start=start, end=end, days=days, rate=percent, amount=amount))
         total += amount
     return total, tuple(periods)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Literal
 
-from connector.model import CHANNELS
+from connector.model import CHANNELS, DEBTOR_KINDS
 
 LEVEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -83,8 +83,13 @@ class Level:
     # Whether the next level waits until a person marks this level's activity done; None: yes for
     # a call or a letter prepared as an activity, no otherwise.
     wait_for_done: bool | None = None
+    # The debtor kinds this level is for; empty: as the law has it (connector/legal.py).
+    debtors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        unknown = sorted(set(self.debtors) - set(DEBTOR_KINDS))
+        if unknown:
+            raise ValueError(f"level {self.name!r}: unknown debtor kinds {unknown}; expected {list(DEBTOR_KINDS)}")
         if not LEVEL_NAME.match(self.name):
             raise ValueError(f"level name {self.name!r} must be lower-case letters, digits and _ (max 40)")
         if self.channel not in CHANNELS:
@@ -111,7 +116,7 @@ class Level:
 
 @dataclass(frozen=True, slots=True)
 class InterestRate:
-    """Annual statutory late-payment rate, in percent, for the days from `start` to `end` inclusive."""
+    """Annual late-payment rate, in percent, for the days from `start` to `end` inclusive."""
 
     start: date
     end: date
@@ -124,6 +129,15 @@ class InterestRate:
             raise ValueError(f"interest rate {self.percent}% is not a percentage between 0 and 100")
 
 
+def _ordered(label: str, rates: tuple[InterestRate, ...]) -> tuple[InterestRate, ...]:
+    ordered = sorted(rates, key=lambda r: r.start)
+    for before, after in pairwise(ordered):
+        if after.start <= before.end:
+            raise ValueError(f"{label} periods overlap: {before.start}..{before.end} and "
+                             f"{after.start}..{after.end}")
+    return tuple(ordered)
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     interest_rates: tuple[InterestRate, ...] = ()
@@ -131,14 +145,12 @@ class Money:
     day_count: int = 365
     # Fixed compensation per invoice, by currency (EUR 40 under EU directive 2011/7).
     compensation: tuple[tuple[str, Decimal], ...] = ()
+    # Consumers' late interest: the interés legal del dinero, set each year (Código Civil art. 1108).
+    legal_interest_rates: tuple[InterestRate, ...] = ()
 
     def __post_init__(self) -> None:
-        ordered = sorted(self.interest_rates, key=lambda r: r.start)
-        for before, after in pairwise(ordered):
-            if after.start <= before.end:
-                raise ValueError(f"interest periods overlap: {before.start}..{before.end} and "
-                                 f"{after.start}..{after.end}")
-        object.__setattr__(self, "interest_rates", tuple(ordered))
+        object.__setattr__(self, "interest_rates", _ordered("interest", self.interest_rates))
+        object.__setattr__(self, "legal_interest_rates", _ordered("legal interest", self.legal_interest_rates))
         if self.day_count not in (360, 365, 366):
             raise ValueError(f"day_count must be 360, 365 or 366, got {self.day_count}")
 

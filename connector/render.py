@@ -595,6 +595,7 @@ def template_context(
             "id": partner.id, "name": partner.name, "ref": partner.ref, "vat": partner.vat,
             "street": partner.street, "zip": partner.zip, "city": partner.city,
             "country_code": partner.country_code, "country": _country(partner.country_code, babel_locale),
+            "debtor_kind": partner.debtor_kind,
             "address_lines": _address_lines(partner.street, partner.zip, partner.city,
                                             _country(partner.country_code, babel_locale)),
             "email": partner.email, "phone": partner.phone, "mobile": partner.mobile, "lang": partner.lang,

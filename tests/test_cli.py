@@ -47,6 +47,8 @@ def test_sample_plan_is_the_expected_one(sample_plan: dict) -> None:
         ("Northwind Trading Ltd", "remind", "pre_due"),
         ("Café Central Zaragoza S.L.", "remind", "friendly"),
         ("Papelería Goya", "close", "friendly"),
+        # A consumer reaches the letter too, with no Ley 3/2004 charge (see the assertions below).
+        ("María López Fernández", "remind", "letter"),
     }
     skipped = {s["invoice"]: s["code"] for s in sample_plan["skipped"]}
     assert skipped == {"INV/2026/00391": "below_tolerance", "INV/2026/00398": "credit_covers",
@@ -54,6 +56,9 @@ def test_sample_plan_is_the_expected_one(sample_plan: dict) -> None:
                        "INV/2026/00455": "coming_up", "INV/2026/00430": "promise_pending"}
     letter = next(a for a in sample_plan["actions"] if a["level"] == "letter")
     assert letter["items"][0]["interest"] == "47.11" and letter["items"][0]["compensation"] == "40.00"
+    # The consumer owes the interés legal del dinero (363.00 x 3.25% x 35 / 365 = 1.13) and no EUR 40.
+    consumer = next(a for a in sample_plan["actions"] if a["partner"]["name"] == "María López Fernández")
+    assert consumer["items"][0]["interest"] == "1.13" and consumer["items"][0]["compensation"] == "0.00"
     assert letter["subject"].startswith("Requerimiento de pago")
     assert letter["totals"][0]["credit"] == "150.00"  # the customer's unapplied payment is deducted
     broken = next(a for a in sample_plan["actions"] if a["partner"]["name"] == "Hotel Miramar S.L.")
@@ -64,7 +69,7 @@ def test_human_plan_is_a_readable_table(tmp_path: Path) -> None:
     run = dunning("plan", "--facts", "sample", "--today", "2026-12-01", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == "Dunning plan for 2026-12-01: 7 action(s), 6 item(s) skipped"
+    assert lines[0] == "Dunning plan for 2026-12-01: 8 action(s), 6 item(s) skipped"
     assert any("Construcciones Ibéricas S.A." in line and "letter" in line and "6,030.81 EUR" in line
                for line in lines)
     assert "promise_pending: 1" in run.stdout

@@ -72,7 +72,7 @@ def _mutate(path: str, value: object) -> dict:
     ("levels.0.colour", "red", "levels[0].colour: unknown key"),
     ("money.interest_rates.0.start", "2023-02-30", "money.interest_rates[0].start: expected a date"),
     ("money.interest_rates.0.percent", "ten", "money.interest_rates[0].percent: expected an amount"),
-    ("money.interest_rates.1.start", date(2023, 6, 1), "money.interest_rates: interest periods overlap"),
+    ("money.interest_rates.1.start", date(2021, 6, 1), "money.interest_rates: interest periods overlap"),
     ("money.compensation", {"EURO": "40"}, "money.compensation.EURO: expected an ISO 4217"),
     ("segments.0.when", [["avg_days_late", "~", 3]], "segments[0].when[0]: unknown operator '~'"),
     ("segments.0.when", [["mood", ">", 3]], "segments[0].when[0]: unknown metric 'mood'"),

@@ -35,7 +35,8 @@ EUR, JPY = Currency("EUR", 2), Currency("JPY", 0)
 ], ids=["not-late", "one-period", "two-rates", "same-rate-merged", "after-table", "jpy-no-decimals", "nothing-owed"])
 def test_late_interest(principal: str, due: str, today: str, currency: Currency, total: str,
                        periods: list[tuple[str, str, int, str, str]]) -> None:
-    amount, lines = late_interest(Decimal(principal), D(due), D(today), SPAIN, currency)
+    amount, lines = late_interest(Decimal(principal), D(due), D(today), SPAIN.interest_rates, SPAIN.day_count,
+                                  currency)
     assert amount == Decimal(total)
     assert [(p.start.isoformat(), p.end.isoformat(), p.days, str(p.rate), str(p.amount)) for p in lines] == periods
     assert sum((p.amount for p in lines), Decimal(0)) == amount

@@ -65,7 +65,8 @@ def hand_built(facts: Facts, partner_id: int, template: str, channel: str, lang:
     for item in sorted((i for i in facts.items if i.partner_id == partner_id and not i.disputed),
                        key=lambda i: (i.due_date, i.id)):
         late = (TODAY - item.due_date).days
-        amount, periods = (late_interest(item.residual, item.due_date, TODAY, money, facts.currency(item.currency))
+        amount, periods = (late_interest(item.residual, item.due_date, TODAY, money.interest_rates, money.day_count,
+                                         facts.currency(item.currency))
                            if interest else (Decimal(0), ()))
         compensation = Decimal(40) if interest and late > 0 and item.currency == "EUR" else Decimal(0)
         planned.append(PlannedItem(item=item, days_late=late, interest=amount, interest_periods=periods,

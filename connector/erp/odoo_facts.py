@@ -37,6 +37,7 @@ from connector.erp.odoo_session import (
     parse_completion,
     text,
 )
+from connector.legal import debtor_kind_of
 from connector.model import (
     Company,
     Contact,
@@ -444,7 +445,7 @@ class FactsReader:
                       first_invoice: dict[int, date]) -> dict[int, Partner]:
         m, s = self.m, self.s
         fields = m.names("partner", "name", "lang", "email", "phone", "mobile", "vat", "ref", "street", "zip", "city",
-                         "country_code", "tags", "salesperson", "create_date")
+                         "country_code", "tags", "salesperson", "create_date", "is_company")
         rows = s.read(m.model("partner"), ids, fields)
         tag_ids = {int(t) for row in rows.values() for t in row.get(self.f("partner", "tags")) or []}
         tags = s.read(m.model("partner_tag"), tag_ids, m.names("partner_tag", "name")) if tag_ids else {}
@@ -485,16 +486,20 @@ class FactsReader:
                 salesperson = User(id=uid, login=text(users[uid].get(self.f("user", "login"))),
                                    name=text(users[uid].get(self.f("user", "name"))))
             mobile_field = self.f("partner", "mobile")
+            vat = text(row.get(self.f("partner", "vat")))
+            country_code = text(row.get(self.f("partner", "country_code")))
+            kind = debtor_kind_of(bool(row.get(self.f("partner", "is_company"))), vat, country_code, tuple(names))
             partners[pid] = Partner(
                 id=pid, name=text(row.get(self.f("partner", "name"))), lang=text(row.get(self.f("partner", "lang"))),
                 email=text(row.get(self.f("partner", "email"))), phone=text(row.get(self.f("partner", "phone"))),
                 mobile=text(row.get(mobile_field)) if mobile_field else "",
-                vat=text(row.get(self.f("partner", "vat"))), ref=text(row.get(self.f("partner", "ref"))),
+                vat=vat, ref=text(row.get(self.f("partner", "ref"))),
                 street=text(row.get(self.f("partner", "street"))), zip=text(row.get(self.f("partner", "zip"))),
                 city=text(row.get(self.f("partner", "city"))),
-                country_code=text(row.get(self.f("partner", "country_code"))),
+                country_code=country_code,
                 customer_since=min(since_candidates) if since_candidates else None,
-                tags=tuple(names), billing_contact=contacts.get(pid), salesperson=salesperson)
+                tags=tuple(names), billing_contact=contacts.get(pid), salesperson=salesperson,
+                debtor_kind=kind)
         return partners
 
     def read_promises(self, refs: dict[str, tuple[str, int]], moves: dict[int, dict[str, Any]]) -> list[Promise]:

@@ -39,6 +39,7 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "ref": "char", "street": "char", "zip": "char", "city": "char", "country_code": "char",
         "tags": "many2many", "salesperson": "many2one", "parent": "many2one", "type": "selection",
         "commercial_partner": "many2one", "create_date": "datetime", "active": "boolean",
+        "is_company": "boolean",
     },
     "partner_tag": {"name": "char"},
     "partner_bank": {"account_number": "char", "partner": "many2one", "bank": "many2one"},

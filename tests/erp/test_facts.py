@@ -140,3 +140,22 @@ def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:
 ], ids=["spanish", "english", "whole-euros", "no-amount", "date-is-not-an-amount", "iso-date"])
 def test_the_promised_amount_is_read_from_the_activity_text(text: str, amount: str | None) -> None:
     assert promised_amount(text) == (None if amount is None else Decimal(amount))
+
+@pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
+def test_debtor_kind_is_read_from_odoo(version: int, protocol: str,
+                                       make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    with make_adapter(server, protocol) as adapter:
+        adapter.setup()
+        before = adapter.fetch_facts(AS_OF)
+        spanish = sorted(p.id for p in before.partners.values() if p.country_code == "ES")
+        person, town_hall = spanish[0], spanish[1]
+        # A private person (no company, no VAT number) and a local corporation (NIF starting with P).
+        rpc("res.partner", "write", [person], {"is_company": False, "vat": False})
+        rpc("res.partner", "write", [town_hall], {"vat": "ESP5000000A"})
+        after = adapter.fetch_facts(AS_OF)
+    assert all(p.debtor_kind == "business" for p in before.partners.values())
+    kinds = {pid: p.debtor_kind for pid, p in after.partners.items()}
+    assert kinds.pop(person) == "consumer" and kinds.pop(town_hall) == "public"
+    assert set(kinds.values()) == {"business"}

@@ -1,0 +1,125 @@
+"""Who is charged what: a business, a consumer and a public body with the same overdue invoice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from connector.engine import evaluate
+from connector.legal import RULES, debtor_kind_of, level_applies
+from connector.model import DEBTOR_KINDS, Escalate, Plan, Remind
+from connector.policy import InterestRate, Level, Money
+from connector.render import Renderer
+from tests.builders import D, facts, issued, item, partner, policy
+
+MONEY = Money(
+    interest_rates=(InterestRate(D("2026-07-01"), D("2026-12-31"), Decimal("10.15")),),
+    legal_interest_rates=(InterestRate(D("2026-01-01"), D("2026-12-31"), Decimal("3.25")),),
+    compensation=(("EUR", Decimal("40.00")),),
+)
+# 1000.00 due on 31 October 2026, the friendly, firm and call levels done: on 1 December the letter.
+LADDER = [issued("friendly", (1,), "2026-11-01"), issued("firm", (1,), "2026-11-11"),
+          issued("call", (1,), "2026-11-21", channel="phone")]
+
+
+def letter_plan(kind: str, today: str = "2026-12-01", history: list | None = None) -> Plan:
+    customer = partner(1, debtor_kind=kind)
+    return evaluate(policy(money=MONEY), facts([item(1, "2026-10-31", "1000.00")], partners=[customer],
+                                                 issued=history if history is not None else LADDER), D(today))
+
+
+@pytest.mark.parametrize(("kind", "interest", "rate", "compensation"), [
+    # 31 days (1 Nov - 1 Dec) on 1000.00: 1000 x 10.15% x 31 / 365 = 8.6205 -> 8.62, plus EUR 40 (Ley 3/2004).
+    ("business", "8.62", "10.15", "40.00"),
+    # Consumers: interés legal del dinero, 1000 x 3.25% x 31 / 365 = 2.7603 -> 2.76, no EUR 40.
+    ("consumer", "2.76", "3.25", "0"),
+    # Public bodies: Ley 3/2004 through LCSP art. 198.4, as a business.
+    ("public", "8.62", "10.15", "40.00"),
+], ids=["business-statutory-and-40", "consumer-legal-interest-no-40", "public-statutory-and-40"])
+def test_same_invoice_charged_by_debtor_kind(kind: str, interest: str, rate: str, compensation: str) -> None:
+    (action,) = letter_plan(kind).actions
+    assert isinstance(action, Remind) and action.level == "letter"
+    (planned,) = action.items
+    assert planned.interest == Decimal(interest)
+    assert [str(p.rate) for p in planned.interest_periods] == [rate]
+    assert planned.compensation == Decimal(compensation)
+    assert planned.total_due == Decimal("1000.00") + Decimal(interest) + Decimal(compensation)
+
+
+HANDED_LETTER = [*LADDER, issued("letter", (1,), "2026-12-01", channel="letter")]
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("business", ["handover"]),
+    ("consumer", []),
+    ("public", []),
+], ids=["business-handed-over", "consumer-no-agency", "public-no-agency"])
+def test_agency_hand_over_only_for_businesses(kind: str, expected: list[str]) -> None:
+    plan = letter_plan(kind, "2026-12-16", HANDED_LETTER)
+    assert [a.level for a in plan.actions if isinstance(a, Escalate)] == expected
+    if not expected:
+        assert [s.code for s in plan.skipped] == ["all_levels_done"]
+
+
+def test_a_level_can_name_its_debtor_kinds() -> None:
+    handover = Level("handover", 45, "task", "handover", escalate=True, debtors=("business", "consumer"))
+    assert [level_applies(handover, kind) for kind in DEBTOR_KINDS] == [True, True, False]
+    letter = Level("letter", 30, "letter", "letter", interest=True)
+    assert all(level_applies(letter, kind) for kind in DEBTOR_KINDS)
+
+
+def test_a_level_refuses_an_unknown_debtor_kind() -> None:
+    with pytest.raises(ValueError, match="unknown debtor kinds"):
+        Level("letter", 30, "letter", "letter", debtors=("person",))
+
+
+def test_every_debtor_kind_has_rules() -> None:
+    assert set(RULES) == set(DEBTOR_KINDS)
+
+
+@pytest.mark.parametrize(("kind", "lang", "present", "absent"), [
+    ("business", "es_ES", ["Ley 3/2004", "artículo 8", "40,00", "procedimiento monitorio", "Muy señores"],
+     ["Código Civil", "198.4"]),
+    ("consumer", "es_ES", ["artículos 1100 y 1108 del Código Civil", "interés legal del dinero", "3,25",
+                           "Estimado/a Customer 1"],
+     ["Ley 3/2004", "40,00", "monitorio", "gestión de cobros", "Muy señores"]),
+    ("public", "es_ES", ["artículo 198.4 de la Ley 9/2017", "Ley 3/2004", "artículo 199", "contencioso-administrativo",
+                         "40,00"],
+     ["monitorio", "gestión de cobros", "Código Civil"]),
+    ("consumer", "en_GB", ["1100 and 1108 of the Spanish Civil Code", "interés legal del dinero"],
+     ["Law 3/2004", "40.00", "collection agency"]),
+    ("public", "en_GB", ["article 198.4 of Spanish Law 9/2017", "article 199", "contentious-administrative"],
+     ["collection agency"]),
+], ids=["es-business", "es-consumer", "es-public", "en-consumer", "en-public"])
+def test_letter_states_the_legal_basis_of_the_kind(kind: str, lang: str, present: list[str],
+                                                   absent: list[str]) -> None:
+    customer = partner(1, debtor_kind=kind, lang=lang)
+    case = facts([item(1, "2026-10-31", "1000.00")], partners=[customer], issued=LADDER)
+    case = replace(case, company=replace(case.company, country_code="ES"))
+    (action,) = evaluate(policy(money=MONEY), case, D("2026-12-01")).actions
+    assert isinstance(action, Remind)
+    message = Renderer().render(replace(action, partner=customer), case, D("2026-12-01"))
+    for part in (message.text, message.html):
+        for phrase in present:
+            assert phrase in part, (phrase, kind)
+        for phrase in absent:
+            assert phrase not in part, (phrase, kind)
+
+
+@pytest.mark.parametrize(("is_company", "vat", "country", "tags", "expected"), [
+    (True, "ESB50111222", "ES", (), "business"),
+    (False, "ES12345678Z", "ES", (), "business"),
+    (False, "", "ES", (), "consumer"),
+    (True, "P5000000A", "ES", (), "public"),
+    (True, "ESQ2818002D", "", (), "public"),
+    (True, "ESS2800001A", "ES", (), "public"),
+    (True, "FRP1234567", "FR", (), "business"),
+    (True, "ESB50111222", "ES", ("Deudor: consumidor / Debtor: consumer",), "consumer"),
+    (False, "", "ES", ("Deudor: administración pública / Debtor: public body",), "public"),
+], ids=["company", "sole-trader-with-vat", "private-person", "local-corporation-p", "public-body-q-by-vat",
+        "state-body-s", "p-outside-spain-is-not-a-nif", "override-tag-consumer", "override-tag-public"])
+def test_debtor_kind_from_erp_data(is_company: bool, vat: str, country: str, tags: tuple[str, ...],
+                                   expected: str) -> None:
+    assert debtor_kind_of(is_company, vat, country, tags) == expected
