@@ -69,6 +69,8 @@ class SyncOutcome:
             "failed": [{"key": key, "error": error} for key, error in self.failed],
             "already_done": r.already_done,
             "repaired": r.repaired,
+            "released": r.released,
+            "pending": sorted(r.pending),
             "actions": len(self.pulled.plan.actions),
             "rpc_calls": self.rpc_calls,
             "seconds": round(self.seconds, 3),
@@ -102,8 +104,13 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
 
 def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date, *, force: bool = False,
          progress: Progress = no_progress) -> SyncOutcome:
-    """Plan and write. Raises SafetyStop, before writing anything, when the plan is over the limit."""
+    """Settle interrupted runs, plan and write. Raises SafetyStop, before writing, when the plan is over the limit.
+
+    Settling comes before the pull, so that what a dead run delivered is history for the engine and
+    what it did not deliver is planned again today.
+    """
     started, calls_before = time.perf_counter(), adapter.rpc_calls
+    adapter.repair(today)
     pulled = pull_and_plan(adapter, settings, renderer, today, progress)
     problem = safety_problem(pulled.plan, settings.policy)
     if problem is not None:

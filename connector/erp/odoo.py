@@ -59,6 +59,7 @@ from typing import Any
 
 from connector.config import ErpSettings
 from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
+from connector.erp.odoo_claims import read_unfinished
 from connector.erp.odoo_facts import FactsReader
 from connector.erp.odoo_mapping import SUPPORTED, load_mapping
 from connector.erp.odoo_rpc import Endpoint, OdooFault, OdooRpc
@@ -72,6 +73,7 @@ from connector.erp.odoo_session import (
     PROMISE_TYPE,
     REMINDER_TYPE,
     SETUP_XMLIDS,
+    RunId,
     Session,
     m2o_id,
 )
@@ -146,6 +148,9 @@ class OdooAdapter:
                                      timeout_s=settings.timeout_s, retry_attempts=settings.retry_attempts,
                                      retry_max_s=settings.retry_max_s), password)
         self._session: Session | None = None
+        # This run, as its claims name it; the day settle() last ran for (once per run is enough).
+        self.run = RunId.current()
+        self._settled: WriteResult | None = None
 
     # -- connection ------------------------------------------------------------------------------------
 
@@ -330,10 +335,26 @@ class OdooAdapter:
 
     # -- facts / write ---------------------------------------------------------------------------------------
 
+    def repair(self, today: date) -> WriteResult:
+        """Settle the claims of interrupted runs: complete what they delivered, release the rest.
+
+        Pending claims of runs that still live are reported in `pending`. Done once per adapter (run);
+        `write` does it first when the caller has not.
+        """
+        s = self.session()
+        s.refs(refresh=True)
+        self._settled = Writer(s, today, self.claim_lease_s, no_progress, self.run).settle(read_unfinished(s))
+        return self._settled
+
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
         s = self.session()
         s.refs(refresh=True)
         facts = FactsReader(s, today, tuple(self.settings.company_ids), progress).read()
+        # Claims still unfinished (a live run writing them, or a dead one's before `sync` settles them)
+        # count as history: the contact was made or is being made, whatever key today's plan would use.
+        unfinished = [u.as_issued() for u in read_unfinished(s) if not u.completed]
+        if unfinished:
+            facts = replace(facts, issued=tuple(sorted((*facts.issued, *unfinished), key=lambda a: (a.date, a.key))))
         if self._channels and any(not a.channel for a in facts.issued):
             issued = tuple(a if a.channel else replace(a, channel=self._channels.get(a.level, ""))
                            for a in facts.issued)
@@ -341,9 +362,16 @@ class OdooAdapter:
         return facts
 
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
+        settled = self._settled if self._settled is not None else self.repair(today)
         s = self.session()
-        s.refs(refresh=True)
-        return Writer(s, today, self.claim_lease_s, progress).run(requests)
+        result = Writer(s, today, self.claim_lease_s, progress, self.run).run(requests)
+        # What settling did belongs to this run's outcome too (reported once).
+        self._settled = WriteResult()
+        result.repaired += settled.repaired
+        result.released += settled.released
+        result.notes += settled.notes
+        result.pending = sorted({*settled.pending, *result.pending})
+        return result
 
 
 def _major(value: Any) -> int:
