@@ -103,11 +103,15 @@ def sync(common: Common, dry_run: bool, force: bool) -> int:
         click.echo(f"Sync of {today.isoformat()}: {summary['actions']} action(s) planned; created "
                    f"{created['activities']} activities, {created['tasks']} tasks, {created['notes']} notes, "
                    f"{created['emails']} emails; closed {summary['closed']}; {summary['already_done']} already "
-                   f"done; {summary['repaired']} repaired; {summary['skipped']} item(s) skipped; "
+                   f"done; {summary['repaired']} repaired; {summary['released']} released; "
+                   f"{len(summary['pending'])} pending; {summary['skipped']} item(s) skipped; "
                    f"{len(summary['failed'])} failed ({summary['rpc_calls']} calls, {summary['seconds']} s)")
         for failure in summary["failed"]:
             click.echo(f"  failed {failure['key']}: {failure['error']}", err=True)
-    return 1 if outcome.failed else 0
+        for key in summary["pending"]:
+            click.echo(f"  pending {key}: claimed by another run that is still writing it", err=True)
+    # Pending claims are not done by this run: a scheduler must see that, as for failures.
+    return 1 if outcome.failed or outcome.result.pending else 0
 
 
 @cli.command()
