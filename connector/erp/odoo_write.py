@@ -157,7 +157,7 @@ class Writer:
         return _ids(self.s.rpc.call(model, "create", vals_list=vals_list, retry=False))
 
     def stale(self, create_date: Any) -> bool:
-        """A claim older than the lease belongs to a run that died; a younger one to a run still going.
+        """A claim not renewed for longer than the lease belongs to a run that died or hangs.
 
         Ages are measured on the server's clock (a claim's create_date against the create_date of a
         probe row made now), so neither the connector's clock nor a server whose date was moved
@@ -169,7 +169,8 @@ class Writer:
         now = self.server_now()
         if created is None or now is None:
             return False  # cannot tell: leave it to its owner, the next run decides
-        return (now - created).total_seconds() >= self.lease_s
+        # Odoo's timestamps have whole seconds: one more second keeps a just-renewed claim alive.
+        return (now - created).total_seconds() > self.lease_s + 1
 
     def server_now(self) -> datetime | None:
         """The server's current time: create a probe external id, read its create_date, delete it."""
