@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -176,7 +177,8 @@ def _dunning(config: Path, secret: str, *args: str, timeout: float = 180) -> sub
 
 def _state(server: Any) -> tuple[list[str], int, int, int]:
     odoo = Odoo(server)
-    names = sorted(odoo.xmlid_names())
+    # Record ids masked: a repair writes what the dead run delivered first, so the ids come in another order.
+    names = sorted(re.sub(r"__(act|task|msg)\d+__", r"__\1__", n) for n in odoo.xmlid_names())
     return (names, odoo("mail.activity", "search_count", []), odoo("project.task", "search_count", []),
             odoo("mail.message", "search_count", []))
 
@@ -252,8 +254,10 @@ def test_two_concurrent_syncs_leave_no_duplicate(tmp_path: Path) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
         summaries = [json.loads(r.stdout) for r in results]
+        # A run that found the other's claims still being written says so: exit 1, keys pending.
+        assert all(r.returncode == 0 or (r.returncode == 1 and s["pending"] and not s["failed"])
+                   for r, s in zip(results, summaries, strict=True)), [r.stderr for r in results]
         names = Odoo(server).xmlid_names()
         assert len(names) == len(set(names))
         # Between them, the two runs did the whole plan exactly once.
