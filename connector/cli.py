@@ -30,7 +30,7 @@ from connector.facts import facts_to_data
 from connector.model import Plan
 from connector.planview import clip, plan_to_json, plan_to_text, text_table
 from connector.sandbox.command import sandbox
-from connector.sync import pull_and_plan
+from connector.sync import SyncOutcome, pull_and_plan
 from connector.sync import sync as run_sync
 
 
@@ -94,7 +94,13 @@ def sync(common: Common, dry_run: bool, force: bool) -> int:
             pulled = pull_and_plan(adapter, settings, renderer, today, progress_for(common))
             _print_plan(common, pulled.plan, pulled.subjects)
             return 0
-        outcome = run_sync(adapter, settings, renderer, today, force=force, progress=progress_for(common))
+        try:
+            outcome = run_sync(adapter, settings, renderer, today, force=force, progress=progress_for(common))
+        except ConnectorError as error:
+            # The document is the contract of `sync --json`: scripts get it also when the run stopped.
+            if common.as_json and isinstance(error.outcome, SyncOutcome):
+                emit_json(error.outcome.to_json())
+            raise
     summary = outcome.to_json()
     if common.as_json:
         emit_json(summary)
@@ -233,7 +239,6 @@ def main(argv: list[str] | None = None) -> None:
 def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None, days: int) -> None:
     """Start a sandbox Odoo with a demo company, then run setup, plan and sync against it."""
     from connector.demo import run_demo
-    from connector.sync import SyncOutcome
 
     if protocol == "json2" and odoo_version != "19":
         raise UsageError("JSON-2 exists on Odoo 19 only: add --odoo-version 19 or pick another --protocol")

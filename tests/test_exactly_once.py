@@ -177,3 +177,19 @@ def test_a_live_runs_claims_are_left_to_it_and_reported_pending(tmp_path: Path) 
         run = dunning(config, server.password, "sync", "--today", DAY.isoformat(), "--json", "-q")
         summary = json.loads(run.stdout)
         assert key in summary["pending"] and run.returncode == 1
+
+
+@pytest.mark.parametrize("stop", ["safety", "unreachable"])
+def test_sync_json_prints_its_document_when_the_run_stops(stop: str, tmp_path: Path) -> None:
+    with SandboxServer(17, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
+        url = server.url if stop == "safety" else "http://127.0.0.1:9"
+        config = write_config(tmp_path / "dunning.toml", url, server.database, "xmlrpc", max_actions_per_run=3,
+                              retry_attempts=1, retry_max_s=1)
+        if stop == "safety":
+            assert dunning(config, server.password, "setup", "-q").returncode == 0
+        run = dunning(config, server.password, "sync", "--today", DAY.isoformat(), "--json", "-q")
+    document = json.loads(run.stdout)
+    assert run.returncode == (4 if stop == "safety" else 3) and "Traceback" not in run.stderr
+    assert document["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}
+    assert ("max_actions_per_run" if stop == "safety" else "127.0.0.1:9") in document["error"]
+    assert (document["actions"] > 3) == (stop == "safety")

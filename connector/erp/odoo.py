@@ -78,7 +78,7 @@ from connector.erp.odoo_session import (
     m2o_id,
 )
 from connector.erp.odoo_write import Writer
-from connector.errors import ErpError
+from connector.errors import ConnectorError, ErpError
 from connector.model import Facts
 from connector.policy import Level
 
@@ -364,14 +364,24 @@ class OdooAdapter:
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
         settled = self._settled if self._settled is not None else self.repair(today)
         s = self.session()
-        result = Writer(s, today, self.claim_lease_s, progress, self.run).run(requests)
+        writer = Writer(s, today, self.claim_lease_s, progress, self.run)
+        try:
+            result = writer.run(requests)
+        except ConnectorError as error:
+            error.outcome = _merged(settled, writer.result)
+            raise
         # What settling did belongs to this run's outcome too (reported once).
         self._settled = WriteResult()
-        result.repaired += settled.repaired
-        result.released += settled.released
-        result.notes += settled.notes
-        result.pending = sorted({*settled.pending, *result.pending})
-        return result
+        return _merged(settled, result)
+
+
+def _merged(settled: WriteResult, result: WriteResult) -> WriteResult:
+    """A write pass's result with what settling the interrupted runs did before it."""
+    result.repaired += settled.repaired
+    result.released += settled.released
+    result.notes += settled.notes
+    result.pending = sorted({*settled.pending, *result.pending})
+    return result
 
 
 def _major(value: Any) -> int:
