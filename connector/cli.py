@@ -13,6 +13,7 @@ import click
 from connector import __version__
 from connector.cli_common import (
     Common,
+    check_write_date,
     common_options,
     connected_adapter,
     emit_json,
@@ -85,9 +86,13 @@ def _print_plan(common: Common, result: Plan, subjects: dict[str, str]) -> None:
 @common_options
 @click.option("--dry-run", is_flag=True, help="Plan only: pull and evaluate, write nothing.")
 @click.option("--force", is_flag=True, help="Write even when the plan exceeds max_actions_per_run.")
-def sync(common: Common, dry_run: bool, force: bool) -> int:
+@click.option("--allow-other-date", is_flag=True,
+              help="With --today: write as of that day, not today (at most [policy] max_days_ahead ahead).")
+def sync(common: Common, dry_run: bool, force: bool, allow_other_date: bool) -> int:
     """Pull, evaluate and write the plan into the ERP, each action exactly once."""
     settings, today = load_command_settings(common, offline=False)
+    if not dry_run:
+        check_write_date(common, settings, today, allow_other_date)
     renderer = renderer_for(settings)
     with connected_adapter(settings) as adapter:
         if dry_run:

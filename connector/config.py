@@ -78,6 +78,8 @@ class Settings:
     calendar_subdivision: str = ""
     interest_table_ends: date | None = None
     warnings: tuple[str, ...] = field(default=())
+    # `sync --today D --allow-other-date` never writes for a D further ahead of today than this.
+    max_days_ahead: int = 7
 
 
 class _Section:
@@ -198,7 +200,7 @@ _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company
         "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
-           "history_days", "templates_dir"}
+           "history_days", "templates_dir", "max_days_ahead"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
 _MONEY = {"day_count", "compensation", "interest_rates"}
 _RATE = {"start", "end", "percent", "source"}
@@ -291,6 +293,7 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         "business_days_only": cal.boolean("business_days_only", True),
         "history_days": pol.integer("history_days", 730, minimum=1),
     }
+    max_days_ahead = pol.integer("max_days_ahead", 7, minimum=0, maximum=366)
     if template_check is not None:
         for index, level in enumerate(levels):
             for problem in template_check(templates_dir, language, level.template, level.channel):
@@ -306,7 +309,8 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         raise ConfigError(source, errors or ["the policy could not be built"])
     return Settings(source=source, policy=policy, timezone=timezone, language=language,
                     templates_dir=templates_dir, erp=erp, calendar_country=country,
-                    calendar_subdivision=subdivision, interest_table_ends=table_end, warnings=tuple(warnings))
+                    calendar_subdivision=subdivision, interest_table_ends=table_end, warnings=tuple(warnings),
+                    max_days_ahead=max_days_ahead)
 
 
 def _erp(root: _Section, errors: list[str]) -> ErpSettings:

@@ -25,7 +25,7 @@ import pytest
 
 from connector.erp.odoo_session import parse_completion, parse_intent, parse_key
 from connector.sandbox import SandboxServer, run_sandbox_process
-from tests.test_integration import SECRET_ENV, START, write_config
+from tests.test_integration import SECRET_ENV, START, SYNC, write_config
 
 DAY = START  # the demo company's day of 20 friendly / pre-due e-mails
 LATER = START + timedelta(days=3)
@@ -98,7 +98,7 @@ def scenario(tmp_path: Path, crash_after: int | None) -> dict[str, Any]:
     config = write_config(tmp_path / "dunning.toml", day.url, day.database, "xmlrpc",
                           max_actions_per_run=1000, retry_attempts=2, retry_max_s=3)
     try:
-        run = dunning(config, day.password, "sync", "--today", DAY.isoformat(), "-q")
+        run = dunning(config, day.password, *SYNC, "--today", DAY.isoformat(), "-q")
         if crash_after is not None:
             assert day.wait(20) == 3
             assert "Traceback" not in run.stderr
@@ -109,7 +109,7 @@ def scenario(tmp_path: Path, crash_after: int | None) -> dict[str, Any]:
     try:
         odoo = Odoo(later)
         odoo.pay_invoice(paid, LATER)
-        runs = [dunning(config, later.password, "sync", "--today", LATER.isoformat(), "--json", "-q")
+        runs = [dunning(config, later.password, *SYNC, "--today", LATER.isoformat(), "--json", "-q")
                 for _ in range(2)]
         assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
         return {"names": odoo.names(), "emails": odoo.emails_by_key(), "runs": [json.loads(r.stdout) for r in runs]}
@@ -174,7 +174,7 @@ def test_a_live_runs_claims_are_left_to_it_and_reported_pending(tmp_path: Path) 
         for name in (key, intent):
             odoo("ir.model.data", "create", [{"module": "dunning", "name": name, "model": "res.partner",
                                               "res_id": partner, "noupdate": True}])
-        run = dunning(config, server.password, "sync", "--today", DAY.isoformat(), "--json", "-q")
+        run = dunning(config, server.password, *SYNC, "--today", DAY.isoformat(), "--json", "-q")
         summary = json.loads(run.stdout)
         assert key in summary["pending"] and run.returncode == 1
 
@@ -187,7 +187,7 @@ def test_sync_json_prints_its_document_when_the_run_stops(stop: str, tmp_path: P
                               retry_attempts=1, retry_max_s=1)
         if stop == "safety":
             assert dunning(config, server.password, "setup", "-q").returncode == 0
-        run = dunning(config, server.password, "sync", "--today", DAY.isoformat(), "--json", "-q")
+        run = dunning(config, server.password, *SYNC, "--today", DAY.isoformat(), "--json", "-q")
     document = json.loads(run.stdout)
     assert run.returncode == (4 if stop == "safety" else 3) and "Traceback" not in run.stderr
     assert document["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}

@@ -21,12 +21,12 @@ import pytest
 
 from connector.sandbox import SandboxServer
 from tests.test_exactly_once import DAY, Odoo, dunning
-from tests.test_integration import SECRET_ENV, START, write_config
+from tests.test_integration import SECRET_ENV, START, SYNC, write_config
 
 
 def start_sync(config: Path, secret: str) -> subprocess.Popen[str]:
     env = dict(os.environ, **{SECRET_ENV: secret})
-    return subprocess.Popen([sys.executable, "-m", "connector.cli", "--config", str(config), "sync", "--today",
+    return subprocess.Popen([sys.executable, "-m", "connector.cli", "--config", str(config), *SYNC, "--today",
                              DAY.isoformat(), "--json", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
 
@@ -65,7 +65,7 @@ def test_overlapping_runs_with_a_write_phase_longer_than_the_lease_send_each_ema
         assert first.returncode == 0, outs[0][1]
         if second.returncode != 0:
             assert second.returncode == 1 and summaries[1]["pending"] and summaries[1]["failed"] == []
-        again = json.loads(dunning(config, server.password, "sync", "--today", DAY.isoformat(), "--json",
+        again = json.loads(dunning(config, server.password, *SYNC, "--today", DAY.isoformat(), "--json",
                                    "-q").stdout)
         assert again["created"] == {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}
         assert again["pending"] == []
@@ -78,7 +78,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         config = write_config(folder / "dunning.toml", server.url, server.database, "xmlrpc",
                               max_actions_per_run=1000)
         assert dunning(config, server.password, "setup", "-q").returncode == 0
-        assert dunning(config, server.password, "sync", "--today", DAY.isoformat(), "-q").returncode == 0
+        assert dunning(config, server.password, *SYNC, "--today", DAY.isoformat(), "-q").returncode == 0
         return state(Odoo(server))
 
 
@@ -97,7 +97,7 @@ def test_kill_9_at_a_random_moment_then_a_rerun_ends_like_an_uninterrupted_run(
         run.communicate(timeout=30)
         server.control(reset=True)
         # An immediate re-run on the same host: the dead run's claims are taken over at once.
-        again = dunning(config, server.password, "sync", "--today", DAY.isoformat(), "--json", "-q")
+        again = dunning(config, server.password, *SYNC, "--today", DAY.isoformat(), "--json", "-q")
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["pending"] == []
         assert state(Odoo(server)) == uninterrupted
