@@ -22,6 +22,7 @@ from connector.cli_common import (
     progress_for,
     render_subjects,
     renderer_for,
+    write_private,
 )
 from connector.cli_report import report_command
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG
@@ -68,8 +69,7 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None) -> N
         result, subjects = pulled.plan, pulled.subjects
         if save_facts is not None:
             try:
-                save_facts.write_text(json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1),
-                                      encoding="utf-8")
+                write_private(save_facts, json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1))
             except OSError as error:
                 raise UsageError(f"cannot write the facts to {save_facts}: {error.strerror or error}") from None
     _print_plan(common, result, subjects)

@@ -132,6 +132,14 @@ def check_write_date(common: Common, settings: Settings, today: date, allow_othe
                          f"([policy] max_days_ahead in {settings.source})")
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600): facts and reports hold customer data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed with wider rights
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
 def load_command_facts(option: str) -> Facts:
     path = data_dir("samples") / "sample_facts.json" if option == SAMPLE else Path(option)
     return load_facts(path)

@@ -162,3 +162,12 @@ def test_dates_sync_must_not_write_for_exit_2_before_connecting(args: list[str],
 def test_plan_accepts_any_date_in_range() -> None:
     run = dunning("plan", "--facts", "sample", "--today", "2035-06-01", "--json")
     assert run.returncode == 0, run.stderr
+
+
+def test_the_html_report_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text("old", encoding="utf-8")
+    page.chmod(0o644)
+    run = dunning("report", "--facts", "sample", "--today", "2026-12-01", "--html", str(page), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert page.stat().st_mode & 0o777 == 0o600 and "<html" in page.read_text(encoding="utf-8").lower()
