@@ -30,12 +30,14 @@ for one thread.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
 import random
 import socket
 import ssl
+import threading
 import time
 import xmlrpc.client
 from collections.abc import Iterator
@@ -130,13 +132,32 @@ class _KeepAlive(xmlrpc.client.Transport):
         return self.single_request(host, handler, request_body, verbose)
 
     def single_request(self, host: Any, handler: Any, request_body: Any, verbose: bool = False) -> Any:
+        # The socket timeout bounds each read only: a server trickling a byte now and then would hold
+        # the call forever. A timer cuts the connection once the whole call has taken `_timeout`.
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            connection = self._connection[1] if self._connection else None
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self._timeout, expire)
+        timer.daemon = True
+        timer.start()
         try:
             return super().single_request(host, handler, request_body, verbose)
         except xmlrpc.client.ProtocolError:
             raise
         except Exception:
             self.close()
+            if expired.is_set():
+                raise TimeoutError(f"no complete answer within {self._timeout:g} s") from None
             raise
+        finally:
+            timer.cancel()
 
 
 class _KeepAliveTransport(_KeepAlive):
@@ -153,6 +174,22 @@ class _KeepAliveSafeTransport(_KeepAlive, xmlrpc.client.SafeTransport):  # type:
     def __init__(self, timeout: float) -> None:
         xmlrpc.client.SafeTransport.__init__(self, context=ssl.create_default_context())
         self._timeout = timeout
+
+
+def _bounded_post(client: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+    """POST and read the complete answer within the client's timeout, also from a server trickling bytes."""
+    timeout = client.timeout.read or 60.0
+    deadline = time.monotonic() + timeout
+    with client.stream("POST", url, **kwargs) as streamed:
+        body = bytearray()
+        for chunk in streamed.iter_bytes():
+            body += chunk
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(f"no complete answer within {timeout:g} s")
+    # The body is decoded already: the answer keeps the headers that still describe it.
+    headers = [(k, v) for k, v in streamed.headers.multi_items()
+               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    return httpx.Response(streamed.status_code, headers=headers, content=bytes(body))
 
 
 class _XmlRpcConnector(odoolib.XmlRPCConnector):  # type: ignore[misc]
@@ -192,7 +229,7 @@ class _JsonRpcConnector(odoolib.JsonRPCConnector):  # type: ignore[misc]
         payload = {"jsonrpc": "2.0", "method": "call",
                    "params": {"service": service_name, "method": method, "args": list(args)},
                    "id": random.randint(0, 1_000_000_000)}
-        response = self._client.post(self.url, json=payload, headers={"Content-Type": "application/json"})
+        response = _bounded_post(self._client, self.url, json=payload, headers={"Content-Type": "application/json"})
         if response.status_code != 200:
             raise _HttpStatus(response.status_code, response.text[:500],
                               _retry_after(response.headers.get("Retry-After")))
@@ -217,7 +254,8 @@ class _Json2Model(odoolib.json2.JsonModel):  # type: ignore[misc]
             raise AttributeError(method)
 
         def proxy(**kwargs: Any) -> Any:
-            response = self._client.post(self._url(method), headers=self.connection.bearer_header, json=kwargs)
+            response = _bounded_post(self._client, self._url(method), headers=self.connection.bearer_header,
+                                     json=kwargs)
             if response.status_code != 200:
                 raise _HttpStatus(response.status_code, response.text[:2000],
                                   _retry_after(response.headers.get("Retry-After")))
