@@ -127,8 +127,8 @@ def sync(common: Common, dry_run: bool, force: bool, allow_other_date: bool) -> 
 
 @cli.command()
 @common_options
-def check(common: Common) -> None:
-    """Connect and report ERP version, protocol, user, missing rights and setup."""
+def check(common: Common) -> int:
+    """Connect and report ERP version, protocol, user, missing rights and setup (exit 3 when rights are missing)."""
     settings, _today = load_command_settings(common, offline=False)
     with connected_adapter(settings) as adapter:
         status = adapter.check()
@@ -139,7 +139,7 @@ def check(common: Common) -> None:
                 "ok": not status.missing_rights and not status.missing_setup}
     if common.as_json:
         emit_json(document)
-        return
+        return 3 if status.missing_rights else 0
     click.echo(f"{status.erp} {status.version} at {status.url} (database {status.database}, {status.protocol})")
     click.echo(f"user: {status.user} (id {status.user_id}); companies: {', '.join(status.companies) or '-'}")
     click.echo("rights: " + ("all present" if not status.missing_rights else
@@ -148,6 +148,8 @@ def check(common: Common) -> None:
                             "missing " + ", ".join(status.missing_setup) + " (run `dunning setup`)"))
     for note in status.notes:
         click.echo(f"note: {note}")
+    # Missing rights make `sync` fail: a scheduler or a deploy script must see them.
+    return 3 if status.missing_rights else 0
 
 
 @cli.command()

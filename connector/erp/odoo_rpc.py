@@ -74,6 +74,9 @@ class OdooFault(ErpError):
 
     def __init__(self, sentence: str, *, kind: str, detail: str = "", model: str = "", method: str = "") -> None:
         super().__init__(sentence)
+        # A server that does not answer like Odoo (an HTML page, HTTP 500) is as good as unreachable.
+        if kind in ("http", "protocol"):
+            self.exit_code = 3
         self.kind = kind
         self.detail = detail
         self.model = model
@@ -88,6 +91,18 @@ class OdooTransient(TransientErpError):
         self.kind = kind
         self.unreachable = unreachable
         self.retry_after = retry_after
+
+
+def _what(body: str) -> str:
+    """What a non-Odoo answer looked like, in a few words (never its content: it may echo secrets)."""
+    text = body.lstrip()[:200].lower()
+    if text.startswith(("<!doctype html", "<html")) or "<body" in text:
+        return "an HTML page"
+    if text.startswith("["):
+        return "a JSON list"
+    if text.startswith("{"):
+        return "a JSON object without an Odoo result"
+    return "an answer that is neither XML-RPC nor JSON" if text else "an empty answer"
 
 
 class _HttpStatus(Exception):
@@ -347,7 +362,9 @@ class OdooRpc:
             return ErpUnreachable(
                 f"{error} ({what}, gave up after {spent:.1f} s): check [erp] url {self.endpoint.url}, the network "
                 f"and that Odoo is running; [erp] timeout_s, retry_attempts and retry_max_s bound the waiting")
-        return TransientErpError(f"{error} ({what}, gave up after {spent:.1f} s); try again later")
+        gave_up = TransientErpError(f"{error} ({what}, gave up after {spent:.1f} s); try again later")
+        gave_up.exit_code = 3  # retries spent: the ERP is not usable now, like an unreachable one
+        return gave_up
 
     @contextmanager
     def _translated(self, model: str, method: str) -> Iterator[None]:
@@ -383,8 +400,9 @@ class OdooRpc:
             reason = exc.__class__.__name__
             raise OdooTransient(f"the connection to Odoo at {self.base_url} failed during {model}.{method} ({reason})",
                                 kind="connection", unreachable=True) from None
-        except (ExpatError, json.JSONDecodeError):
-            raise OdooFault(f"{self.base_url} did not answer like an Odoo server: check [erp] url and protocol",
+        except (ExpatError, json.JSONDecodeError, xmlrpc.client.ResponseError):
+            raise OdooFault(f"the server at {self.base_url} did not answer like Odoo: got something other than "
+                            f"{'XML-RPC' if self._xmlrpc else 'JSON'} (an HTML page?); check [erp] url and protocol",
                             kind="protocol", model=model, method=method) from None
 
     def _http_error(self, exc: _HttpStatus, model: str, method: str) -> ErpError:
@@ -411,8 +429,8 @@ class OdooRpc:
                                  "database; check [erp] database and protocol",
                                  kind="unknown_method", model=model, method=method)
         if exc.status == 200:
-            return OdooFault(f"{self.base_url} did not answer like an Odoo server: check [erp] url and protocol",
-                             kind="protocol", model=model, method=method)
+            return OdooFault(f"the server at {self.base_url} did not answer like Odoo: got {_what(exc.body)}; check "
+                             "[erp] url and protocol", kind="protocol", model=model, method=method)
         return OdooFault(f"Odoo at {self.base_url} answered HTTP {exc.status} to {model}.{method}: check [erp] url "
                          "and protocol", kind="http", model=model, method=method)
 
