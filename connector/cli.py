@@ -13,6 +13,7 @@ import click
 from connector import __version__
 from connector.cli_common import (
     Common,
+    check_write_date,
     common_options,
     connected_adapter,
     emit_json,
@@ -21,6 +22,7 @@ from connector.cli_common import (
     progress_for,
     render_subjects,
     renderer_for,
+    write_private,
 )
 from connector.cli_report import report_command
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG
@@ -30,7 +32,7 @@ from connector.facts import facts_to_data
 from connector.model import Plan
 from connector.planview import clip, plan_to_json, plan_to_text, text_table
 from connector.sandbox.command import sandbox
-from connector.sync import pull_and_plan
+from connector.sync import SyncOutcome, pull_and_plan
 from connector.sync import sync as run_sync
 
 
@@ -67,8 +69,7 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None) -> N
         result, subjects = pulled.plan, pulled.subjects
         if save_facts is not None:
             try:
-                save_facts.write_text(json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1),
-                                      encoding="utf-8")
+                write_private(save_facts, json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1))
             except OSError as error:
                 raise UsageError(f"cannot write the facts to {save_facts}: {error.strerror or error}") from None
     _print_plan(common, result, subjects)
@@ -85,16 +86,26 @@ def _print_plan(common: Common, result: Plan, subjects: dict[str, str]) -> None:
 @common_options
 @click.option("--dry-run", is_flag=True, help="Plan only: pull and evaluate, write nothing.")
 @click.option("--force", is_flag=True, help="Write even when the plan exceeds max_actions_per_run.")
-def sync(common: Common, dry_run: bool, force: bool) -> int:
+@click.option("--allow-other-date", is_flag=True,
+              help="With --today: write as of that day, not today (at most [policy] max_days_ahead ahead).")
+def sync(common: Common, dry_run: bool, force: bool, allow_other_date: bool) -> int:
     """Pull, evaluate and write the plan into the ERP, each action exactly once."""
     settings, today = load_command_settings(common, offline=False)
+    if not dry_run:
+        check_write_date(common, settings, today, allow_other_date)
     renderer = renderer_for(settings)
     with connected_adapter(settings) as adapter:
         if dry_run:
             pulled = pull_and_plan(adapter, settings, renderer, today, progress_for(common))
             _print_plan(common, pulled.plan, pulled.subjects)
             return 0
-        outcome = run_sync(adapter, settings, renderer, today, force=force, progress=progress_for(common))
+        try:
+            outcome = run_sync(adapter, settings, renderer, today, force=force, progress=progress_for(common))
+        except ConnectorError as error:
+            # The document is the contract of `sync --json`: scripts get it also when the run stopped.
+            if common.as_json and isinstance(error.outcome, SyncOutcome):
+                emit_json(error.outcome.to_json())
+            raise
     summary = outcome.to_json()
     if common.as_json:
         emit_json(summary)
@@ -103,17 +114,21 @@ def sync(common: Common, dry_run: bool, force: bool) -> int:
         click.echo(f"Sync of {today.isoformat()}: {summary['actions']} action(s) planned; created "
                    f"{created['activities']} activities, {created['tasks']} tasks, {created['notes']} notes, "
                    f"{created['emails']} emails; closed {summary['closed']}; {summary['already_done']} already "
-                   f"done; {summary['repaired']} repaired; {summary['skipped']} item(s) skipped; "
+                   f"done; {summary['repaired']} repaired; {summary['released']} released; "
+                   f"{len(summary['pending'])} pending; {summary['skipped']} item(s) skipped; "
                    f"{len(summary['failed'])} failed ({summary['rpc_calls']} calls, {summary['seconds']} s)")
         for failure in summary["failed"]:
             click.echo(f"  failed {failure['key']}: {failure['error']}", err=True)
-    return 1 if outcome.failed else 0
+        for key in summary["pending"]:
+            click.echo(f"  pending {key}: claimed by another run that is still writing it", err=True)
+    # Pending claims are not done by this run: a scheduler must see that, as for failures.
+    return 1 if outcome.failed or outcome.result.pending else 0
 
 
 @cli.command()
 @common_options
-def check(common: Common) -> None:
-    """Connect and report ERP version, protocol, user, missing rights and setup."""
+def check(common: Common) -> int:
+    """Connect and report ERP version, protocol, user, missing rights and setup (exit 3 when rights are missing)."""
     settings, _today = load_command_settings(common, offline=False)
     with connected_adapter(settings) as adapter:
         status = adapter.check()
@@ -126,7 +141,7 @@ def check(common: Common) -> None:
     if common.as_json:
         emit_json(document)
         _fail_on_problems(status.problems)
-        return
+        return 3 if status.missing_rights else 0
     click.echo(f"{status.erp} {status.version} at {status.url} (database {status.database}, {status.protocol})")
     click.echo(f"user: {status.user} (id {status.user_id}); companies: {', '.join(status.companies) or '-'}")
     click.echo("rights: " + ("all present" if not status.missing_rights else
@@ -138,6 +153,8 @@ def check(common: Common) -> None:
     for problem in status.problems:
         click.echo(f"problem: {problem}")
     _fail_on_problems(status.problems)
+    # Missing rights make `sync` fail: a scheduler or a deploy script must see them.
+    return 3 if status.missing_rights else 0
 
 
 def _fail_on_problems(problems: tuple[str, ...]) -> None:
@@ -247,7 +264,6 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
     from connector.demo import DEFAULT_SEED, EVENT_KINDS, PersonEvent, run_demo
     from connector.report import build_report
     from connector.report_view import report_to_html
-    from connector.sync import SyncOutcome
 
     if protocol == "json2" and odoo_version != "19":
         raise UsageError("JSON-2 exists on Odoo 19 only: add --odoo-version 19 or pick another --protocol")
@@ -272,6 +288,8 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
                       progress=progress_for(common), on_run=report_run,
                       seed=DEFAULT_SEED if seed is None else seed)
     if html_path is not None:
+        if result.outcome.pulled is None:
+            raise UsageError("the demo's last run pulled nothing from the sandbox: no dashboard was written")
         page = report_to_html(build_report(result.outcome.pulled.facts, settings.policy, today), settings.language)
         try:
             html_path.write_text(page, encoding="utf-8")

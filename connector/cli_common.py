@@ -20,7 +20,7 @@ import click
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, config_path, load_settings
 from connector.erp import open_adapter
 from connector.erp.base import ErpAdapter, Progress, no_progress
-from connector.errors import ConfigError
+from connector.errors import ConfigError, UsageError
 from connector.facts import load_facts
 from connector.model import Escalate, Facts, Plan, Remind
 from connector.render import Renderer
@@ -39,13 +39,21 @@ class Common:
     verbosity: int
 
 
+# The dates --today accepts: calendars, interest tables and date arithmetic hold well inside them.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise click.BadParameter(f"{value} is outside the dates the connector supports "
+                                 f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})")
+    return day
 
 
 def common_options(func: F) -> F:
@@ -105,6 +113,31 @@ def load_command_settings(common: Common, offline: bool) -> tuple[Settings, date
     for warning in settings.warnings:
         log.warning("%s", warning)
     return settings, today
+
+
+def check_write_date(common: Common, settings: Settings, today: date, allow_other_date: bool) -> None:
+    """`sync` writes as of today: another --today only with --allow-other-date, never far ahead."""
+    if common.today is None:
+        return
+    real = datetime.now(ZoneInfo(settings.timezone)).date()
+    if today == real:
+        return
+    if not allow_other_date:
+        raise UsageError(f"sync --today {today.isoformat()} would write into the ERP as of another day than "
+                         f"today ({real.isoformat()} in {settings.timezone}): use `dunning plan --today "
+                         f"{today.isoformat()}` to preview, or add --allow-other-date to write anyway")
+    if (today - real).days > settings.max_days_ahead:
+        raise UsageError(f"sync --today {today.isoformat()} is {(today - real).days} days ahead of today "
+                         f"({real.isoformat()}); sync writes at most {settings.max_days_ahead} days ahead "
+                         f"([policy] max_days_ahead in {settings.source})")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (0600): facts and reports hold customer data."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file existed with wider rights
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def load_command_facts(option: str) -> Facts:

@@ -19,6 +19,7 @@ from connector.cli_common import (
     load_command_facts,
     load_command_settings,
     progress_for,
+    write_private,
 )
 from connector.errors import UsageError
 from connector.model import Facts
@@ -54,7 +55,7 @@ def report_command(common: Common, facts_option: str | None, period_days: int, h
     report = build_report(facts, settings.policy, today, period_days)
     if html_path is not None:
         try:
-            html_path.write_text(report_to_html(report, settings.language), encoding="utf-8")
+            write_private(html_path, report_to_html(report, settings.language))
         except OSError as error:
             raise UsageError(f"cannot write the HTML report to {html_path}: {error.strerror or error}") from None
         log.info("HTML report written to %s", html_path)

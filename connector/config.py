@@ -6,7 +6,9 @@ file in one go. Nothing here talks to the ERP: secrets are read later, by name, 
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,6 +80,8 @@ class Settings:
     calendar_subdivision: str = ""
     interest_table_ends: date | None = None
     warnings: tuple[str, ...] = field(default=())
+    # `sync --today D --allow-other-date` never writes for a D further ahead of today than this.
+    max_days_ahead: int = 7
 
 
 class _Section:
@@ -111,6 +115,9 @@ class _Section:
             self.error(key, "is required" + (f" (one of {', '.join(choices)})" if choices else ""))
             return default
         value: str = self._typed(key, default, lambda v: isinstance(v, str), "a string")
+        if required and not value.strip() and isinstance(self.data[key], str):
+            self.error(key, "is empty: give it a value")
+            return default
         if choices and value not in choices and key in self.data:
             self.error(key, f"expected one of {', '.join(repr(c) for c in choices)}, got {value!r}")
             return default
@@ -127,11 +134,13 @@ class _Section:
             return default
         return value
 
-    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
+    def number(self, key: str, default: float, minimum: float = 0.0, maximum: float = 1e9) -> float:
         value = self._typed(key, default, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
                             "a number")
-        if value <= minimum and key in self.data:
-            self.error(key, f"expected a number above {minimum}, got {value}")
+        if key not in self.data:
+            return float(value)
+        if not math.isfinite(value) or not minimum < value <= maximum:
+            self.error(key, f"expected a number above {minimum:g} and at most {maximum:g}, got {value}")
             return default
         return float(value)
 
@@ -198,7 +207,7 @@ _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company
         "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
-           "history_days", "templates_dir", "waiting_grace_days"}
+           "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
 _MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates"}
 _RATE = {"start", "end", "percent", "source"}
@@ -228,6 +237,9 @@ def load_settings(path: Path, today: date, template_check: Callable[[Path | None
     except OSError as error:
         raise ConfigError(source, [f"cannot read the file: {error.strerror}"]) from None
     try:
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise ConfigError(source, ["the file starts with a UTF-8 byte order mark (BOM), which TOML does not "
+                                       "allow: save it as UTF-8 without BOM"])
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(source, ["the file is not UTF-8 text"]) from None
@@ -281,17 +293,18 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         "group_by": pol.text("group_by", "partner", choices=("partner", "invoice")),
         "catch_up": pol.text("catch_up", "step", choices=("step", "jump")),
         "tolerance": tolerance if tolerance is not None else Decimal("0.01"),
-        "contact_pressure_days": pol.integer("contact_pressure_days", 0, minimum=0),
-        "max_actions_per_run": pol.integer("max_actions_per_run", 500, minimum=1),
-        "promise_grace_days": pol.integer("promise_grace_days", 0, minimum=0),
+        "contact_pressure_days": pol.integer("contact_pressure_days", 0, minimum=0, maximum=3650),
+        "max_actions_per_run": pol.integer("max_actions_per_run", 500, minimum=1, maximum=10_000_000),
+        "promise_grace_days": pol.integer("promise_grace_days", 0, minimum=0, maximum=3650),
         "exempt_tags": pol.strings("exempt_tags"),
         "dispute_tags": pol.strings("dispute_tags"),
         "default_assignee": pol.text("default_assignee", ""),
         "default_language": language,
         "business_days_only": cal.boolean("business_days_only", True),
-        "history_days": pol.integer("history_days", 730, minimum=1),
-        "waiting_grace_days": pol.integer("waiting_grace_days", 2, minimum=0),
+        "history_days": pol.integer("history_days", 730, minimum=1, maximum=36500),
+        "waiting_grace_days": pol.integer("waiting_grace_days", 2, minimum=0, maximum=365),
     }
+    max_days_ahead = pol.integer("max_days_ahead", 7, minimum=0, maximum=366)
     if template_check is not None:
         for index, level in enumerate(levels):
             for problem in template_check(templates_dir, language, level.template, level.channel):
@@ -307,7 +320,8 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         raise ConfigError(source, errors or ["the policy could not be built"])
     return Settings(source=source, policy=policy, timezone=timezone, language=language,
                     templates_dir=templates_dir, erp=erp, calendar_country=country,
-                    calendar_subdivision=subdivision, interest_table_ends=table_end, warnings=tuple(warnings))
+                    calendar_subdivision=subdivision, interest_table_ends=table_end, warnings=tuple(warnings),
+                    max_days_ahead=max_days_ahead)
 
 
 def _erp(root: _Section, errors: list[str]) -> ErpSettings:
@@ -315,8 +329,19 @@ def _erp(root: _Section, errors: list[str]) -> ErpSettings:
     kind = sec.text("kind", "odoo", choices=ERP_KINDS)
     url = sec.text("url", "", required=True)
     parsed = urlparse(url)
-    if url and (parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/")):
+    try:
+        port_ok = parsed.port is None or parsed.port > 0
+    except ValueError:
+        port_ok = False
+    if parsed.username is not None or parsed.password is not None:
+        # Never printed: the url holds a secret. It belongs in the environment variable password_env names.
+        sec.error("url", "holds credentials (user:password@): remove them; the login goes in [erp] login and the "
+                         "password in the environment variable named by [erp] password_env")
+        url = ""
+    elif url and (parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.path not in ("", "/")):
         sec.error("url", f"expected scheme://host[:port] such as \"https://erp.example.com\", got {url!r}")
+    elif url and not port_ok:
+        sec.error("url", f"the port must be a number from 1 to 65535, got {url!r}")
     protocol = sec.text("protocol", "jsonrpcs", choices=PROTOCOLS)
     if kind == "tryton" and protocol not in ("jsonrpc", "jsonrpcs"):
         sec.error("protocol", f"Tryton speaks JSON-RPC only: use \"jsonrpcs\" (or \"jsonrpc\" over http), "
@@ -327,16 +352,19 @@ def _erp(root: _Section, errors: list[str]) -> ErpSettings:
     company_ids = sec._typed("company_ids", [], lambda v: isinstance(v, list) and all(
         isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v), "a list of company ids")
     password_env = sec.text("password_env", "DUNNING_ODOO_PASSWORD")
-    if password_env and not password_env.replace("_", "").isalnum():
-        sec.error("password_env", f"expected the NAME of an environment variable, got {password_env!r}")
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,99}", password_env):
+        # The value is not shown: it may be the password itself, put here by mistake.
+        sec.error("password_env", "expected the NAME of an environment variable in capitals, such as "
+                                  "DUNNING_ODOO_PASSWORD (the value given is not shown: if it is the password, "
+                                  "export it in that variable instead and change the password if this file is shared)")
     return ErpSettings(
         kind=kind, url=url.rstrip("/"), database=sec.text("database", "", required=True), protocol=protocol,
         login=sec.text("login", "", required=True), password_env=password_env,
-        company_ids=tuple(company_ids), timeout_s=sec.number("timeout_s", 60.0),
+        company_ids=tuple(company_ids), timeout_s=sec.number("timeout_s", 60.0, maximum=3600.0),
         page_size=sec.integer("page_size", 1000, minimum=1, maximum=100_000),
         retry_attempts=sec.integer("retry_attempts", 5, minimum=1, maximum=20),
-        retry_max_s=sec.number("retry_max_s", 120.0),
-        claim_lease_s=sec.number("claim_lease_s", 600.0, minimum=-1.0),
+        retry_max_s=sec.number("retry_max_s", 120.0, maximum=86400.0),
+        claim_lease_s=sec.number("claim_lease_s", 600.0, maximum=86400.0),
     )
 
 
@@ -359,7 +387,7 @@ def _calendar(cal: _Section, country: str, subdivision: str, today: date) -> Bus
 
 
 def _money(sec: _Section) -> tuple[Money, date | None]:
-    day_count = sec.integer("day_count", 365)
+    day_count = sec.integer("day_count", 365, minimum=360, maximum=366)
     if day_count not in (360, 365, 366):
         sec.error("day_count", f"expected 360, 365 or 366, got {day_count}")
         day_count = 365
@@ -427,9 +455,16 @@ def _segments(root: _Section, errors: list[str]) -> list[Segment]:
                 sec.error(key, f"unknown operator {operator!r}; expected one of "
                                f"{' '.join(sorted(SEGMENT_OPERATORS))}")
                 continue
-            number = sec.parse_amount(key, value) if not (isinstance(value, (int, float)) and value < 0) else None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                sec.error(key, f"the threshold {value} is negative: every metric is 0 or more, so it would "
+                               "always (or never) match; use 0 or a positive value")
+                continue
+            number = sec.parse_amount(key, value)
             if number is not None:
                 conditions.append(Condition(metric, operator, number))
+        if name and any(s.name == name for s in segments):
+            sec.error("name", f"the segment {name!r} is defined twice; give each segment its own name")
+            continue
         if name and conditions:
             try:
                 segments.append(Segment(name=name, conditions=tuple(conditions)))
@@ -446,7 +481,7 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
     previous_days: int | None = None
     for sec in sections:
         name = sec.text("name", "", required=True)
-        days = sec.integer("days", 0)
+        days = sec.integer("days", 0, minimum=-3650, maximum=3650)
         if "days" not in sec.data:
             sec.error("days", "is required (days from the due date; negative = before it)")
         channel = sec.text("channel", "email", required=True, choices=CHANNELS)
@@ -463,7 +498,7 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
         if previous_days is not None and days < previous_days:
             sec.error("days", f"levels must be in order of days: {days} comes after {previous_days}")
         previous_days = days
-        gap = sec.integer("min_gap_days", 0, minimum=0)
+        gap = sec.integer("min_gap_days", 0, minimum=0, maximum=3650)
         if not levels and gap:
             sec.error("min_gap_days", "the first level has no previous level to keep a gap from; remove it")
         try:
@@ -471,7 +506,7 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
                 name=name, days=days, channel=channel, template=sec.text("template", "", required=True),
                 deliver=sec.text("deliver", "activity", choices=("activity", "send")),  # type: ignore[arg-type]
                 min_gap_days=gap, assignee=sec.text("assignee", ""),
-                deadline_days=sec.integer("deadline_days", 0, minimum=0),
+                deadline_days=sec.integer("deadline_days", 0, minimum=0, maximum=3650),
                 owed_above=sec.amount("owed_above", None), segments=targets,
                 interest=sec.boolean("interest", False), compensation=sec.boolean("compensation", False),
                 escalate=sec.boolean("escalate", False), debtors=debtors,

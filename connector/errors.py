@@ -12,6 +12,8 @@ class ConnectorError(Exception):
     """Root of the connector's own errors."""
 
     exit_code = 1
+    # What the command had done when this error stopped it (sync: its SyncOutcome), for an honest report.
+    outcome: object | None = None
 
 
 class ConfigError(ConnectorError):

@@ -14,7 +14,7 @@ from typing import Any
 from connector.config import Settings
 from connector.engine import evaluate, safety_problem
 from connector.erp.base import ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
-from connector.errors import SafetyStop, TemplateError
+from connector.errors import ConnectorError, SafetyStop, TemplateError
 from connector.model import Close, Escalate, Facts, Plan, Remind
 from connector.render import Renderer
 
@@ -43,20 +43,24 @@ class Pulled:
 
 @dataclass(frozen=True, slots=True)
 class SyncOutcome:
-    pulled: Pulled
+    """What a sync did; `pulled` is None when it stopped before its plan, `error` when it stopped early."""
+
+    pulled: Pulled | None
     result: WriteResult
     rpc_calls: int
     seconds: float
+    error: str = ""
 
     @property
     def failed(self) -> list[tuple[str, str]]:
-        return list(self.pulled.failed) + list(self.result.failed)
+        return list(self.pulled.failed if self.pulled else ()) + list(self.result.failed)
 
     def to_json(self) -> dict[str, Any]:
         """The `sync --json` document of the CLI contract (plus what was planned, to compare with)."""
         r = self.result
-        actions = self.pulled.plan.actions
-        return {
+        actions = self.pulled.plan.actions if self.pulled else ()
+        skipped = len(self.pulled.plan.skipped) if self.pulled else 0
+        document: dict[str, Any] = {
             "planned": {
                 "emails": sum(1 for a in actions if isinstance(a, Remind) and a.deliver == "send"),
                 "activities": sum(1 for a in actions if isinstance(a, Remind) and a.deliver != "send"),
@@ -65,14 +69,19 @@ class SyncOutcome:
             },
             "created": {"activities": r.activities, "tasks": r.tasks, "notes": r.notes, "emails": r.emails},
             "closed": r.closed,
-            "skipped": len(self.pulled.plan.skipped),
+            "skipped": skipped,
             "failed": [{"key": key, "error": error} for key, error in self.failed],
             "already_done": r.already_done,
             "repaired": r.repaired,
-            "actions": len(self.pulled.plan.actions),
+            "released": r.released,
+            "pending": sorted(r.pending),
+            "actions": len(actions),
             "rpc_calls": self.rpc_calls,
             "seconds": round(self.seconds, 3),
         }
+        if self.error:
+            document["error"] = self.error
+        return document
 
 
 def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date,
@@ -102,14 +111,28 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
 
 def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date, *, force: bool = False,
          progress: Progress = no_progress) -> SyncOutcome:
-    """Plan and write. Raises SafetyStop, before writing anything, when the plan is over the limit."""
+    """Settle interrupted runs, plan and write. Raises SafetyStop, before writing, when the plan is over the limit.
+
+    Settling comes before the pull, so that what a dead run delivered is history for the engine and
+    what it did not deliver is planned again today.
+    """
     started, calls_before = time.perf_counter(), adapter.rpc_calls
-    pulled = pull_and_plan(adapter, settings, renderer, today, progress)
-    problem = safety_problem(pulled.plan, settings.policy)
-    if problem is not None:
-        if not force:
-            raise SafetyStop(problem)
-        log.warning("safety limit overridden with --force: %s", problem)
-    result = adapter.write(pulled.requests, today, progress)
+    pulled: Pulled | None = None
+    settled = WriteResult()
+    try:
+        settled = adapter.repair(today)
+        pulled = pull_and_plan(adapter, settings, renderer, today, progress)
+        problem = safety_problem(pulled.plan, settings.policy)
+        if problem is not None:
+            if not force:
+                raise SafetyStop(problem)
+            log.warning("safety limit overridden with --force: %s", problem)
+        result = adapter.write(pulled.requests, today, progress)
+    except ConnectorError as error:
+        # The error carries what was done until then, so that `sync --json` can still report it.
+        done = error.outcome if isinstance(error.outcome, WriteResult) else settled
+        error.outcome = SyncOutcome(pulled=pulled, result=done, rpc_calls=adapter.rpc_calls - calls_before,
+                                    seconds=time.perf_counter() - started, error=str(error))
+        raise
     return SyncOutcome(pulled=pulled, result=result, rpc_calls=adapter.rpc_calls - calls_before,
                        seconds=time.perf_counter() - started)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -146,3 +147,36 @@ def test_config_from_environment_and_option(tmp_path: Path) -> None:
         assert "contact_pressure" in codes
     missing = dunning("plan", "--facts", "sample", cwd=tmp_path, env={"DUNNING_CONFIG": str(tmp_path / "no.toml")})
     assert missing.returncode == 2 and "file not found" in missing.stderr
+
+
+def _far(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["sync", "--today", _far(3000)], "use `dunning plan --today"),
+    (["sync", "--today", _far(30), "--allow-other-date"], "at most 7 days ahead"),
+    (["plan", "--facts", "sample", "--today", "9999-06-01"], "outside the dates the connector supports"),
+    (["plan", "--facts", "sample", "--today", "1899-06-01"], "outside the dates the connector supports"),
+], ids=["sync-other-date", "sync-too-far-ahead", "plan-year-9999", "plan-year-1899"])
+def test_dates_sync_must_not_write_for_exit_2_before_connecting(args: list[str], says: str, tmp_path: Path) -> None:
+    """Nothing listens on the configured url: exit 2 shows no connection was tried."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace('url = "https://erp.example.com"', 'url = "https://127.0.0.1:9"')
+    config = tmp_path / "dunning.toml"
+    config.write_text(text, encoding="utf-8")
+    run = dunning("--config", str(config), *args, env={"DUNNING_ODOO_PASSWORD": "x"})
+    assert run.returncode == 2 and says in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_plan_accepts_any_date_in_range() -> None:
+    run = dunning("plan", "--facts", "sample", "--today", "2035-06-01", "--json")
+    assert run.returncode == 0, run.stderr
+
+
+def test_the_html_report_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text("old", encoding="utf-8")
+    page.chmod(0o644)
+    run = dunning("report", "--facts", "sample", "--today", "2026-12-01", "--html", str(page), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert page.stat().st_mode & 0o777 == 0o600 and "<html" in page.read_text(encoding="utf-8").lower()

@@ -87,6 +87,48 @@ def test_each_mistake_names_the_key_and_what_was_expected(path: str, value: obje
     assert any(e.startswith(expected) for e in errors), errors
 
 
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("policy.history_days", 1_000_000, "policy.history_days: expected an integer <= 36500"),
+    ("levels.0.days", 2**63, "levels[0].days: expected an integer <= 3650"),
+    ("levels.1.min_gap_days", 2**63, "levels[1].min_gap_days: expected an integer <= 3650"),
+    ("erp.url", "https://erp.example.com:70000", "erp.url: the port must be a number from 1 to 65535"),
+    ("erp.timeout_s", float("inf"), "erp.timeout_s: expected a number above 0"),
+    ("erp.timeout_s", float("nan"), "erp.timeout_s: expected a number above 0"),
+    ("erp.retry_max_s", float("nan"), "erp.retry_max_s: expected a number above 0"),
+    ("erp.claim_lease_s", float("nan"), "erp.claim_lease_s: expected a number above 0"),
+    ("erp.claim_lease_s", 0, "erp.claim_lease_s: expected a number above 0"),
+    ("erp.url", "", "erp.url: is empty"),
+    ("erp.database", " ", "erp.database: is empty"),
+    ("erp.password_env", "", "erp.password_env: expected the NAME"),
+    ("segments.0.when", [["avg_days_late", ">", -5]], "segments[0].when[0]: the threshold -5 is negative"),
+    ("segments.1.name", "late_payer", "segments[1].name: the segment 'late_payer' is defined twice"),
+    ("policy.max_days_ahead", 400, "policy.max_days_ahead: expected an integer <= 366"),
+], ids=lambda v: v if isinstance(v, str) and "." in v and ":" not in v else None)
+def test_values_that_used_to_end_in_tracebacks_name_the_key(path: str, value: object, expected: str) -> None:
+    errors = _errors(_mutate(path, value))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+@pytest.mark.parametrize("url", ["https://bot:Hunter2pw@erp.example.com", "https://Hunter2pw@erp.example.com"])
+def test_credentials_in_the_url_are_refused_and_never_shown(url: str) -> None:
+    errors = _errors(_mutate("erp.url", url))
+    assert any(e.startswith("erp.url: holds credentials") for e in errors), errors
+    assert "Hunter2pw" not in " ".join(errors)
+
+
+def test_a_password_in_password_env_is_refused_without_echo() -> None:
+    errors = _errors(_mutate("erp.password_env", "Tr0ub4dor3xyz"))
+    assert any(e.startswith("erp.password_env: expected the NAME") for e in errors), errors
+    assert "Tr0ub4dor3xyz" not in " ".join(errors)
+
+
+def test_a_byte_order_mark_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "dunning.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    with pytest.raises(ConfigError, match="byte order mark"):
+        load_settings(path, TODAY)
+
+
 def test_every_problem_is_reported_at_once() -> None:
     data = _mutate("policy.grop_by", "x")
     data["levels"][1]["channel"] = "fax"

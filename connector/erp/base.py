@@ -64,7 +64,11 @@ class WriteResult:
     closed: int = 0
     already_done: int = 0
     repaired: int = 0
+    # Claims of a run that died before delivering: given back, planned again.
+    released: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Keys claimed by another run that is still writing them: neither done nor repaired by this run.
+    pending: list[str] = field(default_factory=list)
 
 
 class ErpAdapter(Protocol):
@@ -85,6 +89,10 @@ class ErpAdapter(Protocol):
 
     def setup(self) -> SetupResult:
         """Create, idempotently, what the connector needs in the ERP (activity types, project, tags)."""
+        ...
+
+    def repair(self, today: date) -> WriteResult:
+        """Finish what interrupted runs left: complete what they delivered, release what they did not."""
         ...
 
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:

@@ -8,31 +8,30 @@ call detects the version (`common.version()`), loads `mappings/odoo-<major>.toml
 Exactly once (DESIGN.md §4)
 ---------------------------
 Every action has a deterministic key (`remind_11_firm_f1926f16a63d`, `close_<key>`). The connector
-keeps its state in `ir.model.data` under module `dunning`, where (module, name) is unique:
+keeps its state in `ir.model.data` under module `dunning`, where (module, name) is unique, on the
+customer (res.partner), so that it survives the deletion of activities (Odoo removes the external
+ids of a deleted record, and 16-18 delete an activity marked done):
 
-1. **Claim**: before anything else, create the row `dunning.<key>` (model `res.partner`, res_id =
-   the customer, so that it survives the deletion of activities; Odoo removes the external ids of
-   a deleted record, and 16-18 delete an activity marked done). One create of a list claims a batch;
-   if the list hits a key that exists, the keys are claimed one by one. The database's unique
-   constraint decides between two concurrent runs: the loser skips the action and counts it as
-   already done.
-2. **Records**: create the activity / task / chatter notes (batched per kind) or post the email, each
-   carrying the visible line "Ref. dunning: <key>" in its note, description or body.
-3. **Completion**: create the row `dunning.<key>__<yyyymmdd>__<channel>__<ref>__<item ids>`
-   (also on the customer), where yyyymmdd is the run's `today` (not the server clock), `<ref>` names
-   the record (`act42` = mail.activity 42, `task7`, `msg99`) and the item ids are the receivable
-   lines, joined by "_". Kind, customer and level come from the key itself.
+1. **Claim** (per batch of 20, just before writing it): `dunning.<key>` plus the intent row
+   `<key>__claim__<yyyymmdd>__<channel>__<item ids>__<note invoice ids>__<host>_<pid>_<start>`, one
+   create for the batch; on a duplicate, key by key: the loser leaves the key to the winner.
+2. **Records**: the activity / task / chatter notes (batched per kind) or the email, each carrying
+   "Ref. dunning: <key>". The batch's intent rows are renewed (written) every lease/4 meanwhile.
+3. **Completion**: `dunning.<key>__<yyyymmdd>__<channel>__<ref>__<item ids>` (`act42`, `task7`,
+   `msg99`), then the intent rows are removed.
 
 History = one paged `search_read` of the `dunning` rows on `res.partner`, decoded by name, plus one
 search of the referenced activities and tasks that are still open (not done, not deleted).
 
-A run killed between any two calls leaves at worst a claim without completion. The next run sees
-the action planned again (it is not in the history), finds the claim, and if the claim is older than
-the lease (`claim_lease_s`, default 10 minutes: a younger claim belongs to a run that may still be
-writing it, and is skipped as already done) it repairs it: it looks for the records that carry
-"Ref. dunning: <key>" and creates only what is missing, then the completion row (counted in
-`WriteResult.repaired`). A failed attempt of a write is never re-sent blindly: the retry first looks
-for what the failed attempt may have committed. Closings claim `dunning.close_<key>` the same way
+`repair()` (sync calls it before pulling; `write` calls it when nobody did) reads the intent rows
+left without completion (`odoo_claims.read_unfinished`) and the records and notes carrying their
+keys. If the run holding them is gone (same host and its process ended, or its intent rows not
+renewed for longer than `claim_lease_s`, measured on the server's clock), what it delivered is
+completed with its own day and items (`WriteResult.repaired`) and what it did not deliver is
+released (`released`). Claims of live runs are `pending`; `fetch_facts` adds every unfinished claim
+to the history, so the engine never plans a second contact for lines already contacted or being
+contacted, whatever today's key. A failed attempt of a write is never re-sent blindly: the retry
+first looks for what the failed attempt may have committed. Closings claim `dunning.close_<key>`
 and treat an activity that is already done or deleted as closed.
 
 Rights the connector's Odoo user needs
@@ -44,7 +43,7 @@ company's IBAN is left empty without them). Invoicing / Billing (or Accounting /
 the accounting reads. Create and write: mail.activity and mail.message (any internal user on
 documents it can read), project.task (Project / User). Create on ir.model.data (and delete, only to
 give back a claim after a permanent failure): in standard Odoo only Administration / Settings has
-it, or a dedicated group with an access right on "ir.model.data" (read, create, delete). Without
+it, or a dedicated group with an access right on "ir.model.data" (read, create, write, delete). Without
 it, `plan` works but `sync` stops at its first claim with a sentence naming the right, before writing
 anything; `dunning check` reports it.
 """
@@ -59,6 +58,7 @@ from typing import Any
 
 from connector.config import ErpSettings
 from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
+from connector.erp.odoo_claims import read_unfinished
 from connector.erp.odoo_facts import FactsReader
 from connector.erp.odoo_mapping import SUPPORTED, load_mapping
 from connector.erp.odoo_rpc import Endpoint, OdooFault, OdooRpc
@@ -72,11 +72,12 @@ from connector.erp.odoo_session import (
     PROMISE_TYPE,
     REMINDER_TYPE,
     SETUP_XMLIDS,
+    RunId,
     Session,
     m2o_id,
 )
 from connector.erp.odoo_write import Writer
-from connector.errors import ErpError
+from connector.errors import ConnectorError, ErpError
 from connector.model import Facts
 from connector.policy import Level
 
@@ -97,33 +98,47 @@ README_SECTION = """\
 
 The connector writes each action once, however often `dunning sync` runs, even when a run is killed
 or two runs overlap. Its state lives in Odoo's external identifiers (`ir.model.data`, module
-`dunning`, unique per name); nothing is kept on the machine.
+`dunning`, unique per name, attached to the customer); nothing is kept on the machine.
 
-1. **Claim.** Before writing, the connector creates the external id `dunning.<key>` for the action
-   (keys such as `remind_11_firm_f1926f16a63d` are computed from the customer, the level and the
-   invoice lines). If another run got there first, Odoo refuses the duplicate and this run skips the
-   action ("already done").
-2. **Write.** It creates the activity, task, chatter notes or email. Each carries a small visible line
-   `Ref. dunning: <key>`.
-3. **Complete.** It records `dunning.<key>__<date>__<channel>__<record>__<invoice lines>`: the history
-   the next runs read (date of the run, channel, e.g. `act42` for activity 42, the lines reminded).
+1. **Claim**, in batches of 20 actions just before writing them. Per action, one create makes the
+   claim `dunning.<key>` (keys such as `remind_11_firm_f1926f16a63d` come from the customer, the level
+   and the invoice lines; Odoo's unique constraint lets one run win each key) and an *intent* row
+   `dunning.<key>__claim__<date>__<channel>__<lines>__<invoices>__<host>_<pid>_<start>`: what the
+   action is about and which run holds it.
+2. **Write** the activity, task, e-mail and chatter notes. Each carries a small visible line
+   `Ref. dunning: <key>`. While the batch is written, the run touches its intent rows (their
+   `write_date`) at least every quarter of `claim_lease_s`: a live run's claims never go stale.
+3. **Complete**: `dunning.<key>__<date>__<channel>__<record>__<lines>` is the history the next runs
+   read (e.g. `msg42` for e-mail 42); then the intent rows are removed.
 
-If a run dies in between, the next run finds the claim without its completion. Once the claim is
-older than ten minutes (a younger one may belong to a run still writing), it looks for the records
-carrying `Ref. dunning: <key>`, creates only what is missing and completes the action; the summary
-counts it as *repaired*. A retried call never repeats a write blindly: it first looks for what the
-failed attempt may have committed. External ids are attached to the customer, not to the activity,
-because Odoo deletes the external ids of a deleted record, and Odoo 16-18 delete an activity when it
-is marked done.
+**Repair by what was written.** Before it plans, every `sync` looks at the intent rows left
+without completion and at the records and notes carrying their key:
 
-#### Rights in Odoo
+- the run that holds them is *gone* when it ran on this host and its process has ended (a cron job
+  killed a minute ago is finished at once), or when its intent rows were not renewed for longer than
+  `claim_lease_s` (10 minutes; measured on Odoo's clock, so another host's clock does not matter);
+- of a gone run, what was **delivered** (the e-mail posted, the activity or task created, or a
+  chatter note written after it) is completed with that run's date and lines, its missing notes
+  added: it is history for those lines, whatever key today's plan would use after a payment or a
+  new invoice, so the customer is never contacted twice for it (*repaired* in the summary);
+- what was **not delivered** is released (claim and intent removed) and planned again today
+  (*released*);
+- claims of a run that still lives count as history too (the contact is under way) and are
+  reported as **pending**, with their keys: `sync` then exits 1, since it did not complete them.
+
+A retried call never repeats a write blindly: it first looks for what the failed attempt may have
+committed. Claims written by earlier versions (without intent row) are repaired as before: when the
+same key is planned again after the lease, by the records carrying the key.
+
+##### Rights the connector's Odoo user needs
 
 The connector's user needs read access to invoices and journal items (Invoicing / Billing or
 Accounting / Accountant), contacts, currencies and companies; create and write access to activities,
 messages and, if the Project app is installed, tasks (Project / User); and **create access to
 external identifiers** (`ir.model.data`). Standard Odoo grants the latter only to Administration /
 Settings: either give the user that group, or create a group "Dunning connector" with an access
-right on the model "ir.model.data" (read, create, delete) and add the user to it. Without it,
+right on the model "ir.model.data" (read, create, write, delete: write renews claims, delete gives
+them back) and add the user to it. Without it,
 `dunning plan` works but `dunning sync` stops before writing anything, naming the missing right;
 `dunning check` lists missing rights and missing setup.
 """
@@ -146,6 +161,9 @@ class OdooAdapter:
                                      timeout_s=settings.timeout_s, retry_attempts=settings.retry_attempts,
                                      retry_max_s=settings.retry_max_s), password)
         self._session: Session | None = None
+        # This run, as its claims name it; the day settle() last ran for (once per run is enough).
+        self.run = RunId.current()
+        self._settled: WriteResult | None = None
 
     # -- connection ------------------------------------------------------------------------------------
 
@@ -336,10 +354,26 @@ class OdooAdapter:
 
     # -- facts / write ---------------------------------------------------------------------------------------
 
+    def repair(self, today: date) -> WriteResult:
+        """Settle the claims of interrupted runs: complete what they delivered, release the rest.
+
+        Pending claims of runs that still live are reported in `pending`. Done once per adapter (run);
+        `write` does it first when the caller has not.
+        """
+        s = self.session()
+        s.refs(refresh=True)
+        self._settled = Writer(s, today, self.claim_lease_s, no_progress, self.run).settle(read_unfinished(s))
+        return self._settled
+
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
         s = self.session()
         s.refs(refresh=True)
         facts = FactsReader(s, today, tuple(self.settings.company_ids), progress).read()
+        # Claims still unfinished (a live run writing them, or a dead one's before `sync` settles them)
+        # count as history: the contact was made or is being made, whatever key today's plan would use.
+        unfinished = [u.as_issued() for u in read_unfinished(s) if not u.completed]
+        if unfinished:
+            facts = replace(facts, issued=tuple(sorted((*facts.issued, *unfinished), key=lambda a: (a.date, a.key))))
         if self._channels and any(not a.channel for a in facts.issued):
             issued = tuple(a if a.channel else replace(a, channel=self._channels.get(a.level, ""))
                            for a in facts.issued)
@@ -347,9 +381,26 @@ class OdooAdapter:
         return facts
 
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
+        settled = self._settled if self._settled is not None else self.repair(today)
         s = self.session()
-        s.refs(refresh=True)
-        return Writer(s, today, self.claim_lease_s, progress).run(requests)
+        writer = Writer(s, today, self.claim_lease_s, progress, self.run)
+        try:
+            result = writer.run(requests)
+        except ConnectorError as error:
+            error.outcome = _merged(settled, writer.result)
+            raise
+        # What settling did belongs to this run's outcome too (reported once).
+        self._settled = WriteResult()
+        return _merged(settled, result)
+
+
+def _merged(settled: WriteResult, result: WriteResult) -> WriteResult:
+    """A write pass's result with what settling the interrupted runs did before it."""
+    result.repaired += settled.repaired
+    result.released += settled.released
+    result.notes += settled.notes
+    result.pending = sorted({*settled.pending, *result.pending})
+    return result
 
 
 def _major(value: Any) -> int:

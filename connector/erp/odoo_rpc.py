@@ -30,12 +30,14 @@ for one thread.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
 import random
 import socket
 import ssl
+import threading
 import time
 import xmlrpc.client
 from collections.abc import Iterator
@@ -72,6 +74,9 @@ class OdooFault(ErpError):
 
     def __init__(self, sentence: str, *, kind: str, detail: str = "", model: str = "", method: str = "") -> None:
         super().__init__(sentence)
+        # A server that does not answer like Odoo (an HTML page, HTTP 500) is as good as unreachable.
+        if kind in ("http", "protocol"):
+            self.exit_code = 3
         self.kind = kind
         self.detail = detail
         self.model = model
@@ -86,6 +91,18 @@ class OdooTransient(TransientErpError):
         self.kind = kind
         self.unreachable = unreachable
         self.retry_after = retry_after
+
+
+def _what(body: str) -> str:
+    """What a non-Odoo answer looked like, in a few words (never its content: it may echo secrets)."""
+    text = body.lstrip()[:200].lower()
+    if text.startswith(("<!doctype html", "<html")) or "<body" in text:
+        return "an HTML page"
+    if text.startswith("["):
+        return "a JSON list"
+    if text.startswith("{"):
+        return "a JSON object without an Odoo result"
+    return "an answer that is neither XML-RPC nor JSON" if text else "an empty answer"
 
 
 class _HttpStatus(Exception):
@@ -130,13 +147,32 @@ class _KeepAlive(xmlrpc.client.Transport):
         return self.single_request(host, handler, request_body, verbose)
 
     def single_request(self, host: Any, handler: Any, request_body: Any, verbose: bool = False) -> Any:
+        # The socket timeout bounds each read only: a server trickling a byte now and then would hold
+        # the call forever. A timer cuts the connection once the whole call has taken `_timeout`.
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            connection = self._connection[1] if self._connection else None
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self._timeout, expire)
+        timer.daemon = True
+        timer.start()
         try:
             return super().single_request(host, handler, request_body, verbose)
         except xmlrpc.client.ProtocolError:
             raise
         except Exception:
             self.close()
+            if expired.is_set():
+                raise TimeoutError(f"no complete answer within {self._timeout:g} s") from None
             raise
+        finally:
+            timer.cancel()
 
 
 class _KeepAliveTransport(_KeepAlive):
@@ -153,6 +189,22 @@ class _KeepAliveSafeTransport(_KeepAlive, xmlrpc.client.SafeTransport):  # type:
     def __init__(self, timeout: float) -> None:
         xmlrpc.client.SafeTransport.__init__(self, context=ssl.create_default_context())
         self._timeout = timeout
+
+
+def _bounded_post(client: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+    """POST and read the complete answer within the client's timeout, also from a server trickling bytes."""
+    timeout = client.timeout.read or 60.0
+    deadline = time.monotonic() + timeout
+    with client.stream("POST", url, **kwargs) as streamed:
+        body = bytearray()
+        for chunk in streamed.iter_bytes():
+            body += chunk
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout(f"no complete answer within {timeout:g} s")
+    # The body is decoded already: the answer keeps the headers that still describe it.
+    headers = [(k, v) for k, v in streamed.headers.multi_items()
+               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    return httpx.Response(streamed.status_code, headers=headers, content=bytes(body))
 
 
 class _XmlRpcConnector(odoolib.XmlRPCConnector):  # type: ignore[misc]
@@ -192,7 +244,7 @@ class _JsonRpcConnector(odoolib.JsonRPCConnector):  # type: ignore[misc]
         payload = {"jsonrpc": "2.0", "method": "call",
                    "params": {"service": service_name, "method": method, "args": list(args)},
                    "id": random.randint(0, 1_000_000_000)}
-        response = self._client.post(self.url, json=payload, headers={"Content-Type": "application/json"})
+        response = _bounded_post(self._client, self.url, json=payload, headers={"Content-Type": "application/json"})
         if response.status_code != 200:
             raise _HttpStatus(response.status_code, response.text[:500],
                               _retry_after(response.headers.get("Retry-After")))
@@ -217,7 +269,8 @@ class _Json2Model(odoolib.json2.JsonModel):  # type: ignore[misc]
             raise AttributeError(method)
 
         def proxy(**kwargs: Any) -> Any:
-            response = self._client.post(self._url(method), headers=self.connection.bearer_header, json=kwargs)
+            response = _bounded_post(self._client, self._url(method), headers=self.connection.bearer_header,
+                                     json=kwargs)
             if response.status_code != 200:
                 raise _HttpStatus(response.status_code, response.text[:2000],
                                   _retry_after(response.headers.get("Retry-After")))
@@ -309,7 +362,9 @@ class OdooRpc:
             return ErpUnreachable(
                 f"{error} ({what}, gave up after {spent:.1f} s): check [erp] url {self.endpoint.url}, the network "
                 f"and that Odoo is running; [erp] timeout_s, retry_attempts and retry_max_s bound the waiting")
-        return TransientErpError(f"{error} ({what}, gave up after {spent:.1f} s); try again later")
+        gave_up = TransientErpError(f"{error} ({what}, gave up after {spent:.1f} s); try again later")
+        gave_up.exit_code = 3  # retries spent: the ERP is not usable now, like an unreachable one
+        return gave_up
 
     @contextmanager
     def _translated(self, model: str, method: str) -> Iterator[None]:
@@ -345,8 +400,9 @@ class OdooRpc:
             reason = exc.__class__.__name__
             raise OdooTransient(f"the connection to Odoo at {self.base_url} failed during {model}.{method} ({reason})",
                                 kind="connection", unreachable=True) from None
-        except (ExpatError, json.JSONDecodeError):
-            raise OdooFault(f"{self.base_url} did not answer like an Odoo server: check [erp] url and protocol",
+        except (ExpatError, json.JSONDecodeError, xmlrpc.client.ResponseError):
+            raise OdooFault(f"the server at {self.base_url} did not answer like Odoo: got something other than "
+                            f"{'XML-RPC' if self._xmlrpc else 'JSON'} (an HTML page?); check [erp] url and protocol",
                             kind="protocol", model=model, method=method) from None
 
     def _http_error(self, exc: _HttpStatus, model: str, method: str) -> ErpError:
@@ -373,8 +429,8 @@ class OdooRpc:
                                  "database; check [erp] database and protocol",
                                  kind="unknown_method", model=model, method=method)
         if exc.status == 200:
-            return OdooFault(f"{self.base_url} did not answer like an Odoo server: check [erp] url and protocol",
-                             kind="protocol", model=model, method=method)
+            return OdooFault(f"the server at {self.base_url} did not answer like Odoo: got {_what(exc.body)}; check "
+                             "[erp] url and protocol", kind="protocol", model=model, method=method)
         return OdooFault(f"Odoo at {self.base_url} answered HTTP {exc.status} to {model}.{method}: check [erp] url "
                          "and protocol", kind="http", model=model, method=method)
 

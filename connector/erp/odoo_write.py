@@ -1,11 +1,14 @@
 """Write-back to Odoo, each action exactly once (DESIGN.md §4); the protocol is described in `connector.erp.odoo`.
 
-Order per batch of actions: (1) look up the keys' claims and completions, (2) claim the new keys (one
-`ir.model.data` create of a list; the unique (module, name) constraint picks one winner per key),
-(3) create the records, batched per kind (activities, tasks, chatter notes; one `message_post` per
-email), each carrying the visible line "Ref. dunning: <key>", (4) record completion rows (one
-create of a list). A crash between any two calls leaves a claim without completion; the next run
-repairs it by finding the records that carry the key and creating only what is missing.
+Before anything, `settle` finishes what interrupted runs left (their intent rows, see
+`connector.erp.odoo_claims`). Then per small batch of actions, just before writing them: (1) look up
+the keys' claims and completions, (2) claim the new keys: one `ir.model.data` create of a list with,
+per key, the claim `<key>` (the unique (module, name) constraint picks one winner per key) and its
+intent row (what the action is about and which run holds it), (3) create the records, batched per
+kind (activities, tasks, chatter notes; one `message_post` per email), each carrying the visible line
+"Ref. dunning: <key>", renewing the batch's intent rows while it runs, (4) record completion rows (one
+create of a list), (5) remove the intent rows. A crash between any two calls leaves intents without
+completion; the next run completes what was delivered and releases the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from connector.erp.base import Progress, WriteRequest, WriteResult
+from connector.erp.odoo_claims import Unfinished
 from connector.erp.odoo_rpc import OdooFault, OdooTransient
 from connector.erp.odoo_session import (
     CALL_TYPE,
@@ -30,15 +34,21 @@ from connector.erp.odoo_session import (
     REF_PATTERN,
     REF_PREFIX,
     REMINDER_TYPE,
+    RunId,
     Session,
     completion_name,
+    intent_name,
     m2o_id,
     parse_completion,
+    parse_intent,
 )
 from connector.errors import ErpError
 from connector.model import Close, Escalate, Remind
 
 log = logging.getLogger("connector.erp.odoo")
+
+# Actions claimed and written together: small, so that a claim is made just before its write.
+CLAIM_BATCH = 20
 
 
 @dataclass(slots=True)
@@ -56,6 +66,7 @@ class _Job:
     ref_id: int = 0
     notes_done: set[int] = field(default_factory=set)
     claim_id: int = 0
+    intent_id: int = 0
     repair: bool = False
     failed: bool = False
 
@@ -103,8 +114,9 @@ def _ids(value: Any) -> list[int]:
 class Writer:
     """One write pass. Run-level errors (auth, unreachable, missing rights on ir.model.data) propagate."""
 
-    def __init__(self, session: Session, today: date, lease_s: float, progress: Progress) -> None:
+    def __init__(self, session: Session, today: date, lease_s: float, progress: Progress, run: RunId) -> None:
         self.s = session
+        self.run_id = run
         self.m = session.mapping
         self.today = today
         self.lease_s = lease_s
@@ -116,6 +128,9 @@ class Writer:
         self.done = 0
         self.total = 0
         self._server_now: datetime | None = None
+        # Intent rows of this run's unfinished actions, renewed so that no other run takes them over.
+        self._live: dict[str, int] = {}
+        self._renewed = time.monotonic()
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -142,7 +157,7 @@ class Writer:
         return _ids(self.s.rpc.call(model, "create", vals_list=vals_list, retry=False))
 
     def stale(self, create_date: Any) -> bool:
-        """A claim older than the lease belongs to a run that died; a younger one to a run still going.
+        """A claim not renewed for longer than the lease belongs to a run that died or hangs.
 
         Ages are measured on the server's clock (a claim's create_date against the create_date of a
         probe row made now), so neither the connector's clock nor a server whose date was moved
@@ -154,7 +169,8 @@ class Writer:
         now = self.server_now()
         if created is None or now is None:
             return False  # cannot tell: leave it to its owner, the next run decides
-        return (now - created).total_seconds() >= self.lease_s
+        # Odoo's timestamps have whole seconds: one more second keeps a just-renewed claim alive.
+        return (now - created).total_seconds() > self.lease_s + 1
 
     def server_now(self) -> datetime | None:
         """The server's current time: create a probe external id, read its create_date, delete it."""
@@ -175,12 +191,117 @@ class Writer:
 
     def release(self, job: _Job) -> None:
         """Give a claim back after a permanent failure, so the next run tries again at once (best effort)."""
-        if not job.claim_id:
+        self._live.pop(job.key, None)
+        ids = [i for i in (job.claim_id, job.intent_id) if i]
+        if not ids:
             return
         try:
-            self.s.rpc.call(self.imd, "unlink", ids=[job.claim_id], retry=False)
+            self.s.rpc.call(self.imd, "unlink", ids=ids, retry=False)
         except ErpError as error:
             log.info("claim %s stays until its lease ends: %s", job.key, error)
+
+    def renew(self) -> None:
+        """Touch this run's intent rows (their write_date) well before the lease would lapse.
+
+        Called before every write call, it costs one call per lease/4 at most; a lease of 0 or less
+        means "take over at once" and is never renewed.
+        """
+        if self.lease_s <= 0 or not self._live or time.monotonic() - self._renewed < self.lease_s / 4:
+            return
+        self.s.rpc.call(self.imd, "write", ids=sorted(self._live.values()), vals={"noupdate": True})
+        self._renewed = time.monotonic()
+
+    def drop_intents(self, jobs: Sequence[_Job]) -> None:
+        """Completed actions need their intent rows no more (best effort: a later run removes leftovers)."""
+        ids = [j.intent_id for j in jobs if j.intent_id]
+        for job in jobs:
+            self._live.pop(job.key, None)
+        if not ids:
+            return
+        try:
+            self.s.rpc.call(self.imd, "unlink", ids=ids, retry=False)
+        except ErpError as error:
+            log.info("intent rows stay until the next run: %s", error)
+
+    # ------------------------------------------------------------------------------ interrupted runs
+
+    def abandoned(self, u: Unfinished) -> bool:
+        """The run holding this claim is gone: its process ended (same host), or its renewed lease lapsed."""
+        run = u.intent.run
+        if run is not None and run.gone():
+            return True
+        return self.stale(u.touched)
+
+    def settle(self, unfinished: Sequence[Unfinished]) -> WriteResult:
+        """Complete what dead runs delivered, release what they did not, report what live runs hold."""
+        leftovers = [u.intent_id for u in unfinished if u.completed]
+        delivered: list[Unfinished] = []
+        released: list[int] = []
+        for u in unfinished:
+            if u.completed:
+                continue
+            if not self.abandoned(u):
+                log.warning("action %s is being written by another run (%s); left to it", u.key,
+                            u.intent.run.token if u.intent.run else "unknown run")
+                self.result.pending.append(u.key)
+            elif u.delivered:
+                delivered.append(u)
+            else:
+                log.info("action %s: claimed by a run that died before delivering it; released", u.key)
+                released += [i for i in (u.claim_id, u.intent_id) if i]
+                self.result.released += 1
+        if delivered:
+            self.finish_delivered(delivered)
+            leftovers += [u.intent_id for u in delivered]
+        if released:
+            # Not best effort: a claim that stays would block the action until its lease ends.
+            self.s.rpc.call(self.imd, "unlink", ids=released, retry=False)
+        if leftovers:
+            try:
+                self.s.rpc.call(self.imd, "unlink", ids=leftovers, retry=False)
+            except ErpError as error:
+                log.info("intent rows stay until the next run: %s", error)
+        return self.result
+
+    def finish_delivered(self, delivered: list[Unfinished]) -> None:
+        """The missing chatter notes, then the completion rows, dated the day the contact was made."""
+        m = self.m
+        note_subtype = self.s.ref_id(f"mail.{m.get('message', 'note_subtype').split('.')[-1]}")
+        notes: list[dict[str, Any]] = []
+        for u in delivered:
+            if u.intent.kind != "remind" or not u.record_id:
+                continue
+            verb = "sent" if u.record_model == m.model("message") else "prepared"
+            text = (f"<p>Payment reminder {html.escape(u.intent.level)} {verb} on {u.intent.day.isoformat()}: "
+                    f"{html.escape(u.record_subject)}</p>")
+            for invoice_id in u.intent.note_invoices:
+                if invoice_id in u.notes_done:
+                    continue
+                note = {m.field("message", "model"): self.move_model, m.field("message", "res_id"): invoice_id,
+                        m.field("message", "body"): text + ref_line(u.key),
+                        m.field("message", "message_type"): "comment"}
+                if note_subtype:
+                    note[m.field("message", "subtype")] = note_subtype
+                notes.append(note)
+        if notes:
+            self.create(m.model("message"), notes)
+            self.result.notes += len(notes)
+        rows = [{"module": MODULE, "name": completion_name(u.key, u.intent.day, u.intent.channel, u.record_model,
+                                                           u.record_id, u.intent.item_ids),
+                 "model": self.partner_model, "res_id": u.intent.partner_id, "noupdate": True} for u in delivered]
+        try:
+            self.create(self.imd, rows)
+        except OdooFault as error:
+            if error.kind != "duplicate":
+                raise
+            existing = {str(r["name"]) for r in self.imd_rows([("name", "in", [r["name"] for r in rows])])}
+            missing = [row for row in rows if row["name"] not in existing]
+            if missing:
+                self.create(self.imd, missing)
+        for u in delivered:
+            log.info("action %s: delivered by an interrupted run (%s %s); completed", u.key, u.record_model or "notes",
+                     u.record_id or "")
+        self.result.repaired += len(delivered)
 
     # ------------------------------------------------------------------------------ entry
 
@@ -202,8 +323,8 @@ class Writer:
                 job = self.prepare(request, action)
                 if job is not None:
                     jobs.append(job)
-        if jobs:
-            self.write_jobs(jobs)
+        for start in range(0, len(jobs), CLAIM_BATCH):
+            self.write_jobs(jobs[start:start + CLAIM_BATCH])
         if closes:
             self.write_closes(closes)
         return self.result
@@ -239,6 +360,7 @@ class Writer:
         keys = list(by_key)
         claims = {str(r["name"]): r for r in self.imd_rows([("name", "in", keys)])}
         completed: set[str] = set()
+        intents: set[str] = set()
         if claims:
             domain: list[Any] = []
             for i, key in enumerate(claims):
@@ -249,6 +371,9 @@ class Writer:
                 parsed = parse_completion(str(row["name"]))
                 if parsed is not None:
                     completed.add(parsed.key)
+                intent = parse_intent(str(row["name"]))
+                if intent is not None:
+                    intents.add(intent.key)
         to_claim: list[_Job] = []
         active: list[_Job] = []
         for job in jobs:
@@ -258,7 +383,13 @@ class Writer:
             elif job.key in completed:
                 self.result.already_done += 1
                 self.tick()
+            elif job.key in intents:
+                # Claimed by a run that lives (settle() took over the dead runs' claims before planning).
+                log.warning("action %s is being written by another run; left to it", job.key)
+                self.result.pending.append(job.key)
+                self.tick()
             elif self.stale(claim.get("create_date")):
+                # A claim without intent row, left by an older version of the connector.
                 job.repair = True
                 job.claim_id = int(claim["id"])
                 active.append(job)
@@ -272,13 +403,20 @@ class Writer:
             return
         self.find_existing(active)
         self.fill_values(active)
+        self.renew()
         self.create_activities([j for j in active if j.record == "activity" and not j.ref_id and not j.failed])
+        self.renew()
         self.create_tasks([j for j in active if j.record == "task" and not j.ref_id and not j.failed])
         for job in active:
             if job.record == "email" and not job.ref_id and not job.failed:
+                self.renew()
                 self.send_email(job)
+        self.renew()
         self.create_notes([j for j in active if not j.failed])
-        self.complete([j for j in active if not j.failed and j.ref_id])
+        self.renew()
+        done = [j for j in active if not j.failed and j.ref_id]
+        self.complete(done)
+        self.drop_intents(done)
 
     def claim(self, jobs: list[_Job]) -> list[_Job]:
         """Claim keys with one create; on a race, key by key. Returns the jobs this run won."""
@@ -287,9 +425,17 @@ class Writer:
         won: list[_Job] = []
         remaining = list(jobs)
 
-        def vals(job: _Job) -> dict[str, Any]:
-            return {"module": MODULE, "name": job.key, "model": self.partner_model, "res_id": job.partner_id,
-                    "noupdate": True}
+        def vals(job: _Job) -> list[dict[str, Any]]:
+            """The claim and its intent row (same customer, so that both survive its records' deletion)."""
+            intent = intent_name(job.key, self.today, job.action.channel, job.item_ids, job.note_invoices,
+                                 self.run_id)
+            return [{"module": MODULE, "name": name, "model": self.partner_model, "res_id": job.partner_id,
+                     "noupdate": True} for name in (job.key, intent)]
+
+        def won_with(job: _Job, ids: list[int]) -> None:
+            job.claim_id, job.intent_id = ids[0], ids[1]
+            self._live[job.key] = job.intent_id
+            won.append(job)
 
         def step(retry: bool) -> None:
             nonlocal remaining
@@ -307,14 +453,14 @@ class Writer:
             if not remaining:
                 return
             try:
-                ids = self.create(self.imd, [vals(j) for j in remaining])
+                ids = self.create(self.imd, [row for j in remaining for row in vals(j)])
             except OdooFault as error:
                 if error.kind != "duplicate":
                     raise
                 ids = []
                 for job in remaining:
                     try:
-                        created = self.create(self.imd, [vals(job)])
+                        created = self.create(self.imd, vals(job))
                     except OdooFault as single:
                         if single.kind != "duplicate":
                             raise
@@ -322,13 +468,11 @@ class Writer:
                         self.result.already_done += 1
                         self.tick()
                         continue
-                    job.claim_id = created[0]
-                    won.append(job)
+                    won_with(job, created)
                 remaining = []
                 return
-            for job, claim_id in zip(remaining, ids, strict=False):
-                job.claim_id = claim_id
-                won.append(job)
+            for index, job in enumerate(remaining):
+                won_with(job, ids[2 * index:2 * index + 2])
             remaining = []
 
         self.guarded("claim actions", step)

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import ipaddress
 import signal
+import sqlite3
 import sys
 from typing import Any
 
 import click
 
 from .server import ACCOUNTANT_LOGIN, ACCOUNTANT_PASSWORD, SEEDS, SandboxServer
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -29,8 +41,12 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
     show_default=True,
     help="Odoo major version to emulate.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8069, show_default=True, help="Port (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback only, unless --i-know-this-is-public).")
+@click.option("--i-know-this-is-public", "public", is_flag=True,
+              help="Listen on a non-loopback address: anyone who reaches it logs in as admin / admin.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8069, show_default=True,
+              help="Port (0 picks a free one).")
 @click.option(
     "--db",
     "db_path",
@@ -59,6 +75,7 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 def sandbox(
     odoo_version: str,
     host: str,
+    public: bool,
     port: int,
     db_path: str | None,
     seed: str,
@@ -82,8 +99,26 @@ def sandbox(
         "crash_after_writes": crash_after_writes,
         "serialization_failures": serialization_failures,
     }
-    server = SandboxServer(int(odoo_version), db_path=db_path, seed=seed, as_of=as_of, port=port, host=host, **options)
-    server.start()
+    if not public and not _loopback(host):
+        raise click.UsageError(f"--host {host} is not a loopback address: the sandbox has well-known passwords; "
+                               "add --i-know-this-is-public to listen there anyway")
+    try:
+        server = SandboxServer(int(odoo_version), db_path=db_path, seed=seed, as_of=as_of, port=port, host=host,
+                               **options)
+        server.start()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if error.errno == errno.EADDRINUSE:
+            raise click.ClickException(f"port {port} on {host} is in use: stop what listens there, or pick another "
+                                       "--port (0 picks a free one)") from None
+        where = f"the database file {db_path}" if db_path else f"{host}:{port}"
+        raise click.ClickException(f"cannot open {where}: {reason}") from None
+    except sqlite3.OperationalError as error:
+        raise click.ClickException(f"cannot open --db {db_path} ({error}): check that its folder exists and is "
+                                   "writable") from None
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"--db {db_path} is not a sandbox database ({error}): give a new file name, "
+                                   "or a file a sandbox created") from None
     # The first line is machine-read by tests and by `dunning demo`: keep its format stable.
     click.echo(f"listening on {server.url}")
     click.echo(f"Odoo {odoo_version} sandbox, database {server.database!r}, today {server.clock.today().isoformat()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import asdict, dataclass, fields
@@ -47,6 +48,36 @@ class FaultOptions:
     fail_methods: tuple[str, ...] = ()
 
 
+# Accepted values per option: (kind, lowest, highest); None where the option may be switched off.
+_RANGES: dict[str, tuple[str, float, float]] = {
+    "latency_ms": ("number", 0, 600_000),
+    "error_rate": ("number", 0, 1),
+    "error_status": ("status", 500, 504),
+    "fail_next": ("count", 0, 1_000_000),
+    "fail_status": ("status", 500, 504),
+    "drop_next": ("count", 0, 1_000_000),
+    "crash_after_writes": ("count", 1, 1_000_000_000),
+    "serialization_failures": ("count", 0, 1_000_000),
+}
+
+
+def _check(key: str, value: Any) -> None:
+    kind, low, high = _RANGES[key]
+    if key == "crash_after_writes" and value is None:
+        return
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    is_number = is_int or (isinstance(value, float) and math.isfinite(value))
+    if kind == "number" and is_number and low <= value <= high:
+        return
+    if kind == "count" and is_int and low <= value <= high:
+        return
+    if kind == "status" and is_int and value in (500, 502, 503, 504):
+        return
+    expected = {"number": f"a number from {low:g} to {high:g}", "count": f"a whole number from {low:g} to {high:g}",
+                "status": "one of 500, 502, 503, 504"}[kind]
+    raise ValueError(f"fault option {key!r}: expected {expected}, got {value!r}")
+
+
 class FaultInjector:
     """Thread-safe fault state shared by the HTTP handler and the store's commit hook."""
 
@@ -58,11 +89,14 @@ class FaultInjector:
         self.injected: dict[str, int] = {"latency": 0, "http_error": 0, "dropped": 0, "serialization": 0}
 
     def configure(self, **changes: Any) -> FaultOptions:
+        """Change options; a wrong name, type or range is a ValueError naming the option (nothing changes)."""
         valid = {f.name for f in fields(FaultOptions)}
+        for key, value in changes.items():
+            if key not in valid:
+                raise ValueError(f"unknown fault option {key!r}; choose from {sorted(valid)}")
+            _check(key, value)
         with self._lock:
             for key, value in changes.items():
-                if key not in valid:
-                    raise ValueError(f"unknown fault option {key!r}; choose from {sorted(valid)}")
                 setattr(self.options, key, value)
             return FaultOptions(**asdict(self.options))
 

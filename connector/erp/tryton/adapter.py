@@ -30,6 +30,10 @@ log = logging.getLogger("connector.erp.tryton")
 _READ_CONCEPTS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning")
 
 
+_NO_WRITES = ("dunning sync is not available for Tryton yet: use dunning plan; writing reminders back into "
+              "Tryton comes in a later version")
+
+
 class TrytonAdapter:
     """`ErpAdapter` for Tryton 8. One instance per thread; `close()` releases its connection."""
 
@@ -103,6 +107,8 @@ class TrytonAdapter:
         return FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
                            self.settings.page_size, progress).read()
 
+    def repair(self, today: date) -> WriteResult:
+        raise ErpError(_NO_WRITES)
+
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
-        raise ErpError("dunning sync is not available for Tryton yet: use dunning plan; writing reminders back "
-                       "into Tryton comes in a later version")
+        raise ErpError(_NO_WRITES)
