@@ -55,9 +55,11 @@ AGENCY_OUTCOMES = (
     "Agencia: deuda cobrada íntegramente.",
 )
 
+LETTER_FEEDBACK = "Carta enviada por burofax con acuse de recibo."
+
 # What the people did, by kind, in the order the per-day summary prints them.
 EVENT_KINDS = ("paid", "paid_partly", "promised", "promise_kept", "promise_broken", "disputed", "call_done",
-               "call_left_open", "handover_closed")
+               "call_left_open", "letter_sent", "handover_closed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ class DemoPeople:
         if self.runs > 0:
             events += self._promises_due(today)
             events += self._calls(today)
+            events += self._letters(today)
             events += self._handovers(today)
             reminded = self._reminded_open_invoices(today)
             if self.runs >= DISPUTE_ON_RUN and not self.disputed_move:
@@ -242,6 +245,18 @@ class DemoPeople:
             else:
                 events.append(PersonEvent(today, "call_left_open", str(activity["res_name"]), "not reached"))
         return events
+
+    def _letters(self, today: date) -> list[PersonEvent]:
+        """Formal letters due today or earlier are sent by certified mail and marked done, so the case can move on."""
+        type_id = self._xmlid("activity_type_reminder")
+        if not type_id:
+            return []
+        due = self.call("mail.activity", "search_read", [["activity_type_id", "=", type_id],
+                                                         ["date_deadline", "<=", today.isoformat()]],
+                        fields=["res_name"], order="id asc")
+        for activity in due:
+            self.call("mail.activity", "action_feedback", [activity["id"]], feedback=LETTER_FEEDBACK)
+        return [PersonEvent(today, "letter_sent", str(a["res_name"]), LETTER_FEEDBACK) for a in due]
 
     def _handovers(self, today: date) -> list[PersonEvent]:
         """The agency reports back on the first hand-over task a few days after it appears, and it is closed."""

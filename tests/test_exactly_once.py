@@ -27,10 +27,10 @@ from connector.erp.odoo_session import parse_completion, parse_intent, parse_key
 from connector.sandbox import SandboxServer, run_sandbox_process
 from tests.test_integration import SECRET_ENV, START, SYNC, write_config
 
-DAY = START  # the demo company's day of 20 friendly / pre-due e-mails
+DAY = START  # the demo company's day of 19 friendly / pre-due e-mails, one per customer
 LATER = START + timedelta(days=3)
-# The crashing day's writes: 1 claims, 2-21 e-mails, 22 chatter notes, 23 completions, 24 intents removed.
-CRASH_POINTS = [1, 2, 11, 21, 22, 23]
+# The crashing day's writes: 1 claims, 2-20 e-mails, 21 chatter notes, 22 completions, 23 intents removed.
+CRASH_POINTS = [1, 2, 11, 20, 21, 22]
 
 
 def dunning(config: Path, secret: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -134,7 +134,8 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_scenario_contacts_customers_on_both_days(clean: dict[str, Any]) -> None:
     first, second = clean["runs"]
     assert first["already_done"] == 0 and second["created"]["emails"] == 0
-    assert len(contacts(clean["names"])) > 20
+    # One contact per customer and day: the demo company has well over a dozen customers to remind.
+    assert len(contacts(clean["names"])) > 15
 
 
 @pytest.mark.parametrize("crash_after", CRASH_POINTS, ids=[f"crash-after-write-{n}" for n in CRASH_POINTS])

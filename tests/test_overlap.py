@@ -50,7 +50,8 @@ def test_overlapping_runs_with_a_write_phase_longer_than_the_lease_send_each_ema
         plan = json.loads(dunning(config, server.password, "plan", "--today", DAY.isoformat(), "--json",
                                   "-q").stdout)
         planned = sum(1 for a in plan["actions"] if a["deliver"] == "send")
-        assert planned >= 20
+        # One e-mail per customer and day: enough for a write phase (300 ms a call) far longer than the lease.
+        assert planned >= 15
         server.control(latency_ms=300)
         first = start_sync(config, server.password)
         time.sleep(2)

@@ -311,6 +311,10 @@ class OdooAdapter:
         for model, operation in probes:
             if holds(model, operation) is False:
                 missing.append(f"{operation} {model}")
+        # Claims are renewed (write) while a batch is written and given back (delete) when not delivered.
+        for operation, label in (("write", "write"), ("unlink", "delete")):
+            if holds(imd, operation) is False:
+                missing.append(f"{label} {imd} (claims are renewed and released: the same group or access right)")
         return missing
 
     def setup(self) -> SetupResult:

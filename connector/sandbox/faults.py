@@ -58,6 +58,7 @@ _RANGES: dict[str, tuple[str, float, float]] = {
     "drop_next": ("count", 0, 1_000_000),
     "crash_after_writes": ("count", 1, 1_000_000_000),
     "serialization_failures": ("count", 0, 1_000_000),
+    "fail_methods": ("methods", 0, 1_000),
 }
 
 
@@ -73,8 +74,12 @@ def _check(key: str, value: Any) -> None:
         return
     if kind == "status" and is_int and value in (500, 502, 503, 504):
         return
+    if kind == "methods" and isinstance(value, list | tuple) and len(value) <= high and all(
+            isinstance(name, str) and "." in name for name in value):
+        return
     expected = {"number": f"a number from {low:g} to {high:g}", "count": f"a whole number from {low:g} to {high:g}",
-                "status": "one of 500, 502, 503, 504"}[kind]
+                "status": "one of 500, 502, 503, 504",
+                "methods": f"a list of at most {high:g} \"model.method\" names"}[kind]
     raise ValueError(f"fault option {key!r}: expected {expected}, got {value!r}")
 
 
