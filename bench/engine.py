@@ -37,6 +37,7 @@ from connector.cli_common import render_subjects, renderer_for
 from connector.config import load_settings
 from connector.engine import evaluate
 from connector.facts import facts_to_data, load_facts
+from connector.legal import interest_due
 from connector.model import (
     Company,
     Currency,
@@ -51,7 +52,6 @@ from connector.model import (
     Remind,
     SettledItem,
 )
-from connector.money import late_interest
 from connector.planview import plan_to_json
 from connector.policy import Level, Money
 from connector.render import Renderer
@@ -165,7 +165,8 @@ def level_actions(facts: Facts, level: Level, kind: type[Remind | Escalate], mon
     for pid, items in by_partner.items():
         planned = []
         for item in items:
-            interest, periods = (late_interest(item.residual, item.due_date, TODAY, money, facts.currency("EUR"))
+            interest, periods = (interest_due("business", item.residual, item.due_date, TODAY, money,
+                                              facts.currency("EUR"))
                                  if level.interest else (Decimal(0), ()))
             planned.append(PlannedItem(item=item, days_late=(TODAY - item.due_date).days, interest=interest,
                                        interest_periods=periods,

@@ -23,8 +23,8 @@ import pytest
 from connector.engine import evaluate
 from connector.errors import TemplateError
 from connector.facts import load_facts
+from connector.legal import interest_due
 from connector.model import Currency, CurrencyTotal, Escalate, Facts, PlannedItem, Remind
-from connector.money import late_interest
 from connector.render import Renderer
 from connector.resources import data_dir
 from tests import builders
@@ -65,7 +65,7 @@ def hand_built(facts: Facts, partner_id: int, template: str, channel: str, lang:
     for item in sorted((i for i in facts.items if i.partner_id == partner_id and not i.disputed),
                        key=lambda i: (i.due_date, i.id)):
         late = (TODAY - item.due_date).days
-        amount, periods = (late_interest(item.residual, item.due_date, TODAY, money.interest_rates, money.day_count,
+        amount, periods = (interest_due("business", item.residual, item.due_date, TODAY, money,
                                          facts.currency(item.currency))
                            if interest else (Decimal(0), ()))
         compensation = Decimal(40) if interest and late > 0 and item.currency == "EUR" else Decimal(0)
