@@ -30,11 +30,15 @@ import re
 import xmlrpc.client
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
+
+from connector.sandbox import SandboxServer
 
 RECORDINGS = Path("/work/shared/odoo")
 _NOW = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 _RECORDSET = re.compile(r"^[a-z_.]+\((\d+(?:, ?\d+)*),?\)$")
+# The accountant user (rights for accounting only) of the recorded databases, per version.
+ACCOUNTANT_UID = {16: 6, 17: 6, 18: 6, 19: 5}
 CREATING = frozenset({"create", "message_post", "action_feedback", "activity_schedule", "action_create_payments"})
 
 
@@ -69,6 +73,12 @@ class Replayer:
     api_key: str
     accountant_uid: int
     idmap: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def against(cls, server: SandboxServer, seed_day: str, **extra: Any) -> Self:
+        """A replayer for `server`, with its credentials and the recorded accountant of its version."""
+        return cls(server.host, server.port, seed_day, server.password, "accountant", server.api_key,
+                   ACCOUNTANT_UID[server.version], **extra)
 
     # -- secrets and ids in requests --------------------------------------------------------------------
     def _secret_for(self, args: list[Any]) -> str:

@@ -17,7 +17,6 @@ from .replay import Outcome, Replayer, load_exchanges
 
 VERSIONS = (16, 17, 18, 19)
 SEED_DAY = dt.date(2026, 11, 23)
-ACCOUNTANT_UID = {16: 6, 17: 6, 18: 6, 19: 5}
 SKIPPED: dict[tuple[int, str, str], str] = {
     # (version, protocol, exchange id): reason
 }
@@ -27,15 +26,7 @@ _RESULTS: dict[int, dict[tuple[str, str], Outcome]] = {}
 def _replay_all(version: int, tmp_dir: Path) -> dict[tuple[str, str], Outcome]:
     if version not in _RESULTS:
         with SandboxServer(version, db_path=tmp_dir / f"lab-{version}.sqlite", seed="lab", as_of=SEED_DAY) as server:
-            replayer = Replayer(
-                server.host,
-                server.port,
-                SEED_DAY.isoformat(),
-                server.password,
-                "accountant",
-                server.api_key,
-                ACCOUNTANT_UID[version],
-            )
+            replayer = Replayer.against(server, SEED_DAY.isoformat())
             outcomes = {}
             # Order matters: later exchanges see what earlier ones created, as in the recording.
             for exchange in load_exchanges(version):

@@ -26,7 +26,6 @@ from .replay_traffic import (
 )
 
 SEED_DAY = dt.date(2026, 12, 1)
-ACCOUNTANT_UID = {16: 6, 17: 6, 18: 6, 19: 5}
 _RESULTS: dict[str, dict[str, Outcome]] = {}
 
 
@@ -39,16 +38,7 @@ def _replay_file(path: Path, tmp_dir: Path) -> dict[str, Outcome]:
     to_pay = paid_between(exchanges, PAYMENT_BEFORE_COMMAND) if full_cycle else []
     db = tmp_dir / f"{path.stem}.sqlite"
     with SandboxServer(version, db_path=db, seed="lab-connector", as_of=SEED_DAY) as server:
-        replayer = TrafficReplayer(
-            server.host,
-            server.port,
-            SEED_DAY.isoformat(),
-            server.password,
-            "accountant",
-            server.api_key,
-            ACCOUNTANT_UID[version],
-            profile=load_profile(version),
-        )
+        replayer = TrafficReplayer.against(server, SEED_DAY.isoformat(), profile=load_profile(version))
         outcomes: dict[str, Outcome] = {}
         paid = False
         # Order matters: each command sees what the earlier ones wrote, as in the recording.
