@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from connector.erp.odoo_session import parse_completion, parse_intent, parse_key
+from connector.erp.odoo.session import parse_completion, parse_intent, parse_key
 from connector.sandbox import SandboxServer, run_sandbox_process
 from tests.test_integration import SECRET_ENV, START, SYNC, write_config
 

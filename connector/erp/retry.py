@@ -13,7 +13,7 @@ began. The last error is re-raised as it was translated.
 
 Reads go through `retrying` freely. Writes do not retry blindly: the Odoo adapter wraps each write
 step so that a retry first looks for what the failed attempt may already have committed (see
-`connector.erp.odoo`).
+`connector.erp.odoo.write`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.erp.odoo_facts import promised_amount
+from connector.erp.odoo.facts import promised_amount
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.erp.odoo_mapping import FIELD_TYPES, SUPPORTED, load_mapping, mapping_path
+from connector.erp.odoo.mapping import FIELD_TYPES, SUPPORTED, load_mapping, mapping_path
 from connector.errors import ConfigError
 
 SHARED = Path("/work/shared/odoo")

@@ -13,7 +13,7 @@ import pytest
 
 from connector.erp.base import WriteResult
 from connector.erp.odoo import OdooAdapter
-from connector.erp.odoo_rpc import OdooFault
+from connector.erp.odoo.rpc import OdooFault
 from connector.errors import AuthError, ErpError, ErpUnreachable, TransientErpError
 from connector.sandbox import SandboxServer
 

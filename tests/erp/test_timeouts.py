@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connector.erp.odoo_rpc import Endpoint, OdooRpc
+from connector.erp.odoo.rpc import Endpoint, OdooRpc
 from connector.errors import ErpError
 
 # The trickling answer would last this long; the call must give up long before.

@@ -2,7 +2,7 @@
 
 `TrytonAdapter(settings, password)`; `connector.erp.open_adapter(settings)` reads the password from
 the environment variable the settings name. The first call asks the server's version
-(`common.server.version`), loads `mappings/tryton-<major>.toml`, logs in with user and password
+(`common.server.version`), loads `mappings/tryton/<major>.toml`, logs in with user and password
 and takes the user's preferences (company, companies, language) as the context of every call.
 
 Rights the connector's Tryton user needs for `check` and `plan`: the groups "Accounting" (move

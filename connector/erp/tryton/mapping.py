@@ -1,4 +1,4 @@
-"""The Tryton mapping (`mappings/tryton-<major>.toml`): model names, domains and field lists, validated on load."""
+"""The Tryton mapping (`mappings/tryton/<major>.toml`): model names, domains and field lists, validated on load."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class TrytonMapping:
 
 
 def load_mapping(major: int) -> TrytonMapping:
-    path = data_dir("mappings") / f"tryton-{major}.toml"
+    path = data_dir("mappings") / "tryton" / f"{major}.toml"
     source = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -3,7 +3,7 @@
 `OdooAdapter(settings, password, *, policy_levels=None, claim_lease_s=None)` (None: the settings'
 `claim_lease_s`); `connector.erp.open_adapter(settings)` reads the password from the environment
 variable the settings name. Connection is lazy: the first
-call detects the version (`common.version()`), loads `mappings/odoo-<major>.toml`, and logs in.
+call detects the version (`common.version()`), loads `mappings/odoo/<major>.toml`, and logs in.
 
 Exactly once (DESIGN.md §4)
 ---------------------------
@@ -24,7 +24,7 @@ History = one paged `search_read` of the `dunning` rows on `res.partner`, decode
 search of the referenced activities and tasks that are still open (not done, not deleted).
 
 `repair()` (sync calls it before pulling; `write` calls it when nobody did) reads the intent rows
-left without completion (`odoo_claims.read_unfinished`) and the records and notes carrying their
+left without completion (`claims.read_unfinished`) and the records and notes carrying their
 keys. If the run holding them is gone (same host and its process ended, or its intent rows not
 renewed for longer than `claim_lease_s`, measured on the server's clock), what it delivered is
 completed with its own day and items (`WriteResult.repaired`) and what it did not deliver is
@@ -58,11 +58,11 @@ from typing import Any
 
 from connector.config import ErpSettings
 from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
-from connector.erp.odoo_claims import read_unfinished
-from connector.erp.odoo_facts import FactsReader
-from connector.erp.odoo_mapping import SUPPORTED, load_mapping
-from connector.erp.odoo_rpc import Endpoint, OdooFault, OdooRpc
-from connector.erp.odoo_session import (
+from connector.erp.odoo.claims import read_unfinished
+from connector.erp.odoo.facts import FactsReader
+from connector.erp.odoo.mapping import SUPPORTED, load_mapping
+from connector.erp.odoo.rpc import Endpoint, OdooFault, OdooRpc
+from connector.erp.odoo.session import (
     CALL_TYPE,
     EXEMPT_TAG,
     EXEMPT_TAG_NAME,
@@ -76,7 +76,7 @@ from connector.erp.odoo_session import (
     Session,
     m2o_id,
 )
-from connector.erp.odoo_write import Writer
+from connector.erp.odoo.write import Writer
 from connector.errors import ConnectorError, ErpError
 from connector.model import Facts
 from connector.policy import Level

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector.erp.odoo_session import (
+from connector.erp.odoo.session import (
     MODULE,
     REF_PATTERN,
     REF_PREFIX,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connector.erp.odoo_mapping import OdooMapping
-from connector.erp.odoo_rpc import OdooFault, OdooRpc
+from connector.erp.odoo.mapping import OdooMapping
+from connector.erp.odoo.rpc import OdooFault, OdooRpc
 
 log = logging.getLogger("connector.erp.odoo")
 

@@ -1,4 +1,4 @@
-"""Per-version Odoo mappings (`mappings/odoo-<major>.toml`): loaded, validated, and read by concept.
+"""Per-version Odoo mappings (`mappings/odoo/<major>.toml`): loaded, validated, and read by concept.
 
 The adapter never spells an Odoo field name itself: it asks the mapping for the field of a
 concept (`mapping.field("move_line", "due_date")` -> "date_maturity"). An empty name means the
@@ -128,11 +128,11 @@ class OdooMapping:
 
 
 def mapping_path(version: int) -> Path:
-    return data_dir("mappings") / f"odoo-{version}.toml"
+    return data_dir("mappings") / "odoo" / f"{version}.toml"
 
 
 def load_mapping(version: int, path: Path | None = None) -> OdooMapping:
-    """Read and validate `mappings/odoo-<version>.toml`; every problem is reported at once, naming the file."""
+    """Read and validate `mappings/odoo/<version>.toml`; every problem is reported at once, naming the file."""
     path = path or mapping_path(version)
     source = str(path)
     if version not in SUPPORTED and path == mapping_path(version):

@@ -10,7 +10,7 @@ through `Connector.send(service, method, *args)`. So we subclass its connectors 
 * XML-RPC: one `xmlrpc.client.ServerProxy` per service with a transport whose socket timeout is
   `timeout_s` and which keeps its HTTP/1.1 connection alive between calls; its built-in silent
   re-send of a request after a dropped keep-alive connection is disabled, because that re-send could
-  repeat a write below the exactly-once guard (`connector.erp.odoo`);
+  repeat a write below the exactly-once guard (`connector.erp.odoo.adapter`);
 * JSON-RPC: one `httpx.Client` (timeout `timeout_s` for connect, read, write and pool; a connection
   pool with keep-alive), with odoolib's request body (`{"jsonrpc": "2.0", "method": "call", ...}`).
 

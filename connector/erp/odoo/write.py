@@ -1,7 +1,7 @@
-"""Write-back to Odoo, each action exactly once (DESIGN.md §4); the protocol is described in `connector.erp.odoo`.
+"""Write-back to Odoo, each action exactly once (DESIGN.md §4); the protocol is in `connector.erp.odoo.adapter`.
 
 Before anything, `settle` finishes what interrupted runs left (their intent rows, see
-`connector.erp.odoo_claims`). Then per small batch of actions, just before writing them: (1) look up
+`connector.erp.odoo.claims`). Then per small batch of actions, just before writing them: (1) look up
 the keys' claims and completions, (2) claim the new keys: one `ir.model.data` create of a list with,
 per key, the claim `<key>` (the unique (module, name) constraint picks one winner per key) and its
 intent row (what the action is about and which run holds it), (3) create the records, batched per
@@ -24,9 +24,9 @@ from datetime import date, datetime
 from typing import Any
 
 from connector.erp.base import Progress, WriteRequest, WriteResult
-from connector.erp.odoo_claims import Unfinished
-from connector.erp.odoo_rpc import OdooFault, OdooTransient
-from connector.erp.odoo_session import (
+from connector.erp.odoo.claims import Unfinished
+from connector.erp.odoo.rpc import OdooFault, OdooTransient
+from connector.erp.odoo.session import (
     CALL_TYPE,
     HANDOVER_TYPE,
     MODULE,

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.erp.base import Progress
-from connector.erp.odoo_session import (
+from connector.erp.odoo.session import (
     EXEMPT_TAG,
     EXEMPT_TAG_NAME,
     MODULE,
