@@ -23,8 +23,10 @@ log = logging.getLogger("dunning.sync")
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Keep the garbage collector from walking the (large, long-lived) facts again and again."""
-    gc.collect()
+    """Keep the garbage collector from walking the (large, long-lived) facts again and again.
+
+    No full collection first: it costs a walk of the whole heap, and whatever garbage is frozen with the
+    facts is reclaimed by the first collection after `unfreeze`."""
     gc.freeze()
     try:
         yield

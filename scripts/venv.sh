@@ -15,7 +15,6 @@ stamp=.venv/.installed-pyproject.toml
 if [ ! -x .venv/bin/python ] || ! cmp -s pyproject.toml "$stamp"; then
     echo "Preparing .venv (once; again only when pyproject.toml changes)..." >&2
     "$python" -m venv .venv
-    .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e '.[test]'
     cp pyproject.toml "$stamp"
 fi
