@@ -1042,3 +1042,9 @@ def statement_to_html(statement: Statement, language: str) -> str:
         parts.append(f'<p class="note">{_e(f("st_empty"))}</p>')
     parts.append("</section>\n</body>\n</html>\n")
     return "".join(parts)
+
+
+def statement_file_name(statement: Statement, language: str) -> str:
+    """The statement's attachment name in the customer's language, e.g. "Extracto de cuenta 2026-12-01.html"."""
+    f = _Format(statement.decimals, statement_language(statement, language), plain=True)
+    return f"{f('statement')} {statement.today.isoformat()}.html"
