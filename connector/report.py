@@ -664,7 +664,8 @@ class WorkItem:
     below the tolerance). next_level and next_date: the
     level that comes next and the day it may go out (today for "today"; the open record's deadline for
     "waiting"; the hand-over day for "frozen"; the end of the pause for "promise"). responsible: the
-    assignee of the case's open record, else of today's action, else the salesperson's login.
+    assignee of the case's open reminder, else of today's action, else of the hand-over task, else
+    the salesperson's login.
     overdue_records: open records past their deadline, the oldest deadline first; frozen: the open
     hand-over task (its assignee is the person or agency holding the file).
     """
@@ -755,7 +756,8 @@ def build_worklist(facts: Facts, policy: Policy, plan: Plan) -> tuple[WorkItem, 
             next_date = reminders[-1].deadline
         salesperson = partner.salesperson.login if partner is not None and partner.salesperson else ""
         responsible = next((r.assignee for r in reversed(reminders) if r.assignee), "") \
-            or (action.assignee or "" if action is not None else "") or salesperson
+            or (action.assignee or "" if action is not None else "") \
+            or next((r.assignee for r in handovers if r.assignee), "") or salesperson
         opened: dict[str, Decimal] = defaultdict(Decimal)
         overdue: dict[str, Decimal] = defaultdict(Decimal)
         for item in open_items[pid]:

@@ -762,7 +762,7 @@ WORKLIST_CASES: list[tuple[str, dict[str, Any], tuple[str, str, str, str | None,
      ("call", "waiting", "call", "2026-11-24", "ana")),
     ("handed-over-is-frozen", {"items": [(1, "2026-09-01", "500.00"), (2, "2026-11-20", "50.00")],
                                "issued": [_handover(1, (1,), "2026-11-10")]},
-     ("handover", "frozen", "", "2026-11-10", "")),
+     ("handover", "frozen", "", "2026-11-10", "agencia.cobros")),
     ("paused-by-a-promise", {"items": [(1, "2026-11-10", "100.00")], "promises": [promise_of(1, "2026-12-04")]},
      # promised 2026-12-04 + 3 grace days: reminders paused until 2026-12-07
      ("", "promise", "", "2026-12-07", "")),
@@ -816,7 +816,7 @@ def test_worklist_figures_by_hand() -> None:
     (late,) = alfa.overdue_records
     assert (late.level, late.assignee, late.deadline, late.days_past_deadline) == ("call", "ana", D("2026-11-24"), 7)
     assert [(state, p.id) for state, p in alfa.promises] == [("broken", 1)]
-    assert beta.step == "frozen" and beta.frozen is not None
+    assert beta.step == "frozen" and beta.frozen is not None and beta.responsible == "agencia.cobros"
     assert (beta.frozen.assignee, beta.frozen.issued, beta.frozen.days_past_deadline) == ("agencia.cobros",
                                                                                          D("2026-11-10"), 16)
     assert beta.overdue_records == (beta.frozen,)  # the task's deadline (2026-11-15) has passed too
