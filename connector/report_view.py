@@ -111,7 +111,7 @@ LABELS: dict[str, dict[str, str]] = {
         "wl_late_cell": "{level} for {who} since {deadline} ({days} d)",
         "wl_frozen_cell": "since {date}, {who}",
         "wl_nobody": "unassigned",
-        "wl_note": "Read from today's plan: the same decisions `dunning plan` shows. Open past deadline: "
+        "wl_note": "Read from today's plan: the same decisions “dunning plan” shows. Open past deadline: "
                    "reminder activities and hand-over tasks not marked done by their deadline.",
         "step_today": "today: {level}",
         "step_waiting": "waiting for a person to mark '{level}' done",
@@ -245,7 +245,7 @@ LABELS: dict[str, dict[str, str]] = {
         "wl_late_cell": "{level} de {who} desde {deadline} ({days} d)",
         "wl_frozen_cell": "desde {date}, {who}",
         "wl_nobody": "sin asignar",
-        "wl_note": "Leído del plan de hoy: las mismas decisiones que muestra `dunning plan`. Abiertas fuera de "
+        "wl_note": "Leído del plan de hoy: las mismas decisiones que muestra «dunning plan». Abiertas fuera de "
                    "plazo: actividades de reclamación y tareas de traspaso no marcadas como hechas en su plazo.",
         "step_today": "hoy: {level}",
         "step_waiting": "esperando a que alguien marque «{level}» como hecha",
