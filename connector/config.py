@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connector.errors import ConfigError
 from connector.model import CHANNELS, DEBTOR_KINDS
 from connector.policy import (
+    ATTACHMENTS,
     DEFAULT_SEGMENT,
     SEGMENT_METRICS,
     SEGMENT_OPERATORS,
@@ -213,7 +214,8 @@ _MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates"}
 _RATE = {"start", "end", "percent", "source"}
 _SEGMENT = {"name", "when"}
 _LEVEL = {"name", "days", "channel", "template", "deliver", "min_gap_days", "assignee", "deadline_days",
-          "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done", "debtors"}
+          "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done", "debtors",
+          "attach"}
 
 
 def config_path(explicit: str | None) -> Path:
@@ -498,22 +500,37 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
         if previous_days is not None and days < previous_days:
             sec.error("days", f"levels must be in order of days: {days} comes after {previous_days}")
         previous_days = days
+        deliver = sec.text("deliver", "activity", choices=("activity", "send"))
+        attach = _attach(sec, deliver)
         gap = sec.integer("min_gap_days", 0, minimum=0, maximum=3650)
         if not levels and gap:
             sec.error("min_gap_days", "the first level has no previous level to keep a gap from; remove it")
         try:
             level = Level(
                 name=name, days=days, channel=channel, template=sec.text("template", "", required=True),
-                deliver=sec.text("deliver", "activity", choices=("activity", "send")),  # type: ignore[arg-type]
+                deliver=deliver,  # type: ignore[arg-type]
                 min_gap_days=gap, assignee=sec.text("assignee", ""),
                 deadline_days=sec.integer("deadline_days", 0, minimum=0, maximum=3650),
                 owed_above=sec.amount("owed_above", None), segments=targets,
                 interest=sec.boolean("interest", False), compensation=sec.boolean("compensation", False),
                 escalate=sec.boolean("escalate", False), debtors=debtors,
                 wait_for_done=sec.boolean("wait_for_done", False) if "wait_for_done" in sec.data else None,
+                attach=attach,
             )
         except ValueError as error:
             sec.error("name" if "name" in str(error) else "channel", str(error))
             continue
         levels.append(level)
     return levels
+
+
+def _attach(sec: _Section, deliver: str) -> tuple[str, ...]:
+    """The level's `attach` list; wrong entries are reported (and left out) here, naming the key."""
+    wanted = sec.strings("attach")
+    for name in wanted:
+        if name not in ATTACHMENTS:
+            sec.error("attach", f"unknown attachment {name!r}; use {', '.join(repr(a) for a in ATTACHMENTS)}")
+    if wanted and deliver != "send":
+        sec.error("attach", 'only e-mails sent by the ERP carry attachments: set deliver = "send" or remove attach')
+        return ()
+    return tuple(dict.fromkeys(name for name in wanted if name in ATTACHMENTS))

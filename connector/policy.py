@@ -65,6 +65,11 @@ class Segment:
             raise ValueError(f"segment {self.name!r} needs at least one condition")
 
 
+# What a level's e-mail can attach: "statement" (the statement of account the product renders) and
+# "invoices" (the PDFs the ERP already keeps on the invoices it is about).
+ATTACHMENTS: tuple[str, ...] = ("statement", "invoices")
+
+
 @dataclass(frozen=True, slots=True)
 class Level:
     name: str
@@ -85,6 +90,9 @@ class Level:
     wait_for_done: bool | None = None
     # The debtor kinds this level is for; empty: as the law has it (connector/legal.py).
     debtors: tuple[str, ...] = ()
+    # What an e-mail sent at this level carries (ATTACHMENTS): the customer's statement of account,
+    # the invoices' own PDFs. Empty by default: a friendly reminder links to the portal instead.
+    attach: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.debtors) - set(DEBTOR_KINDS))
@@ -102,6 +110,12 @@ class Level:
             raise ValueError(f"level {self.name!r}: min_gap_days and deadline_days cannot be negative")
         if self.owed_above is not None and self.owed_above < 0:
             raise ValueError(f"level {self.name!r}: owed_above cannot be negative")
+        unknown_files = sorted(set(self.attach) - set(ATTACHMENTS))
+        if unknown_files:
+            raise ValueError(f"level {self.name!r}: attach {unknown_files} is not one of {list(ATTACHMENTS)}")
+        if self.attach and self.deliver != "send":
+            raise ValueError(f"level {self.name!r}: attach needs deliver = \"send\" (only e-mails sent by the ERP "
+                             "carry attachments)")
 
     @property
     def reaches_customer(self) -> bool:

@@ -1,4 +1,4 @@
-"""Receivables figures for `dunning report`: aging, DSO, ADD, CEI, scores, level effectiveness, statements. Pure.
+"""Receivables figures for `dunning report`: aging, DSO, ADD, CEI, scores, effectiveness, worklist, statements. Pure.
 
 Everything here is computed from the same `Facts` the engine evaluates, as of `today` (an argument: no
 clock, no I/O). Amounts are `Decimal`, rounded half-up to the decimals of their currency
@@ -31,8 +31,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from connector.engine import customer_history, segment_of
-from connector.model import Facts, Partner, Promise, ReceivableItem, SettledItem
+from connector.engine import customer_history, evaluate, segment_of
+from connector.model import Escalate, Facts, IssuedAction, Partner, Plan, Promise, ReceivableItem, Remind, SettledItem
 from connector.policy import Policy
 
 _ZERO = Decimal(0)
@@ -267,6 +267,8 @@ class Report:
     levels: tuple[LevelEffectiveness, ...]
     # Reminded item ids found neither open nor settled in the facts (left out of effectiveness).
     untracked_reminders: int
+    # What each customer's case needs next, most urgent first (see `build_worklist`).
+    worklist: tuple[WorkItem, ...] = ()
 
     @property
     def headline(self) -> Kpis:
@@ -558,7 +560,8 @@ def build_report(facts: Facts, policy: Policy, today: date, period_days: int = 9
         today=today, period_days=period_days, company_name=facts.company.name, company_currency=company_currency,
         currencies=currencies, decimals={c: facts.currency(c).decimals for c in currencies}, aging=aging,
         customer_aging=customer_aging, kpis=kpis, top_debtors=tuple(debtors), customers=customers,
-        levels=levels, untracked_reminders=untracked)
+        levels=levels, untracked_reminders=untracked,
+        worklist=build_worklist(facts, policy, evaluate(policy, facts, today)))
 
 
 def _debtor_flags(facts: Facts, policy: Policy, partner_id: int, currency: str, overdue: Decimal,
@@ -607,6 +610,188 @@ def _customers(facts: Facts, policy: Policy, today: date, open_items: Sequence[R
             promises=tuple(PromiseState(promise_state(p, today, policy), p)
                            for p in sorted(promises[partner.id], key=lambda p: (p.promised_date, p.id)))))
     return tuple(scores)
+
+
+# ------------------------------------------------------------------------------------- worklist
+
+# What a customer's case waits for, most urgent first: (step, the skip codes of the plan that mean
+# it). "today" is an action in today's plan. A customer with several cases (group_by = "invoice")
+# shows the most urgent; among cases with the same step, the earliest date.
+NEXT_STEPS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("today", frozenset()),
+    ("waiting", frozenset({"waiting_for_person"})),
+    ("frozen", frozenset({"handed_over"})),
+    ("promise", frozenset({"promise_pending"})),
+    ("pressure", frozenset({"contact_pressure"})),
+    ("calendar", frozenset({"not_a_business_day"})),
+    ("scheduled", frozenset({"not_yet_due"})),
+    ("below_amount", frozenset({"below_level_amount"})),
+    ("done", frozenset({"all_levels_done"})),
+    ("no_level", frozenset({"no_level_applies"})),
+    ("credits", frozenset({"credit_covers"})),
+    ("disputed", frozenset({"disputed"})),
+    ("exempt", frozenset({"exempt_customer"})),
+)
+_STEP_OF_CODE = {code: step for step, codes in NEXT_STEPS for code in codes}
+_STEP_RANK = {step: rank for rank, (step, _) in enumerate(NEXT_STEPS)}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRecord:
+    """A reminder activity or hand-over task of the connector still open in the ERP.
+
+    `days_past_deadline` = today - deadline (positive: late; None when the deadline is unknown).
+    """
+
+    level: str
+    kind: str
+    issued: date
+    assignee: str
+    deadline: date | None
+    days_past_deadline: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One customer on the credit controller's worklist, as of the plan's date.
+
+    level: the case's level, the highest any open item has reached in the issued history, with the
+    date it was reached ("" and None: never contacted); step: what comes next
+    (a key of NEXT_STEPS: "today" = an action in today's plan; "waiting" = the current level is an
+    activity a person has not marked done; "frozen" = handed over, the hand-over task is still open;
+    "promise" = paused by a pending promise; "pressure", "calendar", "scheduled" = the next level
+    waits for the contact window, a business day or its offset; ...; "" = nothing to chase: paid or
+    below the tolerance). next_level and next_date: the
+    level that comes next and the day it may go out (today for "today"; the open record's deadline for
+    "waiting"; the hand-over day for "frozen"; the end of the pause for "promise"). responsible: the
+    assignee of the case's open reminder, else of today's action, else of the hand-over task, else
+    the salesperson's login.
+    overdue_records: open records past their deadline, the oldest deadline first; frozen: the open
+    hand-over task (its assignee is the person or agency holding the file).
+    """
+
+    partner_id: int
+    name: str
+    level: str
+    level_date: date | None
+    step: str
+    next_level: str
+    next_date: date | None
+    responsible: str
+    open: tuple[Amount, ...]
+    overdue: tuple[Amount, ...]
+    overdue_records: tuple[OpenRecord, ...]
+    promises: tuple[PromiseState, ...]
+    frozen: OpenRecord | None
+
+
+def _open_record(issued: IssuedAction, today: date) -> OpenRecord:
+    late = None if issued.deadline is None else (today - issued.deadline).days
+    return OpenRecord(level=issued.level, kind=issued.kind, issued=issued.date, assignee=issued.assignee,
+                      deadline=issued.deadline, days_past_deadline=late)
+
+
+def build_worklist(facts: Facts, policy: Policy, plan: Plan) -> tuple[WorkItem, ...]:
+    """Per customer with open items, open records or promises: its case and what it needs next.
+
+    Read from the engine's `plan` (today's actions and the skip codes of the other items) and the
+    issued history; nothing is decided here that the engine did not decide. Ordered by step (as in
+    NEXT_STEPS, customers with nothing to chase last), then next date, then name.
+    """
+    today = plan.today
+    currencies = sorted({i.currency for i in facts.items}, key=lambda c: (c != facts.company.currency, c))
+    quanta = {c: facts.currency(c).quantum for c in currencies}
+    open_items: dict[int, list[ReceivableItem]] = defaultdict(list)
+    for item in facts.items:
+        if item.residual > _ZERO:
+            open_items[item.partner_id].append(item)
+    level_index = {level.name: i for i, level in enumerate(policy.levels)}
+    reached: dict[int, tuple[int, date, str]] = {}
+    records: dict[int, list[IssuedAction]] = defaultdict(list)
+    open_ids = {i.id for items in open_items.values() for i in items}
+    for issued in facts.issued:
+        index = level_index.get(issued.level)
+        if index is not None and open_ids.intersection(issued.item_ids):
+            known = reached.get(issued.partner_id)
+            if known is None or (index, issued.date) > known[:2]:
+                reached[issued.partner_id] = (index, issued.date, issued.level)
+        if issued.open:
+            records[issued.partner_id].append(issued)
+    actions: dict[int, Remind | Escalate] = {}
+    for planned in plan.actions:
+        if isinstance(planned, Remind | Escalate) and planned.partner.id not in actions:
+            actions[planned.partner.id] = planned
+    # Per customer: the most urgent step and, for it, (earliest date, level).
+    steps: dict[int, tuple[int, date | None, str]] = {}
+    for skip in plan.skipped:
+        step = _STEP_OF_CODE.get(skip.code)
+        if step is None:
+            continue
+        when, level = _step_detail(skip.code, skip.detail)
+        candidate = (_STEP_RANK[step], when, level)
+        known_step = steps.get(skip.partner_id)
+        if known_step is None or (candidate[0], candidate[1] or date.max) < (known_step[0], known_step[1] or date.max):
+            steps[skip.partner_id] = candidate
+    promises: dict[int, list[Promise]] = defaultdict(list)
+    for p in facts.promises:
+        promises[p.partner_id].append(p)
+    rows: list[WorkItem] = []
+    for pid in sorted(set(open_items) | set(records) | {p.partner_id for p in facts.promises}):
+        partner = facts.partners.get(pid)
+        action = actions.get(pid)
+        reminders = sorted((r for r in records[pid] if r.kind == "remind"), key=lambda r: (r.date, r.key))
+        handovers = sorted((r for r in records[pid] if r.kind == "escalate"), key=lambda r: (r.date, r.key))
+        level, level_date, next_date = "", None, None
+        if pid in reached:
+            _, level_date, level = reached[pid]
+        next_level = ""
+        if action is not None:
+            step, next_date, next_level = "today", today, action.level
+        elif pid in steps:
+            rank, next_date, next_level = steps[pid]
+            step = NEXT_STEPS[rank][0]
+        else:
+            step = ""
+        if step == "waiting" and reminders:
+            next_date = reminders[-1].deadline
+        salesperson = partner.salesperson.login if partner is not None and partner.salesperson else ""
+        responsible = next((r.assignee for r in reversed(reminders) if r.assignee), "") \
+            or (action.assignee or "" if action is not None else "") \
+            or next((r.assignee for r in handovers if r.assignee), "") or salesperson
+        opened: dict[str, Decimal] = defaultdict(Decimal)
+        overdue: dict[str, Decimal] = defaultdict(Decimal)
+        for item in open_items[pid]:
+            opened[item.currency] += item.residual
+            if item.due_date < today:
+                overdue[item.currency] += item.residual
+        late = sorted((_open_record(r, today) for r in records[pid]
+                       if r.deadline is not None and r.deadline < today),
+                      key=lambda r: (r.deadline or date.min, r.level))
+        rows.append(WorkItem(
+            partner_id=pid, name=_name(facts.partners, pid), level=level, level_date=level_date, step=step,
+            next_level=next_level, next_date=next_date, responsible=responsible,
+            open=_amounts(opened, currencies, quanta), overdue=_amounts(overdue, currencies, quanta),
+            overdue_records=tuple(late),
+            promises=tuple(PromiseState(promise_state(p, today, policy), p)
+                           for p in sorted(promises[pid], key=lambda p: (p.promised_date, p.id))),
+            frozen=_open_record(handovers[0], today) if handovers else None))
+    rows.sort(key=lambda r: (_STEP_RANK.get(r.step, len(NEXT_STEPS)), r.next_date or date.max, r.name.casefold(),
+                             r.partner_id))
+    return tuple(rows)
+
+
+def _step_detail(code: str, detail: tuple[object, ...]) -> tuple[date | None, str]:
+    """(the date the step may change, the level concerned) from a skip's detail (engine.SKIP_REASONS)."""
+    def at(index: int) -> object:
+        return detail[index] if len(detail) > index else None
+
+    positions = {"waiting_for_person": (None, 0), "handed_over": (0, None), "promise_pending": (1, None),
+                 "contact_pressure": (2, None), "not_a_business_day": (3, 2), "not_yet_due": (1, 0),
+                 "below_level_amount": (None, 0), "all_levels_done": (1, 0)}
+    day_at, level_at = positions.get(code, (None, None))
+    day = at(day_at) if day_at is not None else None
+    level = at(level_at) if level_at is not None else None
+    return (day if isinstance(day, date) else None), (str(level) if level is not None else "")
 
 
 # ------------------------------------------------------------------------------- statement of account

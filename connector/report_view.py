@@ -25,9 +25,12 @@ from connector.report import (
     Amount,
     Kpis,
     LevelEffectiveness,
+    OpenRecord,
+    PromiseState,
     Report,
     Statement,
     StatementSection,
+    WorkItem,
 )
 
 LOCALES = {"es": "es_ES", "en": "en_US"}
@@ -96,6 +99,34 @@ LABELS: dict[str, dict[str, str]] = {
         "promise_pending": "pending",
         "promise_kept": "kept",
         "promise_broken": "broken",
+        "worklist": "Worklist: what each customer's case needs next",
+        "wl_level": "Level reached",
+        "wl_step": "Next step",
+        "wl_when": "When",
+        "wl_responsible": "Responsible",
+        "wl_late": "Open past deadline",
+        "wl_frozen": "With the agency",
+        "wl_none": "No customer has anything open.",
+        "wl_never": "not contacted yet",
+        "wl_late_cell": "{level} for {who} since {deadline} ({days} d)",
+        "wl_frozen_cell": "since {date}, {who}",
+        "wl_nobody": "unassigned",
+        "wl_note": "Read from today's plan: the same decisions “dunning plan” shows. Open past deadline: "
+                   "reminder activities and hand-over tasks not marked done by their deadline.",
+        "step_today": "today: {level}",
+        "step_waiting": "waiting for a person to mark '{level}' done",
+        "step_frozen": "frozen: handed over",
+        "step_promise": "paused by a promise to pay",
+        "step_pressure": "contacted recently: next contact later",
+        "step_calendar": "'{level}' on the next business day",
+        "step_scheduled": "'{level}' when due",
+        "step_below_amount": "'{level}' only above its amount",
+        "step_done": "every level done (last: '{level}')",
+        "step_no_level": "no level applies",
+        "step_credits": "credits cover it: reconcile",
+        "step_disputed": "disputed",
+        "step_exempt": "exempt customer",
+        "step_": "nothing to chase",
         "statement": "Statement of account",
         "statement_for": "{customer} · as of {date}",
         "statement_note": "Open invoices and unapplied credits; the balance runs down the table. Payments made "
@@ -202,6 +233,34 @@ LABELS: dict[str, dict[str, str]] = {
         "promise_pending": "pendiente",
         "promise_kept": "cumplida",
         "promise_broken": "incumplida",
+        "worklist": "Lista de trabajo: qué necesita cada expediente",
+        "wl_level": "Nivel alcanzado",
+        "wl_step": "Siguiente paso",
+        "wl_when": "Cuándo",
+        "wl_responsible": "Responsable",
+        "wl_late": "Abiertas fuera de plazo",
+        "wl_frozen": "En la agencia",
+        "wl_none": "Ningún cliente tiene nada abierto.",
+        "wl_never": "sin contactar aún",
+        "wl_late_cell": "{level} de {who} desde {deadline} ({days} d)",
+        "wl_frozen_cell": "desde {date}, {who}",
+        "wl_nobody": "sin asignar",
+        "wl_note": "Leído del plan de hoy: las mismas decisiones que muestra «dunning plan». Abiertas fuera de "
+                   "plazo: actividades de reclamación y tareas de traspaso no marcadas como hechas en su plazo.",
+        "step_today": "hoy: {level}",
+        "step_waiting": "esperando a que alguien marque «{level}» como hecha",
+        "step_frozen": "congelado: traspasado",
+        "step_promise": "en pausa por una promesa de pago",
+        "step_pressure": "contactado hace poco: el siguiente contacto, después",
+        "step_calendar": "«{level}» el próximo día hábil",
+        "step_scheduled": "«{level}» a su vencimiento",
+        "step_below_amount": "«{level}» solo por encima de su importe",
+        "step_done": "todos los niveles hechos (último: «{level}»)",
+        "step_no_level": "no se aplica ningún nivel",
+        "step_credits": "los créditos lo cubren: conciliar",
+        "step_disputed": "en disputa",
+        "step_exempt": "cliente exento",
+        "step_": "nada que reclamar",
         "statement": "Extracto de cuenta",
         "statement_for": "{customer} · a fecha de {date}",
         "statement_note": "Facturas pendientes y abonos sin aplicar; el saldo se acumula a lo largo de la tabla. "
@@ -397,6 +456,24 @@ def report_to_json(report: Report) -> dict[str, Any]:
                          "share": _s(w.share), "too_recent": w.too_recent} for w in e.windows],
         } for e in report.levels],
         "untracked_reminders": report.untracked_reminders,
+        "worklist": [_work_item_json(w) for w in report.worklist],
+    }
+
+
+def _record_json(r: OpenRecord) -> dict[str, Any]:
+    return {"level": r.level, "kind": r.kind, "issued": r.issued.isoformat(), "assignee": r.assignee,
+            "deadline": _iso(r.deadline), "days_past_deadline": r.days_past_deadline}
+
+
+def _work_item_json(w: WorkItem) -> dict[str, Any]:
+    return {
+        "partner": {"id": w.partner_id, "name": w.name}, "level": w.level or None, "level_date": _iso(w.level_date),
+        "step": w.step or None, "next_level": w.next_level or None, "next_date": _iso(w.next_date),
+        "responsible": w.responsible or None, "open": _amounts_json(w.open), "overdue": _amounts_json(w.overdue),
+        "overdue_records": [_record_json(r) for r in w.overdue_records],
+        "promises": [{"id": p.id, "state": state, "promised_date": p.promised_date.isoformat(),
+                      "amount": _s(p.amount)} for state, p in w.promises],
+        "frozen": _record_json(w.frozen) if w.frozen is not None else None,
     }
 
 
@@ -447,13 +524,35 @@ def _matters_table(f: _Format, report: Report) -> tuple[list[str], list[list[str
     for c in report.customers:
         # A promise carries no currency: it is in the customer's (first) open currency.
         currency = c.open[0].currency if c.open else report.company_currency
-        promises = ", ".join(
-            f"{f.day(p.promised_date)} {f('promise_' + state)}"
-            + (f" ({f.money(p.amount, currency)})" if p.amount is not None else "")
-            for state, p in c.promises) or "\u2013"
+        promises = _promises_cell(f, c.promises, currency)
         disputes = "\u2013" if not c.disputed_items else f"{c.disputed_items}: {f.amounts(c.disputed)}"
         rows.append([c.name, f.amounts(c.open), f.amounts(c.overdue), disputes, promises])
     return headers, rows, {1, 2}
+
+
+def _promises_cell(f: _Format, promises: Sequence[PromiseState], currency: str) -> str:
+    return ", ".join(
+        f"{f.day(p.promised_date)} {f('promise_' + state)}"
+        + (f" ({f.money(p.amount, currency)})" if p.amount is not None else "")
+        for state, p in promises) or "\u2013"
+
+
+def _worklist_table(f: _Format, report: Report) -> tuple[list[str], list[list[str]], set[int]]:
+    headers = [f("customer"), f("wl_level"), f("wl_step"), f("wl_when"), f("wl_responsible"), f("overdue"),
+               f("wl_late"), f("promises"), f("wl_frozen")]
+    rows = []
+    for w in report.worklist:
+        currency = w.open[0].currency if w.open else report.company_currency
+        level = f"{w.level} ({f.day(w.level_date)})" if w.level else f("wl_never")
+        late = "; ".join(f("wl_late_cell", level=r.level, who=r.assignee or f("wl_nobody"),
+                           deadline=f.day(r.deadline), days=r.days_past_deadline)
+                         for r in w.overdue_records) or "\u2013"
+        frozen = "\u2013" if w.frozen is None else \
+            f("wl_frozen_cell", date=f.day(w.frozen.issued), who=w.frozen.assignee or f("wl_nobody"))
+        rows.append([w.name, level, f("step_" + w.step, level=w.next_level), f.day(w.next_date) if w.next_date
+                     else "\u2013", w.responsible or "\u2013", f.amounts(w.overdue), late,
+                     _promises_cell(f, w.promises, currency), frozen])
+    return headers, rows, {5}
 
 
 def _level_rows(f: _Format, report: Report) -> list[list[str]]:
@@ -535,6 +634,14 @@ def report_to_text(report: Report, language: str) -> str:
         out.append(f("no_reminders"))
     if report.untracked_reminders:
         out.append(f("untracked", n=report.untracked_reminders))
+
+    out += ["", f("worklist"), ""]
+    if report.worklist:
+        headers, rows, numeric = _worklist_table(f, report)
+        out += _text_table(headers, [[_clip(r[0], 30), *r[1:]] for r in rows], numeric)
+        out.append(f("wl_note"))
+    else:
+        out.append(f("wl_none"))
 
     out += ["", f("customers"), ""]
     for table in (_score_table, _matters_table):
@@ -850,6 +957,15 @@ def report_to_html(report: Report, language: str) -> str:
         parts.append(f'<p class="note">{_e(f("untracked", n=report.untracked_reminders))}</p>')
     parts.append("</section>\n")
 
+    parts.append(f'<section id="worklist"><h2>{_e(f("worklist"))}</h2>')
+    if report.worklist:
+        headers, rows, numeric = _worklist_table(f, report)
+        parts.append(_html_table(headers, rows, numeric, css="wide"))
+        parts.append(f'<p class="note">{_e(f("wl_note"))}</p>')
+    else:
+        parts.append(f'<p class="note">{_e(f("wl_none"))}</p>')
+    parts.append("</section>\n")
+
     parts.append(f'<section id="customers"><h2>{_e(f("customers"))}</h2>')
     for table in (_score_table, _matters_table):
         headers, rows, numeric = table(f, report)
@@ -926,3 +1042,9 @@ def statement_to_html(statement: Statement, language: str) -> str:
         parts.append(f'<p class="note">{_e(f("st_empty"))}</p>')
     parts.append("</section>\n</body>\n</html>\n")
     return "".join(parts)
+
+
+def statement_file_name(statement: Statement, language: str) -> str:
+    """The statement's attachment name in the customer's language, e.g. "Extracto de cuenta 2026-12-01.html"."""
+    f = _Format(statement.decimals, statement_language(statement, language), plain=True)
+    return f"{f('statement')} {statement.today.isoformat()}.html"

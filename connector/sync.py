@@ -5,18 +5,22 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from connector.config import Settings
 from connector.engine import evaluate, safety_problem
-from connector.erp.base import ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
+from connector.erp.base import Attachment, ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
 from connector.errors import ConnectorError, SafetyStop, TemplateError
-from connector.model import Close, Escalate, Facts, Plan, Remind
+from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind
+from connector.policy import Policy
 from connector.render import Renderer
+from connector.report import build_statement
+from connector.report_view import statement_file_name, statement_to_html
 
 log = logging.getLogger("dunning.sync")
 
@@ -93,6 +97,7 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     with frozen_heap():
         plan = evaluate(settings.policy, facts, today)
     requests: list[WriteRequest] = []
+    statements = Statements(facts, today, settings.language)
     subjects: dict[str, str] = {}
     failed: list[tuple[str, str]] = []
     for action in plan.actions:
@@ -107,8 +112,48 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
             log.error("%s: %s", action.key, error)
             continue
         subjects[action.key] = message.subject
-        requests.append(WriteRequest(action, message))
+        requests.append(with_attachments(WriteRequest(action, message), settings.policy, statements))
     return Pulled(facts=facts, plan=plan, subjects=subjects, requests=tuple(requests), failed=tuple(failed))
+
+
+class Statements:
+    """Statements of account for the e-mails that attach one, from one pass over the facts."""
+
+    def __init__(self, facts: Facts, today: date, language: str) -> None:
+        self.facts, self.today, self.language = facts, today, language
+        self.items: dict[int, list[ReceivableItem]] | None = None
+        self.credits: dict[int, list[Credit]] = defaultdict(list)
+
+    def file(self, partner_id: int) -> Attachment:
+        if self.items is None:
+            self.items = defaultdict(list)
+            for item in self.facts.items:
+                self.items[item.partner_id].append(item)
+            for credit in self.facts.credits:
+                self.credits[credit.partner_id].append(credit)
+        own = replace(self.facts, items=tuple(self.items.get(partner_id, ())),
+                      credits=tuple(self.credits.get(partner_id, ())))
+        statement = build_statement(own, partner_id, self.today)
+        return Attachment(statement_file_name(statement, self.language), "text/html",
+                          statement_to_html(statement, self.language))
+
+
+def with_attachments(request: WriteRequest, policy: Policy, statements: Statements) -> WriteRequest:
+    """What the level's `attach` asks for: the statement rendered now, and whether to add the invoices' PDFs.
+
+    The statement is the self-contained HTML page of `dunning report --partner` (it prints on A4 from
+    any browser or mail client and needs no PDF engine), in the customer's language.
+    """
+    action = request.action
+    if not isinstance(action, Remind) or action.deliver != "send":
+        return request
+    level = next((lv for lv in policy.levels if lv.name == action.level), None)
+    if level is None or not level.attach:
+        return request
+    files: tuple[Attachment, ...] = ()
+    if "statement" in level.attach and action.partner.id in statements.facts.partners:
+        files = (statements.file(action.partner.id),)
+    return replace(request, attachments=files, invoice_pdfs="invoices" in level.attach)
 
 
 def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date, *, force: bool = False,

@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,9 +20,9 @@ from connector.cli_report import report_command
 from connector.engine import evaluate
 from connector.errors import UsageError
 from connector.facts import load_facts
-from connector.model import Facts, Partner
+from connector.model import Facts, IssuedAction, Partner, Promise, User
 from connector.policy import Condition, Segment
-from connector.report import BUCKETS, Aging, Report, bucket_index, build_report, build_statement, months_back
+from connector.report import BUCKETS, Aging, Amount, Report, bucket_index, build_report, build_statement, months_back
 from connector.report_view import report_to_html, report_to_json, report_to_text, statement_to_html
 from connector.resources import data_dir
 from tests.builders import policy
@@ -517,7 +517,11 @@ def test_charts_are_in_the_dom(sample_page: Path, tmp_path: Path) -> None:
     assert len(points) == 12
     assert ("polyline", "line") in charts["chart-trend"]["shapes"]
     # the numbers are also in tables
-    assert dom.count("<table") >= 6
+    assert dom.count("<table") >= 7
+    # the worklist, one row per customer with anything open, is laid out by the browser as well
+    start = dom.index('<section id="worklist"')
+    worklist = dom[start:dom.index("</section>", start)]
+    assert worklist.count("<tr>") == len(report.worklist) + 1
 
 
 _LAYOUT_PROBE = """<script>
@@ -558,13 +562,15 @@ def test_prints_on_a4_with_a_page_per_section(sample_page: Path, tmp_path: Path)
     pdf = tmp_path / "page.pdf"
     chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", sample_page.as_uri())
     data = pdf.read_bytes()
-    pages = re.search(rb"/Count (\d+)", data)
-    assert pages is not None
-    # six sections, each starting on a new page (some run over one)
-    assert int(pages.group(1)) >= 6
+    # past a few pages the page tree has inner nodes: the root's /Count is the largest
+    counts = [int(n) for n in re.findall(rb"/Count (\d+)", data)]
+    assert counts
+    pages = max(counts)
+    # seven sections (the worklist among them), each starting on a new page (some run over one)
+    assert pages >= 7
     # every page is A4: 210 x 297 mm = 595.3 x 841.9 points
     boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
-    assert len(boxes) == int(pages.group(1))
+    assert len(boxes) == pages
     assert all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes), boxes
 
 
@@ -715,3 +721,117 @@ def test_the_statement_is_no_wider_than_an_a4_page(statement_page: Path, tmp_pat
     assert found, "the layout probe did not run"
     layout = json.loads(found.group(1).replace("&quot;", '"'))
     assert layout["scroll"] <= layout["width"] and layout["wide"] == [], layout
+
+
+# ------------------------------------------------------------------------------------------ worklist
+
+
+def _open_call(pid: int, items: tuple[int, ...], day: str, deadline: str, who: str = "ana") -> IssuedAction:
+    return IssuedAction(key=f"remind_{pid}_call_{day}", kind="remind", level="call", channel="phone", partner_id=pid,
+                        item_ids=items, date=D(day), open=True, ref="mail.activity,7", assignee=who,
+                        deadline=D(deadline))
+
+
+def _handover(pid: int, items: tuple[int, ...], day: str, who: str = "agencia.cobros") -> IssuedAction:
+    return IssuedAction(key=f"escalate_{pid}_handover_{day}", kind="escalate", level="handover", channel="task",
+                        partner_id=pid, item_ids=items, date=D(day), open=True, ref="project.task,3", assignee=who,
+                        deadline=D(day) + timedelta(days=5))
+
+
+def sent(level: str, items: tuple[int, ...], day: str) -> IssuedAction:
+    return IssuedAction(key=f"remind_1_{level}_{day}", kind="remind", level=level, channel="email", partner_id=1,
+                        item_ids=items, date=D(day))
+
+
+def promise_of(pid: int, promised: str) -> Promise:
+    return Promise(id=900, partner_id=pid, promised_date=D(promised), created=D("2026-11-20"))
+
+
+WORKLIST_CASES: list[tuple[str, dict[str, Any], tuple[str, str, str, str | None, str]]] = [
+    # facts: items (id, due, residual) of customer 1, issued history, promises; expected: (level reached,
+    # step, next level, next date, responsible) for customer 1 on 2026-12-01.
+    ("new-overdue-today", {"items": [(1, "2026-11-25", "100.00")]},
+     ("", "today", "friendly", "2026-12-01", "")),
+    ("firm-waits-for-its-gap", {"items": [(1, "2026-11-01", "100.00")],
+                                "issued": [sent("friendly", (1,), "2026-11-05"),
+                                           sent("firm", (1,), "2026-11-28")]},
+     # call is reached at 20 days (2026-11-21) but needs 7 days after firm (2026-11-28): 2026-12-05
+     ("firm", "scheduled", "call", "2026-12-05", "")),
+    ("call-open-past-deadline", {"items": [(1, "2026-10-20", "100.00")],
+                                 "issued": [_open_call(1, (1,), "2026-11-20", "2026-11-24")]},
+     ("call", "waiting", "call", "2026-11-24", "ana")),
+    ("handed-over-is-frozen", {"items": [(1, "2026-09-01", "500.00"), (2, "2026-11-20", "50.00")],
+                               "issued": [_handover(1, (1,), "2026-11-10")]},
+     ("handover", "frozen", "", "2026-11-10", "agencia.cobros")),
+    ("paused-by-a-promise", {"items": [(1, "2026-11-10", "100.00")], "promises": [promise_of(1, "2026-12-04")]},
+     # promised 2026-12-04 + 3 grace days: reminders paused until 2026-12-07
+     ("", "promise", "", "2026-12-07", "")),
+    ("not-due-yet-no-pre-due-segment", {"items": [(1, "2026-12-20", "100.00")]},
+     ("", "scheduled", "friendly", "2026-12-21", "")),
+    ("paid-below-tolerance", {"items": [(1, "2026-11-10", "0.50")]},
+     ("", "", "", None, "")),
+]
+
+
+def _worklist_facts(spec: dict[str, Any]) -> Facts:
+    items = tuple(open_item(iid, 1, "2026-08-01", due, residual) for iid, due, residual in spec["items"])
+    return Facts(company=COMPANY, partners={1: Partner(id=1, name="Alfa S.L.")}, currencies=CURRENCIES,
+                 items=items, issued=tuple(spec.get("issued", ())), promises=tuple(spec.get("promises", ())))
+
+
+@pytest.mark.parametrize(("spec", "expected"), [(s, e) for _, s, e in WORKLIST_CASES],
+                         ids=[name for name, _, _ in WORKLIST_CASES])
+def test_worklist_reads_the_plan(spec: dict[str, Any], expected: tuple[str, str, str, str | None, str]) -> None:
+    facts = _worklist_facts(spec)
+    (row,) = build_report(facts, POLICY, TODAY).worklist
+    level, step, next_level, next_date, responsible = expected
+    assert (row.level, row.step, row.next_level, row.next_date, row.responsible) == (
+        level, step, next_level, D(next_date) if next_date else None, responsible)
+    # the step agrees with the engine's own plan for the same facts
+    plan = evaluate(POLICY, facts, TODAY)
+    assert (step == "today") == any(getattr(a, "partner", None) and a.partner.id == 1 and a.kind != "close"
+                                    for a in plan.actions)
+
+
+def test_worklist_figures_by_hand() -> None:
+    # Alfa: 300 + 200 overdue, 100 not due; its call activity (deadline 2026-11-24) is 7 days late, and a
+    # promise of 2026-11-20 is broken (past 20 + 3 grace days). Beta: handed over on 2026-11-10 to the agency.
+    # Gamma: a kept promise, nothing overdue, salesperson "luis".
+    people = {1: Partner(id=1, name="Alfa S.L."), 2: Partner(id=2, name="Beta S.A."),
+              3: Partner(id=3, name="Gamma Inc", salesperson=User(5, "luis", "Luis"))}
+    facts = Facts(company=COMPANY, partners=people, currencies=CURRENCIES, items=(
+        open_item(1, 1, "2026-09-01", "2026-10-01", "300.00"),
+        open_item(2, 1, "2026-09-15", "2026-10-15", "250.00", "200.00"),
+        open_item(3, 1, "2026-11-15", "2026-12-15", "100.00"),
+        open_item(4, 2, "2026-07-01", "2026-08-01", "900.00"),
+        open_item(5, 3, "2026-11-20", "2026-12-20", "80.00"),
+    ), issued=(_open_call(1, (1, 2), "2026-11-20", "2026-11-24"), _handover(2, (4,), "2026-11-10")),
+        promises=(Promise(id=1, partner_id=1, promised_date=D("2026-11-20"), created=D("2026-11-12")),
+                  Promise(id=2, partner_id=3, promised_date=D("2026-11-25"), created=D("2026-11-18"), open=False)))
+    worklist = build_report(facts, POLICY, TODAY).worklist
+    assert [w.name for w in worklist] == ["Alfa S.L.", "Beta S.A.", "Gamma Inc"]  # waiting, frozen, scheduled
+    alfa, beta, gamma = worklist
+    assert alfa.overdue == (Amount("EUR", Decimal("500.00")),) and alfa.open == (Amount("EUR", Decimal("600.00")),)
+    assert alfa.step == "waiting" and alfa.responsible == "ana"
+    (late,) = alfa.overdue_records
+    assert (late.level, late.assignee, late.deadline, late.days_past_deadline) == ("call", "ana", D("2026-11-24"), 7)
+    assert [(state, p.id) for state, p in alfa.promises] == [("broken", 1)]
+    assert beta.step == "frozen" and beta.frozen is not None and beta.responsible == "agencia.cobros"
+    assert (beta.frozen.assignee, beta.frozen.issued, beta.frozen.days_past_deadline) == ("agencia.cobros",
+                                                                                         D("2026-11-10"), 16)
+    assert beta.overdue_records == (beta.frozen,)  # the task's deadline (2026-11-15) has passed too
+    assert gamma.step == "scheduled" and gamma.next_date == D("2026-12-21") and gamma.responsible == "luis"
+    assert [(state, p.id) for state, p in gamma.promises] == [("kept", 2)]
+    assert gamma.overdue == () and gamma.frozen is None
+
+    document = report_to_json(build_report(facts, POLICY, TODAY))["worklist"]
+    assert document[0]["overdue_records"] == [{"level": "call", "kind": "remind", "issued": "2026-11-20",
+                                               "assignee": "ana", "deadline": "2026-11-24",
+                                               "days_past_deadline": 7}]
+    assert document[1]["frozen"]["assignee"] == "agencia.cobros" and document[1]["step"] == "frozen"
+    assert document[2]["level"] is None and document[2]["next_date"] == "2026-12-21"
+    text = report_to_text(build_report(facts, POLICY, TODAY), "es")
+    assert "esperando a que alguien marque «call» como hecha" in text
+    assert "call de ana desde 24 nov 2026 (7 d)" in text and "desde 10 nov 2026, agencia.cobros" in text
+    page = report_to_html(build_report(facts, POLICY, TODAY), "en")
+    assert 'id="worklist"' in page and "waiting for a person to mark &#x27;call&#x27; done" in page

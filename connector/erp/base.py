@@ -46,11 +46,26 @@ class SetupResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file rendered by the product for a message: a text document (the statement of account, HTML)."""
+
+    name: str
+    mimetype: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
 class WriteRequest:
-    """One planned action with its rendered message (None for closings)."""
+    """One planned action with its rendered message (None for closings).
+
+    `attachments`: files the e-mail carries; `invoice_pdfs`: also attach the PDFs the ERP already
+    keeps on the action's invoices (the level's `attach`; only e-mails sent by the ERP carry them).
+    """
 
     action: Action
     message: Message | None
+    attachments: tuple[Attachment, ...] = ()
+    invoice_pdfs: bool = False
 
 
 @dataclass(slots=True)

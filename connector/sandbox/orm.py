@@ -259,6 +259,10 @@ class Env:
         fields = self.fields_of(model)
         if "active" in fields and self.context.get("active_test", True) and not dom.mentions_field(domain, "active"):
             domain = [("active", "=", True), *domain] if domain else [("active", "=", True)]
+        if model == "ir.attachment" and not dom.mentions_field(domain, "res_field") \
+                and not dom.mentions_field(domain, "id"):
+            # Odoo hides the files of binary fields unless the domain names res_field (or ids).
+            domain = [("res_field", "=", False), *domain]
         key = json.dumps([model, domain, order or "", sorted(self.context.items(), key=str)], default=str)
         cached = self.registry._search_cache.get(key)
         if cached is not None and cached[0] == self.store.generation:

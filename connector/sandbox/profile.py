@@ -111,6 +111,18 @@ _EXTRA_MODELS: dict[str, list[FieldDef]] = {
         _f("bank_id", "many2one", "Bank", "res.bank"),
         _f("active", "boolean", "Active"),
     ],
+    "ir.attachment": [
+        _f("name", "char", "Name", required=True),
+        _f("type", "selection", "Type", selection=[["url", "URL"], ["binary", "File"]], required=True),
+        _f("datas", "binary", "File Content (base64)"),  # computed in Odoo; the sandbox keeps it as is
+        _f("mimetype", "char", "Mime Type", readonly=True),
+        _f("file_size", "integer", "File Size", readonly=True),
+        _f("res_model", "char", "Resource Model"),
+        _f("res_id", "many2one_reference", "Resource ID"),
+        _f("res_field", "char", "Resource Field"),
+        _f("description", "text", "Description"),
+        _f("public", "boolean", "Is public document"),
+    ],
     "res.bank": [
         _f("name", "char", "Name", required=True),
         _f("bic", "char", "Bank Identifier Code"),
@@ -184,6 +196,7 @@ MODEL_DESCRIPTIONS: dict[str, str] = {
     "account.payment.register": "Register Payment",
     "account.payment.term": "Payment Terms",
     "account.payment.term.line": "Payment Terms Line",
+    "ir.attachment": "Attachment",
     "ir.config_parameter": "System Parameter",
     "ir.model": "Models",
     "ir.model.data": "Model Data",

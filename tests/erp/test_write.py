@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +14,12 @@ import pytest
 from connector.engine import evaluate, preview
 from connector.erp.base import WriteRequest
 from connector.erp.odoo import OdooAdapter
+from connector.errors import ErpError
 from connector.model import Close, Escalate, Facts, Remind, Supersede
 from connector.render import Renderer
-from connector.sandbox import SandboxServer
+from connector.sandbox import SandboxServer, run_sandbox_process
 from connector.sandbox.seeds.demo import DEMO_CASES
+from connector.sync import Statements, with_attachments
 
 from .conftest import AS_OF, COMBO_IDS, COMBOS, Rpc, config, make_adapter
 
@@ -226,3 +230,133 @@ def test_a_new_level_replaces_the_open_reminder_exactly_once(version: int, proto
     feedback = rpc("mail.message", "search_read", [("model", "=", "res.partner"), ("res_id", "=", who),
                                                     ("body", "ilike", "Replaced by letter")], fields=["body"])
     assert len(feedback) == 1 and f"Replaced by letter on {AS_OF.isoformat()}" in feedback[0]["body"]
+
+
+# ------------------------------------------------------------------------------------------ attachments
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def with_files(request: WriteRequest, facts: Facts, statement: bool = True, invoices: bool = True) -> WriteRequest:
+    """The request as `sync` builds it for a level with `attach = ["statement", "invoices"]`."""
+    settings = config()
+    level = dataclasses.replace(next(lv for lv in settings.policy.levels if lv.name == request.action.level),
+                                attach=tuple(n for n, on in (("statement", statement), ("invoices", invoices)) if on))
+    policy = dataclasses.replace(settings.policy, levels=tuple(
+        level if lv.name == level.name else lv for lv in settings.policy.levels))
+    return with_attachments(request, policy, Statements(facts, AS_OF, settings.language))
+
+
+def add_pdf(rpc: Rpc, invoice_id: int, name: str, **extra: Any) -> int:
+    created = rpc("ir.attachment", "create", {"name": name, "res_model": "account.move", "res_id": invoice_id,
+                                              "datas": base64.b64encode(PDF).decode(), **extra})
+    return int(created[0] if isinstance(created, list) else created)
+
+
+def email_files(rpc: Rpc, key: str) -> tuple[int, list[dict[str, Any]]]:
+    """The e-mail written under this key (exactly one; its chatter notes carry the key too) and its files."""
+    [message] = rpc("mail.message", "search_read", [("body", "ilike", f"Ref. dunning: {key}"),
+                                                    ("subtype_id", "=", xmlid_any(rpc, "mail", "mt_comment"))],
+                    fields=["attachment_ids", "model", "res_id"])
+    files = rpc("ir.attachment", "read", message["attachment_ids"],
+                fields=["name", "mimetype", "res_model", "res_id", "datas", "file_size"])
+    # the statement first, then the PDFs: whatever order Odoo lists a many2many in
+    return int(message["id"]), sorted(files, key=lambda f: (not f["name"].endswith(".html"), f["id"]))
+
+
+@pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
+def test_email_carries_the_statement_and_the_invoice_pdfs(version: int, protocol: str,
+                                                          make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    with make_adapter(server, protocol) as adapter:
+        adapter.setup()
+        facts = adapter.fetch_facts(AS_OF)
+        request = with_files(build(facts, pick(facts)["contact"], "friendly", with_upcoming=True), facts)
+        invoices = sorted({p.item.invoice.id for p in request.action.items})
+        assert len(invoices) >= 2 and request.invoice_pdfs
+        # The first invoice has an older and a newer PDF (and a picture, never attached); from 17 Odoo
+        # keeps the printed invoice as the file of a binary field, hidden from plain searches.
+        add_pdf(rpc, invoices[0], "old.pdf")
+        hidden = {"res_field": "invoice_pdf_report_file"} if version >= 17 else {}
+        newest = add_pdf(rpc, invoices[0], f"{invoices[0]}.pdf", **hidden)
+        rpc("ir.attachment", "create", {"name": "logo.png", "res_model": "account.move", "res_id": invoices[0],
+                                        "datas": base64.b64encode(b"\x89PNG\r\n").decode()})
+        result = adapter.write([request], AS_OF)
+        assert result.failed == [] and result.emails == 1
+        again = adapter.write([request], AS_OF)
+        assert again.already_done == 1 and again.emails == 0
+
+    message_id, files = email_files(rpc, request.action.key)
+    statement, pdf = files  # the statement is created with the message; the PDF is linked as it was
+    assert pdf["id"] == newest and pdf["mimetype"] == "application/pdf"
+    assert base64.b64decode(pdf["datas"]) == PDF
+    assert statement["name"] == f"Extracto de cuenta {AS_OF.isoformat()}.html"
+    assert (statement["res_model"], statement["res_id"]) == ("res.partner", request.action.partner.id)
+    page = base64.b64decode(statement["datas"]).decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and request.action.partner.name in page
+    assert statement["file_size"] == len(page.encode("utf-8"))
+    assert statement["mimetype"] == "text/html"  # the connector user here may edit views (see README)
+    # The e-mail that went out names the same files; the second invoice has no PDF and gets none.
+    [mail] = [m for m in server.outbox.snapshot() if m["message_id"] == message_id]
+    assert sorted(mail["attachment_ids"]) == sorted([statement["id"], pdf["id"]])
+
+
+def test_attachments_are_off_unless_the_level_asks(make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(17)
+    rpc = Rpc(server.url, server.database)
+    with make_adapter(server, "jsonrpc") as adapter:
+        adapter.setup()
+        facts = adapter.fetch_facts(AS_OF)
+        who = pick(facts)
+        plain = build(facts, who["contact"], "friendly")
+        only_statement = with_files(build(facts, who["single"], "friendly"), facts, invoices=False)
+        for request in (plain, only_statement):
+            for invoice in {p.item.invoice.id for p in request.action.items}:
+                add_pdf(rpc, invoice, f"{invoice}.pdf")
+        assert with_files(plain, facts, statement=False, invoices=False) == plain
+        assert adapter.write([plain, only_statement], AS_OF).emails == 2
+    assert email_files(rpc, plain.action.key)[1] == []
+    [statement] = email_files(rpc, only_statement.action.key)[1]
+    assert statement["mimetype"] == "text/html"
+
+
+@pytest.mark.parametrize("crash_after", [1, 2], ids=["after-the-claim", "after-the-email"])
+def test_a_crash_around_the_email_never_sends_or_attaches_twice(crash_after: int, tmp_path: Path) -> None:
+    """Writes of one e-mail: 1 claim, 2 message_post (the statement is created inside it), 3 note, 4
+    completion, 5 intent removal. Killed after the claim or right after the e-mail, then run again."""
+    base = tmp_path / "base.sqlite"
+    server = SandboxServer(17, db_path=base, seed="demo", as_of=AS_OF).start()
+    try:
+        rpc = Rpc(server.url, server.database)
+        with make_adapter(server, "xmlrpc") as adapter:
+            adapter.setup()
+            facts = adapter.fetch_facts(AS_OF)
+        request = with_files(build(facts, pick(facts)["contact"], "friendly", with_upcoming=True), facts)
+        invoice = min(p.item.invoice.id for p in request.action.items)
+        pdf = add_pdf(rpc, invoice, "invoice.pdf")
+    finally:
+        server.stop()
+    proc = run_sandbox_process(17, base, as_of=AS_OF, extra_args=["--crash-after-writes", str(crash_after)])
+    try:
+        with make_adapter(proc, "xmlrpc", retry_attempts=2, retry_max_s=0.5) as adapter, \
+                pytest.raises(ErpError):
+            adapter.write([request], AS_OF)
+        assert proc.wait(20) == 3
+    finally:
+        proc.stop()
+    again = run_sandbox_process(17, base, as_of=AS_OF)
+    try:
+        rpc = Rpc(again.url, again.database)
+        with make_adapter(again, "xmlrpc", lease=0) as adapter:
+            result = adapter.write([request], AS_OF)
+            assert result.failed == [] and result.emails == (1 if crash_after == 1 else 0)
+            assert (result.released, result.repaired) == ((1, 0) if crash_after == 1 else (0, 1))
+        _, files = email_files(rpc, request.action.key)  # exactly one e-mail...
+        assert [f["name"].endswith(".html") for f in files] == [True, False] and files[1]["id"] == pdf
+        # ...and exactly one statement on the customer: nothing left over from the crashed run
+        statements = rpc("ir.attachment", "search_count", [("res_model", "=", "res.partner"),
+                                                           ("res_id", "=", request.action.partner.id)])
+        assert statements == 1
+    finally:
+        again.stop()

@@ -5,7 +5,7 @@ Before anything, `settle` finishes what interrupted runs left (their intent rows
 the keys' claims and completions, (2) claim the new keys: one `ir.model.data` create of a list with,
 per key, the claim `<key>` (the unique (module, name) constraint picks one winner per key) and its
 intent row (what the action is about and which run holds it), (3) create the records, batched per
-kind (activities, tasks, chatter notes; one `message_post` per email), each carrying the visible line
+kind (activities, tasks, chatter notes; one `message_post` per email, with its files), each carrying the visible line
 "Ref. dunning: <key>", renewing the batch's intent rows while it runs, (4) record completion rows (one
 create of a list), (5) remove the intent rows. A crash between any two calls leaves intents without
 completion; the next run completes what was delivered and releases the rest.
@@ -49,6 +49,8 @@ log = logging.getLogger("connector.erp.odoo")
 
 # Actions claimed and written together: small, so that a claim is made just before its write.
 CLAIM_BATCH = 20
+# Files: the same model and fields on Odoo 16-19.
+ATTACHMENT_MODEL = "ir.attachment"
 
 
 @dataclass(slots=True)
@@ -565,6 +567,7 @@ class Writer:
                 parent = m2o_id(row.get(m.field("partner", "parent")))
                 if parent is not None and parent not in contacts:
                     contacts[parent] = int(row["id"])
+        pdfs = self.invoice_pdfs([j for j in emails if j.request.invoice_pdfs])
         model_ids = s.model_ids()
         todo = s.ref_id("mail.mail_activity_data_todo")
         for job in jobs:
@@ -607,7 +610,37 @@ class Writer:
                                           "message_type": "comment"}
                 if m.get("message", "body_is_html"):
                     kwargs["body_is_html"] = True
+                # Files travel inside the one message_post: Odoo creates the statement's attachment in
+                # the message's own transaction and links the invoices' PDFs, so a crash leaves either
+                # the e-mail with its files (found by its Ref. line) or nothing at all, never an orphan.
+                if job.request.attachments:
+                    kwargs["attachments"] = [[a.name, a.content] for a in job.request.attachments]
+                linked = [pdfs[i] for i in job.invoice_ids if i in pdfs]
+                if linked:
+                    kwargs["attachment_ids"] = linked
                 job.vals = kwargs
+
+    def invoice_pdfs(self, jobs: list[_Job]) -> dict[int, int]:
+        """Per invoice, the newest PDF Odoo keeps on it (its printed or sent invoice); one read for the batch.
+
+        Naming res_field lifts Odoo's implicit `res_field = False`: from 17 the invoice PDF is the file
+        of a binary field of the move, which a plain search of the move's attachments does not return.
+        """
+        invoices = sorted({i for job in jobs for i in job.invoice_ids})
+        if not invoices:
+            return {}
+        domain: list[Any] = [("res_model", "=", self.move_model), ("res_id", "in", invoices),
+                             ("mimetype", "=", "application/pdf"), "|", ("res_field", "=", False),
+                             ("res_field", "!=", False)]
+        newest: dict[int, int] = {}
+        for row in self.s.search_read(ATTACHMENT_MODEL, domain, ["res_id"]):
+            newest[int(row["res_id"])] = int(row["id"])  # ordered by id: the last one is the newest
+        for job in jobs:
+            missing = [i for i in job.invoice_ids if i not in newest]
+            if missing:
+                log.info("action %s: Odoo keeps no PDF of invoice(s) %s; the e-mail goes without them", job.key,
+                         ", ".join(map(str, missing)))
+        return newest
 
     def batch_create(self, model: str, jobs: list[_Job], find: Callable[[list[_Job]], None], counter: str) -> None:
         """One create of a list for these jobs; a failing record is isolated and reported, the others go on."""
