@@ -1,4 +1,5 @@
-"""The prepared number formats give exactly what Babel's pattern gives, for any amount, locale and currency."""
+"""The prepared formats give exactly what the libraries give: Babel's patterns for any amount, locale and
+currency, markupsafe's escaping for any text."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
-from connector.render import _locale, _NumberFormat, _plain_spaces
+from connector.render import _escape, _locale, _NumberFormat, _plain_spaces
 
 LOCALES = ("es", "es_ES", "es_AR", "es_MX", "en", "en_US", "en_GB", "en_IN", "fr_FR", "fr_CH", "de_DE", "de_CH",
            "it_IT", "pt_BR", "nl_NL", "ca_ES", "eu_ES", "gl_ES", "ar_EG", "hi_IN", "ja_JP", "sv_SE", "pl_PL")
@@ -41,3 +43,12 @@ def test_percent_format_is_babels(amount: Decimal, locale: str, decimals: int) -
     value = amount / 100
     assert _NumberFormat(pattern, babel_locale, (0, decimals), None)(value) == _plain_spaces(
         babel.apply(value, babel_locale))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("&<>\"'ab é€\n")) | st.text())
+def test_html_escape_is_markupsafes(text: str) -> None:
+    assert type(_escape(text)) is Markup
+    assert _escape(text) == escape(text)
+    assert _escape(Markup(text)) == escape(Markup(text)) == Markup(text)
+    assert _escape(Decimal("1.5")) == escape(Decimal("1.5"))
