@@ -383,7 +383,11 @@ def _number(value: Any, what: str) -> Decimal:
     return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
-def money_filter(amount: Any, currency: str | None = None) -> str:
+# The formatting filters are marked as taking the context, which they ignore (they read `_FORMATTING`),
+# so that Jinja never folds a call on constants (`{{ 40|money }}`) into the compiled template: the text
+# would be the first customer's locale for every customer after it.
+@jinja2.pass_context
+def money_filter(_context: Any, amount: Any, currency: str | None = None) -> str:
     """`{{ amount | money(currency) }}`: "1.234,56 €" (es), "€1,234.56" (en_US); the currency's
     decimals come from the facts (`Currency.decimals`), the symbol and layout from the locale."""
     fmt = _FORMATTING.get() or _outside_render()
@@ -392,7 +396,8 @@ def money_filter(amount: Any, currency: str | None = None) -> str:
     return fmt.formats.money(code, fmt.decimals.get(code, 2))(value)
 
 
-def date_filter(value: Any, format: str = "long") -> str:
+@jinja2.pass_context
+def date_filter(_context: Any, value: Any, format: str = "long") -> str:
     """`{{ d | date }}` "23 de noviembre de 2026"; format "long" (default), "medium", "short", "full"
     or a CLDR pattern such as "dd/MM/yyyy"."""
     if type(value) is not date:
@@ -403,7 +408,8 @@ def date_filter(value: Any, format: str = "long") -> str:
     return (_FORMATTING.get() or _outside_render()).formats.date_text(value, format)
 
 
-def percent_filter(value: Any, decimals: int = 2) -> str:
+@jinja2.pass_context
+def percent_filter(_context: Any, value: Any, decimals: int = 2) -> str:
     """`{{ 10.15 | percent }}` -> "10,15 %" (es) / "10.15%" (en): the value is in percentage points,
     as the policy stores rates; trailing zeros are dropped up to `decimals` places."""
     fmt = _FORMATTING.get() or _outside_render()

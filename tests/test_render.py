@@ -430,6 +430,16 @@ def test_shortcut_refusals_are_the_sandboxs(tmp_path: Path, facts: Facts, source
         Renderer(tmp_path).render(hand_built(facts, 11, "firm", "email"), facts, TODAY)
 
 
+def test_filters_on_constants_follow_each_customers_locale(tmp_path: Path, facts: Facts) -> None:
+    # One compiled template serves every customer: a constant amount must not be formatted once for all.
+    write(tmp_path, "es/firm.email.j2", '{% block subject %}x{% endblock %}{% block text %}'
+                                        '{{ "1234.5"|money("MXN") }} {{ "10.15"|percent }}{% endblock %}')
+    renderer = Renderer(tmp_path)
+    texts = [renderer.render(hand_built(facts, 11, "firm", "email", lang), facts, TODAY).text
+             for lang in ("es_ES", "es_MX", "es_ES")]
+    assert texts == ["1.234,50 MXN 10,15 %", "$1,234.50 10.15%", "1.234,50 MXN 10,15 %"]
+
+
 def test_missing_template_raises(tmp_path: Path, facts: Facts) -> None:
     (tmp_path / "es").mkdir()
     with pytest.raises(TemplateError, match=r"no template es/firm\.email\.j2"):
