@@ -294,30 +294,39 @@ def _locale(code: str) -> Locale:
 
 
 class _LocaleFormats:
-    """The prepared formats of one locale, made on first use: money per currency and decimals, percent
-    per decimals, dates per format."""
+    """The prepared formats of one locale, made on first use: money per currency, decimals and creditor's
+    country, percent per decimals, dates per format."""
 
     def __init__(self, locale: Locale) -> None:
         self.locale = locale
-        self._money: dict[tuple[str, int], _NumberFormat] = {}
+        self._money: dict[tuple[str, int, str], _NumberFormat] = {}
         self._percent: dict[int, _NumberFormat] = {}
         self._dates: dict[str, _DateFormat] = {}
         # The text of each (date, format) asked for: a run formats the same few hundred dates over and over.
         self._date_texts: dict[tuple[date, str], str] = {}
 
-    def money(self, currency: str, decimals: int) -> _NumberFormat:
-        found = self._money.get((currency, decimals))
+    def money(self, currency: str, decimals: int, creditor_country: str = "") -> _NumberFormat:
+        """Amounts in `currency` as this locale writes them; when it has no symbol of its own for the
+        currency (Babel answers the ISO code: "EUR363,00" for es_AR), as the creditor's country writes
+        it in the same language ("363,00 €" from es_ES), if that locale has a symbol for it."""
+        key = (currency, decimals, creditor_country)
+        found = self._money.get(key)
         if found is None:
-            pattern = self.locale.currency_formats["standard"]
-            found = self._money[(currency, decimals)] = _NumberFormat(pattern, self.locale, (decimals, decimals),
-                                                                      currency)
+            home = _creditor_locale(self.locale, currency, creditor_country)
+            if home is not None:
+                found = _locale_formats(home).money(currency, decimals)
+            else:
+                pattern = self.locale.currency_formats["standard"]
+                found = _NumberFormat(pattern, self.locale, (decimals, decimals), currency)
+            self._money[key] = found
         return found
 
     def percent(self, decimals: int) -> _NumberFormat:
         found = self._percent.get(decimals)
         if found is None:
+            # Always `decimals` places: a legal text reads "10,50 %", not "10,5 %".
             found = self._percent[decimals] = _NumberFormat(self.locale.percent_formats[None], self.locale,
-                                                            (0, decimals), None)
+                                                            (decimals, decimals), None)
         return found
 
     def date_format(self, format: str) -> _DateFormat:
@@ -340,6 +349,24 @@ def _locale_formats(locale: Locale) -> _LocaleFormats:
     return _LocaleFormats(locale)
 
 
+def _has_symbol(currency: str, locale: Locale) -> bool:
+    return get_currency_symbol(currency, locale) != currency
+
+
+def _creditor_locale(locale: Locale, currency: str, country: str) -> Locale | None:
+    """The locale whose way of writing `currency` replaces `locale`'s, or None to keep `locale`'s: the
+    creditor's country in the customer's language ("es" + "ES" -> es_ES), else the country's main
+    locale ("ES" -> es_ES for an "en" customer), when `locale` has no symbol for the currency and that
+    one has."""
+    if not country or _has_symbol(currency, locale):
+        return None
+    for code in (f"{locale.language}_{country.upper()}", f"und_{country.upper()}"):
+        home = _babel_locale(code)
+        if home is not None and home.territory == country.upper() and _has_symbol(currency, home):
+            return home
+    return None
+
+
 class _DateFormat:
     """One date format of one locale, its CLDR pattern parsed once."""
 
@@ -359,6 +386,7 @@ class _Formatting:
     formats: _LocaleFormats
     decimals: Mapping[str, int]
     default_currency: str
+    creditor_country: str = ""  # the company's country: how a currency is written there (see money())
 
 
 _FORMATTING: ContextVar[_Formatting | None] = ContextVar("dunning_render_formatting", default=None)
@@ -389,11 +417,12 @@ def _number(value: Any, what: str) -> Decimal:
 @jinja2.pass_context
 def money_filter(_context: Any, amount: Any, currency: str | None = None) -> str:
     """`{{ amount | money(currency) }}`: "1.234,56 €" (es), "€1,234.56" (en_US); the currency's
-    decimals come from the facts (`Currency.decimals`), the symbol and layout from the locale."""
+    decimals come from the facts (`Currency.decimals`), the symbol and layout from the locale, or from
+    the company's country where the locale has no symbol for the currency ("363,00 €" for es_AR)."""
     fmt = _FORMATTING.get() or _outside_render()
     code = currency or fmt.default_currency
     value = amount if type(amount) is Decimal else _number(amount, "money()")
-    return fmt.formats.money(code, fmt.decimals.get(code, 2))(value)
+    return fmt.formats.money(code, fmt.decimals.get(code, 2), fmt.creditor_country)(value)
 
 
 @jinja2.pass_context
@@ -410,8 +439,8 @@ def date_filter(_context: Any, value: Any, format: str = "long") -> str:
 
 @jinja2.pass_context
 def percent_filter(_context: Any, value: Any, decimals: int = 2) -> str:
-    """`{{ 10.15 | percent }}` -> "10,15 %" (es) / "10.15%" (en): the value is in percentage points,
-    as the policy stores rates; trailing zeros are dropped up to `decimals` places."""
+    """`{{ 10.5 | percent }}` -> "10,50 %" (es) / "10.50%" (en): the value is in percentage points,
+    as the policy stores rates, shown with exactly `decimals` places."""
     fmt = _FORMATTING.get() or _outside_render()
     return fmt.formats.percent(decimals)(_number(value, "percent()") / 100)
 
@@ -1033,6 +1062,7 @@ class Renderer:
             formats=_locale_formats(_babel_locale(locale) or _locale("en")),
             decimals=index.decimals,
             default_currency=facts.company.currency,
+            creditor_country=facts.company.country_code,
         )
         token = _FORMATTING.set(formatting)
         try:
