@@ -522,7 +522,7 @@ def _promise_state(promise: Promise, today: date) -> str:
     return "pending" if today <= promise.promised_date else "broken"
 
 
-def _history_view(issued: IssuedAction, numbers: Mapping[int, str]) -> dict[str, Any]:
+def _history_view(issued: IssuedAction, index: FactsIndex) -> dict[str, Any]:
     return {
         "date": issued.date,
         "level": issued.level,
@@ -534,7 +534,7 @@ def _history_view(issued: IssuedAction, numbers: Mapping[int, str]) -> dict[str,
         "feedback": issued.feedback,
         "assignee": issued.assignee,
         "item_ids": list(issued.item_ids),
-        "invoices": sorted({numbers.get(i, f"#{i}") for i in issued.item_ids}),
+        "invoices": list(index.invoice_numbers(issued.item_ids)),
     }
 
 
@@ -580,8 +580,18 @@ class FactsIndex:
             self.credits[credit.partner_id].append(credit)
         self.numbers = {s.id: s.invoice_number for s in facts.settled}
         self.numbers.update({i.id: i.invoice.number for i in facts.items})
+        self._invoice_numbers: dict[tuple[int, ...], tuple[str, ...]] = {}
         self.decimals = {code: facts.currency(code).decimals for code in
                          {*facts.currencies, *(i.currency for i in facts.items), facts.company.currency}}
+
+    def invoice_numbers(self, item_ids: tuple[int, ...]) -> tuple[str, ...]:
+        """The sorted invoice numbers of an issued action's items, kept: a customer's history is shown in
+        every message to them."""
+        found = self._invoice_numbers.get(item_ids)
+        if found is None:
+            numbers = {self.numbers.get(i, f"#{i}") for i in item_ids}
+            found = self._invoice_numbers[item_ids] = tuple(sorted(numbers))
+        return found
 
 
 def template_context(
@@ -598,7 +608,6 @@ def template_context(
     babel_locale = _babel_locale(locale) or _locale("en")
     partner, company = action.partner, index.facts.company
     partner_items = index.items.get(partner.id, [])
-    numbers = index.numbers
     items = [_item_view(p.item, today, p) for p in action.items]
     action_ids = {p.item.id for p in action.items}
     currencies = sorted({p.item.currency for p in action.items}) or [company.currency]
@@ -675,8 +684,8 @@ def template_context(
              "kind": c.kind}
             for c in index.credits.get(partner.id, [])
         ],
-        "history": [_history_view(a, numbers) for a in history],
-        "previous": [_history_view(a, numbers) for a in history
+        "history": [_history_view(a, index) for a in history],
+        "previous": [_history_view(a, index) for a in history
                      if action_ids.intersection(a.item_ids) and a.channel in CONTACT_CHANNELS],
         "promises": [
             {"id": p.id, "promised_date": p.promised_date, "created": p.created, "amount": p.amount,
