@@ -7,8 +7,9 @@ Prints JSON lines, each measured in a fresh process so the memory figures do not
   "render_per_cpu_s", "cpu_s", "peak_rss_mb"} per size: what `dunning plan --facts FILE --json` does, in
   one process: load a facts file, evaluate, render every message, build the JSON plan. Times are wall
   clock; `render_per_cpu_s` and `cpu_s` (the process's CPU time) show how much of it was waiting for a core.
-- {"bench": "render", "message_5_per_s", "handover_50_per_s"}: one customer's 5-invoice e-mail and a
-  50-invoice hand-over pack with interest, each rendered for many customers, per second of CPU time.
+- {"bench": "render", "message", "invoices", "render_per_s"}: twice, for one customer's 5-invoice e-mail
+  ("firm") and a 50-invoice hand-over pack with interest ("handover"), each rendered for many customers;
+  messages per second of CPU time.
 
     python bench/engine.py                 # 100k and 1M items, then rendering
     python bench/engine.py --items 100000  # one size, then rendering
@@ -195,17 +196,18 @@ def messages_per_s(renderer: Renderer, facts: Facts, actions: list[Remind | Esca
     return round(count / (time.process_time() - started), 1)
 
 
-def run_render() -> dict[str, Any]:
+def run_render() -> list[dict[str, Any]]:
     settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
     levels = {level.name: level for level in settings.policy.levels}
     renderer = renderer_for(settings)
-    five = synthetic_facts(5 * 200, items_per_customer=5)
-    fifty = synthetic_facts(50 * 40, items_per_customer=50)
     money = settings.policy.money
-    return {"bench": "render",
-            "message_5_per_s": messages_per_s(renderer, five, level_actions(five, levels["firm"], Remind, money), 5),
-            "handover_50_per_s": messages_per_s(renderer, fifty,
-                                                level_actions(fifty, levels["handover"], Escalate, money), 5)}
+    results = []
+    for level, kind, invoices, customers in (("firm", Remind, 5, 200), ("handover", Escalate, 50, 40)):
+        facts = synthetic_facts(invoices * customers, items_per_customer=invoices)
+        actions = level_actions(facts, levels[level], kind, money)
+        results.append({"bench": "render", "message": level, "invoices": invoices,
+                        "render_per_s": messages_per_s(renderer, facts, actions, 5)})
+    return results
 
 
 def in_fresh_process(*args: str) -> None:
@@ -227,7 +229,8 @@ def main() -> None:
             return
         result = {"evaluate": lambda: run_evaluate(int(argument)), "plan": lambda: run_plan(Path(argument)),
                   "render": run_render}[step]()
-        print(json.dumps(result), flush=True)
+        for line in result if isinstance(result, list) else [result]:
+            print(json.dumps(line), flush=True)
         return
     kinds = args.only or ["evaluate", "plan", "render"]
     for size in args.items or [100_000, 1_000_000]:

@@ -386,6 +386,60 @@ def test_sandbox_refuses_unsafe_access(tmp_path: Path, facts: Facts) -> None:
         Renderer(tmp_path).render(hand_built(facts, 11, "firm", "email"), facts, TODAY)
 
 
+# Reads and calls the renderer answers without the sandbox's general path (loop variables, macro arguments,
+# imported macros, dict methods): the answers must be the sandbox's, refusals included.
+SHORTCUTS = [
+    ("loop-dict-key", "{% for d in [{'n': 1}, {'n': 2}] %}{{ d.n }}{% endfor %}", "12"),
+    ("loop-key-named-like-a-dict-method", "{% for d in [{'items': 'x'}] %}{{ d.items is callable }}{% endfor %}",
+     "True"),
+    ("loop-dict-method", "{% for d in [{'a': 1}] %}{{ d.get('a') }} {{ d.get('b', 'no') }}{% endfor %}", "1 no"),
+    ("loop-object-attribute", "{% for day in [today] %}{{ day.year }}{% endfor %}", "2026"),
+    ("loop-properties", "{% for i in 'abc' %}{{ loop.index }}{{ 'L' if loop.last }}{% endfor %}", "123L"),
+    ("macro-positional", "{% macro two(a, b) %}{{ a }}-{{ b }}{% endmacro %}{{ two(1, 2) }}", "1-2"),
+    ("macro-default-and-keyword",
+     "{% macro two(a, b=5) %}{{ a }}-{{ b }}{% endmacro %}{{ two(1) }} {{ two(b=3, a=4) }}", "1-5 4-3"),
+    ("macro-in-a-loop", "{% macro sq(n) %}{{ n * n }}{% endmacro %}{% for n in [2, 3] %}{{ sq(n) }},{% endfor %}",
+     "4,9,"),
+    ("macro-varargs", "{% macro all() %}{{ varargs|join('+') }}{% endmacro %}{{ all(1, 2) }}", "1+2"),
+    ("macro-caller", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}in{% endcall %}", "[in]"),
+    ("imported-macro", '{% import "es/_m.j2" as m %}{% for x in [1] %}{{ m.hi(x) }}{% endfor %}', "hi 1"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [(source, expected) for _, source, expected in SHORTCUTS],
+                         ids=[name for name, _, _ in SHORTCUTS])
+def test_shortcut_reads_and_calls_answer_as_the_sandbox(tmp_path: Path, facts: Facts, source: str,
+                                                        expected: str) -> None:
+    write(tmp_path, "es/_m.j2", "{% macro hi(x) %}hi {{ x }}{% endmacro %}")
+    write(tmp_path, "es/firm.email.j2", "{% block subject %}x{% endblock %}{% block text %}" + source
+          + "{% endblock %}")
+    assert Renderer(tmp_path).render(hand_built(facts, 11, "firm", "email"), facts, TODAY).text == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("{% for d in [{}] %}{{ d.nope }}{% endfor %}", r"undefined attribute `nope` in es/firm\.email\.j2 line 1"),
+    ("{% for d in [today] %}{{ d.__class__ }}{% endfor %}", r"es/firm\.email\.j2"),
+    ('{% import "es/_m.j2" as m %}{{ m._private }}', r"es/firm\.email\.j2"),
+    ("{% macro one(a) %}{{ a }}{% endmacro %}{{ one(1, 2) }}", r"TypeError: macro 'one' takes not more than 1"),
+], ids=["missing-key", "private-attribute", "private-module-name", "too-many-arguments"])
+def test_shortcut_refusals_are_the_sandboxs(tmp_path: Path, facts: Facts, source: str, expected: str) -> None:
+    write(tmp_path, "es/_m.j2", "{% set _private = 1 %}{% macro hi(x) %}hi {{ x }}{% endmacro %}")
+    write(tmp_path, "es/firm.email.j2", "{% block subject %}x{% endblock %}{% block text %}" + source
+          + "{% endblock %}")
+    with pytest.raises(TemplateError, match=expected):
+        Renderer(tmp_path).render(hand_built(facts, 11, "firm", "email"), facts, TODAY)
+
+
+def test_filters_on_constants_follow_each_customers_locale(tmp_path: Path, facts: Facts) -> None:
+    # One compiled template serves every customer: a constant amount must not be formatted once for all.
+    write(tmp_path, "es/firm.email.j2", '{% block subject %}x{% endblock %}{% block text %}'
+                                        '{{ "1234.5"|money("MXN") }} {{ "10.15"|percent }}{% endblock %}')
+    renderer = Renderer(tmp_path)
+    texts = [renderer.render(hand_built(facts, 11, "firm", "email", lang), facts, TODAY).text
+             for lang in ("es_ES", "es_MX", "es_ES")]
+    assert texts == ["1.234,50 MXN 10,15 %", "$1,234.50 10.15%", "1.234,50 MXN 10,15 %"]
+
+
 def test_missing_template_raises(tmp_path: Path, facts: Facts) -> None:
     (tmp_path / "es").mkdir()
     with pytest.raises(TemplateError, match=r"no template es/firm\.email\.j2"):
