@@ -49,6 +49,8 @@ class ErpError(ConnectorError):
 
     exit_code = 1
     retryable = False
+    # How retrying this call ended, when it was retried ("gave up after 3 attempts in 2.1 s (...)").
+    retries = ""
 
 
 class TransientErpError(ErpError):

@@ -357,12 +357,14 @@ class OdooRpc:
 
     def exhausted(self, error: OdooTransient, what: str, started: float) -> ErpError:
         """The error to raise once retries are spent: unreachable when no answer ever came."""
-        spent = time.monotonic() - started
+        retries = error.retries or f"gave up after {time.monotonic() - started:.1f} s"
+        if what not in str(error):  # a write step's name, which the transport's sentence does not say
+            retries = f"{what}: {retries}"
         if error.unreachable:
             return ErpUnreachable(
-                f"{error} ({what}, gave up after {spent:.1f} s): check [erp] url {self.endpoint.url}, the network "
-                f"and that Odoo is running; [erp] timeout_s, retry_attempts and retry_max_s bound the waiting")
-        gave_up = TransientErpError(f"{error} ({what}, gave up after {spent:.1f} s); try again later")
+                f"{error}; {retries}: check [erp] url {self.endpoint.url}, the network and that Odoo is running "
+                f"([erp] timeout_s = {self.endpoint.timeout_s:g} bounds each attempt)")
+        gave_up = TransientErpError(f"{error}; {retries}: try again later, or check [erp] url if it stays so")
         gave_up.exit_code = 3  # retries spent: the ERP is not usable now, like an unreachable one
         return gave_up
 
