@@ -59,6 +59,12 @@ class TransientErpError(ErpError):
     retryable = True
 
 
+class ErpDataError(ErpError):
+    """The ERP answered records the connector cannot compute with (a due date in 9999); names each one."""
+
+    exit_code = 3
+
+
 class ErpUnreachable(ErpError):
     """The ERP cannot be reached at all (after retries)."""
 
