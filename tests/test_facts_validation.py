@@ -142,3 +142,20 @@ def test_clean_erp_data_passes_and_a_negative_residual_only_warns(caplog: pytest
         check_erp_facts(negative, "Odoo", ODOO_MODELS)
     assert f"Odoo account.move.line {first.id} (residual): -1.00 is negative" in caplog.text
 
+
+
+def test_the_odoo_adapter_refuses_a_due_date_in_9999_naming_the_line(tmp_path: Path) -> None:
+    from tests.erp.conftest import AS_OF, Rpc, make_adapter
+    from tests.sandboxes import sandbox_factory
+
+    with sandbox_factory(tmp_path, "demo", AS_OF) as start:
+        server = start(17)
+        rpc = Rpc(server.url, server.database)
+        line = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable"),
+                                                         ("reconciled", "=", False), ("amount_residual", ">", 0)],
+                   fields=["id"], limit=1)[0]["id"]
+        rpc("account.move.line", "write", [line], {"date_maturity": "9999-12-31"})
+        with make_adapter(server) as adapter, pytest.raises(ErpDataError) as caught:
+            adapter.fetch_facts(AS_OF)
+    assert caught.value.exit_code == 3
+    assert f"account.move.line {line} (due_date): 9999-12-31 is outside 1900-2199" in str(caught.value)
