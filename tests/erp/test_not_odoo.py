@@ -5,13 +5,15 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from connector.erp.odoo.rpc import Endpoint, OdooRpc
 from connector.errors import ErpError
+from connector.sandbox import SandboxServer
+from tests.erp.conftest import AS_OF, make_adapter
 from tests.test_integration import Cli, write_config
 
 GARBAGE = bytes(range(256)) * 4
@@ -164,3 +166,21 @@ def test_an_answer_of_the_wrong_shape_is_not_odoo(protocol: str, method: str, an
         assert caught.value.exit_code == 3, sentence
         assert sentence.startswith(f"the server at {url} did not answer like Odoo: got "), sentence
         assert got in sentence and "\n" not in sentence and "secret-pw" not in sentence, sentence
+
+
+# ------------------------------------------------------------------------- an Odoo that refuses the user
+
+
+def test_a_sync_without_the_rights_to_write_is_exit_3_naming_the_right(
+        make_server: Callable[..., SandboxServer], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server = make_server(17)
+    with make_adapter(server) as admin:
+        admin.setup()
+    config = write_config(tmp_path / "dunning.toml", server.url, server.database, "xmlrpc")
+    config.write_text(config.read_text(encoding="utf-8").replace('login = "admin"', 'login = "accountant"'),
+                      encoding="utf-8")
+    code, out, err = Cli(config, "accountant", capsys)("sync", "--json", "--allow-other-date", "--today",
+                                                        AS_OF.isoformat())
+    assert code == 3, err
+    assert "Traceback" not in err and "may not create ir.model.data" in err and "Rights in Odoo" in err, err
+    assert json.loads(out)["error"]

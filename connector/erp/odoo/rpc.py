@@ -74,8 +74,9 @@ class OdooFault(ErpError):
 
     def __init__(self, sentence: str, *, kind: str, detail: str = "", model: str = "", method: str = "") -> None:
         super().__init__(sentence)
-        # A server that does not answer like Odoo (an HTML page, HTTP 500) is as good as unreachable.
-        if kind in ("http", "protocol"):
+        # A server that does not answer like Odoo (an HTML page, HTTP 500) is as good as unreachable; a
+        # missing right stops the run the way `check` reports it: both are for the integrator to fix.
+        if kind in ("http", "protocol", "access"):
             self.exit_code = 3
         self.kind = kind
         self.detail = detail
