@@ -195,7 +195,7 @@ def load_facts(path: Path) -> Facts:
         raise FactsError(f"{path}: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
     except RecursionError:
         raise FactsError(f"{path}: the JSON is nested too deeply to read (a facts file nests a few levels only): "
-                         "write it again with `dunning pull --save`") from None
+                         "save it again with `dunning plan --save-facts`") from None
     except ValueError:  # an integer longer than Python's int conversion limit (4300 digits)
         raise FactsError(f"{path}: {_long_number(path)}") from None
     return facts_from_data(data, str(path))
@@ -307,7 +307,7 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
     facts = Facts(company=company, partners=partners, items=tuple(items), credits=credits, settled=settled,
                   issued=tuple(issued), promises=promises, currencies=currencies, source=source_map)
     if not errors:
-        errors.extend(_problems_in_file(facts, root.data))
+        errors.extend(_problems_in_file(facts, root.data, source))
     if errors:
         shown = errors[:20]
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
@@ -419,7 +419,7 @@ _FILE_LISTS = {"partner": "partners", "invoice": "invoices", "item": "items", "c
                "settled": "settled", "issued": "issued", "promise": "promises"}
 
 
-def _problems_in_file(facts: Facts, data: dict[str, Any]) -> list[str]:
+def _problems_in_file(facts: Facts, data: dict[str, Any], source: str) -> list[str]:
     """`facts_problems` at their JSON paths (`items[3].due_date`); warnings are logged, errors returned."""
     index: dict[tuple[str, int | str], int] = {}
     for kind, key in _FILE_LISTS.items():
@@ -433,7 +433,7 @@ def _problems_in_file(facts: Facts, data: dict[str, Any]) -> list[str]:
         where = (f"company.{field_name}" if kind == "company"
                  else f"{_FILE_LISTS[kind]}[{index.get((kind, record), '?')}].{field_name}")
         if warning:
-            log.warning("%s: %s", where, problem)
+            log.warning("%s: %s: %s", source, where, problem)
         else:
             errors.append(f"{where}: {problem}")
     return errors

@@ -89,7 +89,7 @@ def test_a_negative_residual_is_a_named_warning_not_a_stop(caplog: pytest.LogCap
     with caplog.at_level(logging.WARNING, logger="connector.facts"):
         facts = facts_from_data(data, "facts.json")
     assert facts.items[0].residual == Decimal("-50.00")
-    assert "items[0].residual: -50.00 is negative" in caplog.text
+    assert "facts.json: items[0].residual: -50.00 is negative" in caplog.text
 
 
 @pytest.mark.parametrize(("text", "expected"), [
