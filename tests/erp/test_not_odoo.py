@@ -120,6 +120,8 @@ WRONG_SHAPES = [
     pytest.param("jsonrpc", "search_read", _jsonrpc([1, 2]), "a list of", id="jsonrpc-search_read-numbers"),
     pytest.param("jsonrpc", "search_read", _jsonrpc([{"name": "x"}]), "without an integer id",
                  id="jsonrpc-search_read-record-without-id"),
+    pytest.param("jsonrpc", "search", _jsonrpc([{"id": 1}]), "got a list of objects from res.partner.search, "
+                 "where Odoo answers a list of ids", id="jsonrpc-search-records"),
     pytest.param("jsonrpc", "read", _jsonrpc("x"), "a string", id="jsonrpc-read-string"),
     pytest.param("jsonrpc", "read", _jsonrpc(False), "false", id="jsonrpc-read-false"),
     pytest.param("jsonrpc", "search", _jsonrpc([1, "2"]), "a list of", id="jsonrpc-search-string-id"),

@@ -130,7 +130,7 @@ def describe(value: Any) -> str:
         if not value:
             return "an empty list"
         if all(isinstance(v, dict) for v in value):
-            return "a list of objects without an integer id"  # the only way such a list fails a check
+            return "a list of objects" + ("" if all(_is_id(v.get("id")) for v in value) else " without an integer id")
         plural = {"null": "nulls", "true": "booleans", "false": "booleans", "a number": "numbers",
                   "a string": "strings", "an object": "objects"}
         kinds = sorted({plural.get(describe(v), "lists") for v in value})
