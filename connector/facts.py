@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from connector.errors import ErpDataError, FactsError
 from connector.model import (
@@ -325,7 +325,7 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
 
 # Days before and after these are typing errors (9999-12-31 is a common "no date" placeholder); the
 # engine adds offsets and business days to them, which must stay within `date`'s range.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+FIRST_FACT_DAY, LAST_FACT_DAY = date(1900, 1, 1), date(2199, 12, 31)
 # No receivable reaches a thousand trillion; below it, interest and per-customer totals keep within
 # the 28 significant digits of Decimal's default context.
 MAX_AMOUNT = Decimal(10) ** 15
@@ -340,8 +340,8 @@ def _iso_currencies() -> frozenset[str]:
 
 
 def day_problem(value: date | None) -> str | None:
-    if value is not None and not FIRST_DAY <= value <= LAST_DAY:
-        return (f"{value.isoformat()} is outside {FIRST_DAY.year}-{LAST_DAY.year}, the years the connector "
+    if value is not None and not FIRST_FACT_DAY <= value <= LAST_FACT_DAY:
+        return (f"{value.isoformat()} is outside {FIRST_FACT_DAY.year}-{LAST_FACT_DAY.year}, the years the connector "
                 "computes with (a placeholder date?)")
     return None
 
@@ -360,15 +360,20 @@ def currency_problem(code: str, listed: Mapping[str, Currency]) -> str | None:
     return None
 
 
-# One problem: (record kind, record id, field, sentence, is_warning). Kinds: company, partner, invoice,
-# item, credit, settled, issued (its key is its id), promise.
-Problem = tuple[str, "int | str", str, str, bool]
+class Problem(NamedTuple):
+    """One value the connector cannot use (or, `warning`, one it uses but someone should look at)."""
+
+    kind: str  # company, partner, invoice, item, credit, settled, issued (identified by its key), promise
+    record: int | str
+    field: str
+    sentence: str
+    warning: bool = False
 
 
 def _checked(kind: str, record: int | str, checks: Iterable[tuple[str, str | None]]) -> Iterator[Problem]:
     for field_name, problem in checks:
         if problem is not None:
-            yield kind, record, field_name, problem, False
+            yield Problem(kind, record, field_name, problem)
 
 
 def facts_problems(facts: Facts) -> Iterator[Problem]:
@@ -392,11 +397,11 @@ def facts_problems(facts: Facts) -> Iterator[Problem]:
             ("due_date", day_problem(item.due_date)), ("amount", amount_problem(item.amount)),
             ("residual", amount_problem(item.residual)), ("currency", currency_problem(item.currency, known))])
         if item.partner_id != invoice.partner_id:
-            yield ("item", item.id, "partner_id", f"customer {item.partner_id} differs from customer "
-                   f"{invoice.partner_id} of its invoice {invoice.number} (id {invoice.id})", False)
+            yield Problem("item", item.id, "partner_id", f"customer {item.partner_id} differs from customer "
+                          f"{invoice.partner_id} of its invoice {invoice.number} (id {invoice.id})")
         if item.residual < 0:
-            yield ("item", item.id, "residual", f"{item.residual} is negative (an overpayment?); the item is left "
-                   "out as paid: check its reconciliation", True)
+            yield Problem("item", item.id, "residual", f"{item.residual} is negative (an overpayment?); the item "
+                          "is left out as paid: check its reconciliation", warning=True)
     for credit in facts.credits:
         yield from _checked("credit", credit.id, [
             ("date", day_problem(credit.date)), ("residual", amount_problem(credit.residual)),
