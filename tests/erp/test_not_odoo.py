@@ -142,6 +142,8 @@ WRONG_SHAPES = [
                  id="json2-5000-digit-number"),
     pytest.param("xmlrpc", "search_count", XMLRPC_STRING.replace(b"<string>ok</string>", b"<int>" + b"7" * 5000
                  + b"</int>"), "a number of more than 4300 digits", id="xmlrpc-5000-digit-number"),
+    pytest.param("xmlrpc", "search_count", XMLRPC_STRING.replace(b"<string>ok</string>", b"<int>seven</int>"),
+                 "XML-RPC holding a value that is not what its type says", id="xmlrpc-int-that-is-not"),
     pytest.param("xmlrpc", "search_read", XMLRPC_STRING, "a string", id="xmlrpc-search_read-string"),
     pytest.param("xmlrpc", "search_read", GARBAGE, "neither XML-RPC nor JSON", id="xmlrpc-garbage"),
     pytest.param("xmlrpc", "read", b"<html><body>Bad Gateway</body></html>", "an HTML page", id="xmlrpc-html"),

@@ -262,8 +262,8 @@ class _KeepAlive(xmlrpc.client.Transport):
             parser.feed(body)
             parser.close()
             return unmarshaller.close()
-        except (ValueError, RecursionError) as error:
-            raise _unreadable(error) or error from None
+        except (ValueError, TypeError, RecursionError) as error:  # e.g. <int>seven</int>, <double></double>
+            raise _unreadable(error) or _NotOdoo("XML-RPC holding a value that is not what its type says") from None
 
 
 class _KeepAliveTransport(_KeepAlive):
