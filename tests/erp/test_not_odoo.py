@@ -188,3 +188,17 @@ def test_a_sync_without_the_rights_to_write_is_exit_3_naming_the_right(
     assert code == 3, err
     assert "Traceback" not in err and "may not create ir.model.data" in err and "Rights in Odoo" in err, err
     assert json.loads(out)["error"]
+
+
+def test_a_record_odoo_refuses_is_reported_failed_and_the_others_go_on(
+        make_server: Callable[..., SandboxServer], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server = make_server(17)
+    cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, "xmlrpc",
+                           max_actions_per_run=1000), server.password, capsys)
+    assert cli("setup", "-q")[0] == 0
+    # Odoo fails some of the actions (those whose contact goes through a message on the invoice).
+    server.control(fail_methods=["account.move.message_post"])
+    code, out, err = cli("sync", "--json", "-q", "--allow-other-date", "--today", AS_OF.isoformat())
+    summary = json.loads(out)
+    assert code == 1 and "Traceback" not in err, summary
+    assert summary["failed"] and summary["created"]["emails"] > 0, summary
