@@ -183,8 +183,10 @@ def test_a_sync_without_the_rights_to_write_is_exit_3_naming_the_right(
     config = write_config(tmp_path / "dunning.toml", server.url, server.database, "xmlrpc")
     config.write_text(config.read_text(encoding="utf-8").replace('login = "admin"', 'login = "accountant"'),
                       encoding="utf-8")
-    code, out, err = Cli(config, "accountant", capsys)("sync", "--json", "--allow-other-date", "--today",
-                                                        AS_OF.isoformat())
+    cli = Cli(config, "accountant", capsys)
+    code, out, err = cli("check")
+    assert code == 3 and "MISSING create ir.model.data" in out, out
+    code, out, err = cli("sync", "--json", "--allow-other-date", "--today", AS_OF.isoformat())
     assert code == 3, err
     assert "Traceback" not in err and "may not create ir.model.data" in err and "Rights in Odoo" in err, err
     assert json.loads(out)["error"]
