@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from connector.erp.odoo.rpc import Endpoint, OdooRpc
+from connector.erp.retry import gave_up
 from connector.erp.tryton.rpc import TrytonRpc
 from connector.errors import ErpError
 
@@ -168,3 +169,18 @@ def test_retry_max_s_bounds_the_retries_of_a_tryton_call(gateway_url: tuple[str,
     assert error.exit_code == 3 and url in sentence and "retry_max_s" in sentence, sentence
     if retry_after:
         assert "Retry-After" in sentence, sentence
+
+
+@pytest.mark.parametrize(("attempts", "spent_s", "asked_s", "sentence"), [
+    pytest.param(5, 2.0, None, "gave up after 5 attempts in 2.0 s ([erp] retry_attempts = 5, retry_max_s = 3)",
+                 id="attempts-spent"),
+    pytest.param(2, 2.6, None, "gave up after 2 attempts in 2.6 s ([erp] retry_attempts = 5, retry_max_s = 3)",
+                 id="time-spent"),
+    pytest.param(1, 0.4, 3600.0, "gave up after 1 attempt in 0.4 s: the server's Retry-After asked to wait 3600 s, "
+                 "more than [erp] retry_max_s = 3 leaves (retry_attempts = 5)", id="retry-after-beyond-the-bound"),
+    pytest.param(3, 1.0, 0.5, "gave up after 3 attempts in 1.0 s ([erp] retry_attempts = 5, retry_max_s = 3)",
+                 id="retry-after-within-the-bound"),
+])
+def test_the_give_up_clause_names_what_bounded_the_retries(attempts: int, spent_s: float, asked_s: float | None,
+                                                            sentence: str) -> None:
+    assert gave_up(attempts, 5, spent_s, 3.0, asked_s) == sentence
