@@ -140,7 +140,11 @@ class _Section:
                             "a number")
         if key not in self.data:
             return float(value)
-        if not math.isfinite(value) or not minimum < value <= maximum:
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer beyond any float: certainly out of range
+            finite = False
+        if not finite or not minimum < value <= maximum:
             self.error(key, f"expected a number above {minimum:g} and at most {maximum:g}, got {value}")
             return default
         return float(value)
@@ -272,9 +276,12 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         templates_dir = Path(templates_text)
         if not templates_dir.is_absolute() and base_dir is not None:
             templates_dir = base_dir / templates_dir
-        if not templates_dir.is_dir():
-            pol.error("templates_dir", f"folder {templates_dir} does not exist; leave it empty for the "
-                                       "bundled templates")
+        try:
+            problem = "" if templates_dir.is_dir() else f"{templates_dir} does not exist"
+        except OSError as error:  # a name too long for the file system, a folder we may not read
+            problem = f"{str(templates_dir)[:80]}... cannot be used ({error.strerror})"
+        if problem:
+            pol.error("templates_dir", f"folder {problem}; leave it empty for the bundled templates")
             templates_dir = None
 
     cal = root.table("calendar", _CALENDAR)
@@ -376,6 +383,13 @@ def _calendar(cal: _Section, country: str, subdivision: str, today: date) -> Bus
     import holidays  # the shell computes the holiday set; the engine only sees dates
 
     years = range(today.year - 2, today.year + 3)
+    known = holidays.list_supported_countries(include_aliases=False).get(country)
+    if known is not None and subdivision and subdivision not in known and not _subdivision_alias(country, subdivision):
+        codes = [code for code in known if code.isupper()]
+        shown = ", ".join(codes[:8]) + (f" ... ({len(codes)} codes)" if len(codes) > 8 else "")
+        cal.error("subdivision", f"unknown subdivision {subdivision!r} of {country}; expected one of {shown}, or "
+                  "leave it empty for the national holidays only")
+        return BusinessCalendar()
     try:
         days = holidays.country_holidays(country, subdiv=subdivision or None, years=years)
     except NotImplementedError:
@@ -386,6 +400,14 @@ def _calendar(cal: _Section, country: str, subdivision: str, today: date) -> Bus
         return BusinessCalendar()
     label = country + (f"-{subdivision}" if subdivision else "")
     return BusinessCalendar(holidays=frozenset(days.keys()), label=label)
+
+
+def _subdivision_alias(country: str, name: str) -> bool:
+    """A subdivision given by its name ("Aragón"), which the holidays package accepts as well as the code."""
+    import holidays
+
+    aliases = getattr(holidays.country_holidays(country), "subdivisions_aliases", {})
+    return name in aliases
 
 
 def _money(sec: _Section) -> tuple[Money, date | None]:

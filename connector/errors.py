@@ -49,12 +49,20 @@ class ErpError(ConnectorError):
 
     exit_code = 1
     retryable = False
+    # How retrying this call ended, when it was retried ("gave up after 3 attempts in 2.1 s (...)").
+    retries = ""
 
 
 class TransientErpError(ErpError):
     """A failure worth retrying: timeouts, dropped connections, 502/503/504, concurrent updates."""
 
     retryable = True
+
+
+class ErpDataError(ErpError):
+    """The ERP answered records the connector cannot compute with (a due date in 9999); names each one."""
+
+    exit_code = 3
 
 
 class ErpUnreachable(ErpError):

@@ -7,14 +7,16 @@ so a plan can be reproduced from a saved pull. Amounts are strings (or JSON numb
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from connector.errors import FactsError
+from connector.errors import ErpDataError, FactsError
 from connector.model import (
     DEBTOR_KINDS,
     Company,
@@ -33,6 +35,8 @@ from connector.model import (
 
 FORMAT = "dunning-facts/1"
 T = TypeVar("T")
+
+log = logging.getLogger("connector.facts")
 
 
 class _Reader:
@@ -59,6 +63,9 @@ class _Reader:
             return default
         if kind is int and isinstance(value, bool):
             self.fail(key, f"expected an integer, got {value!r}")
+            return _placeholder(kind)
+        if kind is int and isinstance(value, int) and abs(value) > MAX_INTEGER:
+            self.fail(key, f"expected an integer of at most 19 digits, got one of {len(str(abs(value)))} digits")
             return _placeholder(kind)
         if not isinstance(value, kind):
             self.fail(key, f"expected {kind.__name__}, got {value!r}")
@@ -186,7 +193,23 @@ def load_facts(path: Path) -> Facts:
         raise FactsError(f"{path}: cannot read the facts file ({error})") from None
     except json.JSONDecodeError as error:
         raise FactsError(f"{path}: not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except RecursionError:
+        raise FactsError(f"{path}: the JSON is nested too deeply to read (a facts file nests a few levels only): "
+                         "save it again with `dunning plan --save-facts`") from None
+    except ValueError:  # an integer longer than Python's int conversion limit (4300 digits)
+        raise FactsError(f"{path}: {_long_number(path)}") from None
     return facts_from_data(data, str(path))
+
+
+def _long_number(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"\d{4301,}", text)
+    if found is None:
+        return "the JSON holds a number too long to read"
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return (f"line {line}, column {column}: a number of {len(found.group())} digits; ids have at most 19 digits "
+            "and amounts are strings such as \"1234.56\"")
 
 
 def facts_from_data(data: Any, source: str = "facts") -> Facts:
@@ -281,13 +304,163 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
     source_data = root.data.get("source", {})
     source_map: Mapping[str, str] = (
         {str(k): str(v) for k, v in source_data.items()} if isinstance(source_data, dict) else {})
+    facts = Facts(company=company, partners=partners, items=tuple(items), credits=credits, settled=settled,
+                  issued=tuple(issued), promises=promises, currencies=currencies, source=source_map)
+    if not errors:
+        errors.extend(_problems_in_file(facts, root.data, source))
     if errors:
         shown = errors[:20]
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
         raise FactsError(f"{source}: the facts are not valid ({len(errors)} problem(s)):\n"
                          + "\n".join(f"  - {e}" for e in shown) + more)
-    return Facts(company=company, partners=partners, items=tuple(items), credits=credits, settled=settled,
-                 issued=tuple(issued), promises=promises, currencies=currencies, source=source_map)
+    return facts
+
+
+# ------------------------------------------------------------------------------------ validation
+#
+# Values that read well but that the connector cannot compute with: dates whose arithmetic overflows,
+# amounts beyond Decimal's 28 digits once interest and totals are added, currencies nobody knows, an
+# item billed to another customer than its invoice. Checked on the facts themselves, so a facts file
+# and an ERP's answer are held to the same rules; each caller names the place its own way.
+
+# Days before and after these are typing errors (9999-12-31 is a common "no date" placeholder); the
+# engine adds offsets and business days to them, which must stay within `date`'s range.
+FIRST_FACT_DAY, LAST_FACT_DAY = date(1900, 1, 1), date(2199, 12, 31)
+# No receivable reaches a thousand trillion; below it, interest and per-customer totals keep within
+# the 28 significant digits of Decimal's default context.
+MAX_AMOUNT = Decimal(10) ** 15
+MAX_INTEGER = 2**63 - 1
+
+
+@lru_cache(maxsize=1)
+def _iso_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies  # the ISO 4217 codes, current and historic
+
+    return frozenset(list_currencies())
+
+
+def day_problem(value: date | None) -> str | None:
+    if value is not None and not FIRST_FACT_DAY <= value <= LAST_FACT_DAY:
+        return (f"{value.isoformat()} is outside {FIRST_FACT_DAY.year}-{LAST_FACT_DAY.year}, the years the connector "
+                "computes with (a placeholder date?)")
+    return None
+
+
+def amount_problem(value: Decimal | None) -> str | None:
+    if value is not None and abs(value) >= MAX_AMOUNT:
+        return f"{value} is too large (amounts stay below {MAX_AMOUNT:,.0f})"
+    return None
+
+
+def currency_problem(code: str, listed: Mapping[str, Currency]) -> str | None:
+    if not code:
+        return "the currency is empty: expected an ISO 4217 code such as \"EUR\""
+    if code not in listed and code not in _iso_currencies():
+        return f"unknown currency {code!r}: expected an ISO 4217 code such as \"EUR\""
+    return None
+
+
+class Problem(NamedTuple):
+    """One value the connector cannot use (or, `warning`, one it uses but someone should look at)."""
+
+    kind: str  # company, partner, invoice, item, credit, settled, issued (identified by its key), promise
+    record: int | str
+    field: str
+    sentence: str
+    warning: bool = False
+
+
+def _checked(kind: str, record: int | str, checks: Iterable[tuple[str, str | None]]) -> Iterator[Problem]:
+    for field_name, problem in checks:
+        if problem is not None:
+            yield Problem(kind, record, field_name, problem)
+
+
+def facts_problems(facts: Facts) -> Iterator[Problem]:
+    """Everything in `facts` the connector cannot compute with, and the negative residuals (warnings)."""
+    known = facts.currencies
+    yield from _checked("company", facts.company.id, [
+        ("currency", currency_problem(facts.company.currency, known))])
+    for partner in facts.partners.values():
+        yield from _checked("partner", partner.id, [("customer_since", day_problem(partner.customer_since))])
+    seen_invoices: set[int] = set()
+    for item in facts.items:
+        invoice = item.invoice
+        if invoice.id not in seen_invoices:
+            seen_invoices.add(invoice.id)
+            yield from _checked("invoice", invoice.id, [
+                ("invoice_date", day_problem(invoice.invoice_date)), ("due_date", day_problem(invoice.due_date)),
+                ("amount_total", amount_problem(invoice.amount_total)),
+                ("residual", amount_problem(invoice.residual)),
+                ("currency", currency_problem(invoice.currency, known))])
+        yield from _checked("item", item.id, [
+            ("due_date", day_problem(item.due_date)), ("amount", amount_problem(item.amount)),
+            ("residual", amount_problem(item.residual)), ("currency", currency_problem(item.currency, known))])
+        if item.partner_id != invoice.partner_id:
+            yield Problem("item", item.id, "partner_id", f"customer {item.partner_id} differs from customer "
+                          f"{invoice.partner_id} of its invoice {invoice.number} (id {invoice.id})")
+        if item.residual < 0:
+            yield Problem("item", item.id, "residual", f"{item.residual} is negative (an overpayment?); the item "
+                          "is left out as paid: check its reconciliation", warning=True)
+    for credit in facts.credits:
+        yield from _checked("credit", credit.id, [
+            ("date", day_problem(credit.date)), ("residual", amount_problem(credit.residual)),
+            ("currency", currency_problem(credit.currency, known))])
+    for paid in facts.settled:
+        yield from _checked("settled", paid.id, [
+            ("due_date", day_problem(paid.due_date)), ("paid_date", day_problem(paid.paid_date)),
+            ("invoice_date", day_problem(paid.invoice_date)), ("amount", amount_problem(paid.amount)),
+            ("currency", currency_problem(paid.currency, known))])
+    for action in facts.issued:
+        yield from _checked("issued", action.key, [
+            ("date", day_problem(action.date)), ("deadline", day_problem(action.deadline))])
+    for promise in facts.promises:
+        yield from _checked("promise", promise.id, [
+            ("promised_date", day_problem(promise.promised_date)), ("created", day_problem(promise.created)),
+            ("amount", amount_problem(promise.amount))])
+
+
+_FILE_LISTS = {"partner": "partners", "invoice": "invoices", "item": "items", "credit": "credits",
+               "settled": "settled", "issued": "issued", "promise": "promises"}
+
+
+def _problems_in_file(facts: Facts, data: dict[str, Any], source: str) -> list[str]:
+    """`facts_problems` at their JSON paths (`items[3].due_date`); warnings are logged, errors returned."""
+    index: dict[tuple[str, int | str], int] = {}
+    for kind, key in _FILE_LISTS.items():
+        entries = data.get(key)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            ident = entry.get("key" if kind == "issued" else "id") if isinstance(entry, dict) else None
+            if isinstance(ident, (int, str)):
+                index.setdefault((kind, ident), i)
+    errors: list[str] = []
+    for kind, record, field_name, problem, warning in facts_problems(facts):
+        where = (f"company.{field_name}" if kind == "company"
+                 else f"{_FILE_LISTS[kind]}[{index.get((kind, record), '?')}].{field_name}")
+        if warning:
+            log.warning("%s: %s: %s", source, where, problem)
+        else:
+            errors.append(f"{where}: {problem}")
+    return errors
+
+
+def check_erp_facts(facts: Facts, erp: str, models: Mapping[str, str]) -> None:
+    """Hold an adapter's facts to the file's rules: raises ErpDataError naming model, id and field.
+
+    `models` names the ERP model of each record kind (item -> "account.move.line", ...).
+    """
+    errors: list[str] = []
+    for kind, record, field_name, problem, warning in facts_problems(facts):
+        where = f"{models.get(kind, kind)} {record} ({field_name})"
+        if warning:
+            log.warning("%s %s: %s", erp, where, problem)
+        else:
+            errors.append(f"{where}: {problem}")
+    if errors:
+        shown = errors[:20]
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise ErpDataError(f"{erp} answered data the connector cannot use ({len(errors)} problem(s)); correct "
+                           f"these records in {erp}:\n" + "\n".join(f"  - {e}" for e in shown) + more)
 
 
 def _amount(value: Decimal) -> str:

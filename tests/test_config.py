@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from datetime import date
 from decimal import Decimal
@@ -106,10 +107,58 @@ def test_each_mistake_names_the_key_and_what_was_expected(path: str, value: obje
     ("segments.0.when", [["avg_days_late", ">", -5]], "segments[0].when[0]: the threshold -5 is negative"),
     ("segments.1.name", "late_payer", "segments[1].name: the segment 'late_payer' is defined twice"),
     ("policy.max_days_ahead", 400, "policy.max_days_ahead: expected an integer <= 366"),
+    pytest.param("erp.timeout_s", 10**400, "erp.timeout_s: expected a number above 0", id="erp.timeout_s-401-digits"),
+    pytest.param("erp.retry_max_s", -(10**400), "erp.retry_max_s: expected a number above 0",
+                 id="erp.retry_max_s-minus-401-digits"),
+    pytest.param("policy.templates_dir", "x" * 10_000, "policy.templates_dir: folder", id="policy.templates_dir-long"),
+    ("calendar.subdivision", "XX", "calendar.subdivision: unknown subdivision 'XX' of ES; expected one of AN, AR,"),
+    ("calendar.subdivision", "ar", "calendar.subdivision: unknown subdivision 'ar' of ES"),
 ], ids=lambda v: v if isinstance(v, str) and "." in v and ":" not in v else None)
 def test_values_that_used_to_end_in_tracebacks_name_the_key(path: str, value: object, expected: str) -> None:
     errors = _errors(_mutate(path, value))
     assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_a_subdivision_by_name_is_accepted() -> None:
+    settings = settings_from_data(_mutate("calendar.subdivision", "Aragón"), "dunning.toml", TODAY)
+    assert date(2026, 4, 23) in settings.policy.calendar.holidays  # San Jorge
+
+
+def _keys(node: object, prefix: str = "") -> list[str]:
+    """Every leaf key path of the example ("erp.timeout_s", "levels.3.days", ...)."""
+    if isinstance(node, dict):
+        return [path for key, value in node.items() for path in _keys(value, f"{prefix}{key}.")]
+    if isinstance(node, list) and node and all(isinstance(entry, dict) for entry in node):
+        return [path for i, entry in enumerate(node) for path in _keys(entry, f"{prefix}{i}.")]
+    return [prefix[:-1]]
+
+
+# What a careless edit or a generated file puts into a key; each is either accepted or a ConfigError.
+HOSTILE = [2**63, -(2**63), 10**400, float("nan"), float("inf"), -1, 0, "", "x" * 10_000, "\x00", [], [[]], [1], {},
+           True, "2026-02-30"]
+
+
+@pytest.fixture(scope="module")
+def parsed_example() -> dict:
+    return example()
+
+
+@pytest.mark.parametrize("path", _keys(example()))
+def test_no_value_in_any_key_ends_in_a_traceback(path: str, parsed_example: dict) -> None:
+    base = copy.deepcopy(parsed_example)
+    if not path.startswith("calendar."):
+        del base["calendar"]  # the holiday set takes most of a load's time, and its keys have their own rows
+    for value in HOSTILE:
+        data = copy.deepcopy(base)
+        node = data
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[last] = value
+        try:
+            settings_from_data(data, "dunning.toml", TODAY)
+        except ConfigError as error:
+            assert all(": " in problem for problem in error.errors), error.errors
 
 
 @pytest.mark.parametrize("url", ["https://bot:Hunter2pw@erp.example.com", "https://Hunter2pw@erp.example.com"])

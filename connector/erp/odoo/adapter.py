@@ -78,12 +78,18 @@ from connector.erp.odoo.session import (
 )
 from connector.erp.odoo.write import Writer
 from connector.errors import ConnectorError, ErpError
+from connector.facts import check_erp_facts
 from connector.model import Facts
 from connector.policy import Level
 
 __all__ = ["README_SECTION", "OdooAdapter"]
 
 log = logging.getLogger("connector.erp.odoo")
+
+# Where each kind of fact comes from in Odoo, to name a record whose values the connector cannot use.
+ODOO_MODELS = {"company": "res.company", "partner": "res.partner", "invoice": "account.move",
+               "item": "account.move.line", "credit": "account.move.line", "settled": "account.move.line",
+               "issued": "ir.model.data", "promise": "mail.activity"}
 
 
 _ACTIVITY_TYPES: dict[str, tuple[str, str, str]] = {
@@ -373,6 +379,7 @@ class OdooAdapter:
         s = self.session()
         s.refs(refresh=True)
         facts = FactsReader(s, today, tuple(self.settings.company_ids), progress).read()
+        check_erp_facts(facts, "Odoo", ODOO_MODELS)
         # Claims still unfinished (a live run writing them, or a dead one's before `sync` settles them)
         # count as history: the contact was made or is being made, whatever key today's plan would use.
         unfinished = [u.as_issued() for u in read_unfinished(s) if not u.completed]

@@ -40,7 +40,7 @@ import ssl
 import threading
 import time
 import xmlrpc.client
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -74,8 +74,9 @@ class OdooFault(ErpError):
 
     def __init__(self, sentence: str, *, kind: str, detail: str = "", model: str = "", method: str = "") -> None:
         super().__init__(sentence)
-        # A server that does not answer like Odoo (an HTML page, HTTP 500) is as good as unreachable.
-        if kind in ("http", "protocol"):
+        # A server that does not answer like Odoo (an HTML page, HTTP 500) is as good as unreachable; a
+        # missing right stops the run the way `check` reports it: both are for the integrator to fix.
+        if kind in ("http", "protocol", "access"):
             self.exit_code = 3
         self.kind = kind
         self.detail = detail
@@ -103,6 +104,80 @@ def _what(body: str) -> str:
     if text.startswith("{"):
         return "a JSON object without an Odoo result"
     return "an answer that is neither XML-RPC nor JSON" if text else "an empty answer"
+
+
+class _NotOdoo(Exception):
+    """An answer that parsed but is not what Odoo sends; `got` says what it was, in a few words."""
+
+    def __init__(self, got: str) -> None:
+        super().__init__(got)
+        self.got = got
+
+
+def describe(value: Any) -> str:
+    """A few words for what a decoded answer is ("a string", "a list of numbers"), never its content."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "an empty list"
+        if all(isinstance(v, dict) for v in value):
+            return "a list of objects" + ("" if all(_is_id(v.get("id")) for v in value) else " without an integer id")
+        plural = {"null": "nulls", "true": "booleans", "false": "booleans", "a number": "numbers",
+                  "a string": "strings", "an object": "objects"}
+        kinds = sorted({plural.get(describe(v), "lists") for v in value})
+        return "a list of " + " and ".join(kinds)
+    return f"a {type(value).__name__}"
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_ids(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_id(v) for v in value)
+
+
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) and _is_id(v.get("id")) for v in value)
+
+
+# What Odoo answers to the calls whose answers the connector reads; anything else is "not Odoo". The
+# adapter can then index and iterate these answers without looking at their type again.
+ANSWER_SHAPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "search_read": ("a list of records", _is_records),
+    "read": ("a list of records", _is_records),
+    "search": ("a list of ids", _is_ids),
+    "search_count": ("a count", _is_id),
+    "create": ("the new record ids", lambda value: _is_id(value) or _is_ids(value)),
+    "fields_get": ("an object", lambda value: isinstance(value, dict)),
+    "context_get": ("an object", lambda value: isinstance(value, dict)),
+}
+
+
+def _unreadable(error: Exception) -> _NotOdoo | None:
+    """What Python's readers refuse in an answer that is otherwise well formed, in a few words."""
+    if isinstance(error, RecursionError):
+        return _NotOdoo("an answer nested too deeply to read")
+    if isinstance(error, ValueError) and "digits" in str(error):  # int's 4300-digit conversion limit
+        return _NotOdoo("a number of more than 4300 digits")
+    return None
+
+
+def _decoded(response: httpx.Response) -> Any:
+    """The JSON of an answer; "not Odoo" when it is none, or one Python cannot read."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as error:
+        raise _unreadable(error) or _HttpStatus(200, response.text[:500], None) from None
 
 
 class _HttpStatus(Exception):
@@ -173,6 +248,22 @@ class _KeepAlive(xmlrpc.client.Transport):
             raise
         finally:
             timer.cancel()
+
+    def parse_response(self, response: http.client.HTTPResponse) -> Any:
+        # The stock parser feeds whatever came to expat, which can only say "syntax error": look first,
+        # so that a maintenance page or a JSON answer is named as such.
+        body = response.read()
+        if response.getheader("Content-Encoding", "") == "gzip":
+            body = xmlrpc.client.gzip_decode(body)
+        if not body.lstrip()[:100].startswith((b"<?xml", b"<methodResponse")):
+            raise _NotOdoo(_what(body[:500].decode("utf-8", "replace")))
+        parser, unmarshaller = self.getparser()
+        try:
+            parser.feed(body)
+            parser.close()
+            return unmarshaller.close()
+        except (ValueError, TypeError, RecursionError) as error:  # e.g. <int>seven</int>, <double></double>
+            raise _unreadable(error) or _NotOdoo("XML-RPC holding a value that is not what its type says") from None
 
 
 class _KeepAliveTransport(_KeepAlive):
@@ -248,13 +339,15 @@ class _JsonRpcConnector(odoolib.JsonRPCConnector):  # type: ignore[misc]
         if response.status_code != 200:
             raise _HttpStatus(response.status_code, response.text[:500],
                               _retry_after(response.headers.get("Retry-After")))
-        try:
-            answer = response.json()
-        except ValueError:
-            raise _HttpStatus(200, response.text[:500], None) from None
-        if isinstance(answer, dict) and answer.get("error"):
-            raise odoolib.tools.JsonRPCException(answer["error"])
-        return answer.get("result", False) if isinstance(answer, dict) else answer
+        answer = _decoded(response)
+        if not isinstance(answer, dict) or ("result" not in answer and "error" not in answer):
+            raise _HttpStatus(200, response.text[:500], None)
+        error = answer.get("error")
+        if error:
+            if not isinstance(error, dict):  # Odoo's errors are objects with code, message and data
+                raise _NotOdoo(f"an error that is not an object ({describe(error)})")
+            raise odoolib.tools.JsonRPCException(error)
+        return answer.get("result")
 
 
 class _Json2Model(odoolib.json2.JsonModel):  # type: ignore[misc]
@@ -274,10 +367,7 @@ class _Json2Model(odoolib.json2.JsonModel):  # type: ignore[misc]
             if response.status_code != 200:
                 raise _HttpStatus(response.status_code, response.text[:2000],
                                   _retry_after(response.headers.get("Retry-After")))
-            try:
-                return response.json()
-            except ValueError:
-                raise _HttpStatus(200, response.text[:500], None) from None
+            return _decoded(response)
 
         return proxy
 
@@ -359,12 +449,14 @@ class OdooRpc:
 
     def exhausted(self, error: OdooTransient, what: str, started: float) -> ErpError:
         """The error to raise once retries are spent: unreachable when no answer ever came."""
-        spent = time.monotonic() - started
+        retries = error.retries or f"gave up after {time.monotonic() - started:.1f} s"
+        if what not in str(error):  # a write step's name, which the transport's sentence does not say
+            retries = f"{what}: {retries}"
         if error.unreachable:
             return ErpUnreachable(
-                f"{error} ({what}, gave up after {spent:.1f} s): check [erp] url {self.endpoint.url}, the network "
-                f"and that Odoo is running; [erp] timeout_s, retry_attempts and retry_max_s bound the waiting")
-        gave_up = TransientErpError(f"{error} ({what}, gave up after {spent:.1f} s); try again later")
+                f"{error}; {retries}: check [erp] url {self.endpoint.url}, the network and that Odoo is running "
+                f"([erp] timeout_s = {self.endpoint.timeout_s:g} bounds each attempt)")
+        gave_up = TransientErpError(f"{error}; {retries}: try again later, or check [erp] url if it stays so")
         gave_up.exit_code = 3  # retries spent: the ERP is not usable now, like an unreachable one
         return gave_up
 
@@ -402,10 +494,24 @@ class OdooRpc:
             reason = exc.__class__.__name__
             raise OdooTransient(f"the connection to Odoo at {self.base_url} failed during {model}.{method} ({reason})",
                                 kind="connection", unreachable=True) from None
+        except _NotOdoo as exc:
+            raise self._not_odoo(exc.got, model, method) from None
         except (ExpatError, json.JSONDecodeError, xmlrpc.client.ResponseError):
-            raise OdooFault(f"the server at {self.base_url} did not answer like Odoo: got something other than "
-                            f"{'XML-RPC' if self._xmlrpc else 'JSON'} (an HTML page?); check [erp] url and protocol",
-                            kind="protocol", model=model, method=method) from None
+            raise self._not_odoo(f"something other than {'XML-RPC' if self._xmlrpc else 'JSON'}", model,
+                                 method) from None
+
+    def _not_odoo(self, got: str, model: str, method: str) -> OdooFault:
+        """The one sentence for every answer that is not what Odoo sends."""
+        return OdooFault(f"the server at {self.base_url} did not answer like Odoo: got {got}; check [erp] url and "
+                         "protocol", kind="protocol", model=model, method=method)
+
+    def _shaped(self, model: str, method: str, answer: Any) -> Any:
+        """`answer`, once it has the shape Odoo gives `method` (ANSWER_SHAPES); else "not Odoo"."""
+        expected = ANSWER_SHAPES.get(method)
+        if expected is not None and not expected[1](answer):
+            raise self._not_odoo(f"{describe(answer)} from {model}.{method}, where Odoo answers {expected[0]}",
+                                 model, method)
+        return answer
 
     def _http_error(self, exc: _HttpStatus, model: str, method: str) -> ErpError:
         if exc.status in TRANSIENT_STATUSES:
@@ -431,8 +537,7 @@ class OdooRpc:
                                  "database; check [erp] database and protocol",
                                  kind="unknown_method", model=model, method=method)
         if exc.status == 200:
-            return OdooFault(f"the server at {self.base_url} did not answer like Odoo: got {_what(exc.body)}; check "
-                             "[erp] url and protocol", kind="protocol", model=model, method=method)
+            return self._not_odoo(_what(exc.body), model, method)
         return OdooFault(f"Odoo at {self.base_url} answered HTTP {exc.status} to {model}.{method}: check [erp] url "
                          "and protocol", kind="http", model=model, method=method)
 
@@ -526,12 +631,12 @@ class OdooRpc:
     def call(self, model: str, method: str, *, ids: Any = None, retry: bool = True, **kwargs: Any) -> Any:
         """Call `model.method` with keyword arguments; retried when `retry` (reads), else one attempt."""
         if not retry:
-            return self._attempt(model, method, ids, kwargs)
+            return self._shaped(model, method, self._attempt(model, method, ids, kwargs))
         started = time.monotonic()
         try:
             for attempt in self.retrying(f"{model}.{method}"):
                 with attempt:
-                    return self._attempt(model, method, ids, kwargs)
+                    return self._shaped(model, method, self._attempt(model, method, ids, kwargs))
         except OdooTransient as error:
             raise self.exhausted(error, f"{model}.{method}", started) from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -565,13 +670,16 @@ class OdooRpc:
                         if response.status_code != 200:
                             raise _HttpStatus(response.status_code, response.text[:300],
                                               _retry_after(response.headers.get("Retry-After")))
-                        result = response.json().get("result")
+                        answer = _decoded(response)
+                        if not isinstance(answer, dict):
+                            raise _HttpStatus(200, response.text[:300], None)
+                        result = answer.get("result")
                         break
             except OdooTransient as error:
                 raise self.exhausted(error, "version", started) from None
         if not isinstance(result, dict) or not result.get("server_version_info"):
-            raise OdooFault(f"{self.base_url} did not answer like an Odoo server: check [erp] url and protocol",
-                            kind="protocol", model="common", method="version")
+            got = "an object without server_version_info" if isinstance(result, dict) else describe(result)
+            raise self._not_odoo(f"{got} from common.version", "common", "version")
         return result
 
     def authenticate(self) -> int:

@@ -149,7 +149,8 @@ class TrytonRpc:
                 with attempt:
                     return self._post(path, method, params, authorized=authorized)
         except TrytonTransient as error:
-            raise ErpUnreachable(f"{error} (gave up after {time.monotonic() - started:.0f} s)") from None
+            retries = error.retries or f"gave up after {time.monotonic() - started:.0f} s"
+            raise ErpUnreachable(f"{error}; {retries}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------------------ API
