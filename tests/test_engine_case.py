@@ -13,6 +13,7 @@ from connector.config import load_settings
 from connector.engine import evaluate
 from connector.facts import load_facts
 from connector.model import Close, Escalate, Facts, Plan, Promise, Remind, Supersede
+from connector.planview import closing_feedback
 from connector.resources import data_dir
 from tests.builders import D, credit, facts, issued, item, policy, promise, settled
 
@@ -26,7 +27,9 @@ def contacts(plan: Plan) -> list[tuple[int, str, tuple[int, ...]]]:
 
 
 def replaced(plan: Plan) -> list[tuple[str, str]]:
-    return [(a.issued.key, a.feedback) for a in plan.actions if isinstance(a, Supersede)]
+    """Replaced reminders as (key, the line the shell words in English)."""
+    return [(a.issued.key, closing_feedback(replace(a, language="en")))
+            for a in plan.actions if isinstance(a, Supersede)]
 
 
 @pytest.fixture(scope="module")
