@@ -410,14 +410,16 @@ class _Evaluation:
 
     def first_contact_level(self, segment: str, kind: str, days_overdue: int) -> int:
         """Go-live: the level a case without history starts at, by the age of its oldest item; -1: none."""
-        rule = None
-        for candidate in self.policy.first_contact:  # ordered by days_overdue
-            if days_overdue >= candidate.days_overdue:
-                rule = candidate
-        if rule is None:
-            return -1
-        start = self.level_index[rule.level]
-        return next((i for i in self.applicable_levels(segment, kind) if i >= start), -1)
+        applicable = self.applicable_levels(segment, kind)
+        # The rule with the most days that holds and leaves a level for this debtor (a consumer gets
+        # no hand-over: a hand-over rule falls back to the rule below it).
+        for rule in reversed(self.policy.first_contact):  # ordered by days_overdue
+            if days_overdue >= rule.days_overdue:
+                start = self.level_index[rule.level]
+                found = next((i for i in applicable if i >= start), -1)
+                if found >= 0:
+                    return found
+        return -1
 
     def reached_name(self, items: Sequence[ReceivableItem]) -> str:
         reached = max((known for item in items if (known := self.item_level.get(item.id)) is not None),
