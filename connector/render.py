@@ -487,6 +487,9 @@ def _history_view(issued: IssuedAction, numbers: Mapping[int, str]) -> dict[str,
         "key": issued.key,
         # What the person wrote when marking the activity done (a call's outcome, for instance).
         "feedback": issued.feedback,
+        # When and by whom it was marked done (the day of the call, for instance), when known.
+        "done_on": issued.done_on,
+        "done_by": issued.done_by,
         "assignee": issued.assignee,
         "item_ids": list(issued.item_ids),
         "invoices": sorted({numbers.get(i, f"#{i}") for i in issued.item_ids}),
