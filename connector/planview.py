@@ -112,6 +112,22 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def first_run_summary(plan: Plan) -> list[str]:
+    """Go-live review: how many cases start at each level, and the oldest debt each level gets."""
+    starts: dict[str, list[int]] = defaultdict(list)
+    for action in plan.actions:
+        if isinstance(action, (Remind, Escalate)) and action.items:
+            starts[action.level].append(max(p.days_late for p in action.items))
+    lines = [f"First run on {plan.today.isoformat()}: {sum(len(v) for v in starts.values())} case(s) get a "
+             "first contact; by starting level:"]
+    for level, ages in starts.items():
+        age = f"the oldest {max(ages)} day(s) overdue" if max(ages) > 0 else f"falling due in {-max(ages)} day(s)"
+        lines.append(f"  {level}: {len(ages)} case(s), {age}")
+    first = sum(1 for case in plan.cases if case.first_contact)
+    lines.append(f"  ({first} case(s) without any history: [[first_contact]] rules decide where they start)")
+    return lines
+
+
 def plan_to_text(plan: Plan, subjects: Mapping[str, str], show_all_skips: bool = False) -> str:
     lines = [f"Dunning plan for {plan.today.isoformat()}: {len(plan.actions)} action(s), "
              f"{len(plan.skipped)} item(s) skipped", ""]
