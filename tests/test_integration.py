@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from connector.cli import main
+from connector.erp.odoo.facts import done_feedback
 from connector.sandbox import SandboxServer, run_sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -534,3 +535,44 @@ def test_real_odoo_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     # A staging copy can hold more work than the safety limit allows in one run.
     acceptance_cycle(cli, Odoo.login(url, database, login, str(REAL_ODOO["PASSWORD"])), date.today(),
                      sync_options=("--force",))
+
+
+# What Odoo posts when a person marks an activity done with a feedback text (as recorded on 16-19,
+# exchange activity-feedback-message): the connector reads the feedback back from that message.
+_HEAD = ('\n    <p>\n        <span class="fa fa-check fa-fw"></span><span>Llamada</span> done\n        <span>: </span>'
+         '<span>Llamar por la factura vencida</span>\n    </p>\n')
+_NOTE = '<p>Llame a Ana.</p><p style="font-size: small;">Ref. dunning: remind_11_call_0123456789ab</p>'
+_NOTE_18 = f'    \n        <div class="o_mail_note_title fw-bold">Original note:</div>\n        <div>{_NOTE}</div>\n'
+
+
+@pytest.mark.parametrize(("body", "feedback"), [
+    (_HEAD + "    <div>\n            Cliente avisado por teléfono\n    </div>\n    \n"
+     '        <div class="o_mail_note_title"><strong>Original note:</strong></div>\n'
+     f"        <div>{_NOTE}</div>\n", "Cliente avisado por teléfono"),
+    (_HEAD + _NOTE_18 + '    <div>\n        <div class="fw-bold">Feedback:</div>\n'
+     "            Pagará el lunes &amp; pide copia\n    </div>\n", "Pagará el lunes & pide copia"),
+    ("<div>" + _HEAD + _NOTE_18 + '    <div>\n        <div class="fw-bold">Comentarios:</div>\n'
+     "            No contesta\n    </div>\n</div>", "No contesta"),
+    (_HEAD + _NOTE_18, ""),
+    (_HEAD + "    \n" '        <div class="o_mail_note_title"><strong>Original note:</strong></div>\n'
+     "        <div><p>Carta</p>\n<div>Importe: 363,00 €</div></div>\n", ""),
+    (False, ""),
+], ids=["odoo16-17", "odoo18", "odoo19-translated-label", "done-without-feedback", "odoo16-note-is-no-feedback",
+        "no-body"])
+def test_the_feedback_of_a_done_activity_is_read_from_odoos_message(body: object, feedback: str) -> None:
+    assert done_feedback(body) == feedback
+
+
+def test_plan_first_run_reviews_what_the_first_sync_would_send(capsys: pytest.CaptureFixture[str]) -> None:
+    cli = Cli(EXAMPLE, "", capsys)
+    code, out, _err = cli("plan", "--facts", "sample", "--today", "2026-12-01", "--first-run")
+    assert code == 0
+    assert "First run on 2026-12-01: 7 case(s) get a first contact; by starting level:" in out
+    assert "  firm: 3 case(s), the oldest 50 day(s) overdue" in out
+    # The sample's history is ignored: customer 11 starts at `firm`, not at the letter it reached.
+    document = cli.json("plan", "--facts", "sample", "--today", "2026-12-01", "--first-run")
+    (case,) = [c for c in document["cases"] if c["partner"] == 11]
+    assert case == {"partner": 11, "invoice": None, "level": None, "next_level": "firm", "next_date": "2026-12-01",
+                    "waiting_for_person": None, "frozen_since": None, "first_contact": True}
+    assert [c["next_level"] for c in cli.json("plan", "--facts", "sample", "--today", "2026-12-01")["cases"]
+            if c["partner"] == 11] == ["letter"]

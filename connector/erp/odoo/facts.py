@@ -78,7 +78,7 @@ _DATES = re.compile(r"\d{1,4}[/-]\d{1,2}(?:[/-]\d{1,4})?")
 # The feedback in an activity's "done" message: 16-17 put it in the first <div> after the heading,
 # 18-19 in a <div> after a bold label ("Feedback:", or its translation) that follows the original note.
 _FEEDBACK_LABELLED = re.compile(r'<div class="fw-bold">[^<]*</div>(.*?)</div>', re.S)
-_FEEDBACK_FIRST = re.compile(r"</p>\s*<div>(.*?)</div>", re.S)
+_FEEDBACK_FIRST = re.compile(r"\s*<p>(?:(?!</p>).)*</p>\s*<div>(.*?)</div>", re.S)  # anchored: right after the heading
 
 
 def done_feedback(body: Any) -> str:
@@ -89,7 +89,7 @@ def done_feedback(body: Any) -> str:
     labelled = _FEEDBACK_LABELLED.findall(body)
     if labelled:
         return plain(labelled[-1])
-    found = _FEEDBACK_FIRST.search(body)
+    found = _FEEDBACK_FIRST.match(body)
     return plain(found.group(1)) if found else ""
 
 
