@@ -82,7 +82,7 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None, firs
             result = evaluate(settings.policy, facts, today)
             subjects = render_subjects(result, facts, renderer_for(settings))
     if first_run and not common.as_json:
-        click.echo("\n".join(first_run_summary(result)) + "\n")
+        click.echo("\n".join(first_run_summary(result, bool(settings.policy.first_contact))) + "\n")
     _print_plan(common, result, subjects)
 
 

@@ -112,8 +112,9 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def first_run_summary(plan: Plan) -> list[str]:
-    """Go-live review: how many cases start at each level, and the oldest debt each level gets."""
+def first_run_summary(plan: Plan, rules: bool) -> list[str]:
+    """Go-live review: how many cases start at each level, and the oldest debt each level gets;
+    `rules`: whether [[first_contact]] rules are configured."""
     starts: dict[str, list[int]] = defaultdict(list)
     for action in plan.actions:
         if isinstance(action, (Remind, Escalate)) and action.items:
@@ -123,8 +124,12 @@ def first_run_summary(plan: Plan) -> list[str]:
     for level, ages in starts.items():
         age = f"the oldest {max(ages)} day(s) overdue" if max(ages) > 0 else f"falling due in {-max(ages)} day(s)"
         lines.append(f"  {level}: {len(ages)} case(s), {age}")
-    first = sum(1 for case in plan.cases if case.first_contact)
-    lines.append(f"  ({first} case(s) without any history: [[first_contact]] rules decide where they start)")
+    if rules:
+        first = sum(1 for case in plan.cases if case.first_contact)
+        lines.append(f"  ({first} case(s) without any history: [[first_contact]] rules decide where they start)")
+    else:
+        lines.append("  no [[first_contact]] rules: every case starts at the first level however old its debt "
+                     "(see config.example.toml)")
     return lines
 
 

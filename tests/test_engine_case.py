@@ -3,6 +3,7 @@ case's level, every overdue item in it, pre-due items only as coming up, one ope
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -312,18 +313,26 @@ def test_first_contact_skips_levels_that_do_not_apply_to_the_debtor() -> None:
     assert contacts(plan) == [(1, "letter", (1,))]
 
 
-def test_first_contact_rules_come_from_the_configuration(tmp_path: Path) -> None:
+def go_live_config(tmp_path: Path, change: tuple[str, str] = ("", "")) -> Path:
+    """The example configuration with its commented [[first_contact]] rules switched on."""
     example = (data_dir("samples") / "config.example.toml").read_text(encoding="utf-8")
-    settings = load_settings(data_dir("samples") / "config.example.toml", D("2026-12-01"))
+    text = re.sub(r"^# (\[\[first_contact\]\]|days_overdue = |level = )", r"\1", example, flags=re.M)
+    path = tmp_path / "dunning.toml"
+    path.write_text(text.replace(*change), encoding="utf-8")
+    return path
+
+
+def test_first_contact_rules_come_from_the_configuration(tmp_path: Path) -> None:
+    assert load_settings(data_dir("samples") / "config.example.toml", D("2026-12-01")).policy.first_contact == ()
+    settings = load_settings(go_live_config(tmp_path), D("2026-12-01"))
     assert settings.policy.first_contact == (FirstContact(30, "firm"), FirstContact(60, "letter"))
-    broken = tmp_path / "dunning.toml"
-    broken.write_text(example.replace('level = "letter"\n', 'level = "carta"\n'), encoding="utf-8")
+    broken = go_live_config(tmp_path, ('level = "letter"\n', 'level = "carta"\n'))
     with pytest.raises(ConfigError, match=r"first_contact\[1\]\.level: unknown level 'carta'"):
         load_settings(broken, D("2026-12-01"))
 
 
-def test_go_live_on_the_sample_never_sends_a_simple_descuido_past_30_days(sample: Facts) -> None:
-    settings = load_settings(data_dir("samples") / "config.example.toml", D("2026-12-01"))
+def test_go_live_on_the_sample_never_sends_a_simple_descuido_past_30_days(sample: Facts, tmp_path: Path) -> None:
+    settings = load_settings(go_live_config(tmp_path), D("2026-12-01"))
     plan = evaluate(settings.policy, replace(sample, issued=()), D("2026-12-01"))
     for action in plan.actions:
         if isinstance(action, (Remind, Escalate)) and action.level == "friendly":

@@ -42,8 +42,12 @@ COMBOS = [(16, "xmlrpc"), (16, "jsonrpc"), (17, "xmlrpc"), (17, "jsonrpc"), (18,
           (19, "xmlrpc"), (19, "jsonrpc"), (19, "json2")]
 
 
-def write_config(path: Path, url: str, database: str, protocol: str, **policy: object) -> Path:
+def write_config(path: Path, url: str, database: str, protocol: str, go_live: bool = False,
+                 **policy: object) -> Path:
+    """The example configuration for the sandbox; `go_live`: with its [[first_contact]] rules on."""
     text = EXAMPLE.read_text(encoding="utf-8")
+    if go_live:
+        text = re.sub(r"^# (\[\[first_contact\]\]|days_overdue = |level = )", r"\1", text, flags=re.M)
     text = text.replace('url = "https://erp.example.com"', f'url = "{url}"')
     text = text.replace('database = "prod"', f'database = "{database}"')
     text = text.replace('protocol = "jsonrpcs"', f'protocol = "{protocol}"')
@@ -173,7 +177,8 @@ def test_sixty_days_of_daily_syncs(version: int, protocol: str, tmp_path: Path,
         secret = server.api_key if protocol == "json2" else server.password
         # The first wait_for_done is the call's: a call nobody made is replaced by the letter when it is
         # due, while the hand-over still waits for the letter to be marked sent.
-        cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, protocol,
+        # The demo company's first sync is a go-live: old debts start at the level their age calls for.
+        cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, protocol, go_live=True,
                                wait_for_done=False), secret, capsys)
         setup = cli.json("setup")
         assert cli.json("setup")["created"] == [] and len(setup["created"]) + len(setup["existing"]) >= 5
@@ -563,8 +568,14 @@ def test_the_feedback_of_a_done_activity_is_read_from_odoos_message(body: object
     assert done_feedback(body) == feedback
 
 
-def test_plan_first_run_reviews_what_the_first_sync_would_send(capsys: pytest.CaptureFixture[str]) -> None:
-    cli = Cli(EXAMPLE, "", capsys)
+def test_plan_first_run_reviews_what_the_first_sync_would_send(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = Cli(EXAMPLE, "", capsys)("plan", "--facts", "sample", "--today", "2026-12-01", "--first-run")
+    assert code == 0
+    assert "  friendly: 6 case(s), the oldest 50 day(s) overdue" in out
+    assert "no [[first_contact]] rules: every case starts at the first level" in out
+    cli = Cli(write_config(tmp_path / "dunning.toml", "http://127.0.0.1:1", "db", "xmlrpc", go_live=True), "",
+              capsys)
     code, out, _err = cli("plan", "--facts", "sample", "--today", "2026-12-01", "--first-run")
     assert code == 0
     assert "First run on 2026-12-01: 7 case(s) get a first contact; by starting level:" in out
