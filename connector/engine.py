@@ -126,9 +126,13 @@ def handover_outcome(label: str, policy: Policy) -> str:
     return next((outcome for name, outcome in policy.handover_outcomes if name == wanted), "")
 
 
-def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int]) -> str:
-    """A deterministic key, safe as an ERP external-id name: what the action is about, not when."""
-    digest = hashlib.sha1(",".join(str(i) for i in sorted(item_ids)).encode()).hexdigest()[:12]
+def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int], salt: str = "") -> str:
+    """A deterministic key, safe as an ERP external-id name: what the action is about, not when.
+
+    `salt` tells a second round of the same items apart (a hand-over again after "back to dunning").
+    """
+    about = ",".join(str(i) for i in sorted(item_ids)) + (f"|{salt}" if salt else "")
+    digest = hashlib.sha1(about.encode()).hexdigest()[:12]
     return f"{prefix}_{partner_id}_{level}_{digest}"
 
 
@@ -161,6 +165,8 @@ class _Evaluation:
         self.superseded: set[str] = set()
         # Per customer: its latest closed hand-over task whose stage names an outcome.
         self.closed_handovers: dict[int, IssuedAction] = {}
+        # Customers whose items came back from a hand-over: the key of that task salts their new keys.
+        self.round_of: dict[int, str] = {}
         self.cases: list[CaseState] = []
         # Cases that move to a new level today, and the level.
         self.moved_to: dict[tuple[int, int], str] = {}
@@ -386,6 +392,7 @@ class _Evaluation:
             for item in items:
                 if item.id in handed:
                     self.item_level[item.id] = back
+            self.round_of[partner.id] = task.key
             return items
         code = _OUTCOME_SKIPS.get(outcome)
         if code is None:
@@ -700,7 +707,7 @@ class _Evaluation:
         kind = Escalate if level.escalate else Remind
         prefix = "escalate" if level.escalate else "remind"
         return kind(
-            key=action_key(prefix, partner.id, level.name, (i.id for i in items)),
+            key=action_key(prefix, partner.id, level.name, (i.id for i in items), self.round_of.get(partner.id, "")),
             level=level.name,
             level_index=index,
             channel=level.channel,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from connector.config import load_settings
-from connector.engine import evaluate, handover_outcome
+from connector.engine import action_key, evaluate, handover_outcome
 from connector.errors import ConfigError
 from connector.facts import load_facts
 from connector.model import Close, Escalate, Facts, IssuedAction, Plan, Promise, Remind, Supersede
@@ -364,6 +364,14 @@ def test_a_closed_hand_over_decides_by_its_outcome(stage: str, today: str, expec
     plan = evaluate(pol, facts(items, issued=[*HANDED_OVER, closed_task(stage)]), D(today))
     assert contacts(plan) == expected
     assert {s.item_id: s.code for s in plan.skipped if s.code != "coming_up"} == codes
+
+
+def test_a_hand_over_after_back_to_dunning_gets_a_key_of_its_own() -> None:
+    # The same item handed over twice: the second task must not look like the first one, done already.
+    plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")],
+                                    issued=[*HANDED_OVER, closed_task("Devuelto a reclamación")]), D("2026-12-01"))
+    (again,) = [a for a in plan.actions if isinstance(a, Escalate)]
+    assert again.level == "handover" and again.key != action_key("escalate", 1, "handover", (1,))
 
 
 def test_hand_over_outcomes_come_from_the_configuration(tmp_path: Path) -> None:
