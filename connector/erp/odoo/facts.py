@@ -6,9 +6,10 @@ lines, their moves, the receivable lines of those moves that are not open (insta
 open ones are already there; one call per `IDS_PER_DOMAIN` invoices), commercial partners,
 their tags (1), invoice contacts, salespeople (1), currencies (1), paid receivable lines of those
 partners over the history window and their partial reconciles (paid dates), promises to pay (+ the
-documents they sit on), the connector's completion rows (history) and which of their activities and
-tasks are still open. On the demo seed that is about 20 calls whatever the number of invoices below
-one page.
+documents they sit on), the connector's completion rows (history), which of their activities and
+tasks are still open (and the closed tasks' stages), and the "done" messages of the activities people
+marked done since the oldest of them still about an open item. On the demo seed that is about 20
+calls whatever the number of invoices below one page.
 """
 
 from __future__ import annotations
