@@ -381,12 +381,13 @@ class _Evaluation:
 
     def after_handover(self, partner: Partner, task: IssuedAction,
                        items: list[ReceivableItem]) -> list[ReceivableItem]:
-        """What a closed hand-over's outcome leaves to remind: its items end (paid, payment plan, written
-        off) or go back to the level before the hand-over as of the day the task was closed; items
-        invoiced after the hand-over form a new case either way."""
+        """What a closed hand-over's outcome leaves to remind: its items end (paid, written off) or go
+        back to the level before the hand-over as of the day the task was closed (back to dunning; a
+        payment plan whose instalments are recorded as promises, which then pause them or, missed,
+        escalate them); items invoiced after the hand-over form a new case either way."""
         outcome = handover_outcome(task.outcome, self.policy)
         handed = set(task.item_ids)
-        if outcome == "back_to_dunning":
+        if outcome == "back_to_dunning" or (outcome == "payment_plan" and partner.id in self.promises_by_partner):
             index = self.level_index.get(task.level, 0)
             back = (max(index - 1, 0), task.done_on or task.date)
             for item in items:

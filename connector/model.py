@@ -354,7 +354,8 @@ SKIP_REASONS: dict[str, str] = {
     "waiting_for_person": "'{0}' of {1} is still open{2}; the next level waits until it is marked done{3}",
     "handed_over": "handed over on {0}: no reminders while the hand-over task is open in the ERP",
     "handover_paid": "the hand-over of {0} was closed as paid ('{1}'); reconcile the payment in the ERP",
-    "handover_plan": "the hand-over of {0} ended in a payment plan ('{1}'): its promises decide what follows",
+    "handover_plan": "the hand-over of {0} ended in a payment plan ('{1}'): record its instalments as promises "
+                     "to pay, which then decide what follows",
     "written_off": "written off when the hand-over of {0} was closed ('{1}'): never reminded again",
 }
 

@@ -366,6 +366,19 @@ def test_a_closed_hand_over_decides_by_its_outcome(stage: str, today: str, expec
     assert {s.item_id: s.code for s in plan.skipped if s.code != "coming_up"} == codes
 
 
+@pytest.mark.parametrize(("promised", "expected", "codes"), [
+    ("2026-12-10", [], {1: "promise_pending"}),
+    ("2026-11-25", [(1, "handover", (1,))], {}),
+], ids=["pending-instalment-pauses", "missed-instalment-hands-over-again"])
+def test_a_payment_plan_from_the_hand_over_is_followed_by_its_promises(promised: str, expected: list,
+                                                                       codes: dict) -> None:
+    plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")], issued=[*HANDED_OVER,
+                                    closed_task("Plan de pagos")], promises=[promise(1, promised)]),
+                    D("2026-12-01"))
+    assert contacts(plan) == expected
+    assert {s.item_id: s.code for s in plan.skipped} == codes
+
+
 def test_a_hand_over_after_back_to_dunning_gets_a_key_of_its_own() -> None:
     # The same item handed over twice: the second task must not look like the first one, done already.
     plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")],
