@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -32,8 +33,8 @@ def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-def _day(value: object) -> str | None:
-    return value.isoformat() if hasattr(value, "isoformat") else None
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def case_to_json(case: CaseState) -> dict[str, Any]:
