@@ -30,7 +30,7 @@ from connector.engine import evaluate, preview
 from connector.errors import ConnectorError, ErpCheckFailed, UsageError
 from connector.facts import facts_to_data
 from connector.model import Plan
-from connector.planview import clip, plan_to_json, plan_to_text, text_table
+from connector.planview import clip, first_run_summary, plan_to_json, plan_to_text, text_table
 from connector.sandbox.command import sandbox
 from connector.sync import SyncOutcome, pull_and_plan
 from connector.sync import sync as run_sync
@@ -54,24 +54,35 @@ def cli(config_path: str | None) -> None:
               help="Evaluate a facts file instead of pulling from the ERP ('sample' = the bundled sample company).")
 @click.option("--save-facts", "save_facts", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the facts pulled from the ERP to FILE, to replay this plan later with --facts FILE.")
-def plan(common: Common, facts_option: str | None, save_facts: Path | None) -> None:
+@click.option("--first-run", is_flag=True,
+              help="Go-live review: what the first sync would send, as if the connector had never written "
+                   "anything (its history is ignored; [[first_contact]] rules apply to every customer).")
+def plan(common: Common, facts_option: str | None, save_facts: Path | None, first_run: bool) -> None:
     """Pull and evaluate, print the plan; writes nothing into the ERP (the dry run of sync)."""
     settings, today = load_command_settings(common, offline=facts_option is not None)
     if facts_option is not None:
         if save_facts is not None:
             raise UsageError("--save-facts saves what is pulled from the ERP; it does not go with --facts")
         facts = load_command_facts(facts_option)
+        if first_run:
+            facts = replace(facts, issued=())
         result = evaluate(settings.policy, facts, today)
         subjects = render_subjects(result, facts, renderer_for(settings))
     else:
         with connected_adapter(settings) as adapter:
             pulled = pull_and_plan(adapter, settings, renderer_for(settings), today, progress_for(common))
-        result, subjects = pulled.plan, pulled.subjects
+        result, subjects, facts = pulled.plan, pulled.subjects, pulled.facts
         if save_facts is not None:
             try:
                 write_private(save_facts, json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1))
             except OSError as error:
                 raise UsageError(f"cannot write the facts to {save_facts}: {error.strerror or error}") from None
+        if first_run and facts.issued:
+            facts = replace(facts, issued=())
+            result = evaluate(settings.policy, facts, today)
+            subjects = render_subjects(result, facts, renderer_for(settings))
+    if first_run and not common.as_json:
+        click.echo("\n".join(first_run_summary(result, bool(settings.policy.first_contact))) + "\n")
     _print_plan(common, result, subjects)
 
 

@@ -23,11 +23,14 @@ from connector.errors import ConfigError
 from connector.model import CHANNELS, DEBTOR_KINDS
 from connector.policy import (
     ATTACHMENTS,
+    DEFAULT_HANDOVER_OUTCOMES,
     DEFAULT_SEGMENT,
+    HANDOVER_OUTCOMES,
     SEGMENT_METRICS,
     SEGMENT_OPERATORS,
     BusinessCalendar,
     Condition,
+    FirstContact,
     InterestRate,
     Level,
     Money,
@@ -207,16 +210,17 @@ class _Section:
         return [_Section(v, f"{self.where(key)}[{i}]", self.errors, allowed) for i, v in enumerate(value)]
 
 
-_TOP = {"erp", "policy", "calendar", "money", "segments", "levels"}
+_TOP = {"erp", "policy", "calendar", "money", "segments", "levels", "first_contact"}
 _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company_ids", "timeout_s", "page_size",
         "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
-           "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead"}
+           "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead", "handover_outcomes"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
 _MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates"}
 _RATE = {"start", "end", "percent", "source"}
 _SEGMENT = {"name", "when"}
+_FIRST_CONTACT = {"days_overdue", "level"}
 _LEVEL = {"name", "days", "channel", "template", "deliver", "min_gap_days", "assignee", "deadline_days",
           "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done", "debtors",
           "attach"}
@@ -296,6 +300,7 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
 
     segments = _segments(root, errors)
     levels = _levels(root, errors, {s.name for s in segments} | {DEFAULT_SEGMENT})
+    first_contact = _first_contact(root, levels)
 
     tolerance = pol.amount("tolerance", Decimal("0.01"))
     options = {
@@ -312,6 +317,8 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         "business_days_only": cal.boolean("business_days_only", True),
         "history_days": pol.integer("history_days", 730, minimum=1, maximum=36500),
         "waiting_grace_days": pol.integer("waiting_grace_days", 2, minimum=0, maximum=365),
+        "first_contact": first_contact,
+        "handover_outcomes": _handover_outcomes(pol),
     }
     max_days_ahead = pol.integer("max_days_ahead", 7, minimum=0, maximum=366)
     if template_check is not None:
@@ -495,6 +502,42 @@ def _segments(root: _Section, errors: list[str]) -> list[Segment]:
             except ValueError as error:
                 sec.error("name", str(error))
     return segments
+
+
+def _first_contact(root: _Section, levels: list[Level]) -> tuple[FirstContact, ...]:
+    """[[first_contact]] rules: where a case without history starts, by its oldest item's days overdue."""
+    names = [level.name for level in levels]
+    rules: list[FirstContact] = []
+    for sec in root.tables("first_contact", _FIRST_CONTACT):
+        days = sec.integer("days_overdue", 0, minimum=1, maximum=36500)
+        if "days_overdue" not in sec.data:
+            sec.error("days_overdue", "is required (the oldest overdue item's days late from which the rule holds)")
+        name = sec.text("level", "", required=True)
+        if name and names and name not in names:
+            sec.error("level", f"unknown level {name!r}; use one of {', '.join(names)}")
+        elif name in names and levels[names.index(name)].days < 0:
+            sec.error("level", f"{name!r} is a pre-due level; a first contact is about overdue items")
+        elif name and days >= 1:
+            rules.append(FirstContact(days_overdue=days, level=name))
+    return tuple(rules)
+
+
+def _handover_outcomes(pol: _Section) -> tuple[tuple[str, str], ...]:
+    """[policy] handover_outcomes = { "Stage name" = "paid" | "payment_plan" | "written_off" | "back_to_dunning" }."""
+    if "handover_outcomes" not in pol.data:
+        return DEFAULT_HANDOVER_OUTCOMES
+    value = pol.data["handover_outcomes"]
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        pol.error("handover_outcomes", 'expected a table of stage name = outcome, e.g. { "Pagado" = "paid" }')
+        return DEFAULT_HANDOVER_OUTCOMES
+    outcomes: list[tuple[str, str]] = []
+    for label, outcome in value.items():
+        if outcome not in HANDOVER_OUTCOMES:
+            pol.error("handover_outcomes", f"stage {label!r}: unknown outcome {outcome!r}; use one of "
+                                           f"{', '.join(sorted(HANDOVER_OUTCOMES))}")
+        else:
+            outcomes.append((label, outcome))
+    return tuple(outcomes)
 
 
 def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[Level]:

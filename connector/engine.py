@@ -14,6 +14,7 @@ from connector.legal import compensation_due, interest_due, level_applies
 from connector.model import (
     CONTACT_CHANNELS,
     Action,
+    CaseState,
     Close,
     Credit,
     CurrencyTotal,
@@ -53,6 +54,12 @@ NON_BUSINESS_DAY = "not_a_business_day"
 COMING_UP = "coming_up"
 HANDED_OVER = "handed_over"
 WAITING = "waiting_for_person"
+HANDOVER_PAID = "handover_paid"
+HANDOVER_PLAN = "handover_plan"
+WRITTEN_OFF = "written_off"
+# A closed hand-over's outcome -> the skip code of the items it was about (back_to_dunning: none,
+# the items are reminded again).
+_OUTCOME_SKIPS = {"paid": HANDOVER_PAID, "payment_plan": HANDOVER_PLAN, "written_off": WRITTEN_OFF}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +120,19 @@ def _promise_broken(promise: Promise, today: date, policy: Policy) -> bool:
     return promise.open and today > _promise_deadline(promise, policy)
 
 
-def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int]) -> str:
-    """A deterministic key, safe as an ERP external-id name: what the action is about, not when."""
-    digest = hashlib.sha1(",".join(str(i) for i in sorted(item_ids)).encode()).hexdigest()[:12]
+def handover_outcome(label: str, policy: Policy) -> str:
+    """The outcome a closed hand-over task's stage stands for ("" when the stage names none)."""
+    wanted = label.strip().lower()
+    return next((outcome for name, outcome in policy.handover_outcomes if name == wanted), "")
+
+
+def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int], salt: str = "") -> str:
+    """A deterministic key, safe as an ERP external-id name: what the action is about, not when.
+
+    `salt` tells a second round of the same items apart (a hand-over again after "back to dunning").
+    """
+    about = ",".join(str(i) for i in sorted(item_ids)) + (f"|{salt}" if salt else "")
+    digest = hashlib.sha1(about.encode()).hexdigest()[:12]
     return f"{prefix}_{partner_id}_{level}_{digest}"
 
 
@@ -146,6 +163,11 @@ class _Evaluation:
         self.last_action_date: dict[int, date] = {}
         self.closes: list[Close] = []
         self.superseded: set[str] = set()
+        # Per customer: its latest closed hand-over task whose stage names an outcome.
+        self.closed_handovers: dict[int, IssuedAction] = {}
+        # Customers whose items came back from a hand-over: the key of that task salts their new keys.
+        self.round_of: dict[int, str] = {}
+        self.cases: list[CaseState] = []
         # Cases that move to a new level today, and the level.
         self.moved_to: dict[tuple[int, int], str] = {}
         # Local names: this loop sees every action ever issued, so it is kept lean. Only contacts inside
@@ -178,10 +200,17 @@ class _Evaluation:
                     since = self.handed_over.get(issued.partner_id)
                     if since is None or day < since:
                         self.handed_over[issued.partner_id] = day
+            elif issued.outcome and issued.kind == "escalate":
+                known_task = self.closed_handovers.get(issued.partner_id)
+                if known_task is None or day > known_task.date:
+                    self.closed_handovers[issued.partner_id] = issued
             if promised and issued.partner_id in promised:
                 last = last_action.get(issued.partner_id)
                 if last is None or day > last:
                     last_action[issued.partner_id] = day
+        # Go-live: customers the connector has acted for before (the others get their first contact).
+        self.with_history: frozenset[int] = frozenset(
+            i.partner_id for i in facts.issued) if policy.first_contact else frozenset()
         # Per segment and debtor kind, the levels that apply (a level without segments applies to all).
         self.levels_for_segment: dict[tuple[str, str], tuple[int, ...]] = {}
         self.decisions: dict[tuple[str, str, date, tuple[int, date] | None, bool],
@@ -232,7 +261,7 @@ class _Evaluation:
         self.closes.sort(key=lambda c: (c.partner.id, c.key))
         self.actions.extend(self.closes)
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
-                    segments=self.segments)
+                    segments=self.segments, cases=tuple(self.cases))
 
     def evaluate_partner(self, partner: Partner, items: list[ReceivableItem]) -> None:
         policy, today = self.policy, self.today
@@ -261,7 +290,13 @@ class _Evaluation:
             # The file is with a person (or the agency) until the task is closed in the ERP: no
             # automatic reminder, new invoices included.
             self.skip_case(partner, eligible, HANDED_OVER, (since,))
+            self.cases.append(CaseState(partner.id, None, self.reached_name(eligible), frozen_since=since))
             return
+        closed_task = self.closed_handovers.get(partner.id)
+        if closed_task is not None:
+            eligible = self.after_handover(partner, closed_task, eligible)
+            if not eligible:
+                return
         eligible = self.apply_credits(partner, eligible)
         if not eligible:
             return
@@ -344,6 +379,61 @@ class _Evaluation:
             return remaining, None
         return remaining, missed
 
+    def after_handover(self, partner: Partner, task: IssuedAction,
+                       items: list[ReceivableItem]) -> list[ReceivableItem]:
+        """What a closed hand-over's outcome leaves to remind: its items end (paid, written off) or go
+        back to the level before the hand-over as of the day the task was closed (back to dunning; a
+        payment plan whose instalments are recorded as promises, which then pause them or, missed,
+        escalate them); items invoiced after the hand-over form a new case either way."""
+        outcome = handover_outcome(task.outcome, self.policy)
+        handed = set(task.item_ids)
+        if outcome == "back_to_dunning" or (outcome == "payment_plan" and partner.id in self.promises_by_partner):
+            index = self.level_index.get(task.level, 0)
+            back = (max(index - 1, 0), task.done_on or task.date)
+            for item in items:
+                if item.id in handed:
+                    self.item_level[item.id] = back
+            self.round_of[partner.id] = task.key
+            return items
+        code = _OUTCOME_SKIPS.get(outcome)
+        if code is None:
+            return items  # a stage that names no outcome: the hand-over level counts as done
+        remaining: list[ReceivableItem] = []
+        for item in items:
+            if item.id in handed:
+                self.skip(item, code, (task.date, task.outcome))
+            else:
+                remaining.append(item)
+        return remaining
+
+    def applicable_levels(self, segment: str, kind: str) -> tuple[int, ...]:
+        """Indexes of the levels for this segment and debtor kind (a level without segments is for all)."""
+        applicable = self.levels_for_segment.get((segment, kind))
+        if applicable is None:
+            levels = self.policy.levels
+            applicable = tuple(i for i, lv in enumerate(levels) if (not lv.segments or segment in lv.segments)
+                               and level_applies(lv, kind))
+            self.levels_for_segment[(segment, kind)] = applicable
+        return applicable
+
+    def first_contact_level(self, segment: str, kind: str, days_overdue: int) -> int:
+        """Go-live: the level a case without history starts at, by the age of its oldest item; -1: none."""
+        applicable = self.applicable_levels(segment, kind)
+        # The rule with the most days that holds and leaves a level for this debtor (a consumer gets
+        # no hand-over: a hand-over rule falls back to the rule below it).
+        for rule in reversed(self.policy.first_contact):  # ordered by days_overdue
+            if days_overdue >= rule.days_overdue:
+                start = self.level_index[rule.level]
+                found = next((i for i in applicable if i >= start), -1)
+                if found >= 0:
+                    return found
+        return -1
+
+    def reached_name(self, items: Sequence[ReceivableItem]) -> str:
+        reached = max((known for item in items if (known := self.item_level.get(item.id)) is not None),
+                      default=None)
+        return self.policy.levels[reached[0]].name if reached is not None else ""
+
     def next_level(self, segment: str, kind: str, due: date, issued: tuple[int, date] | None,
                    broken: bool) -> tuple[int, str, tuple[object, ...]]:
         """Which level an item is ready for today: (level index, "", ()) or (-1, skip code, detail).
@@ -352,11 +442,7 @@ class _Evaluation:
         thousand distinct situations however many items it has.
         """
         levels, today = self.policy.levels, self.today
-        applicable = self.levels_for_segment.get((segment, kind))
-        if applicable is None:
-            applicable = tuple(i for i, lv in enumerate(levels) if (not lv.segments or segment in lv.segments)
-                               and level_applies(lv, kind))
-            self.levels_for_segment[(segment, kind)] = applicable
+        applicable = self.applicable_levels(segment, kind)
         days_from_due = (today - due).days
         last_index, last_date = issued if issued is not None else (-1, None)
         # Levels still ahead of this case; a pre-due level is pointless once the case is due, and a
@@ -418,10 +504,16 @@ class _Evaluation:
         overdue = 0  # items are ordered by due date: the overdue ones come first
         while overdue < len(items) and items[overdue].due_date < today:
             overdue += 1
+        invoice_id = items[0].invoice.id if self.policy.group_by == "invoice" else None
+        reached_name = levels[reached[0]].name if reached is not None else ""
         if reached is not None and levels[reached[0]].waits_for_done:
-            waiting = self.waiting_for(partner, items, reached[0])
-            if waiting is not None:
+            record = self.waiting_record(partner, items, reached[0])
+            if record is not None:
+                waiting = self.waiting_detail(record)
                 self.skip_case(partner, items, WAITING, waiting)
+                self.cases.append(CaseState(partner.id, invoice_id, reached_name, waiting_level=record.level,
+                                            waiting_since=record.date, waiting_assignee=record.assignee,
+                                            waiting_deadline=record.deadline, waiting_late=bool(waiting[3])))
                 return
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
@@ -431,8 +523,18 @@ class _Evaluation:
         if decision is None:
             decision = self.decisions[situation] = self.next_level(*situation)
         target, code, detail = decision
+        first = reached is None and overdue > 0 and bool(self.policy.first_contact) \
+            and partner.id not in self.with_history
+        if first:
+            # Go-live: an old debt starts at the level its age calls for, never with a courtesy reminder.
+            start = self.first_contact_level(segment, partner.debtor_kind, (today - items[0].due_date).days)
+            if start > target:
+                target, code, detail = start, "", ()
         if target < 0:
             self.skip_case(partner, items, code, detail)
+            when = detail[1] if code == NOT_YET and isinstance(detail[1], date) else None
+            self.cases.append(CaseState(partner.id, invoice_id, reached_name,
+                                        next_level=str(detail[0]) if code == NOT_YET else "", next_date=when))
             return
         level = levels[target]
         if level.days >= 0:
@@ -444,25 +546,34 @@ class _Evaluation:
         blocked = self.blocked(partner, items[:covered], level)
         if blocked is not None:
             self.skip_case(partner, items, *blocked)
+            code, detail = blocked
+            when = detail[-1] if code in (PRESSURE, NON_BUSINESS_DAY) and isinstance(detail[-1], date) else None
+            self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name,
+                                        next_date=when, first_contact=first))
             return
         self.actions.append(self.build_action(partner, segment, level, target, items[:covered], broken,
                                               items[covered:]))
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
         self.moved_to[self.case_of(items[0])] = level.name
+        self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name, next_date=today,
+                                    first_contact=first))
 
-    def waiting_for(self, partner: Partner, items: list[ReceivableItem], index: int) -> tuple[object, ...] | None:
-        """The skip detail when the case's current level is an activity a person has not marked done."""
+    def waiting_record(self, partner: Partner, items: list[ReceivableItem], index: int) -> IssuedAction | None:
+        """The open activity of the case's current level that a person has not marked done, if any."""
         name = self.policy.levels[index].name
         ids = {item.id for item in items}
         for record in self.open_records.get(partner.id, ()):
             if record.kind == "remind" and record.level == name and ids.intersection(record.item_ids):
-                who = f" (assigned to {record.assignee})" if record.assignee else ""
-                late = ""
-                if record.deadline is not None and \
-                        (self.today - record.deadline).days > self.policy.waiting_grace_days:
-                    late = f"; its deadline {record.deadline.isoformat()} has passed: ask the person"
-                return name, record.date, who, late
+                return record
         return None
+
+    def waiting_detail(self, record: IssuedAction) -> tuple[object, ...]:
+        """The waiting_for_person skip detail: level, since, who, and whether its deadline has passed."""
+        who = f" (assigned to {record.assignee})" if record.assignee else ""
+        late = ""
+        if record.deadline is not None and (self.today - record.deadline).days > self.policy.waiting_grace_days:
+            late = f"; its deadline {record.deadline.isoformat()} has passed: ask the person"
+        return record.level, record.date, who, late
 
     def skip_case(self, partner: Partner, items: list[ReceivableItem], code: str,
                   detail: tuple[object, ...]) -> None:
@@ -542,7 +653,7 @@ class _Evaluation:
             superseded.add(reminder.key)
             self.closes.append(Supersede(
                 key=f"supersede_{reminder.key}", partner=partner, issued=reminder, paid_date=None,
-                feedback=f"Replaced by {by_level} on {on.isoformat()}", by_level=by_level))
+                feedback="", by_level=by_level, replaced_on=on, language=self.policy.default_language))
 
     def build_action(self, partner: Partner, segment: str, level: Level, index: int,
                      items: list[ReceivableItem], broken: Promise | None,
@@ -597,7 +708,7 @@ class _Evaluation:
         kind = Escalate if level.escalate else Remind
         prefix = "escalate" if level.escalate else "remind"
         return kind(
-            key=action_key(prefix, partner.id, level.name, (i.id for i in items)),
+            key=action_key(prefix, partner.id, level.name, (i.id for i in items), self.round_of.get(partner.id, "")),
             level=level.name,
             level_index=index,
             channel=level.channel,

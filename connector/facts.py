@@ -292,7 +292,8 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
             item_ids=shared_ids.setdefault(tuple(item_ids), tuple(item_ids)), date=r.required_day("date"),
             open=r.get("open", bool, False),
             ref=r.text("ref"), assignee=r.text("assignee"), deadline=r.day("deadline", required=False),
-            feedback=r.text("feedback")))
+            feedback=r.text("feedback"), done_on=r.day("done_on", required=False), done_by=r.text("done_by"),
+            outcome=r.text("outcome")))
     promises = tuple(
         Promise(id=r.get("id", int), partner_id=r.get("partner_id", int),
                 promised_date=r.required_day("promised_date"), created=r.required_day("created"),
@@ -514,7 +515,10 @@ def facts_to_data(facts: Facts) -> dict[str, Any]:
                     # Newer fields, written only when known, so older readers keep working.
                     **({"assignee": a.assignee} if a.assignee else {}),
                     **({"deadline": a.deadline.isoformat()} if a.deadline else {}),
-                    **({"feedback": a.feedback} if a.feedback else {})} for a in facts.issued],
+                    **({"feedback": a.feedback} if a.feedback else {}),
+                    **({"done_on": a.done_on.isoformat()} if a.done_on else {}),
+                    **({"done_by": a.done_by} if a.done_by else {}),
+                    **({"outcome": a.outcome} if a.outcome else {})} for a in facts.issued],
         "promises": [{"id": p.id, "partner_id": p.partner_id, "promised_date": iso(p.promised_date),
                       "created": iso(p.created), "open": p.open,
                       "amount": None if p.amount is None else encode(p.amount), "note": p.note, "ref": p.ref,

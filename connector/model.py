@@ -174,6 +174,11 @@ class IssuedAction:
     assignee: str = ""
     deadline: _date | None = None
     feedback: str = ""
+    # When and by whom a person marked it done (None/empty: still open, or not known).
+    done_on: _date | None = None
+    done_by: str = ""
+    # A closed hand-over task: the label its outcome was read from (the task's stage), as the ERP shows it.
+    outcome: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,13 +317,16 @@ class Close:
 
 @dataclass(frozen=True, slots=True)
 class Supersede(Close):
-    """Mark an open reminder activity done because its case moved on to `by_level`.
+    """Mark an open reminder activity done because its case moved on to `by_level` on `replaced_on`.
 
     A kind of `Close`: the writer closes it the same way, exactly once under its own key, while
-    plans and reports can tell a replaced reminder from a paid one.
+    plans and reports can tell a replaced reminder from a paid one. The engine leaves `feedback`
+    empty: the line is worded by the shell in `language` (`connector.planview.closing_feedback`).
     """
 
     by_level: str = ""
+    replaced_on: _date | None = None
+    language: str = ""
 
     kind = "supersede"
 
@@ -345,7 +353,34 @@ SKIP_REASONS: dict[str, str] = {
     "coming_up": "not yet due: named as coming up in today's '{0}' message",
     "waiting_for_person": "'{0}' of {1} is still open{2}; the next level waits until it is marked done{3}",
     "handed_over": "handed over on {0}: no reminders while the hand-over task is open in the ERP",
+    "handover_paid": "the hand-over of {0} was closed as paid ('{1}'); reconcile the payment in the ERP",
+    "handover_plan": "the hand-over of {0} ended in a payment plan ('{1}'): record its instalments as promises "
+                     "to pay, which then decide what follows",
+    "written_off": "written off when the hand-over of {0} was closed ('{1}'): never reminded again",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    """Where one case stands after today's evaluation: what a worklist shows a credit controller.
+
+    `level` is the highest level reached ("" before the first contact); `next_level` and `next_date`
+    the step that follows (today's when an action is planned); `waiting_*` an activity a person has
+    to mark done first; `frozen_since` an open hand-over task.
+    """
+
+    partner_id: int
+    invoice_id: int | None
+    level: str
+    next_level: str = ""
+    next_date: _date | None = None
+    waiting_level: str = ""
+    waiting_since: _date | None = None
+    waiting_assignee: str = ""
+    waiting_deadline: _date | None = None
+    waiting_late: bool = False
+    frozen_since: _date | None = None
+    first_contact: bool = False
 
 
 class Skip(NamedTuple):
@@ -372,3 +407,5 @@ class Plan:
     actions: tuple[Action, ...]
     skipped: tuple[Skip, ...]
     segments: Mapping[int, str] = field(default_factory=dict)
+    # Per case (customer, or invoice with group_by = "invoice"), in the order the cases were decided.
+    cases: tuple[CaseState, ...] = ()

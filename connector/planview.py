@@ -4,14 +4,50 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from connector.model import Close, Escalate, Plan, Remind, Supersede
+from connector.model import CaseState, Close, Escalate, Plan, Remind, Supersede
+
+# The feedback line of a reminder closed because its case moved on, in the accountant's language
+# (the configuration's `language`): {level} is the level's name, {date} the day it was reached.
+REPLACED_LINES: dict[str, tuple[str, str]] = {
+    "es": ("Sustituida por el nivel «{level}» el {date}", "%d/%m/%Y"),
+    "en": ("Replaced by {level} on {date}", "%Y-%m-%d"),
+    "fr": ("Remplacée par le niveau « {level} » le {date}", "%d/%m/%Y"),
+}
+
+
+def closing_feedback(action: Close) -> str:
+    """The feedback line written when an activity is closed: a replaced reminder's line is worded here."""
+    if not isinstance(action, Supersede):
+        return action.feedback
+    language = action.language.replace("-", "_").split("_")[0].lower()
+    line, date_format = REPLACED_LINES.get(language) or REPLACED_LINES["es"]
+    on = action.replaced_on.strftime(date_format) if action.replaced_on else ""
+    return line.format(level=action.by_level, date=on)
 
 
 def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def case_to_json(case: CaseState) -> dict[str, Any]:
+    """One case for scripts and the worklist: level, next step, who it waits for, whether it is frozen."""
+    return {
+        "partner": case.partner_id, "invoice": case.invoice_id, "level": case.level or None,
+        "next_level": case.next_level or None, "next_date": _day(case.next_date),
+        "waiting_for_person": None if not case.waiting_level else {
+            "level": case.waiting_level, "since": _day(case.waiting_since),
+            "assignee": case.waiting_assignee or None, "deadline": _day(case.waiting_deadline),
+            "late": case.waiting_late},
+        "frozen_since": _day(case.frozen_since), "first_contact": case.first_contact,
+    }
 
 
 def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
@@ -24,7 +60,7 @@ def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
                 "key": action.key, "kind": "close", "level": action.issued.level, "channel": action.issued.channel,
                 "deliver": "activity", "partner": {"id": action.partner.id, "name": action.partner.name},
                 "items": [{"id": i} for i in action.issued.item_ids], "assignee": None, "deadline": None,
-                "subject": action.feedback, "closes": action.issued.key,
+                "subject": closing_feedback(action), "closes": action.issued.key,
                 "paid_date": action.paid_date.isoformat() if action.paid_date else None,
                 # A closing because the case moved on (kind stays "close": scripts count closings).
                 "replaced_by": action.by_level if isinstance(action, Supersede) else None,
@@ -53,6 +89,7 @@ def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
         "actions": actions,
         "skipped": [{"item": s.item_id, "partner": s.partner_id, "invoice": s.invoice, "code": s.code,
                      "reason": s.reason} for s in plan.skipped],
+        "cases": [case_to_json(case) for case in plan.cases],
         "totals": {
             "actions": len(actions),
             "by_kind": {k: kinds[k] for k in sorted(kinds)},
@@ -76,6 +113,27 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def first_run_summary(plan: Plan, rules: bool) -> list[str]:
+    """Go-live review: how many cases start at each level, and the oldest debt each level gets;
+    `rules`: whether [[first_contact]] rules are configured."""
+    starts: dict[str, list[int]] = defaultdict(list)
+    for action in plan.actions:
+        if isinstance(action, (Remind, Escalate)) and action.items:
+            starts[action.level].append(max(p.days_late for p in action.items))
+    lines = [f"First run on {plan.today.isoformat()}: {sum(len(v) for v in starts.values())} case(s) get a "
+             "first contact; by starting level:"]
+    for level, ages in starts.items():
+        age = f"the oldest {max(ages)} day(s) overdue" if max(ages) > 0 else f"falling due in {-max(ages)} day(s)"
+        lines.append(f"  {level}: {len(ages)} case(s), {age}")
+    if rules:
+        first = sum(1 for case in plan.cases if case.first_contact)
+        lines.append(f"  ({first} case(s) without any history: [[first_contact]] rules decide where they start)")
+    else:
+        lines.append("  no [[first_contact]] rules: every case starts at the first level however old its debt "
+                     "(see config.example.toml)")
+    return lines
+
+
 def plan_to_text(plan: Plan, subjects: Mapping[str, str], show_all_skips: bool = False) -> str:
     lines = [f"Dunning plan for {plan.today.isoformat()}: {len(plan.actions)} action(s), "
              f"{len(plan.skipped)} item(s) skipped", ""]
@@ -84,7 +142,7 @@ def plan_to_text(plan: Plan, subjects: Mapping[str, str], show_all_skips: bool =
         if isinstance(action, Close):
             kind = "replace" if isinstance(action, Supersede) else "close"
             rows.append([kind, clip(action.partner.name, 28), action.issued.level, action.issued.channel,
-                         str(len(action.issued.item_ids)), "", "", "", action.feedback])
+                         str(len(action.issued.item_ids)), "", "", "", closing_feedback(action)])
             continue
         assert isinstance(action, (Remind, Escalate))
         amount = " + ".join(f"{t.total:,.2f} {t.currency}" for t in action.totals)

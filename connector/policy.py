@@ -129,6 +129,30 @@ class Level:
 
 
 @dataclass(frozen=True, slots=True)
+class FirstContact:
+    """Go-live: a customer the connector never contacted whose oldest overdue item is at least
+    `days_overdue` days late starts at `level` (or the first level after it that applies to it)."""
+
+    days_overdue: int
+    level: str
+
+    def __post_init__(self) -> None:
+        if self.days_overdue < 1:
+            raise ValueError(f"first_contact for level {self.level!r}: days_overdue must be at least 1")
+
+
+# What a closed hand-over task's outcome means for the case (see engine.handover_outcome).
+HANDOVER_OUTCOMES: frozenset[str] = frozenset({"paid", "payment_plan", "written_off", "back_to_dunning"})
+# The task's stage name (compared without case) -> outcome; the example configuration lists the same.
+DEFAULT_HANDOVER_OUTCOMES: tuple[tuple[str, str], ...] = (
+    ("pagado", "paid"), ("paid", "paid"),
+    ("plan de pagos", "payment_plan"), ("payment plan", "payment_plan"),
+    ("fallido", "written_off"), ("incobrable", "written_off"), ("written off", "written_off"),
+    ("devuelto a reclamación", "back_to_dunning"), ("back to dunning", "back_to_dunning"),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class InterestRate:
     """Annual late-payment rate, in percent, for the days from `start` to `end` inclusive."""
 
@@ -220,6 +244,10 @@ class Policy:
     history_days: int = 730
     # Days past an activity's deadline before a case waiting for a person is flagged as overdue.
     waiting_grace_days: int = 2
+    # Go-live: where a case without any history starts, by the age of its oldest overdue item.
+    first_contact: tuple[FirstContact, ...] = ()
+    # A closed hand-over task's stage name (lower case) -> its outcome (HANDOVER_OUTCOMES).
+    handover_outcomes: tuple[tuple[str, str], ...] = DEFAULT_HANDOVER_OUTCOMES
 
     def __post_init__(self) -> None:
         if not self.levels:
@@ -250,6 +278,30 @@ class Policy:
             raise ValueError("waiting_grace_days cannot be negative")
         if self.max_actions_per_run < 1:
             raise ValueError("max_actions_per_run must be at least 1")
+        self._check_first_contact(names)
+        unknown_outcomes = sorted({o for _label, o in self.handover_outcomes} - HANDOVER_OUTCOMES)
+        if unknown_outcomes:
+            raise ValueError(f"handover_outcomes: unknown outcomes {unknown_outcomes}; expected one of "
+                             f"{sorted(HANDOVER_OUTCOMES)}")
+        object.__setattr__(self, "handover_outcomes",
+                           tuple((label.strip().lower(), o) for label, o in self.handover_outcomes))
+
+    def _check_first_contact(self, names: list[str]) -> None:
+        ordered = sorted(self.first_contact, key=lambda rule: rule.days_overdue)
+        for rule in ordered:
+            if rule.level not in names:
+                raise ValueError(f"first_contact: unknown level {rule.level!r}; the levels are {names}")
+            if self.levels[names.index(rule.level)].days < 0:
+                raise ValueError(f"first_contact: {rule.level!r} is a pre-due level; first contacts are for "
+                                 "overdue items")
+        for before, after in pairwise(ordered):
+            if after.days_overdue == before.days_overdue:
+                raise ValueError(f"first_contact: two rules for {after.days_overdue} days overdue")
+            if names.index(after.level) < names.index(before.level):
+                raise ValueError(f"first_contact: {after.days_overdue} days overdue starts at {after.level!r}, "
+                                 f"before {before.level!r} of {before.days_overdue} days: older debts must not "
+                                 "start lower")
+        object.__setattr__(self, "first_contact", tuple(ordered))
 
     def level_index(self, name: str) -> int | None:
         for index, level in enumerate(self.levels):

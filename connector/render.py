@@ -532,6 +532,9 @@ def _history_view(issued: IssuedAction, index: FactsIndex) -> dict[str, Any]:
         "key": issued.key,
         # What the person wrote when marking the activity done (a call's outcome, for instance).
         "feedback": issued.feedback,
+        # When and by whom it was marked done (the day of the call, for instance), when known.
+        "done_on": issued.done_on,
+        "done_by": issued.done_by,
         "assignee": issued.assignee,
         "item_ids": list(issued.item_ids),
         "invoices": list(index.invoice_numbers(issued.item_ids)),

@@ -3,6 +3,7 @@ case's level, every overdue item in it, pre-due items only as coming up, one ope
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -10,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from connector.config import load_settings
-from connector.engine import evaluate
+from connector.engine import action_key, evaluate, handover_outcome
+from connector.errors import ConfigError
 from connector.facts import load_facts
-from connector.model import Close, Escalate, Facts, Plan, Promise, Remind, Supersede
+from connector.model import Close, Escalate, Facts, IssuedAction, Plan, Promise, Remind, Supersede
+from connector.planview import closing_feedback
+from connector.policy import FirstContact
 from connector.resources import data_dir
-from tests.builders import D, credit, facts, issued, item, policy, promise, settled
+from tests.builders import D, credit, facts, issued, item, partner, policy, promise, settled
 
 SAMPLE = data_dir("samples") / "sample_facts.json"
 LATE_HISTORY = [settled(500 + n, "2026-01-31", "2026-03-05") for n in range(3)]  # makes customer 1 a late payer
@@ -26,7 +30,9 @@ def contacts(plan: Plan) -> list[tuple[int, str, tuple[int, ...]]]:
 
 
 def replaced(plan: Plan) -> list[tuple[str, str]]:
-    return [(a.issued.key, a.feedback) for a in plan.actions if isinstance(a, Supersede)]
+    """Replaced reminders as (key, the line the shell words in English)."""
+    return [(a.issued.key, closing_feedback(replace(a, language="en")))
+            for a in plan.actions if isinstance(a, Supersede)]
 
 
 @pytest.fixture(scope="module")
@@ -251,12 +257,16 @@ def scoped(promised: str, amount: str | None = None, invoice_id: int | None = No
     ([scoped("2026-12-05", amount="363.00")], [(1, "firm", (1, 2))], set()),
     ([scoped("2026-12-05", amount="5000.00")], [(1, "friendly", (2,))], {1}),
     ([scoped("2026-12-05", amount="5363.00")], [], {1, 2}),
+    # 5.200 € pays the oldest item and 200 € of the 363 €: the promise does not cover the item it runs
+    # out in, which is claimed in full (a part-payment buys no time for the rest of that item).
+    ([scoped("2026-12-05", amount="5200.00")], [(1, "friendly", (2,))], {1}),
     # The first instalment (5.000 €, due 2026-11-25) was missed: the case escalates at once, although
     # the second (363 €, not enough for the oldest item) is still to come.
     ([scoped("2026-11-25", amount="5000.00"), scoped("2026-12-15", amount="363.00", promise_id=901)],
      [(1, "firm", (1, 2))], set()),
 ], ids=["no-amount-whole-case", "on-an-invoice-only-that-invoice", "small-amount-pauses-nothing",
-        "amount-covers-the-oldest", "amount-covers-all", "payment-plan-missed-instalment-escalates"])
+        "amount-covers-the-oldest", "amount-covers-all", "partly-covered-item-is-claimed-in-full",
+        "payment-plan-missed-instalment-escalates"])
 def test_promises_pause_only_what_they_cover(promises: list, expected: list, paused: set) -> None:
     # 5.000 € 61 days overdue and 363 € a week overdue; the friendly reminder went out for the first.
     items = [item(1, "2026-09-30", "5000.00"), item(2, "2026-11-23", "363.00")]
@@ -266,3 +276,158 @@ def test_promises_pause_only_what_they_cover(promises: list, expected: list, pau
     assert {s.item_id for s in plan.skipped if s.code == "promise_pending"} == paused
     if len(promises) == 2:
         assert "broken" in plan.actions[0].reason  # type: ignore[union-attr]
+
+
+# --------------------------------------------------------------------------- go-live: first contact
+GO_LIVE = (FirstContact(30, "firm"), FirstContact(60, "letter"))
+
+
+@pytest.mark.parametrize(("due", "history", "rules", "expected", "first"), [
+    ("2025-08-28", [], GO_LIVE, [(1, "letter", (1,))], True),
+    ("2026-10-20", [], GO_LIVE, [(1, "firm", (1,))], True),
+    ("2026-11-20", [], GO_LIVE, [(1, "friendly", (1,))], True),
+    ("2025-08-28", [], (), [(1, "friendly", (1,))], False),
+    ("2025-08-28", [("friendly", (9,), "2025-01-10")], GO_LIVE, [(1, "friendly", (1,))], False),
+    ("2025-08-28", [], (FirstContact(30, "pre_due"),), "pre-due", False),
+], ids=["451-days-starts-at-the-letter", "42-days-starts-firm", "11-days-runs-as-usual", "no-rules-as-before",
+        "customer-with-history-is-no-first-contact", "pre-due-level-refused"])
+def test_first_contact_starts_an_old_debt_at_the_level_its_age_calls_for(
+        due: str, history: list, rules: tuple, expected: list | str, first: bool) -> None:
+    if expected == "pre-due":
+        with pytest.raises(ValueError, match="pre-due level"):
+            policy(first_contact=rules)
+        return
+    past = [issued(level, ids, day) for level, ids, day in history]
+    plan = evaluate(policy(first_contact=rules), facts([item(1, due, "500.00")], issued=past), D("2026-12-01"))
+    assert contacts(plan) == expected
+    (case,) = plan.cases
+    assert case.first_contact is first and case.next_level == expected[0][1]  # type: ignore[index]
+
+
+def test_first_contact_skips_levels_that_do_not_apply_to_the_debtor() -> None:
+    # A consumer gets no hand-over (connector/legal.py): a 120-day rule for the hand-over gives nothing
+    # beyond the letter, and the letter rule still holds.
+    rules = (FirstContact(60, "letter"), FirstContact(120, "handover"))
+    plan = evaluate(policy(first_contact=rules), facts([item(1, "2026-06-01", "500.00")],
+                    [partner(1, debtor_kind="consumer")]), D("2026-12-01"))
+    assert contacts(plan) == [(1, "letter", (1,))]
+
+
+def go_live_config(tmp_path: Path, change: tuple[str, str] = ("", "")) -> Path:
+    """The example configuration with its commented [[first_contact]] rules switched on."""
+    example = (data_dir("samples") / "config.example.toml").read_text(encoding="utf-8")
+    text = re.sub(r"^# (\[\[first_contact\]\]|days_overdue = |level = )", r"\1", example, flags=re.M)
+    path = tmp_path / "dunning.toml"
+    path.write_text(text.replace(*change), encoding="utf-8")
+    return path
+
+
+def test_first_contact_rules_come_from_the_configuration(tmp_path: Path) -> None:
+    assert load_settings(data_dir("samples") / "config.example.toml", D("2026-12-01")).policy.first_contact == ()
+    settings = load_settings(go_live_config(tmp_path), D("2026-12-01"))
+    assert settings.policy.first_contact == (FirstContact(30, "firm"), FirstContact(60, "letter"))
+    broken = go_live_config(tmp_path, ('level = "letter"\n', 'level = "carta"\n'))
+    with pytest.raises(ConfigError, match=r"first_contact\[1\]\.level: unknown level 'carta'"):
+        load_settings(broken, D("2026-12-01"))
+
+
+def test_go_live_on_the_sample_never_sends_a_simple_descuido_past_30_days(sample: Facts, tmp_path: Path) -> None:
+    settings = load_settings(go_live_config(tmp_path), D("2026-12-01"))
+    plan = evaluate(settings.policy, replace(sample, issued=()), D("2026-12-01"))
+    for action in plan.actions:
+        if isinstance(action, (Remind, Escalate)) and action.level == "friendly":
+            assert max(p.days_late for p in action.items) < 30, action.partner.name
+    assert {c.partner_id for c in plan.cases if c.first_contact and c.next_level == "firm"} == {11, 14, 21}
+
+
+# --------------------------------------------------------------------------- hand-over outcome
+def closed_task(stage: str, done_on: str = "2026-11-20") -> IssuedAction:
+    return replace(issued("handover", (1,), "2026-11-15", channel="task"), kind="escalate", outcome=stage,
+                   done_on=D(done_on))
+
+
+@pytest.mark.parametrize(("stage", "today", "expected", "codes"), [
+    ("Pagado", "2026-12-01", [(1, "friendly", (2,))], {1: "handover_paid"}),
+    ("Plan de pagos", "2026-12-01", [(1, "friendly", (2,))], {1: "handover_plan"}),
+    ("INCOBRABLE", "2026-12-01", [(1, "friendly", (2,))], {1: "written_off"}),
+    ("Devuelto a reclamación", "2026-11-25", [], {1: "not_yet_due", 2: "not_yet_due"}),
+    ("Devuelto a reclamación", "2026-12-01", [(1, "handover", (1, 2))], {}),
+    ("En curso", "2026-12-01", [], {1: "all_levels_done", 2: "all_levels_done"}),
+], ids=["paid-ends-the-handed-items", "payment-plan-leaves-them-to-the-promises", "written-off-any-case",
+        "back-to-dunning-waits-the-gap-from-the-closing", "back-to-dunning-hands-over-again",
+        "stage-without-outcome-handover-done"])
+def test_a_closed_hand_over_decides_by_its_outcome(stage: str, today: str, expected: list, codes: dict) -> None:
+    # Item 1 was handed over; item 2 (a new invoice, 11 days overdue on 2026-12-01) came later.
+    items = [item(1, "2026-10-01", "500.00"), item(2, "2026-11-20", "200.00")]
+    pol = policy(levels=tuple(replace(lv, min_gap_days=10 if lv.name == "handover" else lv.min_gap_days)
+                              for lv in policy().levels))
+    plan = evaluate(pol, facts(items, issued=[*HANDED_OVER, closed_task(stage)]), D(today))
+    assert contacts(plan) == expected
+    assert {s.item_id: s.code for s in plan.skipped if s.code != "coming_up"} == codes
+
+
+@pytest.mark.parametrize(("promised", "expected", "codes"), [
+    ("2026-12-10", [], {1: "promise_pending"}),
+    ("2026-11-25", [(1, "handover", (1,))], {}),
+], ids=["pending-instalment-pauses", "missed-instalment-hands-over-again"])
+def test_a_payment_plan_from_the_hand_over_is_followed_by_its_promises(promised: str, expected: list,
+                                                                       codes: dict) -> None:
+    plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")], issued=[*HANDED_OVER,
+                                    closed_task("Plan de pagos")], promises=[promise(1, promised)]),
+                    D("2026-12-01"))
+    assert contacts(plan) == expected
+    assert {s.item_id: s.code for s in plan.skipped} == codes
+
+
+def test_a_hand_over_after_back_to_dunning_gets_a_key_of_its_own() -> None:
+    # The same item handed over twice: the second task must not look like the first one, done already.
+    plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")],
+                                    issued=[*HANDED_OVER, closed_task("Devuelto a reclamación")]), D("2026-12-01"))
+    (again,) = [a for a in plan.actions if isinstance(a, Escalate)]
+    assert again.level == "handover" and again.key != action_key("escalate", 1, "handover", (1,))
+
+
+def test_hand_over_outcomes_come_from_the_configuration(tmp_path: Path) -> None:
+    example = (data_dir("samples") / "config.example.toml").read_text(encoding="utf-8")
+    changed = tmp_path / "dunning.toml"
+    changed.write_text(example.replace('"Pagado" = "paid"', '"Cobrado" = "paid"'), encoding="utf-8")
+    pol = load_settings(changed, D("2026-12-01")).policy
+    assert handover_outcome("cobrado", pol) == "paid" and handover_outcome("Pagado", pol) == ""
+    changed.write_text(example.replace('"Pagado" = "paid"', '"Pagado" = "cobrado"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match="handover_outcomes: stage 'Pagado': unknown outcome 'cobrado'"):
+        load_settings(changed, D("2026-12-01"))
+
+
+# --------------------------------------------------------------------------- the replaced line's words
+@pytest.mark.parametrize(("language", "line"), [
+    ("es", "Sustituida por el nivel «letter» el 20/11/2026"),
+    ("es_ES", "Sustituida por el nivel «letter» el 20/11/2026"),
+    ("en", "Replaced by letter on 2026-11-20"),
+    ("fr_FR", "Remplacée par le niveau « letter » le 20/11/2026"),
+    ("de", "Sustituida por el nivel «letter» el 20/11/2026"),
+], ids=["spanish", "spanish-region", "english", "french", "unknown-falls-back-to-spanish"])
+def test_the_replaced_line_is_worded_in_the_accountants_language(language: str, line: str) -> None:
+    past = [issued("friendly", (1,), "2026-10-02"), issued("firm", (1,), "2026-10-11"),
+            issued("call", (1,), "2026-11-10", channel="phone", open_=True)]
+    plan = evaluate(replace(NO_WAITING, default_language=language),
+                    facts([item(1, "2026-10-01", "500.00")], issued=past), D("2026-11-20"))
+    (closing,) = [a for a in plan.actions if isinstance(a, Supersede)]
+    assert (closing.by_level, closing.replaced_on, closing.feedback) == ("letter", D("2026-11-20"), "")
+    assert closing_feedback(closing) == line
+
+
+# --------------------------------------------------------------------------- the plan's case state
+def test_the_plan_tells_each_cases_level_next_step_and_who_it_waits_for() -> None:
+    call = replace(issued("call", (1,), "2026-10-21", channel="phone", open_=True), assignee="lucia.martin",
+                   deadline=D("2026-10-23"))
+    task = replace(issued("handover", (3,), "2026-11-15", pid=3, channel="task", open_=True), kind="escalate")
+    items = [item(1, "2026-10-01", "500.00"), item(2, "2026-11-25", pid=2), item(3, "2026-09-01", pid=3),
+             item(4, "2026-11-29", pid=4)]
+    past = [*CALLED, call, issued("friendly", (2,), "2026-11-26", pid=2), task]
+    plan = evaluate(policy(), facts(items, issued=past), D("2026-12-01"))
+    cases = {c.partner_id: c for c in plan.cases}
+    assert (cases[1].level, cases[1].waiting_level, cases[1].waiting_assignee, cases[1].waiting_late) == \
+        ("call", "call", "lucia.martin", True)
+    assert (cases[2].level, cases[2].next_level, cases[2].next_date) == ("friendly", "firm", D("2026-12-05"))
+    assert cases[3].frozen_since == D("2026-11-15")
+    assert (cases[4].level, cases[4].next_level, cases[4].next_date) == ("", "friendly", D("2026-12-01"))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from connector.engine import evaluate, history_after, issued_from_plan
 from connector.model import Close, Escalate, Facts, IssuedAction, Remind
-from connector.policy import BusinessCalendar
+from connector.policy import BusinessCalendar, FirstContact
 from tests.builders import D, credit, facts, item, partner, policy, promise, settled
 
 TODAY = D("2026-12-01")
@@ -155,7 +155,9 @@ def _case_of(action_items: tuple[int, ...], fx: Facts, group_by: str, partner_id
 @given(st.data(), receivables(), st.sampled_from(["partner", "invoice"]), st.sampled_from(["step", "jump"]))
 def test_daily_runs_contact_a_case_once_a_day_leave_one_open_reminder_and_respect_hand_overs(
         data: st.DataObject, fx: Facts, group_by: str, catch_up: str) -> None:
-    pol = policy(group_by=group_by, catch_up=catch_up)  # no pressure window: only the one-a-day rule
+    # No pressure window: only the one-a-day rule; go-live rules start old debts higher.
+    pol = policy(group_by=group_by, catch_up=catch_up,
+                 first_contact=(FirstContact(30, "firm"), FirstContact(60, "letter")))
     history = data.draw(open_reminders(fx))
     for offset in range(60):
         today = TODAY - timedelta(days=30) + timedelta(days=offset)
@@ -172,6 +174,16 @@ def test_daily_runs_contact_a_case_once_a_day_leave_one_open_reminder_and_respec
             frozen = {h.partner_id for h in history if h.open and h.kind == "escalate"}
             assert not any(isinstance(a, (Remind, Escalate)) and a.partner.id in frozen for a in plan.actions)
             history = history_after(history, plan)
+        # The people: some days they mark the open calls and letters done, some days the agency closes
+        # a hand-over with any outcome (back to dunning included).
+        if data.draw(st.integers(0, 2)) == 0:
+            history = tuple(replace(h, open=False, done_on=today, feedback="Hablado con el cliente.")
+                            if h.open and h.kind == "remind" else h for h in history)
+        if data.draw(st.integers(0, 4)) == 0:
+            stage = data.draw(st.sampled_from(["Pagado", "Plan de pagos", "Fallido", "Devuelto a reclamación",
+                                               "En curso"]))
+            history = tuple(replace(h, open=False, outcome=stage, done_on=today)
+                            if h.open and h.kind == "escalate" else h for h in history)
         open_by_case: dict[tuple[int, int], int] = {}
         still_open = {i.id for i in fx.items}
         for record in history:

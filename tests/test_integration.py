@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from connector.cli import main
+from connector.erp.odoo.facts import done_feedback
 from connector.sandbox import SandboxServer, run_sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +42,12 @@ COMBOS = [(16, "xmlrpc"), (16, "jsonrpc"), (17, "xmlrpc"), (17, "jsonrpc"), (18,
           (19, "xmlrpc"), (19, "jsonrpc"), (19, "json2")]
 
 
-def write_config(path: Path, url: str, database: str, protocol: str, **policy: object) -> Path:
+def write_config(path: Path, url: str, database: str, protocol: str, go_live: bool = False,
+                 **policy: object) -> Path:
+    """The example configuration for the sandbox; `go_live`: with its [[first_contact]] rules on."""
     text = EXAMPLE.read_text(encoding="utf-8")
+    if go_live:
+        text = re.sub(r"^# (\[\[first_contact\]\]|days_overdue = |level = )", r"\1", text, flags=re.M)
     text = text.replace('url = "https://erp.example.com"', f'url = "{url}"')
     text = text.replace('database = "prod"', f'database = "{database}"')
     text = text.replace('protocol = "jsonrpcs"', f'protocol = "{protocol}"')
@@ -113,17 +118,38 @@ class Odoo:
                  [wizard] if isinstance(wizard, int) else wizard)
         return len(moves)
 
-    def complete_due_activities(self, day: date) -> int:
-        """A person marks done, with a feedback line, the connector's calls and letters due by `day`."""
+    def reminder_types(self) -> list[int]:
         types = self("ir.model.data", "search_read", [["module", "=", "dunning"], ["model", "=", "mail.activity.type"],
                                                       ["name", "in", ["activity_type_call", "activity_type_reminder"]]],
                      fields=["res_id"])
-        due = self("mail.activity", "search", [["activity_type_id", "in", [t["res_id"] for t in types]],
+        return [t["res_id"] for t in types]
+
+    def complete_due_activities(self, day: date, leave_open: Callable[[int], bool] = lambda _id: False) -> int:
+        """A person marks done, with a feedback line, the connector's calls and letters due by `day`,
+        except those `leave_open` picks (nobody gets to them)."""
+        due = self("mail.activity", "search", [["activity_type_id", "in", self.reminder_types()],
                                                ["date_deadline", "<=", day.isoformat()]])
-        for activity_id in due:
-            self("mail.activity", "action_feedback", [activity_id],
-                 feedback="Hablado con el cliente: revisará el pago esta semana.")
-        return len(due)
+        done = [activity_id for activity_id in due if not leave_open(activity_id)]
+        for activity_id in done:
+            self("mail.activity", "action_feedback", [activity_id], feedback=PEOPLE_FEEDBACK)
+        return len(done)
+
+    def promise(self, partner_id: int, promised: date) -> int:
+        """The accountant records the customer's promise to pay everything by `promised`."""
+        [type_row] = self("ir.model.data", "search_read", [["module", "=", "dunning"],
+                                                           ["name", "=", "activity_type_promise"]], fields=["res_id"])
+        model_id = self("ir.model", "search", [["model", "=", "res.partner"]])[0]
+        created = self("mail.activity", "create", [{
+            "res_model_id": model_id, "res_id": partner_id, "activity_type_id": type_row["res_id"],
+            "summary": "Promesa de pago", "date_deadline": promised.isoformat()}])
+        return int(created if isinstance(created, int) else created[0])
+
+    def close_task(self, task_id: int, stage: str, version: int) -> None:
+        """The agency reports back: the hand-over task moves to the stage named `stage` and is closed."""
+        stage_id = self("project.task.type", "create", [{"name": stage}])
+        done = {"kanban_state": "done"} if version == 16 else {"state": "1_done"}
+        self("project.task", "write", [task_id], {"stage_id": stage_id if isinstance(stage_id, int) else stage_id[0],
+                                                  **done})
 
     def connector_records(self) -> Counter[str]:
         rows = self("ir.model.data", "search_read", [["module", "=", "dunning"]], fields=["name", "model"])
@@ -132,6 +158,11 @@ class Odoo:
     def xmlid_names(self) -> list[str]:
         return [r["name"] for r in self("ir.model.data", "search_read", [["module", "=", "dunning"]],
                                         fields=["name"])]
+
+
+PEOPLE_FEEDBACK = "Hablado con el cliente: revisará el pago esta semana."
+# A customer promises on a Tuesday to pay by Friday; with 3 days of grace it is broken the next Tuesday.
+PROMISED_ON, PROMISED_BY, PROMISE_BROKEN = date(2026, 10, 27), date(2026, 10, 30), date(2026, 11, 3)
 
 
 def days(first: date, count: int) -> list[date]:
@@ -144,25 +175,50 @@ def test_sixty_days_of_daily_syncs(version: int, protocol: str, tmp_path: Path,
     with SandboxServer(version, seed="demo", as_of=START, db_path=tmp_path / "odoo.sqlite") as server:
         odoo = Odoo(server)
         secret = server.api_key if protocol == "json2" else server.password
-        cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, protocol), secret, capsys)
+        # The first wait_for_done is the call's: a call nobody made is replaced by the letter when it is
+        # due, while the hand-over still waits for the letter to be marked sent.
+        # The demo company's first sync is a go-live: old debts start at the level their age calls for.
+        cli = Cli(write_config(tmp_path / "dunning.toml", server.url, server.database, protocol, go_live=True,
+                               wait_for_done=False), secret, capsys)
         setup = cli.json("setup")
         assert cli.json("setup")["created"] == [] and len(setup["created"]) + len(setup["existing"]) >= 5
 
         planned: Counter[str] = Counter()
         written: Counter[str] = Counter()
         payers: list[int] = []
+        promised = written_off = 0
+        people_done = 0
         for day in days(START + timedelta(days=1), 60):
             server.control(today=day)
-            # The team works its list: calls and letters due by today are marked done, the others wait.
-            odoo.complete_due_activities(day)
+            # The team works its list: calls and letters due by today are marked done with a feedback
+            # line, except every fifth, which nobody gets to (its case waits for a person).
+            people_done += odoo.complete_due_activities(day, leave_open=lambda activity_id: activity_id % 5 == 0)
+            if day == PROMISED_ON:
+                # A customer reminded by e-mail promises to pay by Friday, and does not.
+                cases = cli.json("plan", "--today", day.isoformat())["cases"]
+                promised = next(c["partner"] for c in cases if c["level"] in ("friendly", "firm")
+                                and c["waiting_for_person"] is None and c["frozen_since"] is None)
+                odoo.promise(promised, PROMISED_BY)
+            if day == PROMISE_BROKEN:
+                # The promise (plus 3 days of grace) has passed: the case moves up one level at once.
+                actions = [a for a in cli.json("plan", "--today", day.isoformat())["actions"]
+                           if a["partner"]["id"] == promised]
+                assert [a["reason"] for a in actions] == [f"promise to pay by {PROMISED_BY} was broken"], actions
             if day == START + timedelta(days=30):
                 # Two customers with open reminder activities pay everything: their reminders must close.
                 acts = odoo("mail.activity", "search_read", [["res_model", "=", "res.partner"]],
                             fields=["res_id", "activity_type_id"])
-                payers = sorted({a["res_id"] for a in acts
-                                 if a["activity_type_id"] and "Promise" not in a["activity_type_id"][1]})[:2]
+                payers = sorted({a["res_id"] for a in acts if a["res_id"] != promised
+                                 and a["activity_type_id"] and "Promise" not in a["activity_type_id"][1]})[:2]
                 for partner_id in payers:
                     assert odoo.pay_customer(partner_id, day) > 0
+            if day == START + timedelta(days=50):
+                # The agency gives up on the first hand-over: the task is closed in the stage "Fallido".
+                tasks = odoo("project.task", "search_read", [["partner_id", "not in", payers]],
+                             fields=["partner_id"], order="id asc")
+                assert tasks, "no hand-over task by day 50"
+                written_off = tasks[0]["partner_id"][0]
+                odoo.close_task(tasks[0]["id"], "Fallido", version)
             first = cli.json(*SYNC, "--today", day.isoformat())
             second = cli.json(*SYNC, "--today", day.isoformat())
             # Every second run of a day writes nothing.
@@ -196,6 +252,25 @@ def test_sixty_days_of_daily_syncs(version: int, protocol: str, tmp_path: Path,
                                                              ["res_id", "in", payers],
                                                              ["activity_type_id.name", "!=", "Promise to pay"]])
         assert still_open == 0
+        # At most one open connector reminder per customer: those nobody got to, and the newest ones.
+        left = Counter(a["res_id"] for a in odoo("mail.activity", "search_read",
+                                                   [["activity_type_id", "in", odoo.reminder_types()]],
+                                                   fields=["res_id"]))
+        assert left and max(left.values()) == 1, left
+        # Every replaced reminder was closed once with its line in the company's language, and every
+        # activity a person marked done left their feedback once in the chatter.
+        replaced = [n for n in names if n.startswith("supersede_")]
+        lines = odoo("mail.message", "search_count", [["body", "ilike", "Sustituida por el nivel"]])
+        assert lines == len(replaced) > 0
+        assert odoo("mail.message", "search_count", [["body", "ilike", PEOPLE_FEEDBACK]]) == people_done > 0
+        # The feedback of a call reached the next letter ("En nuestra llamada del ...").
+        cited = [["note", "ilike", "En nuestra llamada del"]]
+        assert odoo("mail.activity", "search_count", cited) + odoo("mail.message", "search_count", [
+            ["body", "ilike", "En nuestra llamada del"], ["message_type", "=", "notification"]]) > 0
+        # The written-off hand-over ends its items: nothing more for that customer.
+        last = cli.json("plan", "--today", (START + timedelta(days=61)).isoformat())
+        assert {s["code"] for s in last["skipped"] if s["partner"] == written_off} <= {"written_off", "paid"}
+        assert not [a for a in last["actions"] if a["partner"]["id"] == written_off and a["kind"] != "close"]
 
 
 def _dunning(config: Path, secret: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -465,3 +540,50 @@ def test_real_odoo_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     # A staging copy can hold more work than the safety limit allows in one run.
     acceptance_cycle(cli, Odoo.login(url, database, login, str(REAL_ODOO["PASSWORD"])), date.today(),
                      sync_options=("--force",))
+
+
+# What Odoo posts when a person marks an activity done with a feedback text (as recorded on 16-19,
+# exchange activity-feedback-message): the connector reads the feedback back from that message.
+_HEAD = ('\n    <p>\n        <span class="fa fa-check fa-fw"></span><span>Llamada</span> done\n        <span>: </span>'
+         '<span>Llamar por la factura vencida</span>\n    </p>\n')
+_NOTE = '<p>Llame a Ana.</p><p style="font-size: small;">Ref. dunning: remind_11_call_0123456789ab</p>'
+_NOTE_18 = f'    \n        <div class="o_mail_note_title fw-bold">Original note:</div>\n        <div>{_NOTE}</div>\n'
+
+
+@pytest.mark.parametrize(("body", "feedback"), [
+    (_HEAD + "    <div>\n            Cliente avisado por teléfono\n    </div>\n    \n"
+     '        <div class="o_mail_note_title"><strong>Original note:</strong></div>\n'
+     f"        <div>{_NOTE}</div>\n", "Cliente avisado por teléfono"),
+    (_HEAD + _NOTE_18 + '    <div>\n        <div class="fw-bold">Feedback:</div>\n'
+     "            Pagará el lunes &amp; pide copia\n    </div>\n", "Pagará el lunes & pide copia"),
+    ("<div>" + _HEAD + _NOTE_18 + '    <div>\n        <div class="fw-bold">Comentarios:</div>\n'
+     "            No contesta\n    </div>\n</div>", "No contesta"),
+    (_HEAD + _NOTE_18, ""),
+    (_HEAD + "    \n" '        <div class="o_mail_note_title"><strong>Original note:</strong></div>\n'
+     "        <div><p>Carta</p>\n<div>Importe: 363,00 €</div></div>\n", ""),
+    (False, ""),
+], ids=["odoo16-17", "odoo18", "odoo19-translated-label", "done-without-feedback", "odoo16-note-is-no-feedback",
+        "no-body"])
+def test_the_feedback_of_a_done_activity_is_read_from_odoos_message(body: object, feedback: str) -> None:
+    assert done_feedback(body) == feedback
+
+
+def test_plan_first_run_reviews_what_the_first_sync_would_send(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = Cli(EXAMPLE, "", capsys)("plan", "--facts", "sample", "--today", "2026-12-01", "--first-run")
+    assert code == 0
+    assert "  friendly: 6 case(s), the oldest 50 day(s) overdue" in out
+    assert "no [[first_contact]] rules: every case starts at the first level" in out
+    cli = Cli(write_config(tmp_path / "dunning.toml", "http://127.0.0.1:1", "db", "xmlrpc", go_live=True), "",
+              capsys)
+    code, out, _err = cli("plan", "--facts", "sample", "--today", "2026-12-01", "--first-run")
+    assert code == 0
+    assert "First run on 2026-12-01: 7 case(s) get a first contact; by starting level:" in out
+    assert "  firm: 3 case(s), the oldest 50 day(s) overdue" in out
+    # The sample's history is ignored: customer 11 starts at `firm`, not at the letter it reached.
+    document = cli.json("plan", "--facts", "sample", "--today", "2026-12-01", "--first-run")
+    (case,) = [c for c in document["cases"] if c["partner"] == 11]
+    assert case == {"partner": 11, "invoice": None, "level": None, "next_level": "firm", "next_date": "2026-12-01",
+                    "waiting_for_person": None, "frozen_since": None, "first_contact": True}
+    assert [c["next_level"] for c in cli.json("plan", "--facts", "sample", "--today", "2026-12-01")["cases"]
+            if c["partner"] == 11] == ["letter"]

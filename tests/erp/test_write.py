@@ -228,8 +228,9 @@ def test_a_new_level_replaces_the_open_reminder_exactly_once(version: int, proto
     assert not issued[call.action.key].open and issued[letter.action.key].open
     assert not any(isinstance(a, Supersede) and a.partner.id == who for a in again.actions)
     feedback = rpc("mail.message", "search_read", [("model", "=", "res.partner"), ("res_id", "=", who),
-                                                    ("body", "ilike", "Replaced by letter")], fields=["body"])
-    assert len(feedback) == 1 and f"Replaced by letter on {AS_OF.isoformat()}" in feedback[0]["body"]
+                                                    ("body", "ilike", "Sustituida por el nivel")], fields=["body"])
+    # Worded in the configuration's language (Spanish): the level and the day it was reached.
+    assert len(feedback) == 1 and f"«letter» el {AS_OF:%d/%m/%Y}" in feedback[0]["body"]
 
 
 # ------------------------------------------------------------------------------------------ attachments

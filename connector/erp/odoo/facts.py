@@ -6,9 +6,10 @@ lines, their moves, the receivable lines of those moves that are not open (insta
 open ones are already there; one call per `IDS_PER_DOMAIN` invoices), commercial partners,
 their tags (1), invoice contacts, salespeople (1), currencies (1), paid receivable lines of those
 partners over the history window and their partial reconciles (paid dates), promises to pay (+ the
-documents they sit on), the connector's completion rows (history) and which of their activities and
-tasks are still open. On the demo seed that is about 20 calls whatever the number of invoices below
-one page.
+documents they sit on), the connector's completion rows (history), which of their activities and
+tasks are still open (and the closed tasks' stages), and the "done" messages of the activities people
+marked done since the oldest of them still about an open item. On the demo seed that is about 20
+calls whatever the number of invoices below one page.
 """
 
 from __future__ import annotations
@@ -18,16 +19,20 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.erp.base import Progress
 from connector.erp.odoo.session import (
+    CALL_TYPE,
     EXEMPT_TAG,
     EXEMPT_TAG_NAME,
     MODULE,
     PROMISE_TYPE,
+    REF_PATTERN,
+    REMINDER_TYPE,
     HistoryRow,
     Session,
     chunks,
@@ -70,6 +75,23 @@ _QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(13)}
 _PROMISED = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,\s]\d{3})+|\d+)(?:([.,])(\d{2}))?(?![\d.,]*\d)")
 
 _DATES = re.compile(r"\d{1,4}[/-]\d{1,2}(?:[/-]\d{1,4})?")
+
+# The feedback in an activity's "done" message: 16-17 put it in the first <div> after the heading,
+# 18-19 in a <div> after a bold label ("Feedback:", or its translation) that follows the original note.
+_FEEDBACK_LABELLED = re.compile(r'<div class="fw-bold">[^<]*</div>(.*?)</div>', re.S)
+_FEEDBACK_FIRST = re.compile(r"\s*<p>(?:(?!</p>).)*</p>\s*<div>(.*?)</div>", re.S)  # anchored: right after the heading
+
+
+def done_feedback(body: Any) -> str:
+    """What the person wrote when marking an activity done, from the chatter message Odoo posts."""
+    if not isinstance(body, str):
+        return ""
+    # The last labelled block: the original note before it is the connector's own HTML.
+    labelled = _FEEDBACK_LABELLED.findall(body)
+    if labelled:
+        return plain(labelled[-1])
+    found = _FEEDBACK_FIRST.match(body)
+    return plain(found.group(1)) if found else ""
 
 
 def promised_amount(text_: str) -> Decimal | None:
@@ -122,6 +144,8 @@ class FactsReader:
         self._days: dict[Any, date | None] = {}
         self._amounts: dict[tuple[float, int], Decimal] = {}
         self._decimals: dict[str, int] = {}
+        # Names of the connector's claims (not completion rows), read with the history.
+        self.claim_names: set[str] = set()
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -261,7 +285,7 @@ class FactsReader:
         for promise in promises:
             if promise.partner_id not in partners:
                 log.debug("promise %s is on customer %s without open items", promise.id, promise.partner_id)
-        issued = self.read_history()
+        issued = self.read_done(self.read_history(), {item.id for item in items})
         self.progress("done", 1, 1)
         return Facts(
             company=company, partners=partners, items=tuple(items), credits=tuple(credits), settled=tuple(settled),
@@ -558,9 +582,12 @@ class FactsReader:
                              [self.f("external_id", "name")])
         history: list[HistoryRow] = []
         for row in rows:
-            parsed = parse_completion(str(row.get(self.f("external_id", "name")) or ""))
+            name = str(row.get(self.f("external_id", "name")) or "")
+            parsed = parse_completion(name)
             if parsed is not None:
                 history.append(parsed)
+            else:
+                self.claim_names.add(name)
         activity_ids = [h.ref_id for h in history if h.ref_model == m.model("activity")]
         task_ids = [h.ref_id for h in history if h.ref_model == m.model("task")]
         # Open activities, with who they wait for and their deadline (the people gate of the engine).
@@ -576,10 +603,17 @@ class FactsReader:
                     str(user[1]) if isinstance(user, list) and len(user) > 1 else "",
                     odoo_date(r.get(deadline_field)))
         open_tasks: set[int] = set()
+        # Closed hand-over tasks: their stage names the outcome (the engine's handover_outcomes), and
+        # their last change is taken as the day they were closed.
+        closed_tasks: dict[int, tuple[str, date | None]] = {}
         if task_ids:
-            closed = list(m.get("task", "closed_values"))
-            open_tasks = {int(r["id"]) for r in s.search_read(
-                m.model("task"), [("id", "in", task_ids), (self.f("task", "status"), "not in", closed)], ["id"])}
+            closed = set(m.get("task", "closed_values"))
+            status_f, stage_f, written_f = m.names("task", "status", "stage", "write_date")
+            for r in s.search_read(m.model("task"), [("id", "in", task_ids)], ["id", status_f, stage_f, written_f]):
+                if r.get(status_f) in closed:
+                    closed_tasks[int(r["id"])] = (m2o_name(r.get(stage_f)), odoo_date(r.get(written_f)))
+                else:
+                    open_tasks.add(int(r["id"]))
         out: list[IssuedAction] = []
         # An item appears in one history row per level reached: share its id tuple between them.
         shared_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
@@ -587,9 +621,49 @@ class FactsReader:
             waiting = open_activities.get(h.ref_id) if h.ref_model == m.model("activity") else None
             is_open = waiting is not None or (h.ref_model == m.model("task") and h.ref_id in open_tasks)
             assignee, deadline = waiting if waiting is not None else ("", None)
+            outcome, closed_on = closed_tasks.get(h.ref_id, ("", None)) if h.ref_model == m.model("task") \
+                else ("", None)
             out.append(IssuedAction(key=h.key, kind="escalate" if h.kind == "escalate" else "remind", level=h.level,
                                     channel=h.channel, partner_id=h.partner_id,
                                     item_ids=shared_ids.setdefault(h.item_ids, h.item_ids), date=h.day,
-                                    open=is_open, ref=h.ref, assignee=assignee, deadline=deadline))
+                                    open=is_open, ref=h.ref, assignee=assignee, deadline=deadline,
+                                    outcome=outcome, done_on=closed_on))
         out.sort(key=lambda a: (a.date, a.key))
+        return out
+
+    def read_done(self, issued: list[IssuedAction], open_items: set[int]) -> list[IssuedAction]:
+        """When, by whom and with what feedback a person marked the connector's activities done.
+
+        Read from the "done" chatter message every version posts (16-18 delete the activity, 19 archives
+        it), tied to its activity by the "Ref. dunning" line of the original note the message quotes.
+        Only activities still about open items and not closed by the connector itself (a closing leaves
+        its claim, `close_<key>` or `supersede_<key>`): one paged read from the oldest of them on.
+        """
+        m, s = self.m, self.s
+        prefix = f"{m.model('activity')},"
+        claims = self.claim_names
+        wanted = {a.key for a in issued if not a.open and a.kind == "remind" and a.ref.startswith(prefix)
+                  and f"close_{a.key}" not in claims and f"supersede_{a.key}" not in claims
+                  and open_items.intersection(a.item_ids)}
+        type_ids = [t for xmlid in (CALL_TYPE, REMINDER_TYPE) if (t := s.ref_id(f"{MODULE}.{xmlid}"))]
+        if not wanted or not type_ids:
+            return issued
+        since = min(a.date for a in issued if a.key in wanted)
+        date_f, author_f, body_f = m.names("message", "date", "author", "body")
+        rows = s.search_read(m.model("message"), [
+            (self.f("message", "activity_type"), "in", type_ids),
+            (self.f("message", "message_type"), "=", "notification"),
+            (date_f, ">=", f"{since.isoformat()} 00:00:00")], [body_f, author_f, date_f])
+        done: dict[str, tuple[date | None, str, str]] = {}
+        for row in rows:  # by id: a later message about the same activity wins
+            for key in REF_PATTERN.findall(str(row.get(body_f) or "")):
+                if key in wanted:
+                    done[key] = (odoo_date(row.get(date_f)), m2o_name(row.get(author_f)),
+                                 done_feedback(row.get(body_f)))
+        out: list[IssuedAction] = []
+        for action in issued:
+            found = done.get(action.key)
+            if found is not None:
+                action = replace(action, done_on=found[0], done_by=found[1], feedback=found[2] or action.feedback)
+            out.append(action)
         return out

@@ -62,10 +62,12 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
     "message": {
         "model": "char", "res_id": "many2one_reference", "body": "html", "message_type": "selection",
         "subtype": "many2one", "subject": "char", "partners": "many2many",
+        "activity_type": "many2one", "author": "many2one", "date": "datetime",
     },
     "task": {
         "name": "char", "description": "html", "assignees": "many2many", "date_deadline": "", "partner": "many2one",
-        "project": "many2one", "status": "selection", "active": "boolean",
+        "project": "many2one", "status": "selection", "active": "boolean", "stage": "many2one",
+        "write_date": "datetime",
     },
     "project": {"name": "char"},
     "external_id": {

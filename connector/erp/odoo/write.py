@@ -44,6 +44,7 @@ from connector.erp.odoo.session import (
 )
 from connector.errors import ErpError
 from connector.model import Close, Escalate, Remind
+from connector.planview import closing_feedback
 
 log = logging.getLogger("connector.erp.odoo")
 
@@ -860,7 +861,7 @@ class Writer:
         tasks = [a for a in mine if targets[a.key][0] == task_model]
         by_feedback: dict[str, list[Close]] = defaultdict(list)
         for action in activities:
-            by_feedback[action.feedback].append(action)
+            by_feedback[closing_feedback(action)].append(action)
         for feedback, group in by_feedback.items():
             self.feedback(group, feedback, targets)
         for action in tasks:
