@@ -182,7 +182,8 @@ class FactsReader:
 
         # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
         move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date", "amount_total",
-                              "residual", "currency", "payment_reference", "access_url", "access_token", "date")
+                              "residual", "currency", "payment_reference", "access_url", "access_token", "date",
+                              "customer_ref", "origin", "payment_term", "main_attachment")
         if m.get("disputes", "move_payment_states"):  # 18/19: payment_state "blocked" marks a dispute
             move_fields += m.names("move", "payment_state")
         move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
@@ -382,7 +383,11 @@ class FactsReader:
             amount_total=self.amount(move.get(mf["amount_total"]), decimals),
             residual=self.amount(move.get(mf["residual"]), decimals),
             currency=currency, payment_reference=text(move.get(mf["payment_reference"])),
-            portal_url=portal if mf["access_url"] else "")
+            portal_url=portal if mf["access_url"] else "",
+            customer_ref=text(move.get(mf["customer_ref"])), origin=text(move.get(mf["origin"])),
+            # A many2one reads as [id, display name]: the payment term's name is what the customer agreed to.
+            payment_term=m2o_name(move.get(mf["payment_term"])),
+            has_pdf=m2o_id(move.get(mf["main_attachment"])) is not None)
 
     def disputed(self, line: dict[str, Any], move: dict[str, Any]) -> bool:
         disputes = self.m.sections["disputes"]

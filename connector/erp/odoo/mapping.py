@@ -31,7 +31,8 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "number": "char", "partner": "many2one", "commercial_partner": "many2one", "move_type": "selection",
         "invoice_date": "date", "due_date": "date", "amount_total": "monetary", "residual": "monetary",
         "currency": "many2one", "payment_reference": "char", "payment_state": "selection", "access_url": "char",
-        "access_token": "char", "date": "date",
+        "access_token": "char", "date": "date", "customer_ref": "char", "origin": "char", "payment_term": "many2one",
+        "main_attachment": "many2one",
     },
     "partial": {"max_date": "date"},
     "partner": {
