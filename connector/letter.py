@@ -82,7 +82,11 @@ def letter_context(context: Mapping[str, Any], settings: LetterSettings,
     for item in context["items"]:
         invoices.append({
             "number": item["number"],
-            "description": item["customer_ref"] or item["origin"],
+            # The customer's own reference identifies the invoice best; else the source document; else
+            # what was invoiced.
+            "reference": item["customer_ref"],
+            "origin": "" if item["customer_ref"] else item["origin"],
+            "description": "" if item["customer_ref"] or item["origin"] else item["description"],
             "payment_terms": item["payment_term"] or settings.payment_terms,
             "copy": "pdf" if item["has_pdf"] else ("portal" if item["portal_url"] else ""),
         })
@@ -133,8 +137,8 @@ def missing_items(context: Mapping[str, Any]) -> list[str]:
         for key, label in (("invoice_date", "date"), ("amount", "amount"), ("residual", "amount pending")):
             if _blank(item[key]):
                 missing.append(f"the {label} of invoice {number}")
-        if _blank(invoice["description"]):
-            missing.append(f"the customer's reference or the origin of invoice {number}")
+        if _blank(invoice["reference"]) and _blank(invoice["origin"]) and _blank(invoice["description"]):
+            missing.append(f"the customer's reference, origin or line descriptions of invoice {number}")
         if _blank(invoice["payment_terms"]) and item["due_date"] is None:
             missing.append(f"the agreed payment terms of invoice {number}")
         if _blank(invoice["copy"]):
@@ -170,8 +174,9 @@ def missing_in_text(context: Mapping[str, Any], text: str) -> list[str]:
         shown.append((context["customer"]["vat"], "the customer's VAT number"))
     for item, invoice in zip(context["items"], context["letter"]["invoices"], strict=True):
         shown.append((item["number"], f"invoice {item['number']}"))
-        if invoice["description"]:
-            shown.append((invoice["description"], f"the reference of invoice {item['number']}"))
+        for key in ("reference", "origin", "description"):
+            if invoice[key]:
+                shown.append((invoice[key], f"the {key} of invoice {item['number']}"))
         if invoice["payment_terms"]:
             shown.append((invoice["payment_terms"], f"the payment terms of invoice {item['number']}"))
         if invoice["copy"] == "portal":

@@ -503,6 +503,7 @@ def _item_view(item: ReceivableItem, today: date, planned: PlannedItem | None = 
         "portal_url": invoice.portal_url,
         "customer_ref": invoice.customer_ref,
         "origin": invoice.origin,
+        "description": invoice.description,
         "payment_term": invoice.payment_term,
         "has_pdf": invoice.has_pdf,
         "disputed": item.disputed,
