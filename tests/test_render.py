@@ -102,7 +102,7 @@ def test_engine_plan_renders_in_customer_language(renderer: Renderer, facts: Fac
     assert {a.level for a in plan_actions} >= {"pre_due", "friendly", "firm", "letter", "handover"}
     for action in plan_actions:
         message = renderer.render(action, facts, TODAY)
-        expected_lang = "en" if action.partner.lang.startswith("en") else "es"
+        expected_lang = action.partner.lang[:2] if action.partner.lang[:2] in ("en", "fr") else "es"
         assert message.template == f"{expected_lang}/{action.template}.{action.channel}.j2"
         assert message.subject and "\n" not in message.subject and "<" not in message.subject
         for planned in action.items:
@@ -110,7 +110,7 @@ def test_engine_plan_renders_in_customer_language(renderer: Renderer, facts: Fac
             assert planned.item.invoice.number in message.html
 
 
-@pytest.mark.parametrize("lang", ["es_ES", "en_US"])
+@pytest.mark.parametrize("lang", ["es_ES", "en_US", "fr_FR"])
 @pytest.mark.parametrize(("template", "channel"), TEMPLATES, ids=[f"{t}.{c}" for t, c in TEMPLATES])
 def test_every_template_renders_for_every_customer(renderer: Renderer, facts: Facts, template: str,
                                                    channel: str, lang: str) -> None:
@@ -150,6 +150,39 @@ def test_es_ar_keeps_spanish_text_with_argentinian_formatting(renderer: Renderer
     assert (message.language, message.locale, message.template) == ("es", "es_AR", "es/friendly.email.j2")
     assert "14 de noviembre de 2026" in message.text
     assert "363,00" in message.text and "Según nuestros registros" in message.text
+
+
+def test_french_wording_and_formatting(renderer: Renderer, facts: Facts) -> None:
+    friendly = renderer.render(hand_built(facts, 11, "friendly", "email", lang="fr_FR"), facts, TODAY)
+    assert (friendly.language, friendly.locale, friendly.template) == ("fr", "fr_FR", "fr/friendly.email.j2")
+    assert "4 840,00 €" in friendly.text and "27 octobre 2026" in friendly.text
+    assert "Bonjour Ana García," in friendly.text  # a billing contact by name; else "Madame, Monsieur,"
+    letter = renderer.render(hand_built(facts, 14, "letter", "letter", lang="fr_FR", interest=True), facts, TODAY)
+    assert "Madame, Monsieur," in letter.text and "vous mettons en demeure" in letter.text
+    assert "Obra Gran Vía" in letter.text and "PDF joint" in letter.text  # reference, copy in the ERP
+    assert "lettre" not in letter.text.split("]")[0] and "burofax" in letter.text.split("]")[0]
+
+
+@pytest.mark.parametrize(("country", "kind", "present", "absent"), [
+    ("FR", "business", ["article L441-10 du Code de commerce", "L441-10 et D441-5", "40 €", "injonction de payer"],
+     ["loi espagnole", "Code civil"]),
+    ("FR", "consumer", ["articles 1231-6 et 1344-1 du Code civil", "taux légal"],
+     ["L441-10", "injonction de payer", "société de recouvrement"]),
+    ("FR", "public", ["Code de la commande publique", "juridiction administrative"],
+     ["injonction de payer", "société de recouvrement"]),
+    ("ES", "business", ["loi espagnole 3/2004", "injonction de payer"], ["L441-10"]),
+], ids=["fr-business", "fr-consumer", "fr-public", "es-business"])
+def test_french_letter_cites_the_law_of_the_creditor_and_debtor_kind(renderer: Renderer, facts: Facts, country: str,
+                                                                     kind: str, present: list[str],
+                                                                     absent: list[str]) -> None:
+    creditor = dataclasses.replace(facts, company=dataclasses.replace(facts.company, country_code=country))
+    action = hand_built(creditor, 14, "letter", "letter", lang="fr_FR", interest=True)
+    action = dataclasses.replace(action, partner=dataclasses.replace(action.partner, debtor_kind=kind))
+    message = renderer.render(action, creditor, TODAY)
+    for phrase in present:
+        assert phrase in message.text, phrase
+    for phrase in absent:
+        assert phrase not in message.text, phrase
 
 
 def test_customer_language_without_templates_gets_english(renderer: Renderer, facts: Facts) -> None:
