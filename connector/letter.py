@@ -8,6 +8,12 @@ from typing import Any
 
 from connector.errors import TemplateError
 
+# Countries whose businesses carry a VAT number a creditor's demand must name: the EU's, and the UK's
+# (outside them, a customer's tax number is not part of the letter's checklist).
+VAT_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+    "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "GB",
+})
 # How the person preparing a letter sends it: what makes the demand evidence in court.
 SEND_METHODS = ("burofax", "certified_mail", "registered_mail")
 
@@ -117,7 +123,8 @@ def missing_items(context: Mapping[str, Any]) -> list[str]:
         missing.append("the customer's name")
     if _blank(customer["street"]) or _blank(customer["city"]):
         missing.append("the customer's address (street and city)")
-    if _blank(customer["vat"]) and customer["debtor_kind"] != "consumer":
+    if (_blank(customer["vat"]) and customer["debtor_kind"] != "consumer"
+            and (customer["country_code"] or company["country_code"]) in VAT_COUNTRIES):
         missing.append("the customer's VAT number")
     contact = context["contact"]
     if _blank(contact["email"]) and _blank(contact["phone"]):

@@ -252,3 +252,8 @@ def test_configured_language_rules_choose_the_template() -> None:
     renderer = Renderer(languages=settings.languages)
     assert renderer.template_for("friendly", "email", "nl_BE", "BE") == "fr/friendly.email.j2"
     assert renderer.template_for("friendly", "email", "de_DE", "DE") == "en/friendly.email.j2"
+
+
+def test_a_customer_outside_the_vat_countries_needs_no_vat_number() -> None:
+    data = _customer(vat="", country_code="US")(case())
+    assert "Customer 1" in render(data, letter_action(data, lang="en_US"))
