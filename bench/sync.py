@@ -106,7 +106,8 @@ def run_one(extra_items: int, version: int, protocol: str) -> dict[str, Any]:
                               login=server.login, password_env="UNUSED", timeout_s=120, page_size=1000)
             settings = replace(settings, erp=erp)
             secret = server.api_key if protocol == "json2" else server.password
-            renderer = Renderer(settings.templates_dir, settings.language)
+            renderer = Renderer(settings.templates_dir, settings.language, languages=settings.languages,
+                                letter=settings.letter)
             with OdooAdapter(erp, secret) as adapter:
                 adapter.setup()
                 floor_s, rows = floor_read(adapter)

@@ -146,7 +146,7 @@ def load_command_facts(option: str) -> Facts:
 
 
 def renderer_for(settings: Settings) -> Renderer:
-    return Renderer(settings.templates_dir, settings.language)
+    return Renderer(settings.templates_dir, settings.language, languages=settings.languages, letter=settings.letter)
 
 
 def render_subjects(plan: Plan, facts: Facts, renderer: Renderer) -> dict[str, str]:

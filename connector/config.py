@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.errors import ConfigError
+from connector.letter import SEND_METHODS, LetterSettings
 from connector.model import CHANNELS, DEBTOR_KINDS
 from connector.policy import (
     ATTACHMENTS,
@@ -37,6 +38,8 @@ from connector.policy import (
     Policy,
     Segment,
 )
+from connector.render import SPANISH_READERS, LanguageRules
+from connector.resources import data_dir
 
 DEFAULT_CONFIG = "dunning.toml"
 CONFIG_ENV = "DUNNING_CONFIG"
@@ -86,6 +89,8 @@ class Settings:
     warnings: tuple[str, ...] = field(default=())
     # `sync --today D --allow-other-date` never writes for a D further ahead of today than this.
     max_days_ahead: int = 7
+    languages: LanguageRules = field(default_factory=LanguageRules)
+    letter: LetterSettings = field(default_factory=LetterSettings)
 
 
 class _Section:
@@ -210,13 +215,15 @@ class _Section:
         return [_Section(v, f"{self.where(key)}[{i}]", self.errors, allowed) for i, v in enumerate(value)]
 
 
-_TOP = {"erp", "policy", "calendar", "money", "segments", "levels", "first_contact"}
+_TOP = {"erp", "policy", "calendar", "money", "segments", "levels", "first_contact", "languages", "letter"}
 _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company_ids", "timeout_s", "page_size",
         "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
            "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead", "handover_outcomes"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
+_LANGUAGES = {"fallback", "by_language", "by_country"}
+_LETTER = {"signer", "signer_title", "signer_phone", "signer_email", "send_by", "payment_terms", "conditions"}
 _MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates"}
 _RATE = {"start", "end", "percent", "source"}
 _SEGMENT = {"name", "when"}
@@ -298,6 +305,9 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
         warnings.append(f"{source}: the interest rate table ends on {table_end.isoformat()}; days after it are "
                         f"charged at the last rate. Add the newly published rate under [[money.interest_rates]].")
 
+    languages = _languages(root.table("languages", _LANGUAGES), templates_dir, language)
+    letter = _letter(root.table("letter", _LETTER))
+
     segments = _segments(root, errors)
     levels = _levels(root, errors, {s.name for s in segments} | {DEFAULT_SEGMENT})
     first_contact = _first_contact(root, levels)
@@ -337,7 +347,56 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
     return Settings(source=source, policy=policy, timezone=timezone, language=language,
                     templates_dir=templates_dir, erp=erp, calendar_country=country,
                     calendar_subdivision=subdivision, interest_table_ends=table_end, warnings=tuple(warnings),
-                    max_days_ahead=max_days_ahead)
+                    max_days_ahead=max_days_ahead, languages=languages, letter=letter)
+
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+
+
+def _languages(sec: _Section, templates_dir: Path | None, default_language: str) -> LanguageRules:
+    """`[languages]`: every target must be a language folder of the templates, so a typo cannot send a
+    customer the default language unnoticed."""
+    folder = templates_dir or data_dir("templates")
+    available = {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+
+    def target(key: str, value: Any) -> str | None:
+        if not isinstance(value, str) or value not in available:
+            sec.error(key, f"{value!r} has no templates folder in {folder} (there are: "
+                           f"{', '.join(sorted(available)) or 'none'}); name one of them")
+            return None
+        return value
+
+    fallback = target("fallback", sec.data.get("fallback", "en" if "en" in available else default_language))
+    tables: list[dict[str, str]] = []
+    for key, pattern, example in (("by_language", _LANGUAGE_CODE, 'pt = "es"'), ("by_country", _COUNTRY_CODE,
+                                                                               'BE = "fr"')):
+        raw = sec.data.get(key, dict(SPANISH_READERS) if key == "by_language" else {})
+        table: dict[str, str] = {}
+        if not isinstance(raw, dict):
+            sec.error(key, f"expected a table such as {{ {example} }}")
+            raw = {}
+        for code, value in raw.items():
+            if not pattern.fullmatch(code):
+                what = "a language code such as pt or pt_BR" if key == "by_language" else "an ISO 3166 country code"
+                sec.error(f"{key}.{code}", f"expected {what}")
+                continue
+            found = target(f"{key}.{code}", value)
+            if found is not None:
+                table[code] = found
+        tables.append(table)
+    return LanguageRules(fallback=fallback or default_language, by_language=tables[0], by_country=tables[1])
+
+
+def _letter(sec: _Section) -> LetterSettings:
+    email = sec.text("signer_email", "")
+    if email and "@" not in email:
+        sec.error("signer_email", f"{email!r} is not an e-mail address")
+    return LetterSettings(
+        signer=sec.text("signer", ""), signer_title=sec.text("signer_title", ""),
+        signer_phone=sec.text("signer_phone", ""), signer_email=email,
+        send_by=sec.text("send_by", "burofax", choices=SEND_METHODS),
+        payment_terms=sec.text("payment_terms", ""), conditions=sec.text("conditions", ""))
 
 
 def _erp(root: _Section, errors: list[str]) -> ErpSettings:

@@ -325,7 +325,8 @@ def run_demo(settings: Settings, today: date, *, days: int = 45, version: int = 
         runs: list[tuple[date, SyncOutcome]] = []
         events: list[PersonEvent] = []
         try:
-            renderer = Renderer(configured.templates_dir, configured.language)
+            renderer = Renderer(configured.templates_dir, configured.language, languages=configured.languages,
+                                letter=configured.letter)
             created = adapter.setup()
             people = DemoPeople(odoo.url, odoo.database, odoo.login, odoo.password, seed)
             run_days = [start + timedelta(days=n) for n in range(1, days + 1)]

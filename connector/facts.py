@@ -180,6 +180,9 @@ def _invoice(r: _Reader) -> Invoice:
         invoice_date=r.required_day("invoice_date"), due_date=r.required_day("due_date"),
         amount_total=r.amount("amount_total"), residual=r.amount("residual"), currency=r.get("currency", str),
         payment_reference=r.text("payment_reference"), portal_url=r.text("portal_url"),
+        customer_ref=r.text("customer_ref"), origin=r.text("origin"), description=r.text("description"),
+        payment_term=r.text("payment_term"),
+        has_pdf=r.get("has_pdf", bool, False),
     )
 
 
@@ -497,6 +500,12 @@ def facts_to_data(facts: Facts) -> dict[str, Any]:
             "id": i.id, "number": i.number, "partner_id": i.partner_id, "invoice_date": iso(i.invoice_date),
             "due_date": iso(i.due_date), "amount_total": encode(i.amount_total), "residual": encode(i.residual),
             "currency": i.currency, "payment_reference": i.payment_reference, "portal_url": i.portal_url,
+            # Newer fields, written only when known, so older readers keep working.
+            **({"customer_ref": i.customer_ref} if i.customer_ref else {}),
+            **({"origin": i.origin} if i.origin else {}),
+            **({"description": i.description} if i.description else {}),
+            **({"payment_term": i.payment_term} if i.payment_term else {}),
+            **({"has_pdf": True} if i.has_pdf else {}),
         } for i in invoices.values()],
         "items": [{
             "id": i.id, "invoice_id": i.invoice.id, "partner_id": i.partner_id, "due_date": iso(i.due_date),

@@ -109,6 +109,14 @@ class Invoice:
     currency: str
     payment_reference: str = ""
     portal_url: str = ""
+    # What a formal letter recalls of each invoice: the customer's own reference (their order number),
+    # the source document, what was invoiced (line labels), the agreed payment terms, and whether the
+    # ERP holds the invoice's PDF.
+    customer_ref: str = ""
+    origin: str = ""
+    description: str = ""
+    payment_term: str = ""
+    has_pdf: bool = False
 
 
 @dataclass(frozen=True, slots=True)

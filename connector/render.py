@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +49,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from connector.errors import TemplateError
+from connector.letter import LetterSettings, incomplete, letter_context, missing_in_text, missing_items
 from connector.model import (
     CHANNELS,
     CONTACT_CHANNELS,
@@ -119,17 +120,52 @@ def _normalise_lang(code: str) -> str:
     return f"{result}@{modifier}" if modifier else result
 
 
-def resolve_language(partner_lang: str, available: Iterable[str], default: str) -> str:
-    """The template language for a customer: exact folder ("es_AR"), then its base language ("es"),
-    then `default`. Matching ignores case and "-" vs "_"; the folder name is returned as spelt."""
+# Languages whose speakers read Spanish: Spain's co-official languages, which need no templates of their own.
+SPANISH_READERS: Mapping[str, str] = {"ca": "es", "gl": "es", "eu": "es"}
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageRules:
+    """Which template language a customer gets when their own has no templates (`[languages]`).
+
+    `by_language` maps a customer language (or its base) to another ("pt" -> "es"), `by_country` a
+    customer's country to a language ("BE" -> "fr"); `fallback` serves everyone else. The default
+    sends no Spanish to a customer who does not read it: English, except for Spain's co-official
+    languages. A customer without a language in the ERP gets their country's, else the default language.
+    """
+
+    fallback: str = "en"
+    by_language: Mapping[str, str] = field(default_factory=lambda: dict(SPANISH_READERS))
+    by_country: Mapping[str, str] = field(default_factory=dict)
+
+
+def resolve_language(partner_lang: str, available: Iterable[str], default: str,
+                     rules: LanguageRules | None = None, country_code: str = "") -> str:
+    """The template language for a customer: the exact folder ("es_AR"), its base language ("es"), then
+    `rules` (per language, per country, the fallback), then `default`. Matching ignores case and "-" vs
+    "_"; the folder name is returned as spelt."""
+    rules = rules if rules is not None else LanguageRules()
     by_key = {_normalise_lang(lang): lang for lang in available}
-    wanted = _normalise_lang(partner_lang)
-    if wanted:
-        if wanted in by_key:
-            return by_key[wanted]
+
+    def folder(code: str) -> str | None:
+        wanted = _normalise_lang(code)
+        if not wanted:
+            return None
         base = wanted.split("@")[0].split("_")[0]
-        if base in by_key:
-            return by_key[base]
+        return by_key.get(wanted) or by_key.get(base)
+
+    wanted = _normalise_lang(partner_lang)
+    base = wanted.split("@")[0].split("_")[0]
+    country = country_code.strip().upper()
+    if wanted:
+        candidates = [wanted, rules.by_language.get(wanted, ""), rules.by_language.get(base, ""),
+                      rules.by_country.get(country, ""), rules.fallback]
+    else:
+        candidates = [rules.by_country.get(country, "")]
+    for candidate in candidates:
+        found = folder(candidate)
+        if found is not None:
+            return found
     return by_key.get(_normalise_lang(default), default)
 
 
@@ -510,6 +546,11 @@ def _item_view(item: ReceivableItem, today: date, planned: PlannedItem | None = 
         "total_due": item.residual + interest + compensation,
         "payment_reference": invoice.payment_reference or invoice.number,
         "portal_url": invoice.portal_url,
+        "customer_ref": invoice.customer_ref,
+        "origin": invoice.origin,
+        "description": invoice.description,
+        "payment_term": invoice.payment_term,
+        "has_pdf": invoice.has_pdf,
         "disputed": item.disputed,
     }
 
@@ -586,6 +627,9 @@ class FactsIndex:
         self._invoice_numbers: dict[tuple[int, ...], tuple[str, ...]] = {}
         self.decimals = {code: facts.currency(code).decimals for code in
                          {*facts.currencies, *(i.currency for i in facts.items), facts.company.currency}}
+        # The people a letter may name as signer, by login: the salespeople the facts know.
+        self.users = {p.salesperson.login: {"name": p.salesperson.name}
+                      for p in facts.partners.values() if p.salesperson is not None and p.salesperson.name}
 
     def invoice_numbers(self, item_ids: tuple[int, ...]) -> tuple[str, ...]:
         """The sorted invoice numbers of an issued action's items, kept: a customer's history is shown in
@@ -952,9 +996,12 @@ class Renderer:
     """
 
     def __init__(self, templates_dir: Path | None = None, default_language: str = "es", *,
-                 pay_within_days: int = PAY_WITHIN_DAYS, cpu_limit_s: float = RENDER_CPU_LIMIT_S) -> None:
+                 pay_within_days: int = PAY_WITHIN_DAYS, cpu_limit_s: float = RENDER_CPU_LIMIT_S,
+                 languages: LanguageRules | None = None, letter: LetterSettings | None = None) -> None:
         self.templates_dir = Path(templates_dir) if templates_dir is not None else data_dir("templates")
         self.default_language = default_language
+        self.language_rules = languages if languages is not None else LanguageRules()
+        self.letter = letter if letter is not None else LetterSettings()
         self.pay_within_days = pay_within_days
         self.cpu_limit_s = cpu_limit_s
         self._loader, self._text_env, self._html_env = _environments(self.templates_dir.resolve())
@@ -979,10 +1026,11 @@ class Renderer:
                                               if (self.templates_dir / lang / file_name).is_file()]
         return found
 
-    def template_for(self, template: str, channel: str, partner_lang: str) -> str:
+    def template_for(self, template: str, channel: str, partner_lang: str, country_code: str = "") -> str:
         """The template file (relative to the templates folder) a customer with `partner_lang` gets."""
         file_name = _template_file(template, channel)
-        language = resolve_language(partner_lang, self._languages_with(file_name), self.default_language)
+        language = resolve_language(partner_lang, self._languages_with(file_name), self.default_language,
+                                    self.language_rules, country_code)
         return f"{language}/{file_name}"
 
     # -------------------------------------------------------------------------- validation
@@ -1064,7 +1112,7 @@ class Renderer:
     def render(self, action: Remind | Escalate, facts: Facts, today: date) -> Message:
         """The message for `action`, in the customer's language, formatted for their locale."""
         partner = action.partner
-        name = self.template_for(action.template, action.channel, partner.lang)
+        name = self.template_for(action.template, action.channel, partner.lang, partner.country_code)
         language = name.split("/", 1)[0]
         if not (self.templates_dir / name).is_file():
             raise TemplateError(
@@ -1074,6 +1122,12 @@ class Renderer:
         locale = format_locale(partner.lang, language, self.default_language)
         index = self._index(facts)
         context = template_context(action, index, today, language, locale, self.pay_within_days)
+        if action.channel == "letter":
+            # A formal demand is refused before rendering when the data lacks a checklist item.
+            context["letter"] = letter_context(context, self.letter, index.users)
+            lacking = missing_items(context)
+            if lacking:
+                raise incomplete(name, partner.name, lacking)
         formatting = _Formatting(
             formats=_locale_formats(_babel_locale(locale) or _locale("en")),
             decimals=index.decimals,
@@ -1092,6 +1146,11 @@ class Renderer:
             raise TemplateError(f"{name} has no {{% block {missing} %}}: every template needs the blocks "
                                 f"{', '.join(REQUIRED_BLOCKS.get(action.channel, ('subject', 'text')))}")
         text = _tidy_text(text)
+        if action.channel == "letter":
+            # ...and after, when the template leaves out an item the data holds.
+            dropped = missing_in_text(context, text)
+            if dropped:
+                raise incomplete(name, partner.name, dropped)
         if action.channel == "sms":
             text = to_gsm7(text)
             length = gsm7_length(text)

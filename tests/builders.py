@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -99,3 +100,30 @@ def facts(items: list[ReceivableItem], partners: list[Partner] | None = None, **
 
 
 SALES = User(id=6, login="lucia.martin", name="Lucía Martín")
+
+
+# What a formal letter needs beyond the engine's facts (connector/letter.py checks every item).
+LETTER_COMPANY = Company(id=1, name="Suministros Ebro S.L.", currency="EUR", vat="ESB50123456",
+                         street="Calle del Coso 42", zip="50004", city="Zaragoza", country_code="ES",
+                         email="cobros@suministros-ebro.example", phone="+34 976 123 456",
+                         iban="ES91 2100 0418 4502 0005 1332")
+
+
+def letter_ready_partner(customer: Partner) -> Partner:
+    """`customer` with the address, VAT and contact a formal letter must show (a consumer has no VAT)."""
+    return replace(customer, street=customer.street or "Calle Mayor 1", zip=customer.zip or "50001",
+                   city=customer.city or "Zaragoza", email=customer.email or "facturas@customer.example",
+                   vat=customer.vat or ("" if customer.debtor_kind == "consumer" else "ESB99999999"),
+                   salesperson=customer.salesperson or SALES)
+
+
+def letter_ready(case: Facts) -> Facts:
+    """`case` with everything a formal letter must carry: both companies' details, a signer (the
+    salesperson), each invoice's reference and terms and a portal link."""
+    items = tuple(replace(i, invoice=replace(i.invoice, customer_ref=i.invoice.customer_ref or f"PO-{i.invoice.id}",
+                                             payment_term=i.invoice.payment_term or "30 días",
+                                             portal_url=i.invoice.portal_url or f"https://erp.example/my/invoices/{i.invoice.id}"))
+                  for i in case.items)
+    partners = {pid: letter_ready_partner(p) for pid, p in case.partners.items()}
+    return replace(case, company=replace(LETTER_COMPANY, country_code=case.company.country_code or "ES"),
+                   partners=partners, items=items)

@@ -12,7 +12,7 @@ from connector.legal import RULES, debtor_kind_of, level_applies
 from connector.model import DEBTOR_KINDS, Escalate, Plan, Remind
 from connector.policy import InterestRate, Level, Money
 from connector.render import Renderer
-from tests.builders import D, facts, issued, item, partner, policy
+from tests.builders import D, facts, issued, item, letter_ready, letter_ready_partner, partner, policy
 
 MONEY = Money(
     interest_rates=(InterestRate(D("2026-07-01"), D("2026-12-31"), Decimal("10.15")),),
@@ -95,8 +95,8 @@ def test_every_debtor_kind_has_rules() -> None:
 ], ids=["es-business", "es-consumer", "es-public", "en-consumer", "en-public"])
 def test_letter_states_the_legal_basis_of_the_kind(kind: str, lang: str, present: list[str],
                                                    absent: list[str]) -> None:
-    customer = partner(1, debtor_kind=kind, lang=lang)
-    case = facts([item(1, "2026-10-31", "1000.00")], partners=[customer], issued=LADDER)
+    customer = letter_ready_partner(partner(1, debtor_kind=kind, lang=lang))
+    case = letter_ready(facts([item(1, "2026-10-31", "1000.00")], partners=[customer], issued=LADDER))
     case = replace(case, company=replace(case.company, country_code="ES"))
     (action,) = evaluate(policy(money=MONEY), case, D("2026-12-01")).actions
     assert isinstance(action, Remind)

@@ -16,7 +16,7 @@ from connector.errors import TemplateError
 from connector.facts import load_facts
 from connector.model import CurrencyTotal, Escalate, Facts, Partner, PlannedItem, Remind
 from connector.policy import Condition, InterestRate, Level, Money, Policy, Segment
-from connector.render import Message, Renderer, gsm7_length, resolve_language
+from connector.render import LanguageRules, Message, Renderer, gsm7_length, resolve_language
 from connector.resources import data_dir
 
 TODAY = date(2026, 12, 1)
@@ -102,7 +102,7 @@ def test_engine_plan_renders_in_customer_language(renderer: Renderer, facts: Fac
     assert {a.level for a in plan_actions} >= {"pre_due", "friendly", "firm", "letter", "handover"}
     for action in plan_actions:
         message = renderer.render(action, facts, TODAY)
-        expected_lang = "en" if action.partner.lang.startswith("en") else "es"
+        expected_lang = action.partner.lang[:2] if action.partner.lang[:2] in ("en", "fr") else "es"
         assert message.template == f"{expected_lang}/{action.template}.{action.channel}.j2"
         assert message.subject and "\n" not in message.subject and "<" not in message.subject
         for planned in action.items:
@@ -110,7 +110,7 @@ def test_engine_plan_renders_in_customer_language(renderer: Renderer, facts: Fac
             assert planned.item.invoice.number in message.html
 
 
-@pytest.mark.parametrize("lang", ["es_ES", "en_US"])
+@pytest.mark.parametrize("lang", ["es_ES", "en_US", "fr_FR"])
 @pytest.mark.parametrize(("template", "channel"), TEMPLATES, ids=[f"{t}.{c}" for t, c in TEMPLATES])
 def test_every_template_renders_for_every_customer(renderer: Renderer, facts: Facts, template: str,
                                                    channel: str, lang: str) -> None:
@@ -152,13 +152,46 @@ def test_es_ar_keeps_spanish_text_with_argentinian_formatting(renderer: Renderer
     assert "363,00" in message.text and "Según nuestros registros" in message.text
 
 
-def test_unknown_locale_falls_back_to_default_language(renderer: Renderer, facts: Facts) -> None:
-    fr = renderer.render(hand_built(facts, 11, "friendly", "email", lang="fr_FR"), facts, TODAY)
-    # Spanish text (no French templates) with Spanish month names, not French ones.
-    assert (fr.language, fr.locale) == ("es", "es")
-    assert "27 de octubre de 2026" in fr.text
+def test_french_wording_and_formatting(renderer: Renderer, facts: Facts) -> None:
+    friendly = renderer.render(hand_built(facts, 11, "friendly", "email", lang="fr_FR"), facts, TODAY)
+    assert (friendly.language, friendly.locale, friendly.template) == ("fr", "fr_FR", "fr/friendly.email.j2")
+    assert "4 840,00 €" in friendly.text and "27 octobre 2026" in friendly.text
+    assert "Bonjour Ana García," in friendly.text  # a billing contact by name; else "Madame, Monsieur,"
+    letter = renderer.render(hand_built(facts, 14, "letter", "letter", lang="fr_FR", interest=True), facts, TODAY)
+    assert "Madame, Monsieur," in letter.text and "vous mettons en demeure" in letter.text
+    assert "Obra Gran Vía" in letter.text and "PDF joint" in letter.text  # reference, copy in the ERP
+    assert "lettre" not in letter.text.split("]")[0] and "burofax" in letter.text.split("]")[0]
+
+
+@pytest.mark.parametrize(("country", "kind", "present", "absent"), [
+    ("FR", "business", ["article L441-10 du Code de commerce", "L441-10 et D441-5", "40 €", "injonction de payer"],
+     ["loi espagnole", "Code civil"]),
+    ("FR", "consumer", ["articles 1231-6 et 1344-1 du Code civil", "taux légal"],
+     ["L441-10", "injonction de payer", "société de recouvrement"]),
+    ("FR", "public", ["Code de la commande publique", "juridiction administrative"],
+     ["injonction de payer", "société de recouvrement"]),
+    ("ES", "business", ["loi espagnole 3/2004", "injonction de payer"], ["L441-10"]),
+], ids=["fr-business", "fr-consumer", "fr-public", "es-business"])
+def test_french_letter_cites_the_law_of_the_creditor_and_debtor_kind(renderer: Renderer, facts: Facts, country: str,
+                                                                     kind: str, present: list[str],
+                                                                     absent: list[str]) -> None:
+    creditor = dataclasses.replace(facts, company=dataclasses.replace(facts.company, country_code=country))
+    action = hand_built(creditor, 14, "letter", "letter", lang="fr_FR", interest=True)
+    action = dataclasses.replace(action, partner=dataclasses.replace(action.partner, debtor_kind=kind))
+    message = renderer.render(action, creditor, TODAY)
+    for phrase in present:
+        assert phrase in message.text, phrase
+    for phrase in absent:
+        assert phrase not in message.text, phrase
+
+
+def test_customer_language_without_templates_gets_english(renderer: Renderer, facts: Facts) -> None:
+    de = renderer.render(hand_built(facts, 11, "friendly", "email", lang="de_DE"), facts, TODAY)
+    # English text (no German templates, and no Spanish to a German reader) with English month names.
+    assert (de.language, de.locale) == ("en", "en")
+    assert "October 27, 2026" in de.text
     odd = renderer.render(hand_built(facts, 11, "friendly", "email", lang="xx_YY"), facts, TODAY)
-    assert (odd.language, odd.locale) == ("es", "es")
+    assert (odd.language, odd.locale) == ("en", "en")
 
 
 def test_currency_decimals_come_from_the_facts(renderer: Renderer, facts: Facts) -> None:
@@ -300,17 +333,34 @@ def test_gsm7_length(text: str, expected: int | None) -> None:
 # ------------------------------------------------------------------------- language fallback
 
 
-@pytest.mark.parametrize(("partner_lang", "expected"), [
-    ("es_AR", "es"),
-    ("fr_FR", "es"),
-    ("en_GB", "en"),
-    ("en_US", "en"),
-    ("", "es"),
-    ("es_ES", "es"),
-    ("EN-gb", "en"),
-], ids=["es_AR->es", "fr_FR->default", "en_GB->en", "en_US->en", "empty->default", "es_ES->es", "spelling"])
-def test_language_fallback_chain(partner_lang: str, expected: str) -> None:
-    assert resolve_language(partner_lang, ("en", "es"), "es") == expected
+FRENCH_BELGIUM = LanguageRules(fallback="en", by_language={"pt": "es"}, by_country={"BE": "fr"})
+
+
+@pytest.mark.parametrize(("partner_lang", "country", "rules", "expected"), [
+    ("es_AR", "ES", None, "es"),
+    ("fr_FR", "FR", None, "fr"),
+    ("de_DE", "DE", None, "en"),
+    ("de_DE", "ES", None, "en"),
+    ("ca_ES", "ES", None, "es"),
+    ("en_GB", "GB", None, "en"),
+    ("EN-gb", "", None, "en"),
+    ("", "ES", None, "es"),
+    ("", "BE", FRENCH_BELGIUM, "fr"),
+    ("nl_BE", "BE", FRENCH_BELGIUM, "fr"),
+    ("pt_BR", "BR", FRENCH_BELGIUM, "es"),
+    ("it_IT", "IT", FRENCH_BELGIUM, "en"),
+    ("it_IT", "IT", LanguageRules(fallback="es", by_language={}), "es"),
+], ids=["es_AR->es", "fr_FR->fr", "de_DE->en-not-spanish", "de-in-spain->en", "catalan->es", "en_GB->en",
+        "spelling", "no-language->default", "no-language-by-country", "by-country", "by-language",
+        "fallback", "fallback-configured-spanish"])
+def test_language_fallback_chain(partner_lang: str, country: str, rules: LanguageRules | None,
+                                 expected: str) -> None:
+    assert resolve_language(partner_lang, ("en", "es", "fr"), "es", rules, country) == expected
+
+
+def test_a_language_missing_one_template_falls_back_to_english_not_spanish() -> None:
+    # A French customer at a level with only es/ and en/ files (one written for those two languages).
+    assert resolve_language("fr_FR", ("en", "es"), "es") == "en"
 
 
 def test_exact_language_folder_wins(tmp_path: Path) -> None:
@@ -471,7 +521,7 @@ def test_problems_follows_layouts(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("template", "channel"), TEMPLATES, ids=[f"{t}.{c}" for t, c in TEMPLATES])
 def test_shipped_templates_have_no_problems(renderer: Renderer, template: str, channel: str) -> None:
-    assert renderer.languages() == ("en", "es")
+    assert renderer.languages() == ("en", "es", "fr")
     assert renderer.problems(template, channel) == []
 
 

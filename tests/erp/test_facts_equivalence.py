@@ -78,6 +78,12 @@ def test_facts_equal_the_naive_reading(version: int, protocol: str,
         adapter.setup()
         facts = adapter.fetch_facts(AS_OF)
     numbering, moves = _naive(rpc, [item.id for item in facts.items])
+    labels_of: dict[int, list[str]] = defaultdict(list)
+    for row in rpc("account.move.line", "search_read", [("move_id", "in", sorted(moves)),
+                                                          ("display_type", "=", "product")],
+                   fields=["move_id", "name"], order="id"):
+        if row["name"]:
+            labels_of[row["move_id"][0]].append(" ".join(row["name"].split()))
     assert len(facts.items) > 50
     assert sum(1 for item in facts.items if item.instalments > 1) > 3
     paid_middle = [item for item in facts.items if item.invoice.number == "INV/2026/X0001"]
@@ -98,5 +104,13 @@ def test_facts_equal_the_naive_reading(version: int, protocol: str,
         assert invoice.payment_reference == (move["payment_reference"] or "")
         assert invoice.portal_url == f"{server.url}{move['access_url']}" + (
             f"?access_token={move['access_token']}" if move["access_token"] else "")
+        # What a formal letter recalls of the invoice (connector/letter.py).
+        assert invoice.customer_ref == (move["ref"] or "") and invoice.origin == (move["invoice_origin"] or "")
+        term = move["invoice_payment_term_id"]
+        assert invoice.payment_term == (term[1] if term else "")
+        assert invoice.has_pdf == bool(move["message_main_attachment_id"])
+        # Without either, the description comes from what was invoiced: the product lines' labels.
+        labels = labels_of.get(invoice.id, []) if not move["ref"] and not move["invoice_origin"] else []
+        assert invoice.description.startswith(labels[0]) if labels else invoice.description == "", invoice
     entry = [item for item in facts.items if item.invoice.number == "MISC/2026/X0001"]
     assert len(entry) == 1 and entry[0].invoice.invoice_date == date(2026, 8, 15)

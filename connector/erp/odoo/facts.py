@@ -113,6 +113,20 @@ def _amount(value: Any, decimals: int) -> Decimal:
         return Decimal(0)
 
 
+DESCRIPTION_CHARS = 120
+
+
+def _summary(labels: list[str]) -> str:
+    """Invoice line labels as one short description: "Cable 3x2.5 mm; Instalación; …" (more lines follow)."""
+    shown: list[str] = []
+    for label in labels:
+        if shown and len("; ".join([*shown, label])) > DESCRIPTION_CHARS:
+            break
+        shown.append(label if len(label) <= DESCRIPTION_CHARS else label[:DESCRIPTION_CHARS - 1] + "…")
+    rest = len(labels) - len(shown)
+    return "; ".join(shown) + ("; …" if rest else "")
+
+
 def not_domain(leaves: list[list[Any]]) -> list[Any]:
     """The negation of an implicit AND of (at least one) leaves, in Odoo's prefix notation: ! & & a b c."""
     return ["!", *["&"] * (len(leaves) - 1), *leaves]
@@ -146,6 +160,7 @@ class FactsReader:
         self._decimals: dict[str, int] = {}
         # Names of the connector's claims (not completion rows), read with the history.
         self.claim_names: set[str] = set()
+        self.descriptions: dict[int, str] = {}
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -206,7 +221,8 @@ class FactsReader:
 
         # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
         move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date", "amount_total",
-                              "residual", "currency", "payment_reference", "access_url", "access_token", "date")
+                              "residual", "currency", "payment_reference", "access_url", "access_token", "date",
+                              "customer_ref", "origin", "payment_term", "main_attachment")
         if m.get("disputes", "move_payment_states"):  # 18/19: payment_state "blocked" marks a dispute
             move_fields += m.names("move", "payment_state")
         move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
@@ -214,6 +230,7 @@ class FactsReader:
         line_moves = [m2o_id(line[move_f]) for line in lines]
         moves = s.read(m.model("move"), {mid for mid in line_moves if mid is not None}, move_fields)
         self.progress("invoices", len(moves), len(moves))
+        self.descriptions = self.read_descriptions(moves)
 
         # Currencies of the lines, the moves and the company: one read.
         currency_ids = {m2o_id(r.get(lf["currency"])) for r in lines}
@@ -406,7 +423,29 @@ class FactsReader:
             amount_total=self.amount(move.get(mf["amount_total"]), decimals),
             residual=self.amount(move.get(mf["residual"]), decimals),
             currency=currency, payment_reference=text(move.get(mf["payment_reference"])),
-            portal_url=portal if mf["access_url"] else "")
+            portal_url=portal if mf["access_url"] else "",
+            customer_ref=text(move.get(mf["customer_ref"])), origin=text(move.get(mf["origin"])),
+            description=self.descriptions.get(mid, ""),
+            # A many2one reads as [id, display name]: the payment term's name is what the customer agreed to.
+            payment_term=m2o_name(move.get(mf["payment_term"])),
+            has_pdf=m2o_id(move.get(mf["main_attachment"])) is not None)
+
+    def read_descriptions(self, moves: dict[int, dict[str, Any]]) -> dict[int, str]:
+        """What was invoiced, from the product lines' labels, for the invoices that carry neither a customer
+        reference nor an origin: a formal letter must say what each claimed invoice is for. One call per
+        `IDS_PER_DOMAIN` such invoices, none when every invoice has a reference."""
+        m, s, mf = self.m, self.s, self.mf
+        bare = sorted(mid for mid, move in moves.items()
+                      if not text(move.get(mf["customer_ref"])) and not text(move.get(mf["origin"])))
+        labels: dict[int, list[str]] = defaultdict(list)
+        move_f, type_f, label_f = m.names("move_line", "move", "display_type", "label")
+        for part in chunks(bare, IDS_PER_DOMAIN):
+            for row in s.search_read(m.model("move_line"), [(move_f, "in", part), (type_f, "=", "product")],
+                                     [move_f, label_f]):
+                mid, label = m2o_id(row.get(move_f)), " ".join(text(row.get(label_f)).split())
+                if mid is not None and label and label not in labels[mid]:
+                    labels[mid].append(label)
+        return {mid: _summary(found) for mid, found in labels.items()}
 
     def disputed(self, line: dict[str, Any], move: dict[str, Any]) -> bool:
         disputes = self.m.sections["disputes"]

@@ -25,13 +25,14 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "move": "many2one", "partner": "many2one", "due_date": "date", "date": "date", "residual": "monetary",
         "residual_currency": "monetary", "amount_currency": "monetary", "balance": "monetary",
         "currency": "many2one", "company": "many2one", "move_name": "char", "matched_credits": "one2many",
-        "payment": "many2one",
+        "payment": "many2one", "display_type": "selection", "label": "char",
     },
     "move": {
         "number": "char", "partner": "many2one", "commercial_partner": "many2one", "move_type": "selection",
         "invoice_date": "date", "due_date": "date", "amount_total": "monetary", "residual": "monetary",
         "currency": "many2one", "payment_reference": "char", "payment_state": "selection", "access_url": "char",
-        "access_token": "char", "date": "date",
+        "access_token": "char", "date": "date", "customer_ref": "char", "origin": "char", "payment_term": "many2one",
+        "main_attachment": "many2one",
     },
     "partial": {"max_date": "date"},
     "partner": {

@@ -105,6 +105,26 @@ _CUSTOMERS: list[tuple[str, str, str, str, str]] = [
     ("Comunidad de Propietarios Independencia 12", "late", "ES", "es_ES", "30"),
 ]
 
+# Where the customers outside Spain are (a formal letter needs the city), and their VAT number's shape
+# where their country has one (prefix and digits; a US business has none).
+_FOREIGN_CITIES = {
+    "Rocky Mountain Tools Inc.": "Denver", "Quincaillerie Pau SARL": "Pau", "Bâtiment Toulouse SAS": "Toulouse",
+    "Menuiserie Tarbes SARL": "Tarbes", "Plomberie Perpignan SAS": "Perpignan", "Lisboa Construções Lda": "Lisboa",
+    "Great Lakes Hardware LLC": "Chicago", "Pacific Builders Supply Co.": "Portland", "Bristol Fixings Ltd": "Bristol",
+    "Münchner Baubedarf GmbH": "München",
+}
+_VAT_SHAPES = {"ES": ("ESB", 8), "FR": ("FR", 11), "GB": ("GB", 9), "DE": ("DE", 9), "PT": ("PT", 9)}
+
+
+def _demo_vat(country: str, idx: int) -> str | bool:
+    shape = _VAT_SHAPES.get(country)
+    if shape is None:
+        return False
+    prefix, digits = shape
+    number = 50000000 + idx * 7919 if country == "ES" else 10 ** (digits - 1) + idx * 7919
+    return f"{prefix}{number:0{digits}d}"
+
+
 # How each customer pays (reliable, late, erratic, new): the seed's history and the demo's replay follow it.
 CUSTOMER_PROFILES = {name: profile for name, profile, _country, _lang, _term in _CUSTOMERS}
 
@@ -291,9 +311,9 @@ def seed_demo(env: Env, as_of: dt.date) -> None:
                 "mobile": f"+34 6{idx:02d} 123 456" if idx % 3 == 0 else False,
                 "street": f"Calle Mayor {idx + 1}",
                 "zip": f"50{idx:03d}",
-                "city": "Zaragoza" if country == "ES" else "",
+                "city": "Zaragoza" if country == "ES" else _FOREIGN_CITIES[name],
                 "country_id": countries[country],
-                "vat": f"ESB{50000000 + idx * 7919:08d}" if country == "ES" else False,
+                "vat": _demo_vat(country, idx),
                 "ref": f"C{1000 + idx}",
                 "category_id": categories,
                 "user_id": salesperson,
