@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
-from connector.legal import compensation_due, interest_due, level_applies
+from connector.legal import MissingRate, compensation_due, interest_due, level_applies
 from connector.model import (
     CONTACT_CHANNELS,
     Action,
@@ -20,6 +20,7 @@ from connector.model import (
     Deduction,
     Escalate,
     Facts,
+    Failed,
     InterestPeriod,
     IssuedAction,
     Partner,
@@ -53,6 +54,7 @@ NON_BUSINESS_DAY = "not_a_business_day"
 COMING_UP = "coming_up"
 HANDED_OVER = "handed_over"
 WAITING = "waiting_for_person"
+FAILED = "action_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,7 @@ class _Evaluation:
         self.handed_over: dict[int, date] = {}
         self.last_action_date: dict[int, date] = {}
         self.closes: list[Close] = []
+        self.failed: list[Failed] = []
         self.superseded: set[str] = set()
         # Cases that move to a new level today, and the level.
         self.moved_to: dict[tuple[int, int], str] = {}
@@ -232,7 +235,7 @@ class _Evaluation:
         self.closes.sort(key=lambda c: (c.partner.id, c.key))
         self.actions.extend(self.closes)
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
-                    segments=self.segments)
+                    segments=self.segments, failed=tuple(self.failed))
 
     def evaluate_partner(self, partner: Partner, items: list[ReceivableItem]) -> None:
         policy, today = self.policy, self.today
@@ -445,8 +448,16 @@ class _Evaluation:
         if blocked is not None:
             self.skip_case(partner, items, *blocked)
             return
-        self.actions.append(self.build_action(partner, segment, level, target, items[:covered], broken,
-                                              items[covered:]))
+        try:
+            action = self.build_action(partner, segment, level, target, items[:covered], broken, items[covered:])
+        except MissingRate as missing:
+            # Never a guessed rate: this action fails, named for the run's report; the others go ahead.
+            prefix = "escalate" if level.escalate else "remind"
+            key = action_key(prefix, partner.id, level.name, (i.id for i in items[:covered]))
+            self.failed.append(Failed(key, partner.id, level.name, str(missing)))
+            self.skip_case(partner, items, FAILED, (level.name, str(missing)))
+            return
+        self.actions.append(action)
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
         self.moved_to[self.case_of(items[0])] = level.name
 

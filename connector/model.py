@@ -345,6 +345,7 @@ SKIP_REASONS: dict[str, str] = {
     "coming_up": "not yet due: named as coming up in today's '{0}' message",
     "waiting_for_person": "'{0}' of {1} is still open{2}; the next level waits until it is marked done{3}",
     "handed_over": "handed over on {0}: no reminders while the hand-over task is open in the ERP",
+    "action_failed": "'{0}' could not be prepared: {1}",
 }
 
 
@@ -366,9 +367,20 @@ class Skip(NamedTuple):
         return SKIP_REASONS[self.code].format(*self.detail)
 
 
+class Failed(NamedTuple):
+    """An action due today that the engine refused to prepare (a rate it does not know), and why."""
+
+    key: str
+    partner_id: int
+    level: str
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     today: date
     actions: tuple[Action, ...]
     skipped: tuple[Skip, ...]
     segments: Mapping[int, str] = field(default_factory=dict)
+    # Actions that are due but fail: recorded as failed by the run (its items are skipped with the reason).
+    failed: tuple[Failed, ...] = ()

@@ -135,6 +135,11 @@ def _ordered(label: str, rates: tuple[InterestRate, ...]) -> tuple[InterestRate,
         if after.start <= before.end:
             raise ValueError(f"{label} periods overlap: {before.start}..{before.end} and "
                              f"{after.start}..{after.end}")
+        # A gap would leave days without a known rate in the middle of the table: refused here, so
+        # only days before or after the whole table can lack a rate.
+        if after.start != before.end + timedelta(days=1):
+            raise ValueError(f"{label} periods leave a gap: nothing covers {before.end + timedelta(days=1)}.."
+                             f"{after.start - timedelta(days=1)}; add that period")
     return tuple(ordered)
 
 
@@ -147,12 +152,19 @@ class Money:
     compensation: tuple[tuple[str, Decimal], ...] = ()
     # Consumers' late interest: the interés legal del dinero, set each year (Código Civil art. 1108).
     legal_interest_rates: tuple[InterestRate, ...] = ()
+    # Days after a table's last period: "none" fails the action (the rate is not published yet),
+    # "last" charges the last rate. Days before a table's first period always fail.
+    extrapolate: Literal["none", "last"] = "none"
+    # The configuration file the tables come from, named when a rate is missing.
+    source: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "interest_rates", _ordered("interest", self.interest_rates))
         object.__setattr__(self, "legal_interest_rates", _ordered("legal interest", self.legal_interest_rates))
         if self.day_count not in (360, 365, 366):
             raise ValueError(f"day_count must be 360, 365 or 366, got {self.day_count}")
+        if self.extrapolate not in ("none", "last"):
+            raise ValueError(f"extrapolate must be 'none' or 'last', got {self.extrapolate!r}")
 
     def compensation_for(self, currency: str) -> Decimal:
         for code, amount in self.compensation:

@@ -166,3 +166,48 @@ def test_password_comes_from_the_named_environment_variable(monkeypatch: pytest.
         erp.password()
     monkeypatch.setenv("DUNNING_ODOO_PASSWORD", "s3cret")
     assert erp.password() == "s3cret"
+
+
+def test_example_carries_every_half_year_back_to_2021_with_its_source() -> None:
+    money = load_settings(EXAMPLE, TODAY).policy.money
+    starts = [r.start for r in money.interest_rates]
+    assert starts[0] == date(2021, 1, 1) and len(starts) == 11  # 2021 H1 .. 2026 H1: H2 2026 left out
+    assert all(r.start.month in (1, 7) and r.start.day == 1 for r in money.interest_rates)
+    assert [r.start.year for r in money.legal_interest_rates] == [2021, 2022, 2023, 2024, 2025]
+    assert money.extrapolate == "last" and money.source.endswith("config.example.toml")
+    tables = example()["money"]
+    assert all(row.get("source") for key in ("interest_rates", "legal_interest_rates") for row in tables[key])
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("money.extrapolate", "first", "money.extrapolate: expected one of 'none', 'last'"),
+    ("money.interest_rates.1.start", date(2020, 7, 1),
+     "money.interest_rates[1].start: 2020-07-01 comes after a period starting 2021-01-01: list the periods "
+     "oldest first"),
+    ("money.interest_rates.1.start", date(2021, 8, 1),
+     "money.interest_rates: interest periods leave a gap: nothing covers 2021-07-01..2021-07-31"),
+    ("money.legal_interest_rates.2.start", date(2023, 2, 1),
+     "money.legal_interest_rates: legal interest periods leave a gap: nothing covers 2023-01-01..2023-01-31"),
+    ("money.legal_interest_rates.1.percent", "101", "money.legal_interest_rates[1].percent: interest rate 101%"),
+    ("money.interest_rates", [], "money.interest_rates: levels ['letter', 'handover'] charge interest but the "
+                                 "table is empty"),
+    ("legal.public_tags", ["Deudor: empresa / Debtor: business"],
+     "legal.public_tags: 'Deudor: empresa / Debtor: business' is also one of the business_tags"),
+    ("legal.consumer_tags", [" "], "legal.consumer_tags: a tag name cannot be empty"),
+    ("legal.business_tags", "Empresa", "legal.business_tags: expected a list of strings"),
+    ("legal.colour", "red", "legal.colour: unknown key"),
+], ids=["extrapolate-unknown", "out-of-order", "b2b-gap", "legal-gap", "legal-rate-over-100", "empty-b2b-table",
+        "tag-in-two-lists", "empty-tag", "tags-not-a-list", "unknown-legal-key"])
+def test_rate_tables_and_legal_tags_are_validated_at_load(path: str, value: object, expected: str) -> None:
+    errors = _errors(_mutate(path, value))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_legal_tags_reach_the_policy_and_the_erp_reader() -> None:
+    data = example()
+    data["legal"] = {"public_tags": ["Administración"], "consumer_tags": ["Particular", "Comunidad"]}
+    settings = settings_from_data(data, "dunning.toml", TODAY)
+    assert settings.debtor_tags.public == ("Administración",)
+    assert settings.debtor_tags.consumer == ("Particular", "Comunidad")
+    assert settings.debtor_tags.business == ("Deudor: empresa / Debtor: business",)  # the default stays
+    assert settings.erp is not None and settings.erp.debtor_tags == settings.debtor_tags

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connector.engine import evaluate
-from connector.legal import RULES, debtor_kind_of, level_applies
+from connector.legal import RULES, DebtorTags, debtor_kind_of, level_applies
 from connector.model import DEBTOR_KINDS, Escalate, Plan, Remind
 from connector.policy import InterestRate, Level, Money
 from connector.render import Renderer
@@ -118,8 +118,106 @@ def test_letter_states_the_legal_basis_of_the_kind(kind: str, lang: str, present
     (True, "FRP1234567", "FR", (), "business"),
     (True, "ESB50111222", "ES", ("Deudor: consumidor / Debtor: consumer",), "consumer"),
     (False, "", "ES", ("Deudor: administración pública / Debtor: public body",), "public"),
+    # A comunidad de propietarios (NIF letter H) is a consumer, company or not (README "Legal notes").
+    (True, "ESH50123456", "ES", (), "consumer"),
+    (True, "H50123456", "ES", (), "consumer"),
+    (True, "ESH50123456", "ES", ("Deudor: empresa / Debtor: business",), "business"),
 ], ids=["company", "sole-trader-with-vat", "private-person", "local-corporation-p", "public-body-q-by-vat",
-        "state-body-s", "p-outside-spain-is-not-a-nif", "override-tag-consumer", "override-tag-public"])
+        "state-body-s", "p-outside-spain-is-not-a-nif", "override-tag-consumer", "override-tag-public",
+        "comunidad-de-propietarios-h", "comunidad-without-es-prefix", "comunidad-tagged-business"])
 def test_debtor_kind_from_erp_data(is_company: bool, vat: str, country: str, tags: tuple[str, ...],
                                    expected: str) -> None:
     assert debtor_kind_of(is_company, vat, country, tags) == expected
+
+
+TOWN_HALL_TAGS = DebtorTags(public=("Administración",), consumer=("Particular", "Comunidad"))
+
+
+@pytest.mark.parametrize(("is_company", "vat", "tags", "expected"), [
+    (True, "ESB50111222", ("Administración",), "public"),
+    (True, "ESB50111222", ("VIP", "Comunidad"), "consumer"),
+    # The default tags are replaced, not added to: the old tag now means nothing.
+    (True, "ESB50111222", ("Deudor: consumidor / Debtor: consumer",), "business"),
+    # A kind without its own list keeps the default tag.
+    (False, "", ("Deudor: empresa / Debtor: business",), "business"),
+    # The first marking tag decides.
+    (True, "ESB50111222", ("Particular", "Administración"), "consumer"),
+], ids=["configured-public-tag", "second-consumer-tag", "default-tag-replaced", "unlisted-kind-keeps-its-default",
+        "first-marking-tag-wins"])
+def test_configured_tags_state_the_kind(is_company: bool, vat: str, tags: tuple[str, ...], expected: str) -> None:
+    assert debtor_kind_of(is_company, vat, "ES", tags, TOWN_HALL_TAGS) == expected
+
+
+def test_a_tag_states_one_kind_only() -> None:
+    with pytest.raises(ValueError, match="also one of the consumer_tags"):
+        DebtorTags(consumer=("Comunidad",), public=("Comunidad",))
+
+
+# The same letter on 1 December 2026 with tables that stop short: B2B ends with H1 2026, the legal
+# interest with 2025 (as in the example configuration, where those periods could not be sourced).
+SHORT = Money(
+    interest_rates=(InterestRate(D("2026-01-01"), D("2026-06-30"), Decimal("10.15")),),
+    legal_interest_rates=(InterestRate(D("2025-01-01"), D("2025-12-31"), Decimal("3.25")),),
+    compensation=(("EUR", Decimal("40.00")),), source="dunning.toml",
+)
+LATE = Money(
+    interest_rates=(InterestRate(D("2026-11-15"), D("2026-12-31"), Decimal("10.15")),),
+    legal_interest_rates=(InterestRate(D("2026-11-15"), D("2026-12-31"), Decimal("3.25")),),
+    source="dunning.toml",
+)
+
+
+@pytest.mark.parametrize(("kind", "money", "sentence"), [
+    # Due 31 October: every day charged (1 Nov - 1 Dec) lies after the table.
+    ("business", SHORT, "no statutory late-payment rate (Ley 3/2004 art. 7) for 2026-11-01..2026-12-01: "
+                        "[[money.interest_rates]] in dunning.toml ends on 2026-06-30; add the half-year starting "
+                        "2026-07-01 (start, end, percent) once it is published, or set [money] extrapolate = "
+                        "\"last\" to charge the last rate"),
+    ("public", SHORT, "no statutory late-payment rate (Ley 3/2004 art. 7) for 2026-11-01..2026-12-01"),
+    ("consumer", SHORT, "no interés legal del dinero for 2026-11-01..2026-12-01: [[money.legal_interest_rates]] "
+                        "in dunning.toml ends on 2025-12-31; add the year starting 2026-01-01"),
+    ("business", LATE, "no statutory late-payment rate (Ley 3/2004 art. 7) for 2026-11-01..2026-11-14: "
+                       "[[money.interest_rates]] in dunning.toml starts on 2026-11-15; add the earlier half-years "
+                       "back to 2026-11-01 (start, end, percent)"),
+    ("consumer", LATE, "no interés legal del dinero for 2026-11-01..2026-11-14"),
+], ids=["business-after-table", "public-after-table", "consumer-after-table", "business-before-table",
+        "consumer-before-table"])
+def test_a_day_outside_the_table_fails_the_action_with_a_sentence(kind: str, money: Money, sentence: str) -> None:
+    plan = evaluate(policy(money=money), facts([item(1, "2026-10-31", "1000.00")],
+                                               partners=[partner(1, debtor_kind=kind)], issued=LADDER), D("2026-12-01"))
+    assert plan.actions == ()
+    (failed,) = plan.failed
+    assert failed.level == "letter" and failed.partner_id == 1 and failed.key.startswith("remind_1_letter_")
+    assert failed.reason.startswith(sentence)
+    (skip,) = plan.skipped
+    assert skip.code == "action_failed" and skip.reason == f"'letter' could not be prepared: {failed.reason}"
+
+
+def test_the_other_customers_go_ahead_when_one_action_fails() -> None:
+    both = facts([item(1, "2026-10-31", "1000.00", pid=1), item(2, "2026-11-30", "500.00", pid=2)],
+                 partners=[partner(1), partner(2)], issued=LADDER)
+    plan = evaluate(policy(money=SHORT), both, D("2026-12-01"))
+    assert [(a.partner.id, a.level) for a in plan.actions] == [(2, "friendly")]
+    assert [f.partner_id for f in plan.failed] == [1]
+
+
+@pytest.mark.parametrize(("kind", "interest", "rate"), [
+    # 31 days after the table at its last rate: 1000 x 10.15% x 31 / 365 = 8.6205 -> 8.62.
+    ("business", "8.62", "10.15"),
+    # 2026 at 2025's 3.25%: 1000 x 3.25% x 31 / 365 = 2.7603 -> 2.76.
+    ("consumer", "2.76", "3.25"),
+], ids=["business", "consumer"])
+def test_extrapolate_last_charges_the_last_rate_after_the_table(kind: str, interest: str, rate: str) -> None:
+    money = replace(SHORT, extrapolate="last")
+    (action,) = evaluate(policy(money=money), facts([item(1, "2026-10-31", "1000.00")],
+                                                    partners=[partner(1, debtor_kind=kind)], issued=LADDER),
+                         D("2026-12-01")).actions
+    assert isinstance(action, Remind) and action.level == "letter"
+    (planned,) = action.items
+    assert planned.interest == Decimal(interest) and [str(p.rate) for p in planned.interest_periods] == [rate]
+
+
+def test_extrapolate_last_never_reaches_before_the_table() -> None:
+    plan = evaluate(policy(money=replace(LATE, extrapolate="last")),
+                    facts([item(1, "2026-10-31", "1000.00")], partners=[partner(1)], issued=LADDER), D("2026-12-01"))
+    assert plan.actions == () and "starts on 2026-11-15" in plan.failed[0].reason
