@@ -37,7 +37,7 @@ from connector.erp.odoo.session import (
     parse_completion,
     text,
 )
-from connector.legal import debtor_kind_of
+from connector.legal import DEFAULT_TAGS, DebtorTags, debtor_kind_of
 from connector.model import (
     Company,
     Contact,
@@ -106,8 +106,10 @@ def plain(html_text: Any) -> str:
 class FactsReader:
     """One pull: reads, indexes and builds the facts; `calls` are counted by the session's rpc."""
 
-    def __init__(self, session: Session, today: date, company_ids: tuple[int, ...], progress: Progress) -> None:
+    def __init__(self, session: Session, today: date, company_ids: tuple[int, ...], progress: Progress,
+                 debtor_tags: DebtorTags = DEFAULT_TAGS) -> None:
         self.s = session
+        self.debtor_tags = debtor_tags
         self.m = session.mapping
         self.today = today
         self.company_filter = company_ids
@@ -488,7 +490,8 @@ class FactsReader:
             mobile_field = self.f("partner", "mobile")
             vat = text(row.get(self.f("partner", "vat")))
             country_code = text(row.get(self.f("partner", "country_code")))
-            kind = debtor_kind_of(bool(row.get(self.f("partner", "is_company"))), vat, country_code, tuple(names))
+            kind = debtor_kind_of(bool(row.get(self.f("partner", "is_company"))), vat, country_code, tuple(names),
+                                  self.debtor_tags)
             partners[pid] = Partner(
                 id=pid, name=text(row.get(self.f("partner", "name"))), lang=text(row.get(self.f("partner", "lang"))),
                 email=text(row.get(self.f("partner", "email"))), phone=text(row.get(self.f("partner", "phone"))),
