@@ -24,6 +24,7 @@ from connector.legal import DEFAULT_TAGS, DebtorTags
 from connector.model import CHANNELS, DEBTOR_KINDS
 from connector.policy import (
     DEFAULT_SEGMENT,
+    LEVEL_PURPOSES,
     SEGMENT_METRICS,
     SEGMENT_OPERATORS,
     BusinessCalendar,
@@ -60,6 +61,8 @@ class ErpSettings:
     claim_lease_s: float = 600.0
     # [legal] tags that state a customer's debtor kind: the facts reader applies them.
     debtor_tags: DebtorTags = DEFAULT_TAGS
+    # [policy] direct_debit_methods: payment method names that mean "collected by direct debit".
+    direct_debit_methods: tuple[str, ...] = ()
 
     def password(self) -> str:
         """The secret, read from the environment variable the file names."""
@@ -211,14 +214,14 @@ _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company
         "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
-           "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead"}
+           "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead", "direct_debit_methods"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
 _MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates", "extrapolate"}
 _RATE = {"start", "end", "percent", "source"}
 _SEGMENT = {"name", "when"}
 _LEGAL = {"business_tags", "consumer_tags", "public_tags"}
 _LEVEL = {"name", "days", "channel", "template", "deliver", "min_gap_days", "assignee", "deadline_days",
-          "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done", "debtors"}
+          "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done", "debtors", "purpose"}
 
 
 def config_path(explicit: str | None) -> Path:
@@ -262,10 +265,11 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
 
     erp = _erp(root, errors) if "erp" in data else None
     debtor_tags = _legal(root.table("legal", _LEGAL))
-    if erp is not None:
-        erp = replace(erp, debtor_tags=debtor_tags)
-
     pol = root.table("policy", _POLICY)
+    direct_debit_methods = pol.strings("direct_debit_methods")
+    if erp is not None:
+        erp = replace(erp, debtor_tags=debtor_tags, direct_debit_methods=direct_debit_methods)
+
     timezone = pol.text("timezone", "Europe/Madrid")
     try:
         ZoneInfo(timezone)
@@ -553,6 +557,7 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
                 interest=sec.boolean("interest", False), compensation=sec.boolean("compensation", False),
                 escalate=sec.boolean("escalate", False), debtors=debtors,
                 wait_for_done=sec.boolean("wait_for_done", False) if "wait_for_done" in sec.data else None,
+                purpose=sec.text("purpose", "reminder", choices=LEVEL_PURPOSES),  # type: ignore[arg-type]
             )
         except ValueError as error:
             sec.error("name" if "name" in str(error) else "channel", str(error))

@@ -186,9 +186,20 @@ class _Evaluation:
                 if last is None or day > last:
                     last_action[issued.partner_id] = day
         # Per segment and debtor kind, the levels that apply (a level without segments applies to all).
-        self.levels_for_segment: dict[tuple[str, str], tuple[int, ...]] = {}
-        self.decisions: dict[tuple[str, str, date, tuple[int, date] | None, bool],
+        self.levels_for_segment: dict[tuple[str, str, bool], tuple[int, ...]] = {}
+        self.decisions: dict[tuple[str, str, date, tuple[int, date] | None, bool, bool],
                              tuple[int, str, tuple[object, ...]]] = {}
+        # Discount reminders stand beside the ladder: the items each one was already sent for.
+        self.discount_levels = [i for i, lv in enumerate(policy.levels) if lv.purpose == "discount"]
+        self.discount_sent: set[tuple[int, int]] = set()
+        if self.discount_levels:
+            names = {policy.levels[i].name: i for i in self.discount_levels}
+            for issued in facts.issued:
+                index = names.get(issued.level)
+                if index is not None:
+                    self.discount_sent.update((index, item_id) for item_id in issued.item_ids)
+        # The first level for returned direct debits, if the policy has one.
+        self.returned_start = next((i for i, lv in enumerate(policy.levels) if lv.purpose == "returned_debit"), None)
         self.deadlines: dict[int, date] = {}
         self.settled_by_partner: dict[int, list[SettledItem]] = defaultdict(list)
         for settled in facts.settled:
@@ -348,18 +359,19 @@ class _Evaluation:
         return remaining, missed
 
     def next_level(self, segment: str, kind: str, due: date, issued: tuple[int, date] | None,
-                   broken: bool) -> tuple[int, str, tuple[object, ...]]:
+                   broken: bool, returned: bool = False) -> tuple[int, str, tuple[object, ...]]:
         """Which level an item is ready for today: (level index, "", ()) or (-1, skip code, detail).
 
         Depends only on the arguments (and today), so plan_levels memoizes it: a run meets a few
-        thousand distinct situations however many items it has.
+        thousand distinct situations however many items it has. A returned direct debit starts at
+        the returned_debit levels and goes on with the reminders after them.
         """
         levels, today = self.policy.levels, self.today
-        applicable = self.levels_for_segment.get((segment, kind))
+        applicable = self.levels_for_segment.get((segment, kind, returned))
         if applicable is None:
             applicable = tuple(i for i, lv in enumerate(levels) if (not lv.segments or segment in lv.segments)
-                               and level_applies(lv, kind))
-            self.levels_for_segment[(segment, kind)] = applicable
+                               and level_applies(lv, kind) and self.on_ladder(i, returned))
+            self.levels_for_segment[(segment, kind, returned)] = applicable
         days_from_due = (today - due).days
         last_index, last_date = issued if issued is not None else (-1, None)
         # Levels still ahead of this case; a pre-due level is pointless once the case is due, and a
@@ -389,6 +401,30 @@ class _Evaluation:
         if last_date is not None:
             when = max(when, last_date + timedelta(days=upcoming.min_gap_days))
         return -1, NOT_YET, (upcoming.name, when)
+
+    def on_ladder(self, index: int, returned: bool) -> bool:
+        """Whether a level is a step of the ladder for a case (discount reminders never are)."""
+        purpose = self.policy.levels[index].purpose
+        if purpose == "discount":
+            return False
+        if not returned or self.returned_start is None:
+            return purpose == "reminder"
+        return purpose == "returned_debit" or index > self.returned_start
+
+    def discount_offer(self, partner: Partner, segment: str,
+                       items: list[ReceivableItem]) -> tuple[int, list[ReceivableItem]]:
+        """The first discount level some of the case's items are in the window of today, and those items."""
+        levels, today = self.policy.levels, self.today
+        for index in self.discount_levels:
+            level = levels[index]
+            if (level.segments and segment not in level.segments) or not level_applies(level, partner.debtor_kind):
+                continue
+            offered = [i for i in items if i.discount_date is not None and i.discount_saving > 0
+                       and 0 <= (i.discount_date - today).days <= -level.days
+                       and (index, i.id) not in self.discount_sent]
+            if offered:
+                return index, offered
+        return -1, []
 
     def plan_levels(
         self, partner: Partner, segment: str, items: list[ReceivableItem], broken: Promise | None
@@ -429,7 +465,10 @@ class _Evaluation:
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
             broken = None
-        situation = (segment, partner.debtor_kind, items[0].due_date, reached, broken is not None)
+            if self.discount_levels and self.plan_discount(partner, segment, items):
+                return
+        returned = bool(overdue) and items[0].direct_debit and self.returned_start is not None
+        situation = (segment, partner.debtor_kind, items[0].due_date, reached, broken is not None, returned)
         decision = self.decisions.get(situation)
         if decision is None:
             decision = self.decisions[situation] = self.next_level(*situation)
@@ -460,6 +499,20 @@ class _Evaluation:
         self.actions.append(action)
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
         self.moved_to[self.case_of(items[0])] = level.name
+
+    def plan_discount(self, partner: Partner, segment: str, items: list[ReceivableItem]) -> bool:
+        """Remind what paying by the discount date saves, when a discount level's window is open today."""
+        index, offered = self.discount_offer(partner, segment, items)
+        if index < 0:
+            return False
+        level = self.policy.levels[index]
+        blocked = self.blocked(partner, offered, level)
+        if blocked is not None:
+            return False  # the ladder decides what the case gets today instead
+        rest = [i for i in items if i not in offered]
+        self.actions.append(self.build_action(partner, segment, level, index, offered, None, rest))
+        self.skip_case(partner, rest, COMING_UP, (level.name,))
+        return True
 
     def waiting_for(self, partner: Partner, items: list[ReceivableItem], index: int) -> tuple[object, ...] | None:
         """The skip detail when the case's current level is an activity a person has not marked done."""
@@ -600,6 +653,9 @@ class _Evaluation:
             assignee = partner.salesperson.login if partner.salesperson else policy.default_assignee
         if broken is not None:
             reason = f"promise to pay by {broken.promised_date.isoformat()} was broken"
+        elif level.purpose == "discount":
+            first = min(items, key=lambda i: i.discount_date or today)
+            reason = f"early-payment discount until {(first.discount_date or today).isoformat()}"
         elif level.days < 0:
             reason = f"due in {-planned[0].days_late} days"
         else:

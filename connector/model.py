@@ -125,6 +125,21 @@ class ReceivableItem:
     disputed: bool = False
     instalment: int = 1
     instalments: int = 1
+    # Early-payment discount of the payment terms: pay `discount_amount` (the ERP's figure) by
+    # `discount_date` instead of the full amount; None when the terms give none.
+    discount_date: date | None = None
+    discount_amount: Decimal | None = None
+    # Collected by direct debit (a SEPA mandate, or a payment method the configuration names): the
+    # customer is not asked to pay by transfer, and an overdue item is a returned debit.
+    direct_debit: bool = False
+
+    @property
+    def discount_saving(self) -> Decimal:
+        """What paying by the discount date saves; 0 without an offer, or once part is paid (the
+        ERP's discounted amount is for the whole instalment)."""
+        if self.discount_date is None or self.discount_amount is None or self.residual != self.amount:
+            return Decimal(0)
+        return max(self.residual - self.discount_amount, Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ SEGMENT_METRICS: frozenset[str] = frozenset(
 )
 SEGMENT_OPERATORS: frozenset[str] = frozenset({"<", "<=", ">", ">=", "==", "!="})
 DEFAULT_SEGMENT = "standard"
+LEVEL_PURPOSES = ("reminder", "discount", "returned_debit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,21 @@ class Level:
     wait_for_done: bool | None = None
     # The debtor kinds this level is for; empty: as the law has it (connector/legal.py).
     debtors: tuple[str, ...] = ()
+    # "reminder": the ladder from the due date. "discount": before an item's early-payment discount
+    # date (days counted from that date, 0 or less), what paying by then saves. "returned_debit": a
+    # direct debit still open after its due date starts here; other cases never get this level.
+    purpose: Literal["reminder", "discount", "returned_debit"] = "reminder"
 
     def __post_init__(self) -> None:
+        if self.purpose not in LEVEL_PURPOSES:
+            raise ValueError(f"level {self.name!r}: purpose {self.purpose!r} is not one of {list(LEVEL_PURPOSES)}")
+        if self.purpose == "discount":
+            if self.days > 0:
+                raise ValueError(f"level {self.name!r}: a discount reminder goes out before the discount date: "
+                                 f"days counts from that date and must be 0 or less, got {self.days}")
+            if self.escalate or self.interest or self.compensation or self.channel in ("task", "phone"):
+                raise ValueError(f"level {self.name!r}: a discount reminder is a message to the customer "
+                                 f"(email, sms or letter) without interest, compensation or escalation")
         unknown = sorted(set(self.debtors) - set(DEBTOR_KINDS))
         if unknown:
             raise ValueError(f"level {self.name!r}: unknown debtor kinds {unknown}; expected {list(DEBTOR_KINDS)}")

@@ -24,17 +24,22 @@ def example() -> dict:
 def test_example_is_the_documented_spanish_default() -> None:
     settings = load_settings(EXAMPLE, TODAY)
     policy = settings.policy
-    assert [(lv.name, lv.days, lv.channel) for lv in policy.levels] == [
+    assert [(lv.name, lv.days, lv.channel) for lv in policy.levels if lv.purpose == "reminder"] == [
         ("pre_due", -3, "email"), ("friendly", 1, "email"), ("firm", 10, "email"), ("call", 20, "phone"),
         ("letter", 30, "letter"), ("handover", 45, "task")]
-    assert policy.levels[0].segments == ("late_payer", "promise_breaker")
+    levels = {lv.name: lv for lv in policy.levels}
+    assert levels["pre_due"].segments == ("late_payer", "promise_breaker")
     assert policy.levels[-1].owed_above == Decimal("300.00") and policy.levels[-1].escalate
-    assert policy.levels[4].interest and policy.levels[4].compensation
+    assert levels["letter"].interest and levels["letter"].compensation
+    # Beside the ladder: the early-payment discount reminder and the returned direct debit's start.
+    assert (levels["discount"].purpose, levels["discount"].days) == ("discount", -5)
+    assert (levels["returned_debit"].purpose, levels["returned_debit"].days) == ("returned_debit", 3)
     assert policy.money.compensation_for("EUR") == Decimal("40.00")
     assert date(2026, 12, 8) in policy.calendar.holidays  # Inmaculada Concepción
     assert date(2026, 4, 23) in policy.calendar.holidays  # San Jorge, Aragón
     assert settings.erp is not None and settings.erp.password_env == "DUNNING_ODOO_PASSWORD"
     assert settings.erp.protocol == "jsonrpcs"
+    assert settings.erp.direct_debit_methods == ("SEPA Direct Debit", "Adeudo directo SEPA", "Recibo domiciliado")
 
 
 def _errors(data: dict, **kw: object) -> list[str]:
@@ -141,12 +146,12 @@ def test_unknown_template_is_a_configuration_error() -> None:
         return [] if template != "firm" else [f"no template {language}/{template}.{channel}.j2"]
 
     errors = _errors(example(), template_check=check)
-    assert errors == ["levels[2].template: no template es/firm.email.j2"]
+    assert errors == ["levels[4].template: no template es/firm.email.j2"]
 
 
 def test_send_only_by_email() -> None:
-    errors = _errors(_mutate("levels.3.deliver", "send"))
-    assert any("levels[3]" in e and "only the email channel" in e for e in errors), errors
+    errors = _errors(_mutate("levels.5.deliver", "send"))  # the call
+    assert any("levels[5]" in e and "only the email channel" in e for e in errors), errors
 
 
 def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
@@ -211,3 +216,13 @@ def test_legal_tags_reach_the_policy_and_the_erp_reader() -> None:
     assert settings.debtor_tags.consumer == ("Particular", "Comunidad")
     assert settings.debtor_tags.business == ("Deudor: empresa / Debtor: business",)  # the default stays
     assert settings.erp is not None and settings.erp.debtor_tags == settings.debtor_tags
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("levels.0.purpose", "coupon", "levels[0].purpose: expected one of 'reminder', 'discount', 'returned_debit'"),
+    ("levels.0.days", 2, "levels[0].channel: level 'discount': a discount reminder goes out before the discount"),
+    ("policy.direct_debit_methods", "SEPA", "policy.direct_debit_methods: expected a list of strings"),
+], ids=["unknown-purpose", "discount-after-its-date", "methods-not-a-list"])
+def test_discount_and_direct_debit_keys_are_validated(path: str, value: object, expected: str) -> None:
+    errors = _errors(_mutate(path, value))
+    assert any(e.startswith(expected) for e in errors), errors

@@ -9,7 +9,7 @@ import pytest
 
 from connector.engine import evaluate
 from connector.legal import RULES, DebtorTags, debtor_kind_of, level_applies
-from connector.model import DEBTOR_KINDS, Escalate, Plan, Remind
+from connector.model import DEBTOR_KINDS, Escalate, Plan, ReceivableItem, Remind
 from connector.policy import InterestRate, Level, Money
 from connector.render import Renderer
 from tests.builders import D, facts, issued, item, partner, policy
@@ -221,3 +221,135 @@ def test_extrapolate_last_never_reaches_before_the_table() -> None:
     plan = evaluate(policy(money=replace(LATE, extrapolate="last")),
                     facts([item(1, "2026-10-31", "1000.00")], partners=[partner(1)], issued=LADDER), D("2026-12-01"))
     assert plan.actions == () and "starts on 2026-11-15" in plan.failed[0].reason
+
+
+# ------------------------------------------------------------------ early-payment discount, direct debit
+DISCOUNT = Level("discount", -5, "email", "discount", deliver="send", purpose="discount")
+RETURNED = Level("returned_debit", 3, "email", "returned_debit", deliver="send", purpose="returned_debit")
+
+
+def ladder_with(*extra: Level) -> tuple[Level, ...]:
+    return tuple(sorted((*extra, *policy().levels), key=lambda lv: lv.days))
+
+
+def offer(iid: int, due: str, residual: str, discount_date: str | None, discount_amount: str | None,
+          paid: str = "0", direct_debit: bool = False) -> ReceivableItem:
+    base = item(iid, due, residual)
+    return replace(base, amount=Decimal(residual) + Decimal(paid), discount_date=D(discount_date) if discount_date
+                   else None, discount_amount=Decimal(discount_amount) if discount_amount else None,
+                   direct_debit=direct_debit)
+
+
+@pytest.mark.parametrize(("today", "discount_date", "expected"), [
+    # 2/10 net 30 on 1210.00: Odoo's discount_amount_currency is 1210 x 0.98 = 1185.80, a saving of 24.20.
+    ("2026-11-05", "2026-11-10", ["discount"]),
+    ("2026-11-10", "2026-11-10", ["discount"]),
+    ("2026-11-04", "2026-11-10", []),
+    ("2026-11-11", "2026-11-10", []),
+], ids=["five-days-before", "on-the-discount-date", "too-early", "discount-date-passed"])
+def test_a_discount_reminder_goes_out_in_its_window(today: str, discount_date: str, expected: list[str]) -> None:
+    case = facts([offer(1, "2026-11-30", "1210.00", discount_date, "1185.80")], partners=[partner(1)])
+    plan = evaluate(policy(levels=ladder_with(DISCOUNT)), case, D(today))
+    assert [a.level for a in plan.actions] == expected
+    if expected:
+        (action,) = plan.actions
+        assert isinstance(action, Remind) and action.template == "discount"
+        assert action.reason == f"early-payment discount until {discount_date}"
+        (planned,) = action.items
+        assert planned.item.discount_amount == Decimal("1185.80")  # the ERP's figure, as read
+        assert planned.item.discount_saving == Decimal("24.20")
+        assert planned.interest == 0 and planned.compensation == 0
+
+
+@pytest.mark.parametrize(("residual", "paid", "discount_amount", "saving"), [
+    ("1210.00", "0", "1185.80", "24.20"),
+    ("500.00", "710.00", "1185.80", "0"),    # partly paid: Odoo's discounted amount is for the whole line
+    ("1210.00", "0", None, "0"),              # payment terms without an early discount
+], ids=["whole-instalment", "partly-paid-no-offer", "no-discount-terms"])
+def test_the_saving_is_the_erps_discounted_amount_off_the_residual(residual: str, paid: str,
+                                                                   discount_amount: str | None, saving: str) -> None:
+    it = offer(1, "2026-11-30", residual, "2026-11-10" if discount_amount else None, discount_amount, paid)
+    assert it.discount_saving == Decimal(saving)
+    plan = evaluate(policy(levels=ladder_with(DISCOUNT)), facts([it], partners=[partner(1)]), D("2026-11-08"))
+    assert [a.level for a in plan.actions] == (["discount"] if saving != "0" else [])
+
+
+def test_a_discount_reminder_is_sent_once() -> None:
+    case = facts([offer(1, "2026-11-30", "1210.00", "2026-11-10", "1185.80")], partners=[partner(1)],
+                 issued=[issued("discount", (1,), "2026-11-05")])
+    plan = evaluate(policy(levels=ladder_with(DISCOUNT)), case, D("2026-11-06"))
+    assert plan.actions == ()
+
+
+def test_the_discount_level_is_not_a_step_of_the_ladder() -> None:
+    # Overdue without a discount offer: the ladder starts at friendly, as without the discount level.
+    case = facts([item(1, "2026-11-30", "1210.00")], partners=[partner(1)])
+    plan = evaluate(policy(levels=ladder_with(DISCOUNT)), case, D("2026-12-01"))
+    assert [a.level for a in plan.actions] == ["friendly"]
+
+
+@pytest.mark.parametrize(("days", "kw", "message"), [
+    (3, {}, "days counts from that date and must be 0 or less"),
+    (-5, {"interest": True}, "without interest, compensation or escalation"),
+    (-5, {"channel": "task"}, "without interest, compensation or escalation"),
+], ids=["after-the-date", "with-interest", "as-a-task"])
+def test_a_discount_level_is_validated(days: int, kw: dict, message: str) -> None:
+    values = {"channel": "email", **kw}
+    with pytest.raises(ValueError, match=message):
+        Level("discount", days, values.pop("channel"), "discount", purpose="discount", **values)
+
+
+@pytest.mark.parametrize(("direct_debit", "today", "expected"), [
+    # A returned direct debit starts at its own level (3 days after the due date), not at friendly...
+    (True, "2026-11-02", []),
+    (True, "2026-11-03", ["returned_debit"]),
+    # ...and a transfer customer never gets it.
+    (False, "2026-11-01", ["friendly"]),
+], ids=["returned-waits-for-its-level", "returned-debit-level", "transfer-customer-friendly"])
+def test_a_returned_direct_debit_starts_at_its_own_level(direct_debit: bool, today: str,
+                                                         expected: list[str]) -> None:
+    case = facts([offer(1, "2026-10-31", "1000.00", None, None, direct_debit=direct_debit)], partners=[partner(1)])
+    plan = evaluate(policy(levels=ladder_with(RETURNED)), case, D(today))
+    assert [a.level for a in plan.actions] == expected
+
+
+def test_after_the_returned_debit_level_the_case_goes_on_with_the_ladder() -> None:
+    history = [issued("returned_debit", (1,), "2026-11-03")]
+    case = facts([offer(1, "2026-10-31", "1000.00", None, None, direct_debit=True)], partners=[partner(1)],
+                 issued=history)
+    plan = evaluate(policy(levels=ladder_with(RETURNED)), case, D("2026-11-10"))
+    assert [a.level for a in plan.actions] == ["firm"]
+
+
+@pytest.mark.parametrize(("lang", "template", "direct_debit", "present", "absent"), [
+    ("es_ES", "discount", False, ["Descuento por pronto pago: factura INV/00001 hasta el 10 de noviembre de 2026",
+                                  "abona 1.185,80 € en lugar de 1.210,00 € y ahorra 24,20 €",
+                                  "Puede pagar por transferencia"], []),
+    ("en_GB", "discount", False, ["Early-payment discount: invoice INV/00001 until 10 November 2026",
+                                  "£1,185.80", "a saving of £24.20"], []),
+    ("fr_FR", "discount", False, ["Escompte pour paiement anticipé : facture INV/00001 jusqu'au 10 novembre 2026",
+                                  "au lieu de", "soit une économie de", "virement bancaire"], []),
+    ("es_ES", "discount", True, ["se cobran por domiciliación bancaria"], ["transferencia"]),
+    ("en_GB", "discount", True, ["collected by direct debit"], ["bank transfer"]),
+    ("fr_FR", "discount", True, ["prélevées (prélèvement SEPA)"], ["virement"]),
+    ("es_ES", "pre_due", True, ["Se cargará en su cuenta por domiciliación bancaria"], ["transferencia", "remesa"]),
+    ("en_GB", "pre_due", True, ["It will be collected by direct debit on the due date"],
+     ["bank transfer", "payment run"]),
+], ids=["es-discount", "en-discount", "fr-discount", "es-discount-direct-debit", "en-discount-direct-debit",
+        "fr-discount-direct-debit", "es-pre-due-direct-debit", "en-pre-due-direct-debit"])
+def test_discount_and_direct_debit_texts(lang: str, template: str, direct_debit: bool, present: list[str],
+                                         absent: list[str]) -> None:
+    customer = partner(1, lang=lang)
+    currency = "GBP" if lang == "en_GB" else "EUR"
+    it = replace(offer(1, "2026-11-30", "1210.00", "2026-11-10", "1185.80", direct_debit=direct_debit),
+                 currency=currency)
+    it = replace(it, invoice=replace(it.invoice, currency=currency))
+    case = facts([it], partners=[customer])
+    level = DISCOUNT if template == "discount" else Level("heads_up", -30, "email", "pre_due", deliver="send")
+    (action,) = evaluate(policy(levels=ladder_with(level)), case, D("2026-11-06")).actions
+    message = Renderer().render(action, case, D("2026-11-06"))
+    shown = f"{message.subject}\n{message.text}".replace("\xa0", " ").replace("\u202f", " ")
+    for phrase in present:
+        assert phrase in shown, (phrase, shown)
+    for phrase in absent:
+        assert phrase not in message.text and phrase not in message.html, phrase

@@ -25,13 +25,13 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "move": "many2one", "partner": "many2one", "due_date": "date", "date": "date", "residual": "monetary",
         "residual_currency": "monetary", "amount_currency": "monetary", "balance": "monetary",
         "currency": "many2one", "company": "many2one", "move_name": "char", "matched_credits": "one2many",
-        "payment": "many2one",
+        "payment": "many2one", "discount_date": "date", "discount_amount": "monetary",
     },
     "move": {
         "number": "char", "partner": "many2one", "commercial_partner": "many2one", "move_type": "selection",
         "invoice_date": "date", "due_date": "date", "amount_total": "monetary", "residual": "monetary",
         "currency": "many2one", "payment_reference": "char", "payment_state": "selection", "access_url": "char",
-        "access_token": "char", "date": "date",
+        "access_token": "char", "date": "date", "payment_method": "many2one",
     },
     "partial": {"max_date": "date"},
     "partner": {
@@ -80,6 +80,7 @@ EXTRA_MODELS = ("ir_model",)
 # Field concepts every mapping must name (the others may be "" where the version lacks them).
 OPTIONAL_FIELDS = frozenset({
     ("partner", "mobile"), ("activity", "active"), ("activity", "date_done"), ("activity_type", "keep_done"),
+    ("move", "payment_method"),
 })
 
 _SECTIONS: dict[str, dict[str, type]] = {
