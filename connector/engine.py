@@ -465,8 +465,6 @@ class _Evaluation:
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
             broken = None
-            if self.discount_levels and self.plan_discount(partner, segment, items):
-                return
         returned = bool(overdue) and items[0].direct_debit and self.returned_start is not None
         situation = (segment, partner.debtor_kind, items[0].due_date, reached, broken is not None, returned)
         decision = self.decisions.get(situation)
@@ -474,7 +472,9 @@ class _Evaluation:
             decision = self.decisions[situation] = self.next_level(*situation)
         target, code, detail = decision
         if target < 0:
-            self.skip_case(partner, items, code, detail)
+            # A day without a ladder step may still be the day to recall an early-payment discount.
+            if not (self.discount_levels and self.plan_discount(partner, segment, items, code, detail)):
+                self.skip_case(partner, items, code, detail)
             return
         level = levels[target]
         if level.days >= 0:
@@ -500,18 +500,20 @@ class _Evaluation:
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
         self.moved_to[self.case_of(items[0])] = level.name
 
-    def plan_discount(self, partner: Partner, segment: str, items: list[ReceivableItem]) -> bool:
-        """Remind what paying by the discount date saves, when a discount level's window is open today."""
+    def plan_discount(self, partner: Partner, segment: str, items: list[ReceivableItem], code: str,
+                      detail: tuple[object, ...]) -> bool:
+        """Remind what paying by the discount date saves, when a discount level's window is open today.
+
+        The case's other items keep the ladder's reason for today (`code`, `detail`).
+        """
         index, offered = self.discount_offer(partner, segment, items)
         if index < 0:
             return False
         level = self.policy.levels[index]
-        blocked = self.blocked(partner, offered, level)
-        if blocked is not None:
-            return False  # the ladder decides what the case gets today instead
-        rest = [i for i in items if i not in offered]
-        self.actions.append(self.build_action(partner, segment, level, index, offered, None, rest))
-        self.skip_case(partner, rest, COMING_UP, (level.name,))
+        if self.blocked(partner, offered, level) is not None:
+            return False  # calendar or contact pressure: the ladder's reason stands
+        self.actions.append(self.build_action(partner, segment, level, index, offered, None))
+        self.skip_case(partner, [i for i in items if i not in offered], code, detail)
         return True
 
     def waiting_for(self, partner: Partner, items: list[ReceivableItem], index: int) -> tuple[object, ...] | None:

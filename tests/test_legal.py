@@ -8,10 +8,13 @@ from decimal import Decimal
 import pytest
 
 from connector.engine import evaluate
+from connector.errors import FactsError
+from connector.facts import facts_from_data, facts_to_data, load_facts
 from connector.legal import RULES, DebtorTags, debtor_kind_of, level_applies
 from connector.model import DEBTOR_KINDS, Escalate, Plan, ReceivableItem, Remind
 from connector.policy import InterestRate, Level, Money
 from connector.render import Renderer
+from connector.resources import data_dir
 from tests.builders import D, facts, issued, item, partner, policy
 
 MONEY = Money(
@@ -281,6 +284,16 @@ def test_a_discount_reminder_is_sent_once() -> None:
     assert plan.actions == ()
 
 
+def test_a_day_without_a_ladder_step_can_recall_a_discount_on_another_invoice() -> None:
+    # Item 1 is overdue and had its friendly reminder; firm is not due before 10 November. Item 2's
+    # discount window is open: the customer hears about the discount, item 1 keeps the ladder's reason.
+    case = facts([item(1, "2026-10-31", "500.00"), offer(2, "2026-11-30", "1210.00", "2026-11-10", "1185.80")],
+                 partners=[partner(1)], issued=[issued("friendly", (1,), "2026-11-01")])
+    plan = evaluate(policy(levels=ladder_with(DISCOUNT)), case, D("2026-11-06"))
+    assert [(a.level, [p.item.id for p in a.items]) for a in plan.actions] == [("discount", [2])]
+    assert [(s.item_id, s.code) for s in plan.skipped] == [(1, "not_yet_due")]
+
+
 def test_the_discount_level_is_not_a_step_of_the_ladder() -> None:
     # Overdue without a discount offer: the ladder starts at friendly, as without the discount level.
     case = facts([item(1, "2026-11-30", "1210.00")], partners=[partner(1)])
@@ -353,3 +366,21 @@ def test_discount_and_direct_debit_texts(lang: str, template: str, direct_debit:
         assert phrase in shown, (phrase, shown)
     for phrase in absent:
         assert phrase not in message.text and phrase not in message.html, phrase
+
+
+def test_the_sample_carries_an_early_discount_that_survives_a_facts_file() -> None:
+    sample = load_facts(data_dir("samples") / "sample_facts.json")
+    (offered,) = [i for i in sample.items if i.discount_date is not None]
+    assert (offered.id, offered.discount_date, offered.discount_amount) == (4553, D("2026-12-10"), Decimal("1185.80"))
+    assert offered.discount_saving == Decimal("24.20")  # 1210.00 - 1185.80
+    again = facts_from_data(facts_to_data(replace(sample, items=tuple(
+        replace(i, direct_debit=i.id == 4553) for i in sample.items))))
+    assert {i.id: (i.discount_date, i.discount_amount, i.direct_debit) for i in again.items}[4553] == \
+        (D("2026-12-10"), Decimal("1185.80"), True)
+
+
+def test_a_facts_file_discount_needs_its_date_and_amount() -> None:
+    data = facts_to_data(load_facts(data_dir("samples") / "sample_facts.json"))
+    data["items"][0]["discount_amount"] = "10.00"
+    with pytest.raises(FactsError, match="needs both discount_date and discount_amount"):
+        facts_from_data(data)

@@ -176,7 +176,8 @@ def test_discount_fields_and_configured_tags_are_read_from_odoo(version: int, pr
     discounted = (target.residual * Decimal("0.98")).quantize(Decimal("0.01"))
     due = (AS_OF + timedelta(days=5)).isoformat()
     # What Odoo's payment terms compute for a 2 % early discount: the date, and the amount to pay by then.
-    rpc("account.move.line", "write", [target.id], {"discount_date": due, "discount_amount_currency": float(discounted)})
+    rpc("account.move.line", "write", [target.id],
+        {"discount_date": due, "discount_amount_currency": float(discounted)})
     customer = before.partners[target.partner_id]
     tag = rpc("res.partner.category", "create", {"name": "Administración"})
     rpc("res.partner", "write", [customer.id], {"category_id": [(4, tag)]})
