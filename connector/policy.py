@@ -101,6 +101,9 @@ class Level:
             if self.escalate or self.interest or self.compensation or self.channel in ("task", "phone"):
                 raise ValueError(f"level {self.name!r}: a discount reminder is a message to the customer "
                                  f"(email, sms or letter) without interest, compensation or escalation")
+        if self.purpose == "returned_debit" and self.days < 0:
+            raise ValueError(f"level {self.name!r}: a direct debit counts as returned once it is past its due "
+                             f"date: days must be 0 or more, got {self.days}")
         unknown = sorted(set(self.debtors) - set(DEBTOR_KINDS))
         if unknown:
             raise ValueError(f"level {self.name!r}: unknown debtor kinds {unknown}; expected {list(DEBTOR_KINDS)}")

@@ -305,11 +305,13 @@ def test_the_discount_level_is_not_a_step_of_the_ladder() -> None:
     (3, {}, "days counts from that date and must be 0 or less"),
     (-5, {"interest": True}, "without interest, compensation or escalation"),
     (-5, {"channel": "task"}, "without interest, compensation or escalation"),
-], ids=["after-the-date", "with-interest", "as-a-task"])
+    (-2, {"purpose": "returned_debit"}, "days must be 0 or more"),
+    (3, {"purpose": "coupon"}, "purpose 'coupon' is not one of"),
+], ids=["after-the-date", "with-interest", "as-a-task", "returned-before-due", "unknown-purpose"])
 def test_a_discount_level_is_validated(days: int, kw: dict, message: str) -> None:
-    values = {"channel": "email", **kw}
+    values = {"channel": "email", "purpose": "discount", **kw}
     with pytest.raises(ValueError, match=message):
-        Level("discount", days, values.pop("channel"), "discount", purpose="discount", **values)
+        Level("discount", days, values.pop("channel"), "discount", **values)
 
 
 @pytest.mark.parametrize(("direct_debit", "today", "expected"), [
