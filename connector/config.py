@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.errors import ConfigError
+from connector.legal import DEFAULT_TAGS, DebtorTags
 from connector.letter import SEND_METHODS, LetterSettings
 from connector.model import CHANNELS, DEBTOR_KINDS
 from connector.policy import (
@@ -27,6 +28,7 @@ from connector.policy import (
     DEFAULT_HANDOVER_OUTCOMES,
     DEFAULT_SEGMENT,
     HANDOVER_OUTCOMES,
+    LEVEL_PURPOSES,
     SEGMENT_METRICS,
     SEGMENT_OPERATORS,
     BusinessCalendar,
@@ -64,6 +66,10 @@ class ErpSettings:
     # A half-done action claimed longer ago than this (server clock) is taken over and completed;
     # a younger claim may belong to a run still working and is left alone.
     claim_lease_s: float = 600.0
+    # [legal] tags that state a customer's debtor kind: the facts reader applies them.
+    debtor_tags: DebtorTags = DEFAULT_TAGS
+    # [policy] direct_debit_methods: payment method names that mean "collected by direct debit".
+    direct_debit_methods: tuple[str, ...] = ()
 
     def password(self) -> str:
         """The secret, read from the environment variable the file names."""
@@ -91,6 +97,7 @@ class Settings:
     max_days_ahead: int = 7
     languages: LanguageRules = field(default_factory=LanguageRules)
     letter: LetterSettings = field(default_factory=LetterSettings)
+    debtor_tags: DebtorTags = DEFAULT_TAGS
 
 
 class _Section:
@@ -215,22 +222,25 @@ class _Section:
         return [_Section(v, f"{self.where(key)}[{i}]", self.errors, allowed) for i, v in enumerate(value)]
 
 
-_TOP = {"erp", "policy", "calendar", "money", "segments", "levels", "first_contact", "languages", "letter"}
+_TOP = {"erp", "policy", "calendar", "money", "segments", "levels", "first_contact", "languages", "letter",
+        "legal"}
 _ERP = {"kind", "url", "database", "protocol", "login", "password_env", "company_ids", "timeout_s", "page_size",
         "retry_attempts", "retry_max_s", "claim_lease_s"}
 _POLICY = {"timezone", "language", "group_by", "catch_up", "tolerance", "contact_pressure_days",
            "max_actions_per_run", "promise_grace_days", "exempt_tags", "dispute_tags", "default_assignee",
-           "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead", "handover_outcomes"}
+           "history_days", "templates_dir", "waiting_grace_days", "max_days_ahead", "handover_outcomes",
+           "direct_debit_methods"}
 _CALENDAR = {"country", "subdivision", "business_days_only"}
 _LANGUAGES = {"fallback", "by_language", "by_country"}
 _LETTER = {"signer", "signer_title", "signer_phone", "signer_email", "send_by", "payment_terms", "conditions"}
-_MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates"}
+_MONEY = {"day_count", "compensation", "interest_rates", "legal_interest_rates", "extrapolate"}
 _RATE = {"start", "end", "percent", "source"}
 _SEGMENT = {"name", "when"}
 _FIRST_CONTACT = {"days_overdue", "level"}
+_LEGAL = {"business_tags", "consumer_tags", "public_tags"}
 _LEVEL = {"name", "days", "channel", "template", "deliver", "min_gap_days", "assignee", "deadline_days",
           "owed_above", "segments", "interest", "compensation", "escalate", "wait_for_done", "debtors",
-          "attach"}
+          "attach", "purpose"}
 
 
 def config_path(explicit: str | None) -> Path:
@@ -273,8 +283,12 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
     root = _Section(data, "", errors, _TOP)
 
     erp = _erp(root, errors) if "erp" in data else None
-
+    debtor_tags = _legal(root.table("legal", _LEGAL))
     pol = root.table("policy", _POLICY)
+    direct_debit_methods = pol.strings("direct_debit_methods")
+    if erp is not None:
+        erp = replace(erp, debtor_tags=debtor_tags, direct_debit_methods=direct_debit_methods)
+
     timezone = pol.text("timezone", "Europe/Madrid")
     try:
         ZoneInfo(timezone)
@@ -300,10 +314,14 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
     subdivision = cal.text("subdivision", "")
     calendar = _calendar(cal, country, subdivision, today)
 
-    money, table_end = _money(root.table("money", _MONEY))
-    if table_end is not None and today > table_end:
-        warnings.append(f"{source}: the interest rate table ends on {table_end.isoformat()}; days after it are "
-                        f"charged at the last rate. Add the newly published rate under [[money.interest_rates]].")
+    money, table_end = _money(root.table("money", _MONEY), source)
+    for key, rates in (("interest_rates", money.interest_rates), ("legal_interest_rates", money.legal_interest_rates)):
+        ends = rates[-1].end if rates else None
+        if ends is not None and today > ends:
+            consequence = ("days after it are charged at the last rate (extrapolate = \"last\")"
+                           if money.extrapolate == "last" else "actions charging interest for later days fail")
+            warnings.append(f"{source}: [[money.{key}]] ends on {ends.isoformat()}; {consequence}. Add the newly "
+                            f"published rate under [[money.{key}]].")
 
     languages = _languages(root.table("languages", _LANGUAGES), templates_dir, language)
     letter = _letter(root.table("letter", _LETTER))
@@ -311,6 +329,10 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
     segments = _segments(root, errors)
     levels = _levels(root, errors, {s.name for s in segments} | {DEFAULT_SEGMENT})
     first_contact = _first_contact(root, levels)
+    charging = [level.name for level in levels if level.interest]
+    if charging and not money.interest_rates and not any("money.interest_rates" in e for e in errors):
+        errors.append(f"money.interest_rates: levels {charging} charge interest but the table is empty; add one "
+                      f"[[money.interest_rates]] row per half-year (start, end, percent)")
 
     tolerance = pol.amount("tolerance", Decimal("0.01"))
     options = {
@@ -347,7 +369,8 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
     return Settings(source=source, policy=policy, timezone=timezone, language=language,
                     templates_dir=templates_dir, erp=erp, calendar_country=country,
                     calendar_subdivision=subdivision, interest_table_ends=table_end, warnings=tuple(warnings),
-                    max_days_ahead=max_days_ahead, languages=languages, letter=letter)
+                    max_days_ahead=max_days_ahead, languages=languages, letter=letter,
+                    debtor_tags=debtor_tags)
 
 
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
@@ -443,6 +466,25 @@ def _erp(root: _Section, errors: list[str]) -> ErpSettings:
     )
 
 
+def _legal(sec: _Section) -> DebtorTags:
+    """[legal]: the partner tags (categories) that state a customer's debtor kind."""
+    lists: dict[str, tuple[str, ...]] = {}
+    for kind, default in (("business", DEFAULT_TAGS.business), ("consumer", DEFAULT_TAGS.consumer),
+                          ("public", DEFAULT_TAGS.public)):
+        key = f"{kind}_tags"
+        tags = sec.strings(key) if key in sec.data else default
+        if any(not tag.strip() for tag in tags):
+            sec.error(key, "a tag name cannot be empty; remove the empty entry")
+            tags = tuple(tag for tag in tags if tag.strip())
+        lists[kind] = tags
+    try:
+        return DebtorTags(**lists)
+    except ValueError as error:
+        key = str(error).split(":", 1)[0]
+        sec.error(key, str(error).split(": ", 1)[1])
+        return DEFAULT_TAGS
+
+
 def _calendar(cal: _Section, country: str, subdivision: str, today: date) -> BusinessCalendar:
     if not country:
         return BusinessCalendar()
@@ -476,7 +518,7 @@ def _subdivision_alias(country: str, name: str) -> bool:
     return name in aliases
 
 
-def _money(sec: _Section) -> tuple[Money, date | None]:
+def _money(sec: _Section, source: str) -> tuple[Money, date | None]:
     day_count = sec.integer("day_count", 365, minimum=360, maximum=366)
     if day_count not in (360, 365, 366):
         sec.error("day_count", f"expected 360, 365 or 366, got {day_count}")
@@ -495,9 +537,11 @@ def _money(sec: _Section) -> tuple[Money, date | None]:
             compensation.append((code, amount))
     rates = _rates(sec, "interest_rates")
     legal_rates = _rates(sec, "legal_interest_rates")
+    extrapolate = sec.text("extrapolate", "none", choices=("none", "last"))
     try:
         money = Money(interest_rates=tuple(rates), day_count=day_count, compensation=tuple(compensation),
-                      legal_interest_rates=tuple(legal_rates))
+                      legal_interest_rates=tuple(legal_rates), extrapolate=extrapolate,  # type: ignore[arg-type]
+                      source=source)
     except ValueError as error:
         sec.error("legal_interest_rates" if "legal" in str(error) else "interest_rates", str(error))
         money = Money(day_count=day_count, compensation=tuple(compensation))
@@ -506,6 +550,7 @@ def _money(sec: _Section) -> tuple[Money, date | None]:
 
 
 def _rates(sec: _Section, key: str) -> list[InterestRate]:
+    """A rate table, oldest period first: overlaps and gaps are refused by Money, the order here."""
     rates: list[InterestRate] = []
     for rate in sec.tables(key, _RATE):
         start, end = rate.day("start"), rate.day("end")
@@ -513,6 +558,10 @@ def _rates(sec: _Section, key: str) -> list[InterestRate]:
         if "percent" not in rate.data:
             rate.error("percent", "is required (annual rate in percent, e.g. \"10.15\")")
         if start is None or end is None or percent is None:
+            continue
+        if rates and start < rates[-1].start:
+            rate.error("start", f"{start.isoformat()} comes after a period starting {rates[-1].start.isoformat()}: "
+                                "list the periods oldest first, so the table reads as the BOE published it")
             continue
         try:
             rates.append(InterestRate(start=start, end=end, percent=percent))
@@ -640,6 +689,7 @@ def _levels(root: _Section, errors: list[str], segment_names: set[str]) -> list[
                 escalate=sec.boolean("escalate", False), debtors=debtors,
                 wait_for_done=sec.boolean("wait_for_done", False) if "wait_for_done" in sec.data else None,
                 attach=attach,
+                purpose=sec.text("purpose", "reminder", choices=LEVEL_PURPOSES),  # type: ignore[arg-type]
             )
         except ValueError as error:
             sec.error("name" if "name" in str(error) else "channel", str(error))

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
-from connector.legal import compensation_due, interest_due, level_applies
+from connector.legal import MissingRate, compensation_due, interest_due, level_applies
 from connector.model import (
     CONTACT_CHANNELS,
     Action,
@@ -21,6 +21,7 @@ from connector.model import (
     Deduction,
     Escalate,
     Facts,
+    Failed,
     InterestPeriod,
     IssuedAction,
     Partner,
@@ -60,6 +61,7 @@ WRITTEN_OFF = "written_off"
 # A closed hand-over's outcome -> the skip code of the items it was about (back_to_dunning: none,
 # the items are reminded again).
 _OUTCOME_SKIPS = {"paid": HANDOVER_PAID, "payment_plan": HANDOVER_PLAN, "written_off": WRITTEN_OFF}
+FAILED = "action_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ class _Evaluation:
         self.handed_over: dict[int, date] = {}
         self.last_action_date: dict[int, date] = {}
         self.closes: list[Close] = []
+        self.failed: list[Failed] = []
         self.superseded: set[str] = set()
         # Per customer: its latest closed hand-over task whose stage names an outcome.
         self.closed_handovers: dict[int, IssuedAction] = {}
@@ -212,9 +215,20 @@ class _Evaluation:
         self.with_history: frozenset[int] = frozenset(
             i.partner_id for i in facts.issued) if policy.first_contact else frozenset()
         # Per segment and debtor kind, the levels that apply (a level without segments applies to all).
-        self.levels_for_segment: dict[tuple[str, str], tuple[int, ...]] = {}
-        self.decisions: dict[tuple[str, str, date, tuple[int, date] | None, bool],
+        self.levels_for_segment: dict[tuple[str, str, bool], tuple[int, ...]] = {}
+        self.decisions: dict[tuple[str, str, date, tuple[int, date] | None, bool, bool],
                              tuple[int, str, tuple[object, ...]]] = {}
+        # Discount reminders stand beside the ladder: the items each one was already sent for.
+        self.discount_levels = [i for i, lv in enumerate(policy.levels) if lv.purpose == "discount"]
+        self.discount_sent: set[tuple[int, int]] = set()
+        if self.discount_levels:
+            names = {policy.levels[i].name: i for i in self.discount_levels}
+            for issued in facts.issued:
+                index = names.get(issued.level)
+                if index is not None:
+                    self.discount_sent.update((index, item_id) for item_id in issued.item_ids)
+        # The first level for returned direct debits, if the policy has one.
+        self.returned_start = next((i for i, lv in enumerate(policy.levels) if lv.purpose == "returned_debit"), None)
         self.deadlines: dict[int, date] = {}
         self.settled_by_partner: dict[int, list[SettledItem]] = defaultdict(list)
         for settled in facts.settled:
@@ -261,7 +275,7 @@ class _Evaluation:
         self.closes.sort(key=lambda c: (c.partner.id, c.key))
         self.actions.extend(self.closes)
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
-                    segments=self.segments, cases=tuple(self.cases))
+    segments=self.segments, cases=tuple(self.cases), failed=tuple(self.failed))
 
     def evaluate_partner(self, partner: Partner, items: list[ReceivableItem]) -> None:
         policy, today = self.policy, self.today
@@ -406,14 +420,15 @@ class _Evaluation:
                 remaining.append(item)
         return remaining
 
-    def applicable_levels(self, segment: str, kind: str) -> tuple[int, ...]:
-        """Indexes of the levels for this segment and debtor kind (a level without segments is for all)."""
-        applicable = self.levels_for_segment.get((segment, kind))
+    def applicable_levels(self, segment: str, kind: str, returned: bool = False) -> tuple[int, ...]:
+        """Indexes of the ladder's levels for this segment and debtor kind (a level without segments is for
+        all); `returned`: the ladder of a returned direct debit (see on_ladder)."""
+        applicable = self.levels_for_segment.get((segment, kind, returned))
         if applicable is None:
             levels = self.policy.levels
             applicable = tuple(i for i, lv in enumerate(levels) if (not lv.segments or segment in lv.segments)
-                               and level_applies(lv, kind))
-            self.levels_for_segment[(segment, kind)] = applicable
+                               and level_applies(lv, kind) and self.on_ladder(i, returned))
+            self.levels_for_segment[(segment, kind, returned)] = applicable
         return applicable
 
     def first_contact_level(self, segment: str, kind: str, days_overdue: int) -> int:
@@ -435,14 +450,15 @@ class _Evaluation:
         return self.policy.levels[reached[0]].name if reached is not None else ""
 
     def next_level(self, segment: str, kind: str, due: date, issued: tuple[int, date] | None,
-                   broken: bool) -> tuple[int, str, tuple[object, ...]]:
+                   broken: bool, returned: bool = False) -> tuple[int, str, tuple[object, ...]]:
         """Which level an item is ready for today: (level index, "", ()) or (-1, skip code, detail).
 
         Depends only on the arguments (and today), so plan_levels memoizes it: a run meets a few
-        thousand distinct situations however many items it has.
+        thousand distinct situations however many items it has. A returned direct debit starts at
+        the returned_debit levels and goes on with the reminders after them.
         """
         levels, today = self.policy.levels, self.today
-        applicable = self.applicable_levels(segment, kind)
+        applicable = self.applicable_levels(segment, kind, returned)
         days_from_due = (today - due).days
         last_index, last_date = issued if issued is not None else (-1, None)
         # Levels still ahead of this case; a pre-due level is pointless once the case is due, and a
@@ -472,6 +488,30 @@ class _Evaluation:
         if last_date is not None:
             when = max(when, last_date + timedelta(days=upcoming.min_gap_days))
         return -1, NOT_YET, (upcoming.name, when)
+
+    def on_ladder(self, index: int, returned: bool) -> bool:
+        """Whether a level is a step of the ladder for a case (discount reminders never are)."""
+        purpose = self.policy.levels[index].purpose
+        if purpose == "discount":
+            return False
+        if not returned or self.returned_start is None:
+            return purpose == "reminder"
+        return purpose == "returned_debit" or index > self.returned_start
+
+    def discount_offer(self, partner: Partner, segment: str,
+                       items: list[ReceivableItem]) -> tuple[int, list[ReceivableItem]]:
+        """The first discount level some of the case's items are in the window of today, and those items."""
+        levels, today = self.policy.levels, self.today
+        for index in self.discount_levels:
+            level = levels[index]
+            if (level.segments and segment not in level.segments) or not level_applies(level, partner.debtor_kind):
+                continue
+            offered = [i for i in items if i.discount_date is not None and i.discount_saving > 0
+                       and 0 <= (i.discount_date - today).days <= -level.days
+                       and (index, i.id) not in self.discount_sent]
+            if offered:
+                return index, offered
+        return -1, []
 
     def plan_levels(
         self, partner: Partner, segment: str, items: list[ReceivableItem], broken: Promise | None
@@ -518,7 +558,8 @@ class _Evaluation:
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
             broken = None
-        situation = (segment, partner.debtor_kind, items[0].due_date, reached, broken is not None)
+        returned = bool(overdue) and items[0].direct_debit and self.returned_start is not None
+        situation = (segment, partner.debtor_kind, items[0].due_date, reached, broken is not None, returned)
         decision = self.decisions.get(situation)
         if decision is None:
             decision = self.decisions[situation] = self.next_level(*situation)
@@ -531,7 +572,9 @@ class _Evaluation:
             if start > target:
                 target, code, detail = start, "", ()
         if target < 0:
-            self.skip_case(partner, items, code, detail)
+            # A day without a ladder step may still be the day to recall an early-payment discount.
+            if not (self.discount_levels and self.plan_discount(partner, segment, items, code, detail)):
+                self.skip_case(partner, items, code, detail)
             when = detail[1] if code == NOT_YET and isinstance(detail[1], date) else None
             self.cases.append(CaseState(partner.id, invoice_id, reached_name,
                                         next_level=str(detail[0]) if code == NOT_YET else "", next_date=when))
@@ -551,12 +594,36 @@ class _Evaluation:
             self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name,
                                         next_date=when, first_contact=first))
             return
-        self.actions.append(self.build_action(partner, segment, level, target, items[:covered], broken,
-                                              items[covered:]))
+        try:
+            action = self.build_action(partner, segment, level, target, items[:covered], broken, items[covered:])
+        except MissingRate as missing:
+            # Never a guessed rate: this action fails, named for the run's report; the others go ahead.
+            prefix = "escalate" if level.escalate else "remind"
+            key = action_key(prefix, partner.id, level.name, (i.id for i in items[:covered]))
+            self.failed.append(Failed(key, partner.id, level.name, str(missing)))
+            self.skip_case(partner, items, FAILED, (level.name, str(missing)))
+            return
+        self.actions.append(action)
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
         self.moved_to[self.case_of(items[0])] = level.name
         self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name, next_date=today,
                                     first_contact=first))
+
+    def plan_discount(self, partner: Partner, segment: str, items: list[ReceivableItem], code: str,
+                      detail: tuple[object, ...]) -> bool:
+        """Remind what paying by the discount date saves, when a discount level's window is open today.
+
+        The case's other items keep the ladder's reason for today (`code`, `detail`).
+        """
+        index, offered = self.discount_offer(partner, segment, items)
+        if index < 0:
+            return False
+        level = self.policy.levels[index]
+        if self.blocked(partner, offered, level) is not None:
+            return False  # calendar or contact pressure: the ladder's reason stands
+        self.actions.append(self.build_action(partner, segment, level, index, offered, None))
+        self.skip_case(partner, [i for i in items if i not in offered], code, detail)
+        return True
 
     def waiting_record(self, partner: Partner, items: list[ReceivableItem], index: int) -> IssuedAction | None:
         """The open activity of the case's current level that a person has not marked done, if any."""
@@ -700,6 +767,9 @@ class _Evaluation:
             assignee = partner.salesperson.login if partner.salesperson else policy.default_assignee
         if broken is not None:
             reason = f"promise to pay by {broken.promised_date.isoformat()} was broken"
+        elif level.purpose == "discount":
+            first = min(items, key=lambda i: i.discount_date or today)
+            reason = f"early-payment discount until {(first.discount_date or today).isoformat()}"
         elif level.days < 0:
             reason = f"due in {-planned[0].days_late} days"
         else:

@@ -260,7 +260,12 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
             due_date=r.required_day("due_date"), amount=r.amount("amount"), residual=r.amount("residual"),
             currency=r.get("currency", str, invoice.currency), disputed=r.get("disputed", bool, False),
             instalment=r.get("instalment", int, 1), instalments=r.get("instalments", int, 1),
+            discount_date=r.day("discount_date", required=False),
+            discount_amount=r.amount("discount_amount") if "discount_amount" in r.data else None,
+            direct_debit=r.get("direct_debit", bool, False),
         )
+        if (item.discount_date is None) != (item.discount_amount is None):
+            r.fail("discount_date", "an early-payment discount needs both discount_date and discount_amount")
         if item.id in seen_items:
             r.fail("id", f"item {item.id} is listed twice")
         seen_items.add(item.id)
@@ -511,6 +516,9 @@ def facts_to_data(facts: Facts) -> dict[str, Any]:
             "id": i.id, "invoice_id": i.invoice.id, "partner_id": i.partner_id, "due_date": iso(i.due_date),
             "amount": encode(i.amount), "residual": encode(i.residual), "currency": i.currency,
             "disputed": i.disputed, "instalment": i.instalment, "instalments": i.instalments,
+            **({"discount_date": iso(i.discount_date), "discount_amount": encode(i.discount_amount)}
+               if i.discount_date is not None and i.discount_amount is not None else {}),
+            **({"direct_debit": True} if i.direct_debit else {}),
         } for i in facts.items],
         "credits": [{"id": c.id, "partner_id": c.partner_id, "number": c.number, "date": iso(c.date),
                      "residual": encode(c.residual), "currency": c.currency, "kind": c.kind}

@@ -133,6 +133,21 @@ class ReceivableItem:
     disputed: bool = False
     instalment: int = 1
     instalments: int = 1
+    # Early-payment discount of the payment terms: pay `discount_amount` (the ERP's figure) by
+    # `discount_date` instead of the full amount; None when the terms give none.
+    discount_date: date | None = None
+    discount_amount: Decimal | None = None
+    # Collected by direct debit (a SEPA mandate, or a payment method the configuration names): the
+    # customer is not asked to pay by transfer, and an overdue item is a returned debit.
+    direct_debit: bool = False
+
+    @property
+    def discount_saving(self) -> Decimal:
+        """What paying by the discount date saves; 0 without an offer, or once part is paid (the
+        ERP's discounted amount is for the whole instalment)."""
+        if self.discount_date is None or self.discount_amount is None or self.residual != self.amount:
+            return Decimal(0)
+        return max(self.residual - self.discount_amount, Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +380,7 @@ SKIP_REASONS: dict[str, str] = {
     "handover_plan": "the hand-over of {0} ended in a payment plan ('{1}'): record its instalments as promises "
                      "to pay, which then decide what follows",
     "written_off": "written off when the hand-over of {0} was closed ('{1}'): never reminded again",
+    "action_failed": "'{0}' could not be prepared: {1}",
 }
 
 
@@ -409,6 +425,15 @@ class Skip(NamedTuple):
         return SKIP_REASONS[self.code].format(*self.detail)
 
 
+class Failed(NamedTuple):
+    """An action due today that the engine refused to prepare (a rate it does not know), and why."""
+
+    key: str
+    partner_id: int
+    level: str
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     today: date
@@ -417,3 +442,5 @@ class Plan:
     segments: Mapping[int, str] = field(default_factory=dict)
     # Per case (customer, or invoice with group_by = "invoice"), in the order the cases were decided.
     cases: tuple[CaseState, ...] = ()
+    # Actions that are due but fail: recorded as failed by the run (its items are skipped with the reason).
+    failed: tuple[Failed, ...] = ()

@@ -19,6 +19,7 @@ SEGMENT_METRICS: frozenset[str] = frozenset(
 )
 SEGMENT_OPERATORS: frozenset[str] = frozenset({"<", "<=", ">", ">=", "==", "!="})
 DEFAULT_SEGMENT = "standard"
+LEVEL_PURPOSES = ("reminder", "discount", "returned_debit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,24 @@ class Level:
     # What an e-mail sent at this level carries (ATTACHMENTS): the customer's statement of account,
     # the invoices' own PDFs. Empty by default: a friendly reminder links to the portal instead.
     attach: tuple[str, ...] = ()
+    # "reminder": the ladder from the due date. "discount": before an item's early-payment discount
+    # date (days counted from that date, 0 or less), what paying by then saves. "returned_debit": a
+    # direct debit still open after its due date starts here; other cases never get this level.
+    purpose: Literal["reminder", "discount", "returned_debit"] = "reminder"
 
     def __post_init__(self) -> None:
+        if self.purpose not in LEVEL_PURPOSES:
+            raise ValueError(f"level {self.name!r}: purpose {self.purpose!r} is not one of {list(LEVEL_PURPOSES)}")
+        if self.purpose == "discount":
+            if self.days > 0:
+                raise ValueError(f"level {self.name!r}: a discount reminder goes out before the discount date: "
+                                 f"days counts from that date and must be 0 or less, got {self.days}")
+            if self.escalate or self.interest or self.compensation or self.channel in ("task", "phone"):
+                raise ValueError(f"level {self.name!r}: a discount reminder is a message to the customer "
+                                 f"(email, sms or letter) without interest, compensation or escalation")
+        if self.purpose == "returned_debit" and self.days < 0:
+            raise ValueError(f"level {self.name!r}: a direct debit counts as returned once it is past its due "
+                             f"date: days must be 0 or more, got {self.days}")
         unknown = sorted(set(self.debtors) - set(DEBTOR_KINDS))
         if unknown:
             raise ValueError(f"level {self.name!r}: unknown debtor kinds {unknown}; expected {list(DEBTOR_KINDS)}")
@@ -173,6 +190,11 @@ def _ordered(label: str, rates: tuple[InterestRate, ...]) -> tuple[InterestRate,
         if after.start <= before.end:
             raise ValueError(f"{label} periods overlap: {before.start}..{before.end} and "
                              f"{after.start}..{after.end}")
+        # A gap would leave days without a known rate in the middle of the table: refused here, so
+        # only days before or after the whole table can lack a rate.
+        if after.start != before.end + timedelta(days=1):
+            raise ValueError(f"{label} periods leave a gap: nothing covers {before.end + timedelta(days=1)}.."
+                             f"{after.start - timedelta(days=1)}; add that period")
     return tuple(ordered)
 
 
@@ -185,12 +207,19 @@ class Money:
     compensation: tuple[tuple[str, Decimal], ...] = ()
     # Consumers' late interest: the interés legal del dinero, set each year (Código Civil art. 1108).
     legal_interest_rates: tuple[InterestRate, ...] = ()
+    # Days after a table's last period: "none" fails the action (the rate is not published yet),
+    # "last" charges the last rate. Days before a table's first period always fail.
+    extrapolate: Literal["none", "last"] = "none"
+    # The configuration file the tables come from, named when a rate is missing.
+    source: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "interest_rates", _ordered("interest", self.interest_rates))
         object.__setattr__(self, "legal_interest_rates", _ordered("legal interest", self.legal_interest_rates))
         if self.day_count not in (360, 365, 366):
             raise ValueError(f"day_count must be 360, 365 or 366, got {self.day_count}")
+        if self.extrapolate not in ("none", "last"):
+            raise ValueError(f"extrapolate must be 'none' or 'last', got {self.extrapolate!r}")
 
     def compensation_for(self, currency: str) -> Decimal:
         for code, amount in self.compensation:

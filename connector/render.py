@@ -552,6 +552,11 @@ def _item_view(item: ReceivableItem, today: date, planned: PlannedItem | None = 
         "payment_term": invoice.payment_term,
         "has_pdf": invoice.has_pdf,
         "disputed": item.disputed,
+        # Early-payment discount: pay discount_amount by discount_date and save discount_saving.
+        "discount_date": item.discount_date,
+        "discount_amount": item.discount_amount,
+        "discount_saving": item.discount_saving,
+        "direct_debit": item.direct_debit,
     }
 
 
@@ -720,6 +725,9 @@ def template_context(
              "residual": d.credit.residual, "amount": d.amount, "currency": d.credit.currency}
             for d in action.deductions
         ],
+        # Every claimed item will be collected by direct debit: no "pay by transfer" text. An overdue
+        # one was returned (or never collected): the customer is asked to pay it another way.
+        "direct_debit": bool(items) and all(i["direct_debit"] and not i["overdue"] for i in items),
         "has_interest": any(t.interest for t in action.totals),
         "has_compensation": any(t.compensation for t in action.totals),
         "payment_reference": ", ".join(references),

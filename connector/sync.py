@@ -99,7 +99,7 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     requests: list[WriteRequest] = []
     statements = Statements(facts, today, settings.language)
     subjects: dict[str, str] = {}
-    failed: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = [(f.key, f.reason) for f in plan.failed]
     for action in plan.actions:
         if isinstance(action, Close):
             requests.append(WriteRequest(action, None))

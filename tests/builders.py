@@ -51,6 +51,7 @@ def policy(**overrides: Any) -> Policy:
         "money": Money(
             interest_rates=(InterestRate(D("2026-01-01"), D("2026-06-30"), Decimal("10.15")),
                             InterestRate(D("2026-07-01"), D("2026-12-31"), Decimal("10.15"))),
+            legal_interest_rates=(InterestRate(D("2026-01-01"), D("2026-12-31"), Decimal("3.25")),),
             compensation=(("EUR", Decimal("40.00")),)),
     }
     values.update(overrides)

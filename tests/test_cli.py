@@ -129,7 +129,7 @@ def test_configuration_error_stops_before_any_work(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "dunning.toml: 2 problem(s)" in run.stderr
     assert "policy.group_by: expected one of 'partner', 'invoice', got 'customer'" in run.stderr
-    assert "levels[2].template:" in run.stderr and "no_such_template" in run.stderr
+    assert "levels[4].template:" in run.stderr and "no_such_template" in run.stderr
     assert run.stdout == ""
 
 

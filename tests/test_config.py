@@ -25,17 +25,22 @@ def example() -> dict:
 def test_example_is_the_documented_spanish_default() -> None:
     settings = load_settings(EXAMPLE, TODAY)
     policy = settings.policy
-    assert [(lv.name, lv.days, lv.channel) for lv in policy.levels] == [
+    assert [(lv.name, lv.days, lv.channel) for lv in policy.levels if lv.purpose == "reminder"] == [
         ("pre_due", -3, "email"), ("friendly", 1, "email"), ("firm", 10, "email"), ("call", 20, "phone"),
         ("letter", 30, "letter"), ("handover", 45, "task")]
-    assert policy.levels[0].segments == ("late_payer", "promise_breaker")
+    levels = {lv.name: lv for lv in policy.levels}
+    assert levels["pre_due"].segments == ("late_payer", "promise_breaker")
     assert policy.levels[-1].owed_above == Decimal("300.00") and policy.levels[-1].escalate
-    assert policy.levels[4].interest and policy.levels[4].compensation
+    assert levels["letter"].interest and levels["letter"].compensation
+    # Beside the ladder: the early-payment discount reminder and the returned direct debit's start.
+    assert (levels["discount"].purpose, levels["discount"].days) == ("discount", -5)
+    assert (levels["returned_debit"].purpose, levels["returned_debit"].days) == ("returned_debit", 3)
     assert policy.money.compensation_for("EUR") == Decimal("40.00")
     assert date(2026, 12, 8) in policy.calendar.holidays  # Inmaculada Concepción
     assert date(2026, 4, 23) in policy.calendar.holidays  # San Jorge, Aragón
     assert settings.erp is not None and settings.erp.password_env == "DUNNING_ODOO_PASSWORD"
     assert settings.erp.protocol == "jsonrpcs"
+    assert settings.erp.direct_debit_methods == ("SEPA Direct Debit", "Adeudo directo SEPA", "Recibo domiciliado")
 
 
 def _errors(data: dict, **kw: object) -> list[str]:
@@ -193,12 +198,12 @@ def test_unknown_template_is_a_configuration_error() -> None:
         return [] if template != "firm" else [f"no template {language}/{template}.{channel}.j2"]
 
     errors = _errors(example(), template_check=check)
-    assert errors == ["levels[2].template: no template es/firm.email.j2"]
+    assert errors == ["levels[4].template: no template es/firm.email.j2"]
 
 
 def test_send_only_by_email() -> None:
-    errors = _errors(_mutate("levels.3.deliver", "send"))
-    assert any("levels[3]" in e and "only the email channel" in e for e in errors), errors
+    errors = _errors(_mutate("levels.5.deliver", "send"))  # the call
+    assert any("levels[5]" in e and "only the email channel" in e for e in errors), errors
 
 
 def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
@@ -218,3 +223,58 @@ def test_password_comes_from_the_named_environment_variable(monkeypatch: pytest.
         erp.password()
     monkeypatch.setenv("DUNNING_ODOO_PASSWORD", "s3cret")
     assert erp.password() == "s3cret"
+
+
+def test_example_carries_every_half_year_back_to_2021_with_its_source() -> None:
+    money = load_settings(EXAMPLE, TODAY).policy.money
+    starts = [r.start for r in money.interest_rates]
+    assert starts[0] == date(2021, 1, 1) and len(starts) == 11  # 2021 H1 .. 2026 H1: H2 2026 left out
+    assert all(r.start.month in (1, 7) and r.start.day == 1 for r in money.interest_rates)
+    assert [r.start.year for r in money.legal_interest_rates] == [2021, 2022, 2023, 2024, 2025]
+    assert money.extrapolate == "last" and money.source.endswith("config.example.toml")
+    tables = example()["money"]
+    assert all(row.get("source") for key in ("interest_rates", "legal_interest_rates") for row in tables[key])
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("money.extrapolate", "first", "money.extrapolate: expected one of 'none', 'last'"),
+    ("money.interest_rates.1.start", date(2020, 7, 1),
+     "money.interest_rates[1].start: 2020-07-01 comes after a period starting 2021-01-01: list the periods "
+     "oldest first"),
+    ("money.interest_rates.1.start", date(2021, 8, 1),
+     "money.interest_rates: interest periods leave a gap: nothing covers 2021-07-01..2021-07-31"),
+    ("money.legal_interest_rates.2.start", date(2023, 2, 1),
+     "money.legal_interest_rates: legal interest periods leave a gap: nothing covers 2023-01-01..2023-01-31"),
+    ("money.legal_interest_rates.1.percent", "101", "money.legal_interest_rates[1].percent: interest rate 101%"),
+    ("money.interest_rates", [], "money.interest_rates: levels ['letter', 'handover'] charge interest but the "
+                                 "table is empty"),
+    ("legal.public_tags", ["Deudor: empresa / Debtor: business"],
+     "legal.public_tags: 'Deudor: empresa / Debtor: business' is also one of the business_tags"),
+    ("legal.consumer_tags", [" "], "legal.consumer_tags: a tag name cannot be empty"),
+    ("legal.business_tags", "Empresa", "legal.business_tags: expected a list of strings"),
+    ("legal.colour", "red", "legal.colour: unknown key"),
+], ids=["extrapolate-unknown", "out-of-order", "b2b-gap", "legal-gap", "legal-rate-over-100", "empty-b2b-table",
+        "tag-in-two-lists", "empty-tag", "tags-not-a-list", "unknown-legal-key"])
+def test_rate_tables_and_legal_tags_are_validated_at_load(path: str, value: object, expected: str) -> None:
+    errors = _errors(_mutate(path, value))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_legal_tags_reach_the_policy_and_the_erp_reader() -> None:
+    data = example()
+    data["legal"] = {"public_tags": ["Administración"], "consumer_tags": ["Particular", "Comunidad"]}
+    settings = settings_from_data(data, "dunning.toml", TODAY)
+    assert settings.debtor_tags.public == ("Administración",)
+    assert settings.debtor_tags.consumer == ("Particular", "Comunidad")
+    assert settings.debtor_tags.business == ("Deudor: empresa / Debtor: business",)  # the default stays
+    assert settings.erp is not None and settings.erp.debtor_tags == settings.debtor_tags
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("levels.0.purpose", "coupon", "levels[0].purpose: expected one of 'reminder', 'discount', 'returned_debit'"),
+    ("levels.0.days", 2, "levels[0].channel: level 'discount': a discount reminder goes out before the discount"),
+    ("policy.direct_debit_methods", "SEPA", "policy.direct_debit_methods: expected a list of strings"),
+], ids=["unknown-purpose", "discount-after-its-date", "methods-not-a-list"])
+def test_discount_and_direct_debit_keys_are_validated(path: str, value: object, expected: str) -> None:
+    errors = _errors(_mutate(path, value))
+    assert any(e.startswith(expected) for e in errors), errors

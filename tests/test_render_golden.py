@@ -165,7 +165,10 @@ def test_every_fixture_is_still_produced() -> None:
 def test_fixtures_cover_every_template_language_and_part() -> None:
     renderer = Renderer()
     assert {lang.split("_")[0] for lang in CUSTOMER_LANGS} >= set(renderer.languages())
-    templates = {f"{lang}/{t}.{c}.j2" for lang in renderer.languages() for t, c in template_names(renderer)}
+    # Every template of the default language, and every file a further language has (French starts
+    # with some of the levels: the others fall back to the default for now).
+    templates = {f"{lang}/{t}.{c}.j2" for lang in renderer.languages() for t, c in template_names(renderer)
+                 if (renderer.templates_dir / lang / f"{t}.{c}.j2").is_file()}
     every = "".join(content for _, content in GOLDEN)
     for name in templates:
         assert f"--- template {name} " in every, name

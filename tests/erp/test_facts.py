@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from connector.erp.odoo.facts import promised_amount
+from connector.legal import DebtorTags
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
 
@@ -159,3 +160,34 @@ def test_debtor_kind_is_read_from_odoo(version: int, protocol: str,
     kinds = {pid: p.debtor_kind for pid, p in after.partners.items()}
     assert kinds.pop(person) == "consumer" and kinds.pop(town_hall) == "public"
     assert set(kinds.values()) == {"business"}
+
+
+@pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
+def test_discount_fields_and_configured_tags_are_read_from_odoo(version: int, protocol: str,
+                                                                 make_server: Callable[..., SandboxServer]) -> None:
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    with make_adapter(server, protocol) as adapter:
+        adapter.setup()
+        before = adapter.fetch_facts(AS_OF)
+    # Lines whose terms give no early discount: Odoo answers False and 0.0, read as no offer.
+    assert all(i.discount_date is None and i.discount_amount is None for i in before.items)
+    target = next(i for i in sorted(before.items, key=lambda i: i.id) if i.due_date > AS_OF and i.residual > 100)
+    discounted = (target.residual * Decimal("0.98")).quantize(Decimal("0.01"))
+    due = (AS_OF + timedelta(days=5)).isoformat()
+    # What Odoo's payment terms compute for a 2 % early discount: the date, and the amount to pay by then.
+    rpc("account.move.line", "write", [target.id],
+        {"discount_date": due, "discount_amount_currency": float(discounted)})
+    customer = before.partners[target.partner_id]
+    tag = rpc("res.partner.category", "create", {"name": "Administración"})
+    rpc("res.partner", "write", [customer.id], {"category_id": [(4, tag)]})
+    # Direct-debit methods named: the SEPA mandates are asked for too; Odoo without the (Enterprise)
+    # mandate model answers "unknown model", read as no mandate, and no invoice names such a method.
+    with make_adapter(server, protocol, debtor_tags=DebtorTags(public=("Administración",)),
+                      direct_debit_methods=("SEPA Direct Debit",)) as adapter:
+        after = adapter.fetch_facts(AS_OF)
+    assert not any(i.direct_debit for i in after.items)
+    (read,) = [i for i in after.items if i.id == target.id]
+    assert read.discount_date == AS_OF + timedelta(days=5) and read.discount_amount == discounted
+    assert read.discount_saving == target.residual - discounted
+    assert after.partners[customer.id].debtor_kind == "public"

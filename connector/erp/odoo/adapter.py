@@ -378,7 +378,8 @@ class OdooAdapter:
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
         s = self.session()
         s.refs(refresh=True)
-        facts = FactsReader(s, today, tuple(self.settings.company_ids), progress).read()
+        facts = FactsReader(s, today, tuple(self.settings.company_ids), progress, self.settings.debtor_tags,
+                            self.settings.direct_debit_methods).read()
         check_erp_facts(facts, "Odoo", ODOO_MODELS)
         # Claims still unfinished (a live run writing them, or a dead one's before `sync` settles them)
         # count as history: the contact was made or is being made, whatever key today's plan would use.

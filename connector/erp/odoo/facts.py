@@ -42,7 +42,7 @@ from connector.erp.odoo.session import (
     parse_completion,
     text,
 )
-from connector.legal import debtor_kind_of
+from connector.legal import DEFAULT_TAGS, DebtorTags, debtor_kind_of
 from connector.model import (
     Company,
     Contact,
@@ -66,6 +66,9 @@ DONE_PROMISE_DAYS = 90
 # Ids per `in` condition when a domain carries a list of ids (moves of the open invoices).
 IDS_PER_DOMAIN = 10_000
 _TAGS = re.compile(r"<[^>]+>")
+# SEPA direct-debit mandates (Odoo Enterprise, account_sepa_direct_debit): asked for only when the
+# configuration names direct-debit payment methods, and ignored where the model does not exist.
+MANDATE_MODEL = "sdd.mandate"
 
 
 _QUANTUM = {d: Decimal(1).scaleb(-d) for d in range(13)}
@@ -142,8 +145,11 @@ def plain(html_text: Any) -> str:
 class FactsReader:
     """One pull: reads, indexes and builds the facts; `calls` are counted by the session's rpc."""
 
-    def __init__(self, session: Session, today: date, company_ids: tuple[int, ...], progress: Progress) -> None:
+    def __init__(self, session: Session, today: date, company_ids: tuple[int, ...], progress: Progress,
+                 debtor_tags: DebtorTags = DEFAULT_TAGS, direct_debit_methods: tuple[str, ...] = ()) -> None:
         self.s = session
+        self.debtor_tags = debtor_tags
+        self.direct_debit_methods = frozenset(name.strip().casefold() for name in direct_debit_methods)
         self.m = session.mapping
         self.today = today
         self.company_filter = company_ids
@@ -213,7 +219,8 @@ class FactsReader:
         # Open receivable lines: one paged search_read.
         lf, mf = self.lf, self.mf
         line_fields = m.names("move_line", "move", "partner", "due_date", "date", "residual", "residual_currency",
-                              "amount_currency", "balance", "currency", "move_name")
+                              "amount_currency", "balance", "currency", "move_name", "discount_date",
+                              "discount_amount")
         line_fields += [flag for flag in m.get("disputes", "line_flags") if flag not in line_fields]
         self.progress("receivables", 0, None)
         lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields)
@@ -222,7 +229,7 @@ class FactsReader:
         # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
         move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date", "amount_total",
                               "residual", "currency", "payment_reference", "access_url", "access_token", "date",
-                              "customer_ref", "origin", "payment_term", "main_attachment")
+                              "customer_ref", "origin", "payment_term", "main_attachment", "payment_method")
         if m.get("disputes", "move_payment_states"):  # 18/19: payment_state "blocked" marks a dispute
             move_fields += m.names("move", "payment_state")
         move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
@@ -254,6 +261,9 @@ class FactsReader:
         items: list[ReceivableItem] = []
         credits: list[Credit] = []
         refund_types = set(m.get("receivable", "refund_move_types"))
+        mandated = self.read_mandates(partner_ids)
+        method_f = mf["payment_method"]
+        discount_date_f, discount_amount_f = lf["discount_date"], lf["discount_amount"]
         currency_f, residual_currency_f, residual_f = lf["currency"], lf["residual_currency"], lf["residual"]
         date_f, move_name_f, due_f = lf["date"], lf["move_name"], lf["due_date"]
         amount_currency_f, balance_f, move_type_f = lf["amount_currency"], lf["balance"], mf["move_type"]
@@ -293,10 +303,15 @@ class FactsReader:
             if value <= 0:
                 value = amount(line.get(balance_f), decimals)
             k, n = instalment.get(line_id, (1, 1))
+            # Odoo answers False and 0.0 on lines whose payment terms give no early discount.
+            discount_date = day(line.get(discount_date_f))
+            discount = amount(line.get(discount_amount_f), decimals) if discount_date else None
             items.append(ReceivableItem(
                 id=line_id, partner_id=pid, invoice=invoice, due_date=day(line.get(due_f)) or invoice.due_date,
                 amount=max(value, residual), residual=residual, currency=code,
-                disputed=self.disputed(line, move), instalment=k, instalments=n))
+                disputed=self.disputed(line, move), instalment=k, instalments=n,
+                discount_date=discount_date, discount_amount=discount if discount else None,
+                direct_debit=pid in mandated or (bool(method_f) and self.by_direct_debit(move.get(method_f)))))
         partners = self.read_partners(sorted(partner_ids), refs, first_invoice)
         promises = self.read_promises(refs, moves)
         for promise in promises:
@@ -447,6 +462,20 @@ class FactsReader:
                     labels[mid].append(label)
         return {mid: _summary(found) for mid, found in labels.items()}
 
+    def by_direct_debit(self, method: Any) -> bool:
+        """Whether the invoice's payment method is one the configuration names as a direct debit."""
+        return bool(self.direct_debit_methods) and m2o_name(method).strip().casefold() in self.direct_debit_methods
+
+    def read_mandates(self, partner_ids: set[int]) -> set[int]:
+        """Customers with an active SEPA direct-debit mandate, where Odoo has mandates (Enterprise's
+        account_sepa_direct_debit: model sdd.mandate); one call, or none when nobody is asked for."""
+        if not partner_ids or not self.direct_debit_methods:
+            return set()
+        rows = self.s.try_call(MANDATE_MODEL, "search_read",
+                               domain=[("partner_id", "in", sorted(partner_ids)), ("state", "=", "active")],
+                               fields=["partner_id"])
+        return {pid for row in rows or () if (pid := m2o_id(row.get("partner_id"))) is not None}
+
     def disputed(self, line: dict[str, Any], move: dict[str, Any]) -> bool:
         disputes = self.m.sections["disputes"]
         for flag in disputes["line_flags"]:
@@ -551,7 +580,8 @@ class FactsReader:
             mobile_field = self.f("partner", "mobile")
             vat = text(row.get(self.f("partner", "vat")))
             country_code = text(row.get(self.f("partner", "country_code")))
-            kind = debtor_kind_of(bool(row.get(self.f("partner", "is_company"))), vat, country_code, tuple(names))
+            kind = debtor_kind_of(bool(row.get(self.f("partner", "is_company"))), vat, country_code, tuple(names),
+                                  self.debtor_tags)
             partners[pid] = Partner(
                 id=pid, name=text(row.get(self.f("partner", "name"))), lang=text(row.get(self.f("partner", "lang"))),
                 email=text(row.get(self.f("partner", "email"))), phone=text(row.get(self.f("partner", "phone"))),

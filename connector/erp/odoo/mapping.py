@@ -26,13 +26,14 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "residual_currency": "monetary", "amount_currency": "monetary", "balance": "monetary",
         "currency": "many2one", "company": "many2one", "move_name": "char", "matched_credits": "one2many",
         "payment": "many2one", "display_type": "selection", "label": "char",
+        "discount_date": "date", "discount_amount": "monetary",
     },
     "move": {
         "number": "char", "partner": "many2one", "commercial_partner": "many2one", "move_type": "selection",
         "invoice_date": "date", "due_date": "date", "amount_total": "monetary", "residual": "monetary",
         "currency": "many2one", "payment_reference": "char", "payment_state": "selection", "access_url": "char",
         "access_token": "char", "date": "date", "customer_ref": "char", "origin": "char", "payment_term": "many2one",
-        "main_attachment": "many2one",
+        "main_attachment": "many2one", "payment_method": "many2one",
     },
     "partial": {"max_date": "date"},
     "partner": {
@@ -83,6 +84,7 @@ EXTRA_MODELS = ("ir_model",)
 # Field concepts every mapping must name (the others may be "" where the version lacks them).
 OPTIONAL_FIELDS = frozenset({
     ("partner", "mobile"), ("activity", "active"), ("activity", "date_done"), ("activity_type", "keep_done"),
+    ("move", "payment_method"),
 })
 
 _SECTIONS: dict[str, dict[str, type]] = {
