@@ -49,9 +49,12 @@ def policy(**overrides: Any) -> Policy:
         "business_days_only": False,
         "calendar": BusinessCalendar(),
         "money": Money(
-            interest_rates=(InterestRate(D("2026-01-01"), D("2026-06-30"), Decimal("10.15")),
+            interest_rates=(InterestRate(D("2025-01-01"), D("2025-06-30"), Decimal("11.15")),
+                            InterestRate(D("2025-07-01"), D("2025-12-31"), Decimal("10.15")),
+                            InterestRate(D("2026-01-01"), D("2026-06-30"), Decimal("10.15")),
                             InterestRate(D("2026-07-01"), D("2026-12-31"), Decimal("10.15"))),
-            legal_interest_rates=(InterestRate(D("2026-01-01"), D("2026-12-31"), Decimal("3.25")),),
+            legal_interest_rates=(InterestRate(D("2025-01-01"), D("2025-12-31"), Decimal("3.25")),
+                                  InterestRate(D("2026-01-01"), D("2026-12-31"), Decimal("3.25"))),
             compensation=(("EUR", Decimal("40.00")),)),
     }
     values.update(overrides)

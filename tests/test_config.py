@@ -77,7 +77,7 @@ def _mutate(path: str, value: object) -> dict:
     ("levels.1.segments", ["vip"], "levels[1].segments: unknown segment 'vip'"),
     ("levels.0.colour", "red", "levels[0].colour: unknown key"),
     ("levels.2.attach", ["statment"], "levels[2].attach: unknown attachment 'statment'; use 'statement', 'invoices'"),
-    ("levels.3.attach", ["statement"], "levels[3].attach: only e-mails sent by the ERP carry attachments"),
+    ("levels.5.attach", ["statement"], "levels[5].attach: only e-mails sent by the ERP carry attachments"),
     ("levels.1.attach", "statement", "levels[1].attach: expected a list of strings"),
     ("money.interest_rates.0.start", "2023-02-30", "money.interest_rates[0].start: expected a date"),
     ("money.interest_rates.0.percent", "ten", "money.interest_rates[0].percent: expected an amount"),
