@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connector.cli_common import render_subjects, renderer_for
 from connector.config import load_settings
-from connector.engine import evaluate
+from connector.engine import action_key, evaluate, history_after
 from connector.facts import facts_to_data, load_facts
 from connector.legal import interest_due
 from connector.model import (
@@ -60,10 +61,20 @@ from connector.sync import frozen_heap
 
 TODAY = date(2026, 12, 1)
 ITEMS_PER_CUSTOMER = 10
-SCHEDULE = (("friendly", 1), ("firm", 10), ("call", 20), ("letter", 30), ("handover", 45))
+# Activities the people of a steady state have marked done by the next day.
+PEOPLE_CHANNELS = frozenset({"phone", "letter"})
+HISTORY_DAYS = 130  # longer than the oldest item is overdue: every case has its whole history
+BLOCK_CUSTOMERS = 500  # customers simulated day by day; the rest repeat their history with new ids
 
 
-def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS_PER_CUSTOMER) -> Facts:
+def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS_PER_CUSTOMER,
+                    history: bool = True) -> Facts:
+    """`n_items` open items, 10 per customer by default, with the history daily runs would have left.
+
+    The history comes from `steady_history`: a block of customers run day by day through the engine,
+    then repeated with new ids, so its shape (one action per case and level, calls and letters done,
+    hand-over tasks open) is the engine's own and the figures reflect a real day of a long-running job.
+    """
     rng = random.Random(seed)
     # Dates are shared objects, as the adapters and the facts loader hand them out (parsed once each).
     days: dict[int, date] = {}
@@ -76,44 +87,72 @@ def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS
 
     partners: dict[int, Partner] = {}
     items: list[ReceivableItem] = []
-    issued: list[IssuedAction] = []
     settled: list[SettledItem] = []
     langs = ("es_ES", "en_US", "fr_FR")
     amounts = [Decimal(f"{rng.randint(50, 9000)}.{rng.randint(0, 99):02d}") for _ in range(512)]
-    for pid in range(1, n_items // items_per_customer + 1):
+    # One block of customers is drawn; every further block repeats it with new ids (see steady_history).
+    since = [rng.randint(30, 3000) for _ in range(BLOCK_CUSTOMERS)]
+    paid = [[(due, due + rng.randint(-5, 40)) for due in (-rng.randint(60, 400), -rng.randint(60, 400))]
+            for _ in range(BLOCK_CUSTOMERS)]
+    # A customer's invoices fall due over five weeks from their oldest one, whose age is spread evenly
+    # over the ladder, so that on any day some customers reach each level.
+    oldest = [rng.randint(-75, 25) for _ in range(BLOCK_CUSTOMERS)]
+    dues = [oldest[n // items_per_customer] + rng.randint(0, 35) for n in range(BLOCK_CUSTOMERS * items_per_customer)]
+    customers = -(-n_items // items_per_customer)
+    for pid in range(1, customers + 1):
+        position = (pid - 1) % BLOCK_CUSTOMERS
         partners[pid] = Partner(id=pid, name=f"Cliente {pid} S.L.", lang=langs[pid % 3],
-                                customer_since=day(-rng.randint(30, 3000)))
-        for s in range(2):
-            due_offset = -rng.randint(60, 400)
+                                customer_since=day(-since[position]))
+        for s, (due_offset, paid_offset) in enumerate(paid[position]):
             settled.append(SettledItem(id=pid * 100 + s, partner_id=pid, invoice_number=f"S{pid}-{s}",
-                                       due_date=day(due_offset), paid_date=day(due_offset + rng.randint(-5, 40)),
+                                       due_date=day(due_offset), paid_date=day(paid_offset),
                                        amount=amounts[s], currency="EUR"))
-    item_id = 0
-    for pid in partners:
-        for _ in range(items_per_customer):
-            item_id += 1
-            if item_id > n_items:
-                break
-            due_offset = rng.randint(-80, 30)
-            due = day(due_offset)
-            amount = amounts[item_id % len(amounts)]
-            invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
-                              invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
-                              residual=amount, currency="EUR")
-            items.append(ReceivableItem(id=item_id, partner_id=pid, invoice=invoice, due_date=due, amount=amount,
-                                        residual=amount, currency="EUR", disputed=item_id % 97 == 0))
-            # Steady state of daily runs: every level whose date has passed was issued on that date.
-            item_ids = (item_id,)  # shared by the item's history entries, as the facts loaders do
-            for name, offset in SCHEDULE:
-                sent = day(due_offset + offset)
-                if sent >= TODAY or item_id % 50 == 0:  # one item in 50 has never been reminded
-                    break
-                # Keys as long as the engine's: remind_<partner>_<level>_<12 hex digits>.
-                issued.append(IssuedAction(key=f"remind_{pid}_{name}_{item_id:012x}", kind="remind", level=name,
-                                           channel="email", partner_id=pid, item_ids=item_ids, date=sent))
-    return Facts(company=Company(id=1, name="Suministros Ebro S.L.", currency="EUR"), partners=partners,
-                 items=tuple(items), settled=tuple(settled), issued=tuple(issued),
-                 currencies={"EUR": Currency("EUR", 2, "€")})
+    for index in range(n_items):
+        item_id, pid = index + 1, index // items_per_customer + 1
+        position = index % len(dues)
+        due_offset = dues[position]
+        due = day(due_offset)
+        amount = amounts[position % len(amounts)]
+        invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
+                          invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
+                          residual=amount, currency="EUR")
+        items.append(ReceivableItem(id=item_id, partner_id=pid, invoice=invoice, due_date=due, amount=amount,
+                                    residual=amount, currency="EUR", disputed=position % 97 == 96))
+    facts = Facts(company=Company(id=1, name="Suministros Ebro S.L.", currency="EUR"), partners=partners,
+                  items=tuple(items), settled=tuple(settled), currencies={"EUR": Currency("EUR", 2, "€")})
+    return replace(facts, issued=steady_history(facts, items_per_customer)) if history else facts
+
+
+def steady_history(facts: Facts, items_per_customer: int) -> tuple[IssuedAction, ...]:
+    """What daily runs up to yesterday issued for these facts, as the ERP reports it back today.
+
+    One block of customers is run through `evaluate` for each day before TODAY (items exist from their
+    invoice date); the people mark calls and letters done the next day, hand-over tasks stay open.
+    Each following block of customers has the same items in the same order, so it repeats the first
+    block's history with its own partner and item ids (and keys computed as the engine does).
+    """
+    policy = load_settings(data_dir("samples") / "config.example.toml", TODAY).policy
+    block_items = BLOCK_CUSTOMERS * items_per_customer
+    first = [i for i in facts.items if i.partner_id <= BLOCK_CUSTOMERS]
+    issued: tuple[IssuedAction, ...] = ()
+    for offset in range(-HISTORY_DAYS, 0):
+        on = TODAY + timedelta(days=offset)
+        existing = tuple(i for i in first if i.invoice.invoice_date <= on)
+        plan = evaluate(policy, replace(facts, items=existing, issued=issued), on)
+        issued = tuple(replace(a, open=False) if a.open and a.channel in PEOPLE_CHANNELS else a
+                       for a in history_after(issued, plan))
+    n_items = len(facts.items)
+    out: list[IssuedAction] = list(issued)
+    for block in range(1, -(-len(facts.items) // block_items)):
+        shift_p, shift_i = block * BLOCK_CUSTOMERS, block * block_items
+        for action in issued:
+            ids = tuple(i + shift_i for i in action.item_ids if i + shift_i <= n_items)
+            if not ids:
+                continue
+            prefix = "escalate" if action.kind == "escalate" else "remind"
+            pid = action.partner_id + shift_p
+            out.append(replace(action, key=action_key(prefix, pid, action.level, ids), partner_id=pid, item_ids=ids))
+    return tuple(out)
 
 
 def peak_rss_mb() -> float:
