@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from connector.cli_common import render_subjects, renderer_for
 from connector.config import load_settings
 from connector.engine import action_key, evaluate, history_after
-from connector.facts import facts_to_data, load_facts
+from connector.facts import facts_to_lines, load_facts
 from connector.legal import interest_due
 from connector.model import (
     Company,
@@ -172,7 +172,8 @@ def run_evaluate(n_items: int) -> dict[str, Any]:
 
 
 def write_facts(n_items: int, path: Path) -> None:
-    path.write_text(json.dumps(facts_to_data(synthetic_facts(n_items)), ensure_ascii=False), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(facts_to_lines(synthetic_facts(n_items)))
 
 
 def run_plan(path: Path) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from datetime import date
@@ -28,7 +27,7 @@ from connector.cli_report import report_command
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG
 from connector.engine import evaluate, preview
 from connector.errors import ConnectorError, ErpCheckFailed, UsageError
-from connector.facts import facts_to_data
+from connector.facts import facts_to_text
 from connector.model import Plan
 from connector.planview import clip, plan_to_json, plan_to_text, text_table
 from connector.sandbox.command import sandbox
@@ -69,7 +68,7 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None) -> N
         result, subjects = pulled.plan, pulled.subjects
         if save_facts is not None:
             try:
-                write_private(save_facts, json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1))
+                write_private(save_facts, facts_to_text(pulled.facts))
             except OSError as error:
                 raise UsageError(f"cannot write the facts to {save_facts}: {error.strerror or error}") from None
     _print_plan(common, result, subjects)
