@@ -31,7 +31,7 @@ from connector.facts import facts_to_text
 from connector.model import Plan
 from connector.planview import clip, plan_to_json, plan_to_text, text_table
 from connector.sandbox.command import sandbox
-from connector.sync import SyncOutcome, pull_and_plan
+from connector.sync import SyncOutcome, frozen_heap, pull_and_plan
 from connector.sync import sync as run_sync
 
 
@@ -60,7 +60,8 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None) -> N
         if save_facts is not None:
             raise UsageError("--save-facts saves what is pulled from the ERP; it does not go with --facts")
         facts = load_command_facts(facts_option)
-        result = evaluate(settings.policy, facts, today)
+        with frozen_heap():  # as pull_and_plan evaluates: the collector leaves the facts alone
+            result = evaluate(settings.policy, facts, today)
         subjects = render_subjects(result, facts, renderer_for(settings))
     else:
         with connected_adapter(settings) as adapter:
