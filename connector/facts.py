@@ -538,8 +538,8 @@ class _LinesReader:
                 or type(channel) is not str or type(item_ids) is not list \
                 or not all(type(i) is int for i in item_ids):
             raise _Invalid
-        known = self.item_ids.get
-        ids = tuple([known(i, i) for i in item_ids])
+        known = self.item_ids
+        ids: tuple[int, ...] = tuple([known[i] if i in known else i for i in item_ids])
         self.issued.append(IssuedAction(
             key, "escalate" if kind == "escalate" else "remind", _intern(level), _intern(channel),
             self.partner_ids.get(partner_id, _fast_int(partner_id)), self.shared_ids.setdefault(ids, ids),
