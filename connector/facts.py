@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from connector.errors import FactsError
 from connector.model import (
@@ -538,8 +538,8 @@ class _LinesReader:
                 or type(channel) is not str or type(item_ids) is not list \
                 or not all(type(i) is int for i in item_ids):
             raise _Invalid
-        known = self.item_ids
-        ids: tuple[int, ...] = tuple([known[i] if i in known else i for i in item_ids])
+        known, named = self.item_ids, cast("list[int]", item_ids)  # checked just above
+        ids = tuple([known.get(i, i) for i in named])
         self.issued.append(IssuedAction(
             key, "escalate" if kind == "escalate" else "remind", _intern(level), _intern(channel),
             self.partner_ids.get(partner_id, _fast_int(partner_id)), self.shared_ids.setdefault(ids, ids),
