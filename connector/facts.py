@@ -447,8 +447,8 @@ def _optional_day(value: Any) -> date | None:
 class _LinesReader:
     """Builds Facts from version 2 rows as they are decoded; raises _Invalid at the first doubtful value."""
 
-    def __init__(self, header: dict[str, Any], source: str) -> None:
-        self.source = source
+    def __init__(self, header: dict[str, Any]) -> None:
+        # Problems found by the version 1 readers reused here; any sends the file to the checked reading.
         self.errors: list[str] = []
         company = header.get("company")
         self.company = _company(_Reader(company if company is not None else {}, "company", self.errors))
@@ -471,30 +471,30 @@ class _LinesReader:
         self.shared_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
         self.promises: list[Promise] = []
 
-    def add(self, section: str, rows: list[list[Any]], positions: tuple[int, ...], first_index: int) -> None:
+    def add(self, section: str, rows: list[list[Any]], positions: tuple[int, ...]) -> None:
         add_row = getattr(self, f"_{section}")
         pick = itemgetter(*positions)  # every section has several columns: a tuple in COLUMNS' order
-        for n, row in enumerate(rows):
+        for row in rows:
             row.append(None)  # position -1: a column the file leaves out
-            add_row(pick(row), first_index + n)
+            add_row(pick(row))
 
-    def _currencies(self, v: tuple[Any, ...], index: int) -> None:
-        r = _Reader(dict(zip(COLUMNS["currencies"], v, strict=True)), f"currencies[{index}]", self.errors)
+    def _currencies(self, v: tuple[Any, ...]) -> None:
+        r = _Reader(dict(zip(COLUMNS["currencies"], v, strict=True)), "currencies", self.errors)
         code = r.get("code", str)
         try:
             self.currencies[code] = Currency(code=code, decimals=r.get("decimals", int, 2), symbol=r.text("symbol"))
         except ValueError:
             raise _Invalid from None
 
-    def _partners(self, v: tuple[Any, ...], index: int) -> None:
-        r = _Reader(dict(zip(COLUMNS["partners"], v, strict=True)), f"partners[{index}]", self.errors)
+    def _partners(self, v: tuple[Any, ...]) -> None:
+        r = _Reader(dict(zip(COLUMNS["partners"], v, strict=True)), "partners", self.errors)
         partner = _partner(r)
         if self.errors or partner.id in self.partners:
             raise _Invalid
         self.partners[partner.id] = partner
         self.partner_ids[partner.id] = partner.id
 
-    def _invoices(self, v: tuple[Any, ...], index: int) -> None:
+    def _invoices(self, v: tuple[Any, ...]) -> None:
         id_, number, partner_id, invoice_date, due_date, amount_total, residual, currency, reference, portal = v
         if type(id_) is not int or type(number) is not str or type(currency) is not str or id_ in self.invoices:
             raise _Invalid
@@ -503,7 +503,7 @@ class _LinesReader:
             _fast_amount(amount_total), _fast_amount(residual), _intern(currency), _fast_text(reference),
             _fast_text(portal))
 
-    def _items(self, v: tuple[Any, ...], index: int) -> None:
+    def _items(self, v: tuple[Any, ...]) -> None:
         id_, invoice_id, partner_id, due_date, amount, residual, currency, disputed, instalment, instalments = v
         invoice = self.invoices[_fast_int(invoice_id)]
         if type(id_) is not int or id_ in self.item_ids:
@@ -515,7 +515,7 @@ class _LinesReader:
             invoice.currency if currency is None else _intern(_fast_text(currency)),
             _fast_bool(disputed, False), _fast_int(instalment, 1), _fast_int(instalments, 1)))
 
-    def _credits(self, v: tuple[Any, ...], index: int) -> None:
+    def _credits(self, v: tuple[Any, ...]) -> None:
         id_, partner_id, number, day, residual, currency, kind = v
         if type(currency) is not str:
             raise _Invalid
@@ -523,7 +523,7 @@ class _LinesReader:
             _fast_int(id_), _fast_int(partner_id), _fast_text(number), _parse_day(day), _fast_amount(residual),
             _intern(currency), "payment" if kind == "payment" else "credit_note"))
 
-    def _settled(self, v: tuple[Any, ...], index: int) -> None:
+    def _settled(self, v: tuple[Any, ...]) -> None:
         id_, partner_id, invoice_number, due_date, paid_date, amount, currency, invoice_date = v
         if type(currency) is not str:
             raise _Invalid
@@ -532,7 +532,7 @@ class _LinesReader:
             _parse_day(due_date), _parse_day(paid_date), _fast_amount(amount), _intern(currency),
             _optional_day(invoice_date)))
 
-    def _issued(self, v: tuple[Any, ...], index: int) -> None:
+    def _issued(self, v: tuple[Any, ...]) -> None:
         key, kind, level, channel, partner_id, item_ids, day, open_, ref, assignee, deadline, feedback = v
         if kind not in ("remind", "escalate") or type(key) is not str or type(level) is not str \
                 or type(channel) is not str or type(item_ids) is not list \
@@ -546,7 +546,7 @@ class _LinesReader:
             _parse_day(day), open=_fast_bool(open_, False), ref=_fast_text(ref), assignee=_fast_text(assignee),
             deadline=_optional_day(deadline), feedback=_fast_text(feedback)))
 
-    def _promises(self, v: tuple[Any, ...], index: int) -> None:
+    def _promises(self, v: tuple[Any, ...]) -> None:
         id_, partner_id, promised_date, created, open_, amount, note, ref, invoice_id = v
         self.promises.append(Promise(
             _fast_int(id_), _fast_int(partner_id), _parse_day(promised_date), _parse_day(created),
@@ -569,10 +569,10 @@ _DOUBTFUL = (_Invalid, KeyError, TypeError, ValueError, ArithmeticError)
 
 def _facts_from_lines(header: dict[str, Any], stream: Iterable[str], path: Path, source: str) -> Facts:
     """Version 2: the fast conversion, and the checked one when a value looks wrong."""
-    reader = _LinesReader(header, source)
+    reader = _LinesReader(header)
     try:
-        for section, rows, positions, first_index, _line in _row_batches(stream, source):
-            reader.add(section, rows, positions, first_index)
+        for section, rows, positions, _line in _row_batches(stream, source):
+            reader.add(section, rows, positions)
         if reader.errors:
             raise _Invalid
         return reader.facts()
@@ -582,12 +582,11 @@ def _facts_from_lines(header: dict[str, Any], stream: Iterable[str], path: Path,
     return _checked_lines(path, source)
 
 
-_Batch = tuple[str, list[list[Any]], tuple[int, ...], int, int]
+_Batch = tuple[str, list[list[Any]], tuple[int, ...], int]
 
 
 def _row_batches(stream: Iterable[str], source: str) -> Iterator[_Batch]:
-    """(section, rows, positions of its known columns (-1: absent), index of the first row, line of the
-    section's line), in batches.
+    """(section, rows, positions of its known columns (-1: absent), the section line's number), in batches.
 
     The header was line 1. A problem with the file's shape (not a value's) stops the reading here.
     """
@@ -596,7 +595,6 @@ def _row_batches(stream: Iterable[str], source: str) -> Iterator[_Batch]:
     width = 0
     batch: list[str] = []
     batch_start = 0  # line number of batch[0]
-    row_index = 0
     section_line = 0
 
     def decode() -> list[list[Any]]:
@@ -622,7 +620,7 @@ def _row_batches(stream: Iterable[str], source: str) -> Iterator[_Batch]:
             continue
         if line.startswith("{"):
             if batch and section is not None:
-                yield section, decode(), positions, row_index - len(batch), section_line
+                yield section, decode(), positions, section_line
                 batch = []
             start = _json_line(line)
             if not isinstance(start, dict) or start.get("section") not in COLUMNS \
@@ -634,19 +632,18 @@ def _row_batches(stream: Iterable[str], source: str) -> Iterator[_Batch]:
             if missing:
                 raise FactsError(f"{source}: line {number}: section '{section}' has no column '{missing[0]}'")
             positions = tuple(columns.index(c) if c in columns else -1 for c in COLUMNS[section])
-            width, row_index, section_line = len(columns), 0, number
+            width, section_line = len(columns), number
             continue
         if section is None:
             raise FactsError(f"{source}: line {number}: a row before any section line")
         if not batch:
             batch_start = number
         batch.append(line)
-        row_index += 1
         if len(batch) >= BATCH_LINES:
-            yield section, decode(), positions, row_index - len(batch), section_line
+            yield section, decode(), positions, section_line
             batch = []
     if batch and section is not None:
-        yield section, decode(), positions, row_index - len(batch), section_line
+        yield section, decode(), positions, section_line
 
 
 def _checked_lines(path: Path, source: str) -> Facts:
@@ -655,7 +652,7 @@ def _checked_lines(path: Path, source: str) -> Facts:
         header = json.loads(stream.readline())
         data: dict[str, Any] = {**header, "format": FORMAT_V1}
         section_lines: dict[str, int] = {}
-        for section, rows, positions, _first, line in _row_batches(stream, source):
+        for section, rows, positions, line in _row_batches(stream, source):
             section_lines.setdefault(section, line)
             records = data.setdefault(section, [])
             for row in rows:
