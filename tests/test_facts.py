@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -169,3 +170,16 @@ def test_history_keeps_what_people_recorded(tmp_path: Path) -> None:
     call, task = load_facts(path).issued[1:]
     assert isinstance(call, IssuedAction) and call.open and call.assignee == "Lucía Martín"
     assert call.deadline == D("2026-11-24") and task.kind == "escalate" and task.feedback.startswith("Agencia")
+
+
+@pytest.mark.parametrize("valid", [True, False], ids=["loaded", "refused"])
+def test_loading_gives_the_collector_back(valid: bool, tmp_path: Path) -> None:
+    """The loader pauses the cyclic collector while it builds objects; it must resume it, whatever happens."""
+    lines = _lines(_small()) if valid else _broken("items", "due_date", "never")
+    assert gc.isenabled()
+    if valid:
+        load_facts(_write(tmp_path, lines))
+    else:
+        with pytest.raises(FactsError):
+            load_facts(_write(tmp_path, lines))
+    assert gc.isenabled()
