@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import gc
 import json
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from connector.errors import FactsError
-from connector.facts import FORMAT, facts_to_lines, facts_to_text, load_facts
-from connector.model import Facts, IssuedAction
+from connector.facts import COLUMNS, FORMAT, facts_to_lines, facts_to_text, load_facts
+from connector.model import (
+    Credit,
+    Currency,
+    Facts,
+    Invoice,
+    IssuedAction,
+    Partner,
+    Promise,
+    ReceivableItem,
+    SettledItem,
+)
 from connector.resources import data_dir
 from tests.builders import D, facts, issued, item, partner, promise, settled
 
@@ -183,3 +193,14 @@ def test_loading_gives_the_collector_back(valid: bool, tmp_path: Path) -> None:
         with pytest.raises(FactsError):
             load_facts(_write(tmp_path, lines))
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(("section", "record", "renamed"), [
+    ("currencies", Currency, {}), ("partners", Partner, {}), ("invoices", Invoice, {}),
+    ("items", ReceivableItem, {"invoice": "invoice_id"}), ("credits", Credit, {}), ("settled", SettledItem, {}),
+    ("issued", IssuedAction, {}), ("promises", Promise, {}),
+], ids=["currencies", "partners", "invoices", "items", "credits", "settled", "issued", "promises"])
+def test_every_field_of_a_record_has_its_column(section: str, record: type, renamed: dict[str, str]) -> None:
+    """A field added to a model type must be added to version 2 too (COLUMNS, the writer, the row reader)."""
+    names = {renamed.get(f.name, f.name) for f in fields(record)}
+    assert set(COLUMNS[section]) == names
