@@ -1,12 +1,14 @@
 """Sync benchmark against the sandbox: first sync, no-op re-run and the bare read floor, for 1k and 10k items.
 
 Prints one JSON line per size:
-{"items", "first_sync_s", "rerun_s", "floor_s", "rpc_calls_first", "rpc_calls_rerun", "write_s", "actions"}
+{"items", "first_sync_s", "rerun_s", "floor_s", "rerun_vs_floor", "rpc_calls_first", "rpc_calls_rerun", "write_s",
+ "write_ms_per_action", "actions", "pull_and_plan_s", "planned_again"}
 
 The sandbox runs in its own process (as a real Odoo would), seeded with the demo company plus
 synthetic open invoices; `floor_s` is the same open receivable lines read with one paged
 `search_read` loop over the adapter's own connection and protocol in the same run, `write_s` the
-part of the first sync spent writing.
+part of the first sync spent writing (its pull and plan timed again on their own) and
+`write_ms_per_action` that part per contact action written (closings included).
 
     python bench/sync.py                  # 1000 and 10000 open items
     python bench/sync.py --items 1000     # one size
@@ -117,10 +119,14 @@ def run_one(extra_items: int, version: int, protocol: str) -> dict[str, Any]:
                 plan_s = time.perf_counter() - started
                 rerun = sync(adapter, settings, renderer, TODAY, force=True)
             assert rerun.result.activities + rerun.result.emails + rerun.result.tasks == 0
+            assert first.pulled is not None
+            write_s, actions = max(first.seconds - plan_s, 0.0), len(first.pulled.plan.actions)
             return {"items": rows, "first_sync_s": round(first.seconds, 3), "rerun_s": round(rerun.seconds, 3),
-                    "floor_s": round(floor_s, 3), "rpc_calls_first": first.rpc_calls,
-                    "rpc_calls_rerun": rerun.rpc_calls, "write_s": round(max(first.seconds - plan_s, 0.0), 3),
-                    "actions": len(first.pulled.plan.actions), "pull_and_plan_s": round(plan_s, 3),
+                    "floor_s": round(floor_s, 3), "rerun_vs_floor": round(rerun.seconds / floor_s, 2),
+                    "rpc_calls_first": first.rpc_calls, "rpc_calls_rerun": rerun.rpc_calls,
+                    "write_s": round(write_s, 3),
+                    "write_ms_per_action": round(1000 * write_s / actions, 1) if actions else None,
+                    "actions": actions, "pull_and_plan_s": round(plan_s, 3),
                     "planned_again": len(pulled.plan.actions)}
         finally:
             server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from datetime import date
@@ -28,11 +27,11 @@ from connector.cli_report import report_command
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG
 from connector.engine import evaluate, preview
 from connector.errors import ConnectorError, ErpCheckFailed, UsageError
-from connector.facts import facts_to_data
+from connector.facts import facts_to_text
 from connector.model import Plan
 from connector.planview import clip, first_run_summary, plan_to_json, plan_to_text, text_table
 from connector.sandbox.command import sandbox
-from connector.sync import SyncOutcome, pull_and_plan
+from connector.sync import SyncOutcome, frozen_heap, pull_and_plan
 from connector.sync import sync as run_sync
 
 
@@ -66,7 +65,8 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None, firs
         facts = load_command_facts(facts_option)
         if first_run:
             facts = replace(facts, issued=())
-        result = evaluate(settings.policy, facts, today)
+        with frozen_heap():  # as pull_and_plan evaluates: the collector leaves the facts alone
+            result = evaluate(settings.policy, facts, today)
         subjects = render_subjects(result, facts, renderer_for(settings))
     else:
         with connected_adapter(settings) as adapter:
@@ -74,7 +74,7 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None, firs
         result, subjects, facts = pulled.plan, pulled.subjects, pulled.facts
         if save_facts is not None:
             try:
-                write_private(save_facts, json.dumps(facts_to_data(pulled.facts), ensure_ascii=False, indent=1))
+                write_private(save_facts, facts_to_text(pulled.facts))
             except OSError as error:
                 raise UsageError(f"cannot write the facts to {save_facts}: {error.strerror or error}") from None
         if first_run and facts.issued:

@@ -14,6 +14,7 @@ calls whatever the number of invoices below one page.
 
 from __future__ import annotations
 
+import gc
 import html
 import logging
 import re
@@ -210,6 +211,17 @@ class FactsReader:
     # ------------------------------------------------------------------------------ the pull
 
     def read(self) -> Facts:
+        # Hundreds of thousands of new objects (rows, then the facts) and no cycle among them: the
+        # cyclic collector would only walk the growing heap again and again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self.read_all()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def read_all(self) -> Facts:
         m, s = self.m, self.s
         refs = s.refs()
         self.progress("company", 0, None)
