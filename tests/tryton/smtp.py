@@ -1,8 +1,10 @@
 """An SMTP sink on 127.0.0.1 for the Tryton servers of the tests: it keeps what Tryton sends.
 
-`fail_at` makes the n-th message (1-based) fail with a permanent SMTP error, as a mail server that
-refuses it would; `on_message(n)` runs after the n-th message was accepted (the crash tests kill the
-connector there, between Tryton's commit and the connector's next call).
+Tryton connects to the mail server before it commits the e-mail's transaction and sends after the
+commit, so `fail_at` refuses the n-th connection (1-based), as a mail server that is down would:
+Tryton then rolls that e-mail back and answers with an error. `on_message(n)` runs after the n-th
+message was accepted (the crash tests kill the connector there, after Tryton's commit and before
+the connector hears of it).
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         sink = self.server.sink
+        with sink.lock:
+            sink.attempts += 1
+            refused = sink.attempts == sink.fail_at
+        if refused:
+            self.reply("554 refused by the test")
+            return
         self.reply("220 sink ESMTP")
         while True:
             raw = self.rfile.readline()
@@ -50,17 +58,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 data = bytearray()
                 while (line := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
                     data += line[1:] if line.startswith(b"..") else line
+                parsed = email.message_from_bytes(bytes(data), policy=email.policy.default)
+                assert isinstance(parsed, EmailMessage)
                 with sink.lock:
-                    sink.attempts += 1
-                    number = sink.attempts
-                    refused = number == sink.fail_at
-                    if not refused:
-                        parsed = email.message_from_bytes(bytes(data), policy=email.policy.default)
-                        assert isinstance(parsed, EmailMessage)
-                        sink.messages.append(parsed)
-                if refused:
-                    self.reply("554 refused by the test")
-                    continue
+                    sink.messages.append(parsed)
+                    number = len(sink.messages)
                 self.reply("250 queued")
                 if sink.on_message is not None:
                     sink.on_message(number)

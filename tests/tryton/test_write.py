@@ -118,14 +118,15 @@ def test_a_run_killed_after_tryton_sent_an_email_is_completed_by_the_next(
     assert setup_done.json(*SYNC)["created"]["emails"] == 0
 
 
-def test_an_email_the_mail_server_refuses_fails_alone_and_the_next_run_sends_it(
+def test_an_email_tryton_cannot_send_fails_alone_and_the_next_run_sends_it(
         setup_done: Cli, tryton: TrytonServer, tmp_path: Path) -> None:
     tryton.mail.fail_at = 2
     code, out, err = setup_done(*SYNC, "--json", "-q")
     summary = json.loads(out)
     assert code == 1 and summary["created"]["emails"] == 2 and len(summary["failed"]) == 1
     assert "Traceback" not in err
-    # Tryton rolled the refused e-mail back; its claim (a draft dunning) is taken over once its lease ends.
+    # The mail server was down for the second e-mail: Tryton rolled it back; its claim (a draft dunning)
+    # is taken over once its lease ends.
     assert len(archived(tryton)) == 2
     cli = Cli(configured(tryton, tmp_path / "lease.toml", lease_s=1), setup_done.capsys)
     time.sleep(LEASE_ENDED_S)
@@ -159,3 +160,38 @@ def test_an_ended_session_is_renewed_by_logging_in_again(tryton: TrytonServer) -
         facts = adapter.fetch_facts(AS_OF)
         assert facts.items and rpc._auth != auth
 
+
+
+def test_without_write_rights_check_exits_3_naming_them(tryton: TrytonServer, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "dunning-norights-secret-1")
+    config = write_config(tmp_path / "dunning.toml", tryton)
+    config.write_text(config.read_text(encoding="utf-8").replace('login = "dunning-bot"', 'login = "dunning-norights"'),
+                      encoding="utf-8")
+    code, out, _err = Cli(config, capsys)("check", "--json", "-q")
+    assert code == 3
+    assert {"write account.dunning", "create account.dunning"} <= set(json.loads(out)["missing_rights"])
+
+
+def test_calls_become_tasks_of_the_project_for_the_assignee_once(setup_done: Cli, tryton: TrytonServer,
+                                                                 tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                                 ) -> None:
+    config = write_config(tmp_path / "ahead.toml", tryton)
+    config.write_text(config.read_text(encoding="utf-8").replace("max_days_ahead = 7", "max_days_ahead = 60"),
+                      encoding="utf-8")
+    cli = Cli(config, capsys)
+    # Two e-mail levels a week apart, then the reminder call of the third level.
+    for day in ("2026-11-23", "2026-11-30"):
+        assert cli.json("sync", "--today", day, "--allow-other-date")["created"]["emails"] == 3
+    calls = cli.json("sync", "--today", "2026-12-14", "--allow-other-date")
+    assert calls["created"] == {"activities": 0, "tasks": 3, "notes": 0, "emails": 0}
+    rows = bot(tryton).search_read("project.work", [["parent.name", "=", "Dunning connector"]],
+                                   ["party", "comment", "type", "status.name"], page_size=100)
+    assert sorted(int(r["party"]) for r in rows) == sorted(
+        tryton.ids["customers"][c] for c in ("ruiz", "norte", "leaf"))
+    assert {(r["type"], r["status."]["name"]) for r in rows} == {("task", "Open")}
+    assert all("Ref. dunning: " in str(r["comment"]) and "Due: " in str(r["comment"]) for r in rows)
+    # The open calls are the history: the next run neither repeats them nor moves on while they wait.
+    again = cli.json("sync", "--today", "2026-12-14", "--allow-other-date")
+    assert again["actions"] == 0 and again["created"]["tasks"] == 0

@@ -53,6 +53,7 @@ class TrytonAdapter:
         self._mapping: TrytonMapping | None = None
         self._version = ""
         self._place: Place | None = None
+        self._writer: Writer | None = None
 
     @property
     def rpc_calls(self) -> int:
@@ -152,11 +153,15 @@ class TrytonAdapter:
         return SetupResult(created=tuple(created), existing=tuple(existing))
 
     def writer(self, today: date, progress: Progress) -> Writer:
+        """One writer per run and day: `repair` and `write` add up in one WriteResult."""
         place = self.place()
         if not place.procedure:
             raise ErpError(f"Tryton has no dunning procedure '{NAME}' yet: run dunning setup first")
-        return Writer(self._rpc, self.connect(), place, today, self.settings.claim_lease_s, self.settings.page_size,
-                      progress)
+        if self._writer is None or self._writer.today != today:
+            self._writer = Writer(self._rpc, self.connect(), place, today, self.settings.claim_lease_s,
+                                  self.settings.page_size, progress)
+        self._writer.progress = progress
+        return self._writer
 
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
         mapping = self.connect()

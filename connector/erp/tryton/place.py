@@ -1,14 +1,14 @@
 """What `dunning setup` makes in Tryton and every run finds by name: the dunning procedure and the project.
 
 Tryton has no external ids a connector can own (see README), so both are found by their names in
-the user's company: the dunning procedure "Dunning connector" (its levels, in sequence order, are the
-policy's levels by position) and the project "Dunning connector" (`project.work` of type project)
+the user's company: the dunning procedure "Dunning connector" (its level of sequence 10 is the
+policy's first level, 20 the second, ...) and the project "Dunning connector" (`project.work` of type project)
 whose tasks are the calls and hand-overs, with the work status of progress 1 as "done".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connector.erp.tryton.mapping import TrytonMapping
@@ -21,14 +21,28 @@ NAME = "Dunning connector"
 class Place:
     company: int
     procedure: int = 0
-    levels: list[int] | None = None
+    # Level id by sequence; two runs adding the same level at once make two equal ones: the first counts.
+    levels: dict[int, int] = field(default_factory=dict)
     project: int = 0
     done_status: int = 0
     has_project: bool = False
 
-    @property
-    def level_ids(self) -> list[int]:
-        return self.levels or []
+    @staticmethod
+    def sequence(position: int) -> int:
+        """The sequence of the procedure's level for the policy level at this position (0-based)."""
+        return (position + 1) * 10
+
+    @staticmethod
+    def position(sequence: int) -> int:
+        return sequence // 10 - 1 if sequence > 0 and sequence % 10 == 0 else -1
+
+
+def read_levels(rpc: TrytonRpc, m: TrytonMapping, procedure: int) -> dict[int, int]:
+    levels: dict[int, int] = {}
+    for row in rpc.search_read(m.model("level"), [["procedure", "=", procedure]], ["sequence"], page_size=1000,
+                               order=[["sequence", "ASC"], ["id", "ASC"]]):
+        levels.setdefault(int(row.get("sequence") or 0), int(row["id"]))
+    return levels
 
 
 def installed_models(rpc: TrytonRpc, names: list[str]) -> set[str]:
@@ -43,9 +57,7 @@ def find_place(rpc: TrytonRpc, m: TrytonMapping, company: int) -> Place:
     procedures = rpc.search_read(m.model("procedure"), [["name", "=", NAME]], ["id"], page_size=1)
     if procedures:
         place.procedure = int(procedures[0]["id"])
-        place.levels = [int(r["id"]) for r in rpc.search_read(
-            m.model("level"), [["procedure", "=", place.procedure]], ["id"], page_size=1000,
-            order=[["sequence", "ASC"], ["id", "ASC"]])]
+        place.levels = read_levels(rpc, m, place.procedure)
     if place.has_project:
         projects = rpc.search_read(m.model("work"), [["name", "=", NAME], ["type", "=", "project"],
                                                      ["company", "=", company]], ["id"], page_size=1)

@@ -31,13 +31,14 @@ from typing import Any
 from connector.erp.base import Progress, WriteRequest, WriteResult
 from connector.erp.tryton.history import ASSIGNEE_PREFIX, REF_PREFIX, Ref, parse_refs
 from connector.erp.tryton.mapping import TrytonMapping
-from connector.erp.tryton.place import NAME, Place
+from connector.erp.tryton.place import NAME, Place, read_levels
 from connector.erp.tryton.rpc import TrytonFault, TrytonRpc
 from connector.model import Close, Escalate, Remind
 
 log = logging.getLogger("connector.erp.tryton")
 
-_DUNNING_FIELDS = ["line", "party", "level", "procedure", "state", "_timestamp", "write_date", "create_date"]
+_DUNNING_FIELDS = ["line", "party", "level", "level.sequence", "procedure", "state", "_timestamp", "write_date",
+                   "create_date"]
 
 
 @dataclass(slots=True)
@@ -81,13 +82,16 @@ class Writer:
 
     def level_id(self, index: int) -> int:
         """The procedure's level at the policy level's position, created when the policy has more."""
-        levels = self.place.level_ids
-        if index >= len(levels):
-            missing = [{"procedure": self.place.procedure, "sequence": (n + 1) * 10}
-                       for n in range(len(levels), index + 1)]
-            levels = levels + [int(i) for i in self.rpc.call(self.m.model("level"), "create", missing, retry=False)]
-            self.place.levels = levels
-        return levels[index]
+        place = self.place
+        sequence = Place.sequence(index)
+        if sequence not in place.levels:  # another run may have added it since this run started
+            place.levels = read_levels(self.rpc, self.m, place.procedure)
+        if sequence not in place.levels:
+            missing = [Place.sequence(n) for n in range(index + 1) if Place.sequence(n) not in place.levels]
+            created = self.rpc.call(self.m.model("level"), "create",
+                                    [{"procedure": place.procedure, "sequence": s} for s in missing], retry=False)
+            place.levels.update(zip(missing, (int(i) for i in created), strict=True))
+        return place.levels[sequence]
 
     # ------------------------------------------------------------------------------ entry
 
@@ -180,7 +184,9 @@ class Writer:
                 to_create.append(line)
                 continue
             ours = int(row.get("procedure") or 0) == place.procedure
-            at = place.level_ids.index(int(row["level"])) if ours and int(row["level"]) in place.level_ids else -1
+            level_row = row.get("level.")
+            sequence = level_row.get("sequence") if isinstance(level_row, dict) else 0
+            at = Place.position(int(sequence or 0)) if ours else -1
             draft = row.get("state") == "draft"
             if not draft and at >= action.level_index:
                 continue  # this line was reminded at this level (or further) already
