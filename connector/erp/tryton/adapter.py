@@ -98,7 +98,10 @@ class TrytonAdapter:
                     missing.append(f"read {model}")
                 else:
                     problems.append(f"{model}.search failed unexpectedly: {error.message}")
-        has_project = m.model("work") in installed_models(rpc, [m.model("work")])
+        try:
+            has_project = m.model("work") in installed_models(rpc, [m.model("work")])
+        except TrytonFault:
+            has_project = True  # cannot tell: probe the rights as if installed
         for concept, method in _WRITE_PROBES:
             if concept == "work" and not has_project:
                 continue
@@ -113,8 +116,12 @@ class TrytonAdapter:
                     missing.append(f"{method} {model}")
                 elif error.kind not in ("missing", "validation", "server"):
                     problems.append(f"{model}.{method} failed unexpectedly: {error.message}")
-        place = find_place(rpc, m, self.company_id())
         setup: list[str] = []
+        try:
+            place = find_place(rpc, m, self.company_id())
+        except (TrytonFault, ErpError) as error:  # a user without the rights above: already listed
+            log.info("what setup made cannot be looked up: %s", error)
+            place = Place(company=0, procedure=-1, project=-1)
         if not place.procedure:
             setup.append(f"{m.model('procedure')} '{NAME}'")
         if not has_project:

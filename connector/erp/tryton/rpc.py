@@ -154,6 +154,9 @@ class TrytonRpc:
         text = str(error[0]) if isinstance(error, list) and error else str(error)
         if "database is locked" in text or "could not serialize" in text:
             return TrytonTransient(f"Tryton's database was busy during {method}")
+        if "UNIQUE constraint failed" in text or "violates unique constraint" in text:
+            # Two runs inserted the same unique row at once; the database (not Tryton's check) caught it.
+            return TrytonFault(method, "duplicate", "another run created the same record meanwhile")
         return TrytonFault(method, "server", text.splitlines()[0] if text else "server error")
 
     def _retried(self, what: str, path: str, method: str, params: list[Any], authorized: bool) -> Any:
