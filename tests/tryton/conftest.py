@@ -3,9 +3,11 @@
 The first test that needs it creates the database with `trytond-admin` (the modules the connector
 reads), seeds it through Tryton's own client library (tests/tryton/seed.py, in a child process) and
 keeps the file as a template. Every test then gets a copy of the template and its own `trytond`
-process on a free port, stopped at the end of the test. Under xdist the workers share one template
-(a file lock decides who builds it). Everything lives in pytest's temporary folders: no global
-configuration, no server left behind.
+process on a free port, stopped at the end of the test, whose e-mails go to an SMTP sink of the
+test (tests/tryton/smtp.py). Under xdist the workers share one template per run: it lives in the
+run's base folder (the parent of each worker's), and a file lock makes one worker build it while the
+others wait (measured with -n 2: one build, both workers ready after it). Everything lives in
+pytest's temporary folders: no global configuration, no server left behind.
 """
 
 from __future__ import annotations
