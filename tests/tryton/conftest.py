@@ -3,9 +3,11 @@
 The first test that needs it creates the database with `trytond-admin` (the modules the connector
 reads), seeds it through Tryton's own client library (tests/tryton/seed.py, in a child process) and
 keeps the file as a template. Every test then gets a copy of the template and its own `trytond`
-process on a free port, stopped at the end of the test. Under xdist the workers share one template
-(a file lock decides who builds it). Everything lives in pytest's temporary folders: no global
-configuration, no server left behind.
+process on a free port, stopped at the end of the test, whose e-mails go to an SMTP sink of the
+test (tests/tryton/smtp.py). Under xdist the workers share one template per run: it lives in the
+run's base folder (the parent of each worker's), and a file lock makes one worker build it while the
+others wait (measured with -n 2: one build, both workers ready after it). Everything lives in
+pytest's temporary folders: no global configuration, no server left behind.
 """
 
 from __future__ import annotations
@@ -20,30 +22,34 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from connector.cli import main
 from connector.config import ErpSettings
+from tests.tryton.smtp import Sink, SmtpSink
 
 AS_OF = dt.date(2026, 11, 23)
 DATABASE = "dunning"
 MODULES = ("party", "currency", "company", "country", "product", "account", "account_product", "account_invoice",
            "account_payment",
-           "account_dunning")
+           "account_dunning", "company_work_time", "timesheet", "project")
 BOT_LOGIN, BOT_PASSWORD = "dunning-bot", "dunning-bot-secret-1"
 ADMIN_PASSWORD = "admin-secret-1"
 SEED = Path(__file__).with_name("seed.py")
 BIN = Path(sys.executable).parent
 
 
-def _config(folder: Path, port: int = 0) -> Path:
+def _config(folder: Path, port: int = 0, smtp_port: int = 0) -> Path:
     path = folder / "trytond.conf"
     listen = f"\n[web]\nlisten = 127.0.0.1:{port}\n" if port else ""
-    path.write_text(f"[database]\nuri = sqlite://\npath = {folder}\n{listen}", encoding="utf-8")
+    mail = (f"\n[email]\nuri = smtp://127.0.0.1:{smtp_port}\nfrom = cobros@talleres-ejemplo.example\n"
+            if smtp_port else "")
+    path.write_text(f"[database]\nuri = sqlite://\npath = {folder}\n{listen}{mail}", encoding="utf-8")
     return path
 
 
@@ -99,6 +105,7 @@ class TrytonServer:
     database: str
     folder: Path
     ids: dict[str, Any]
+    mail: Sink = field(default_factory=Sink)
     login: str = BOT_LOGIN
     password: str = BOT_PASSWORD
 
@@ -111,9 +118,10 @@ class TrytonServer:
         return ErpSettings(**values)
 
 
-def start_server(folder: Path, ids: dict[str, Any]) -> tuple[subprocess.Popen[bytes], TrytonServer]:
+def start_server(folder: Path, ids: dict[str, Any], smtp_port: int = 0
+                 ) -> tuple[subprocess.Popen[bytes], TrytonServer]:
     port = _free_port()
-    config = _config(folder, port)
+    config = _config(folder, port, smtp_port)
     log = (folder / "trytond.log").open("wb")
     process = subprocess.Popen([str(BIN / "trytond"), "-c", str(config), "-d", DATABASE], cwd=folder,
                                env=_env(folder), stdout=log, stderr=subprocess.STDOUT)
@@ -133,20 +141,79 @@ def start_server(folder: Path, ids: dict[str, Any]) -> tuple[subprocess.Popen[by
     return process, TrytonServer(url=url, database=DATABASE, folder=folder, ids=ids)
 
 
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
 def tryton(tryton_template: tuple[Path, dict[str, Any]], tmp_path: Path) -> Iterator[TrytonServer]:
-    """A trytond on 127.0.0.1 serving a fresh copy of the seeded database, stopped after the test."""
+    """A trytond on 127.0.0.1 serving a fresh copy of the seeded database, stopped after the test.
+
+    Its e-mails go to an SMTP sink of the test (`server.mail`).
+    """
     template, ids = tryton_template
     folder = tmp_path / "tryton"
     folder.mkdir()
     shutil.copyfile(template, folder / f"{DATABASE}.sqlite")
-    process, server = start_server(folder, ids)
+    smtp = SmtpSink()
+    process, server = start_server(folder, ids, smtp.port)
     try:
-        yield server
+        yield replace(server, mail=smtp.sink)
     finally:
-        process.terminate()
+        stop_server(process)
+        smtp.stop()
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+SECRET_ENV = "DUNNING_TEST_TRYTON_SECRET"
+
+
+def write_config(path: Path, server: TrytonServer) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in ((' kind = "odoo"', ' kind = "tryton"'), ('kind = "odoo" ', 'kind = "tryton" '),
+                     ('url = "https://erp.example.com"', f'url = "{server.url}"'),
+                     ('database = "prod"', f'database = "{server.database}"'),
+                     ('protocol = "jsonrpcs"', 'protocol = "jsonrpc"'),
+                     ('password_env = "DUNNING_ODOO_PASSWORD"', f'password_env = "{SECRET_ENV}"'),
+                     ("retry_max_s = 120", "retry_max_s = 10"),
+                     # Tryton category names cannot hold " / " (it separates parent and child).
+                     ('exempt_tags = ["Sin reclamaciones / No dunning"]', 'exempt_tags = ["Sin reclamaciones"]')):
+        text = text.replace(old, new)
+    assert 'kind = "tryton"' in text and 'exempt_tags = ["Sin reclamaciones"]' in text
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Cli:
+    """Runs `dunning` in this process, as the console script does: (exit code, stdout, stderr)."""
+
+    def __init__(self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.config, self.capsys = config, capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            main(["--config", str(self.config), *args])
+            code = 0
+        except SystemExit as done:
+            code = int(done.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def json(self, *args: str) -> dict[str, Any]:
+        code, out, err = self(*args, "--json", "-q")
+        assert code == 0, err
+        document: dict[str, Any] = json.loads(out)
+        return document
+
+
+@pytest.fixture
+def cli(tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv(SECRET_ENV, tryton.password)
+    return Cli(write_config(tmp_path / "dunning.toml", tryton), capsys)

@@ -118,7 +118,8 @@ def main(config_file: str, database: str) -> dict[str, Any]:
     User = Model.get("res.user")
     Group = Model.get("res.group")
     bot = User(name="Dunning bot", login="dunning-bot", password="dunning-bot-secret-1")
-    bot.groups.extend(Group.find([("name", "in", ["Accounting", "Dunning", "Payment"])]))
+    bot.groups.extend(Group.find([("name", "in", ["Accounting", "Dunning", "Payment", "Accounting Administration",
+                                                  "Project Administration"])]))
     bot.companies.append(company)
     bot.company = company
     bot.save()

@@ -4,61 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from connector.cli import main
-from tests.tryton.conftest import AS_OF, TrytonServer
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
-SECRET_ENV = "DUNNING_TEST_TRYTON_SECRET"
-
-
-def write_config(path: Path, server: TrytonServer) -> Path:
-    text = EXAMPLE.read_text(encoding="utf-8")
-    for old, new in ((' kind = "odoo"', ' kind = "tryton"'), ('kind = "odoo" ', 'kind = "tryton" '),
-                     ('url = "https://erp.example.com"', f'url = "{server.url}"'),
-                     ('database = "prod"', f'database = "{server.database}"'),
-                     ('protocol = "jsonrpcs"', 'protocol = "jsonrpc"'),
-                     ('password_env = "DUNNING_ODOO_PASSWORD"', f'password_env = "{SECRET_ENV}"'),
-                     ("retry_max_s = 120", "retry_max_s = 10"),
-                     # Tryton category names cannot hold " / " (it separates parent and child).
-                     ('exempt_tags = ["Sin reclamaciones / No dunning"]', 'exempt_tags = ["Sin reclamaciones"]')):
-        text = text.replace(old, new)
-    assert 'kind = "tryton"' in text and 'exempt_tags = ["Sin reclamaciones"]' in text
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-class Cli:
-    """Runs `dunning` in this process, as the console script does: (exit code, stdout, stderr)."""
-
-    def __init__(self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.config, self.capsys = config, capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        try:
-            main(["--config", str(self.config), *args])
-            code = 0
-        except SystemExit as done:
-            code = int(done.code or 0)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> dict[str, Any]:
-        code, out, err = self(*args, "--json", "-q")
-        assert code == 0, err
-        document: dict[str, Any] = json.loads(out)
-        return document
-
-
-@pytest.fixture
-def cli(tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv(SECRET_ENV, tryton.password)
-    return Cli(write_config(tmp_path / "dunning.toml", tryton), capsys)
+from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, write_config
 
 
 def test_check_reports_tryton_version_user_and_company(cli: Cli) -> None:
@@ -109,11 +58,3 @@ def test_saved_facts_replay_the_same_plan(cli: Cli, tmp_path: Path) -> None:
     live = cli.json("plan", "--today", AS_OF.isoformat(), "--save-facts", str(saved))
     replayed = cli.json("plan", "--today", AS_OF.isoformat(), "--facts", str(saved))
     assert replayed == live and live["actions"]
-
-
-@pytest.mark.parametrize("command", ["setup", "sync"])
-def test_writing_commands_refuse_with_a_sentence(cli: Cli, command: str) -> None:
-    code, out, err = (cli(command, "--today", AS_OF.isoformat(), "--allow-other-date") if command == "sync"
-                      else cli(command))
-    assert code == 1 and "not available for Tryton yet" in err and "Traceback" not in err
-    assert out == ""

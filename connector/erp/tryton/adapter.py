@@ -5,33 +5,41 @@ the environment variable the settings name. The first call asks the server's ver
 (`common.server.version`), loads `mappings/tryton/<major>.toml`, logs in with user and password
 and takes the user's preferences (company, companies, language) as the context of every call.
 
-Rights the connector's Tryton user needs for `check` and `plan`: the groups "Accounting" (move
-lines, invoices, companies, currencies) and "Dunning" (reading dunnings: a blocked dunning marks a
-disputed line); parties are readable by every user. Without them `check` names each model it
-cannot read.
+Rights the connector's Tryton user needs: the groups "Accounting" (move lines, invoices,
+companies, currencies) and "Dunning" (dunnings: read, create and move them); for `setup`, and for
+`sync` when the policy has more levels than the procedure, "Accounting Administration" (dunning
+procedures and levels); with the project module, "Project Administration" (work statuses) and the
+right to create and write tasks. E-mails go through `ir.email.send`, which every user may call and
+which needs Tryton's `[email] uri`. Without them `check` names each right missing and exits 3.
+Write-back: `connector.erp.tryton.write`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from connector.config import ErpSettings
 from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
 from connector.erp.tryton.facts import FactsReader
+from connector.erp.tryton.history import read_issued
 from connector.erp.tryton.mapping import SUPPORTED, TrytonMapping, load_mapping
+from connector.erp.tryton.place import NAME, Place, find_place, installed_models, make_place
 from connector.erp.tryton.rpc import TrytonFault, TrytonRpc
+from connector.erp.tryton.write import Writer
 from connector.errors import ErpError
 from connector.model import Facts
 
 log = logging.getLogger("connector.erp.tryton")
 
-_READ_CONCEPTS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning")
+_READ_CONCEPTS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning",
+                  "procedure", "level", "email")
 
-
-_NO_WRITES = ("dunning sync is not available for Tryton yet: use dunning plan; writing reminders back into "
-              "Tryton comes in a later version")
+# Write probes: each sent with values Tryton refuses before it writes (the record 0 does not exist, an
+# empty create), so that a refused right answers "access" and a granted one a harmless fault.
+_WRITE_PROBES = (("dunning", "write"), ("dunning", "create"), ("work", "create"), ("work", "write"))
 
 
 class TrytonAdapter:
@@ -44,6 +52,8 @@ class TrytonAdapter:
                               retry_max_s=settings.retry_max_s)
         self._mapping: TrytonMapping | None = None
         self._version = ""
+        self._place: Place | None = None
+        self._writer: Writer | None = None
 
     @property
     def rpc_calls(self) -> int:
@@ -79,13 +89,45 @@ class TrytonAdapter:
         problems: list[str] = []
         for concept in _READ_CONCEPTS:
             model = m.model(concept)
+            # Tryton lets other users than the administrator search e-mails by their record only.
+            domain = [["resource", "in", []]] if concept == "email" else [["id", "=", 0]]
             try:
-                rpc.call(model, "search", [["id", "=", 0]], 0, 1, None)
+                rpc.call(model, "search", domain, 0, 1, None)
             except TrytonFault as error:
                 if error.kind == "access":
                     missing.append(f"read {model}")
                 else:
                     problems.append(f"{model}.search failed unexpectedly: {error.message}")
+        try:
+            has_project = m.model("work") in installed_models(rpc, [m.model("work")])
+        except TrytonFault:
+            has_project = True  # cannot tell: probe the rights as if installed
+        for concept, method in _WRITE_PROBES:
+            if concept == "work" and not has_project:
+                continue
+            model = m.model(concept)
+            try:
+                if method == "write":
+                    rpc.call(model, method, [0], {}, retry=False)
+                else:
+                    rpc.call(model, method, [], retry=False)
+            except TrytonFault as error:
+                if error.kind == "access":
+                    missing.append(f"{method} {model}")
+                elif error.kind not in ("missing", "validation", "server"):
+                    problems.append(f"{model}.{method} failed unexpectedly: {error.message}")
+        setup: list[str] = []
+        try:
+            place = find_place(rpc, m, self.company_id())
+        except (TrytonFault, ErpError) as error:  # a user without the rights above: already listed
+            log.info("what setup made cannot be looked up: %s", error)
+            place = Place(company=0, procedure=-1, project=-1)
+        if not place.procedure:
+            setup.append(f"{m.model('procedure')} '{NAME}'")
+        if not has_project:
+            setup.append("Tryton's project module: calls, letters and hand-overs become its tasks")
+        elif not place.project:
+            setup.append(f"{m.model('work')} '{NAME}'")
         company_ids = list(self.settings.company_ids) or list(rpc.context.get("companies") or [])
         companies: list[str] = []
         if company_ids and f"read {m.model('company')}" not in missing:
@@ -95,20 +137,48 @@ class TrytonAdapter:
             erp="tryton", version=self._version, protocol="jsonrpc", url=rpc.base_url,
             database=self.settings.database, user=str(user.get("login") or self.settings.login),
             user_id=rpc.user_id, companies=tuple(companies), missing_rights=tuple(missing),
-            notes=("writing to Tryton (setup, sync) is not available yet: plan and check only",),
-            problems=tuple(problems))
+            missing_setup=tuple(setup), problems=tuple(problems))
+
+    def company_id(self) -> int:
+        """The company the connector writes for: the first of [erp] company_ids, else the user's."""
+        if self.settings.company_ids:
+            return int(self.settings.company_ids[0])
+        company = self._rpc.context.get("company")
+        if not isinstance(company, int):
+            raise ErpError(f"Tryton user '{self.settings.login}' has no company: set one in the user's preferences")
+        return company
+
+    def place(self) -> Place:
+        """What setup made, looked up once per run (repair, facts and write share it)."""
+        if self._place is None:
+            self._place = find_place(self._rpc, self.connect(), self.company_id())
+        return self._place
 
     def setup(self) -> SetupResult:
-        raise ErpError("dunning setup is not available for Tryton yet: the Tryton adapter reads (check, plan, "
-                       "report); writing reminders back into Tryton comes in a later version")
+        created, existing = make_place(self._rpc, self.connect(), self.company_id())
+        self._place = None
+        return SetupResult(created=tuple(created), existing=tuple(existing))
+
+    def writer(self, today: date, progress: Progress) -> Writer:
+        """One writer per run and day: `repair` and `write` add up in one WriteResult."""
+        place = self.place()
+        if not place.procedure:
+            raise ErpError(f"Tryton has no dunning procedure '{NAME}' yet: run dunning setup first")
+        if self._writer is None or self._writer.today != today:
+            self._writer = Writer(self._rpc, self.connect(), place, today, self.settings.claim_lease_s,
+                                  self.settings.page_size, progress)
+        self._writer.progress = progress
+        return self._writer
 
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
         mapping = self.connect()
-        return FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
-                           self.settings.page_size, progress).read()
+        facts = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
+                            self.settings.page_size, progress).read()
+        issued = read_issued(self._rpc, mapping, self.place(), sorted(facts.partners), self.settings.page_size)
+        return replace(facts, issued=tuple(issued))
 
     def repair(self, today: date) -> WriteResult:
-        raise ErpError(_NO_WRITES)
+        return self.writer(today, no_progress).repair()
 
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
-        raise ErpError(_NO_WRITES)
+        return self.writer(today, progress).run(requests)

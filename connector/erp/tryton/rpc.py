@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -43,6 +44,10 @@ class TrytonFault(ErpError):
         super().__init__(f"Tryton refused {call}: {message}{hint}")
 
 
+class SessionExpired(AuthError):
+    """Tryton refused a session it gave earlier (expired, or logged out): log in again."""
+
+
 class TrytonTransient(TransientErpError):
     """A failure worth retrying; `retry_after` carries the server's Retry-After when it sent one."""
 
@@ -53,6 +58,8 @@ class TrytonTransient(TransientErpError):
 
 def _kind(message: str) -> str:
     lowered = message.lower()
+    if "can be used only once" in lowered or "unique" in lowered:
+        return "duplicate"
     if "access" in lowered or "not allowed" in lowered or "permission" in lowered:
         return "access"
     if "does not exist" in lowered or "has been deleted" in lowered:
@@ -78,6 +85,9 @@ class TrytonRpc:
         self.context: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self._http = requests.Session()  # keep-alive: one TCP connection for the whole run
+        # The server's clock (UTC) as of its last answer, from the HTTP Date header: claims' ages are
+        # measured on it, so that the connector's own clock does not matter.
+        self.server_now: dt.datetime | None = None
 
     def __repr__(self) -> str:  # never the password or the session
         return f"TrytonRpc({self.base_url!r}, {self.database!r}, login={self.login!r})"
@@ -101,10 +111,13 @@ class TrytonRpc:
                                   f"{self.timeout_s:g} s") from error
         except requests.ConnectionError as error:
             raise TrytonTransient(f"cannot connect to Tryton at {self.base_url}: {_reason(error)}") from error
+        self.server_now = _http_date(response.headers.get("Date", "")) or self.server_now
         if response.status_code in _TRANSIENT_STATUS or response.status_code == 429:
             wait = response.headers.get("Retry-After", "")
             raise TrytonTransient(f"Tryton at {self.base_url} answered HTTP {response.status_code} to {method}",
                                   float(wait) if wait.isdigit() else None)
+        if response.status_code == 401 and authorized and self._auth:
+            raise SessionExpired(f"Tryton at {self.base_url} ended the session of '{self.login}'")
         if response.status_code == 401:
             raise AuthError(f"Tryton at {self.base_url} refused user '{self.login}' on database "
                             f"'{self.database}': check [erp] login and the password in the environment "
@@ -133,13 +146,17 @@ class TrytonRpc:
             message = " ".join(str(a) for a in args[:2] if a)
             return TrytonFault(method, _kind(message), message, self.login)
         if isinstance(error, list) and error and error[0] == "ConcurrencyException":
-            return TrytonTransient(f"Tryton reported a concurrent change during {method}")
+            # Only writes sent with `_timestamp` provoke it: another run changed the record first.
+            return TrytonFault(method, "conflict", "the record was changed by someone else meanwhile")
         if isinstance(error, list) and error and error[0] == "LoginException":
             return AuthError(f"Tryton at {self.base_url} asks for more than a password to log in user "
                              f"'{self.login}' (two-factor login): use a user with password login only")
         text = str(error[0]) if isinstance(error, list) and error else str(error)
         if "database is locked" in text or "could not serialize" in text:
             return TrytonTransient(f"Tryton's database was busy during {method}")
+        if "UNIQUE constraint failed" in text or "violates unique constraint" in text:
+            # Two runs inserted the same unique row at once; the database (not Tryton's check) caught it.
+            return TrytonFault(method, "duplicate", "another run created the same record meanwhile")
         return TrytonFault(method, "server", text.splitlines()[0] if text else "server error")
 
     def _retried(self, what: str, path: str, method: str, params: list[Any], authorized: bool) -> Any:
@@ -175,13 +192,54 @@ class TrytonRpc:
         log.info("logged in to Tryton at %s as %s (user %s)", self.base_url, self.login, self.user_id)
         return self.user_id
 
-    def call(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None) -> Any:
-        """`model.<model>.<method>(*args, context)`, retried when transient: the adapter only reads."""
+    def call(self, model: str, method: str, *args: Any, context: dict[str, Any] | None = None,
+             retry: bool = True) -> Any:
+        """`model.<model>.<method>(*args, context)`; an expired session is renewed by one new login.
+
+        Reads are retried when transient. A write (`retry=False`) is sent once: after a transient
+        failure nobody knows whether it was committed, so the failure ends the run (ErpUnreachable)
+        and the next run finds out from what Tryton holds.
+        """
         name = f"model.{model}.{method}"
         if self._auth is None:
             self.authenticate()
+        try:
+            return self._send(name, args, context, retry)
+        except SessionExpired:
+            log.info("Tryton session of %s ended; logging in again", self.login)
+            self.authenticate()
+            return self._send(name, args, context, retry)
+
+    def _send(self, name: str, args: tuple[Any, ...], context: dict[str, Any] | None, retry: bool) -> Any:
         params = [*args, {**self.context, **(context or {})}]
-        return self._retried(name, f"/{self.database}/rpc/", name, params, True)
+        if retry:
+            return self._retried(name, f"/{self.database}/rpc/", name, params, True)
+        return self._send_raw(name, params)
+
+    def wizard(self, name: str, state: str, model: str, ids: list[int]) -> None:
+        """Run one state of a wizard on records, as the client's action does: create, execute, delete."""
+        if not ids:
+            return
+        if self._auth is None:
+            self.authenticate()
+        path = f"/{self.database}/rpc/"
+        session = self._retried(f"wizard {name}", path, f"wizard.{name}.create", [dict(self.context)], True)
+        session_id = session[0] if isinstance(session, list) and session else session
+        context = {**self.context, "active_model": model, "active_ids": ids, "active_id": ids[0]}
+        try:
+            self._send_raw(f"wizard.{name}.execute", [session_id, {}, state, context])
+        finally:
+            try:
+                self._send_raw(f"wizard.{name}.delete", [session_id, dict(self.context)])
+            except ErpError as error:  # the server forgets wizard sessions on its own
+                log.info("wizard session %s of %s stays: %s", session_id, name, error)
+
+    def _send_raw(self, method: str, params: list[Any]) -> Any:
+        try:
+            return self._post(f"/{self.database}/rpc/", method, params, authorized=True)
+        except TrytonTransient as error:
+            raise ErpUnreachable(f"{error}; the write may or may not have been made: the next run finds out "
+                                 "from what Tryton holds") from None
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], *, page_size: int,
                     order: list[list[str]] | None = None,
@@ -215,6 +273,13 @@ class TrytonRpc:
                                         context=context):
                 out[int(row["id"])] = row
         return out
+
+
+def _http_date(value: str) -> dt.datetime | None:
+    try:
+        return parsedate_to_datetime(value).astimezone(dt.UTC).replace(tzinfo=None) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _reason(error: BaseException) -> str:
