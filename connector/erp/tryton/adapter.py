@@ -30,9 +30,15 @@ from connector.erp.tryton.place import NAME, Place, find_place, installed_models
 from connector.erp.tryton.rpc import TrytonFault, TrytonRpc
 from connector.erp.tryton.write import Writer
 from connector.errors import ErpError
+from connector.facts import check_erp_facts
 from connector.model import Facts
 
 log = logging.getLogger("connector.erp.tryton")
+
+# Where each kind of fact comes from, to name the record when Tryton's data cannot be used.
+TRYTON_MODELS = {"company": "company.company", "partner": "party.party", "invoice": "account.invoice",
+                 "item": "account.move.line", "credit": "account.move.line", "settled": "account.move.line",
+                 "issued": "project.work / ir.email", "promise": "promise"}
 
 _READ_CONCEPTS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning",
                   "procedure", "level", "email")
@@ -175,7 +181,9 @@ class TrytonAdapter:
         facts = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
                             self.settings.page_size, progress).read()
         issued = read_issued(self._rpc, mapping, self.place(), sorted(facts.partners), self.settings.page_size)
-        return replace(facts, issued=tuple(issued))
+        facts = replace(facts, issued=tuple(issued))
+        check_erp_facts(facts, "Tryton", TRYTON_MODELS)
+        return facts
 
     def repair(self, today: date) -> WriteResult:
         return self.writer(today, no_progress).repair()
