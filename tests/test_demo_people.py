@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from connector.config import Settings, load_settings
 from connector.demo import EVENT_KINDS, DemoOutcome, run_demo
+from connector.model import CONTACT_CHANNELS, Escalate, Remind
 from connector.report import build_report
 from connector.resources import data_dir
 
@@ -79,3 +81,26 @@ def test_the_demo_report_shows_what_the_reminders_collected(settings: Settings, 
     report = build_report(replay.outcome.pulled.facts, settings.policy, TODAY)
     collected = {e.level for e in report.levels for w in e.windows if w.share is not None and w.share > 0}
     assert "friendly" in collected, [(e.level, [w.share for w in e.windows]) for e in report.levels]
+
+
+def test_the_demo_keeps_one_case_per_customer(replay: DemoOutcome) -> None:
+    """Issue 10's promise on the demo: one contact per customer a day, at most one open reminder per
+    customer at the end, and nothing automatic to a customer while its hand-over task is open."""
+    for day, run in replay.runs:
+        assert run.pulled is not None
+        contacts = Counter(a.partner.id for a in run.pulled.plan.actions
+                           if isinstance(a, Remind) and a.channel in CONTACT_CHANNELS)
+        assert all(n == 1 for n in contacts.values()), (day, contacts)
+    reminders = Counter(a["on"] for a in replay.inbox["activities"] if a["type"] != "Collection hand-over")
+    assert reminders and all(n == 1 for n in reminders.values()), reminders
+    handed_over: dict[int, date] = {}
+    closed = {event.customer: event.day for event in replay.events if event.kind == "handover_closed"}
+    for day, run in replay.runs:
+        assert run.pulled is not None
+        for action in run.pulled.plan.actions:
+            frozen_since = handed_over.get(action.partner.id)
+            if isinstance(action, Remind) and frozen_since is not None and frozen_since < day:
+                assert action.partner.name in closed and closed[action.partner.name] <= day, (day, action.key)
+            if isinstance(action, Escalate):
+                handed_over.setdefault(action.partner.id, day)
+    assert handed_over, "the demo hands at least one customer over"
