@@ -394,6 +394,10 @@ class OdooAdapter:
 
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:
         settled = self._settled if self._settled is not None else self.repair(today)
+        # A key another run held when settling is judged again by this pass (done by now, or still
+        # pending): count it once, as the pass finds it.
+        requested = {request.action.key for request in requests}
+        settled.pending = [key for key in settled.pending if key not in requested]
         s = self.session()
         writer = Writer(s, today, self.claim_lease_s, progress, self.run)
         try:
