@@ -14,6 +14,7 @@ import pytest
 from connector.engine import evaluate
 from connector.errors import TemplateError
 from connector.facts import load_facts
+from connector.letter import LetterSettings
 from connector.model import CurrencyTotal, Escalate, Facts, Partner, PlannedItem, Remind
 from connector.policy import Condition, InterestRate, Level, Money, Policy, Segment
 from connector.render import LanguageRules, Message, Renderer, gsm7_length, resolve_language
@@ -530,3 +531,132 @@ def test_partner_without_lang_gets_default(renderer: Renderer, facts: Facts) -> 
     bare = dataclasses.replace(action, partner=Partner(id=11, name="Construcciones Ibéricas S.A."))
     message = renderer.render(bare, facts, TODAY)
     assert message.language == "es" and "Buenos días:" in message.text
+
+
+# ------------------------------------------------------------------------- issue 11 template gaps
+
+
+@pytest.mark.parametrize(("lang", "present"), [
+    ("fr_FR", ["Prélèvement rejeté", "Nous n'avons pas pu encaisser par prélèvement", "régler par virement"]),
+    ("es_ES", ["Adeudo devuelto", "por transferencia"]),
+    ("en_GB", ["Direct debit returned", "by bank transfer"]),
+], ids=["fr", "es", "en"])
+def test_returned_debit_speaks_the_customers_language(renderer: Renderer, facts: Facts, lang: str,
+                                                      present: list[str]) -> None:
+    message = renderer.render(hand_built(facts, 11, "returned_debit", "email", lang=lang), facts, TODAY)
+    assert message.template == f"{lang[:2]}/returned_debit.email.j2"
+    for phrase in present:
+        assert phrase in full_text(message), phrase
+
+
+def _debited(action: Remind, only_pre_due: bool) -> Remind:
+    """The action with its items collected by direct debit; only_pre_due keeps just the not-yet-due ones."""
+    items = tuple(dataclasses.replace(p, item=dataclasses.replace(p.item, direct_debit=True))
+                  for p in action.items if not only_pre_due or p.days_late < 0)
+    sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
+    for p in items:
+        s = sums[p.item.currency]
+        sums[p.item.currency] = [s[0] + p.item.residual, s[1] + p.interest, s[2] + p.compensation]
+    return dataclasses.replace(action, items=items,
+                               totals=tuple(CurrencyTotal(c, *v) for c, v in sorted(sums.items())))
+
+
+@pytest.mark.parametrize(("lang", "debit", "transfer"), [
+    ("es_ES", "se cargará por domiciliación bancaria", "mediante transferencia bancaria"),
+    ("en_GB", "will be collected by direct debit", "by bank transfer to the account below"),
+    ("fr_FR", "sera prélevée (prélèvement SEPA)", "par virement bancaire sur le compte indiqué"),
+], ids=["es", "en", "fr"])
+def test_a_letter_to_a_direct_debit_customer_asks_no_transfer_before_the_due_date(
+        renderer: Renderer, facts: Facts, lang: str, debit: str, transfer: str) -> None:
+    # Customer 11's third instalment of INV/2026/00455 falls due on 20 December 2026, after TODAY.
+    action = _debited(hand_built(facts, 11, "letter", "letter", lang=lang), only_pre_due=True)
+    message = renderer.render(action, facts, TODAY)
+    assert debit in message.text and transfer not in message.text
+    assert "IBAN" not in message.text.split("]", 1)[1] and "ES91 2100" not in message.html
+    call = renderer.render(dataclasses.replace(action, template="call", channel="phone"), facts, TODAY)
+    assert "ES91 2100" not in call.text
+
+
+@pytest.mark.parametrize(("lang", "pre_due_line", "leave_out"), [
+    ("es_ES", "vence el 20 de diciembre de 2026, se cargará por domiciliación bancaria",
+     "De esa cantidad, 1.210,00 € corresponde a importes domiciliados que aún no han vencido (INV/2026/00455)"),
+    ("en_GB", "falls due on 20 December 2026, to be collected by direct debit",
+     "Of that amount, €1,210.00 is for direct-debit amounts not yet due (INV/2026/00455)"),
+    ("fr_FR", "échéance le 20 décembre 2026, prélevée à l'échéance",
+     "Sur cette somme, 1 210,00 € correspond à des montants prélevés non encore échus (INV/2026/00455)"),
+], ids=["es", "en", "fr"])
+def test_an_overdue_direct_debit_is_asked_for_by_transfer_the_coming_one_is_not(
+        renderer: Renderer, facts: Facts, lang: str, pre_due_line: str, leave_out: str) -> None:
+    # Overdue direct debits were returned: a transfer is asked for them; the coming one is left to the bank.
+    action = _debited(hand_built(facts, 11, "letter", "letter", lang=lang), only_pre_due=False)
+    message = renderer.render(action, facts, TODAY)
+    assert pre_due_line in message.text and leave_out in message.text
+    assert "ES91 2100 0418 4502 0005 1332" in message.text
+
+
+def test_french_e_mails_to_a_direct_debit_customer_ask_no_transfer(renderer: Renderer, facts: Facts) -> None:
+    action = _debited(hand_built(facts, 11, "pre_due", "email", lang="fr_FR"), only_pre_due=True)
+    message = renderer.render(action, facts, TODAY)
+    assert "prélevées (prélèvement SEPA)" in message.text and "virement" not in message.text
+    assert "virement" not in message.html
+
+
+@pytest.mark.parametrize(("lang", "conditions", "present"), [
+    ("es_ES", "", "Asimismo, de acuerdo con nuestras condiciones generales, que forman parte de nuestro contrato, "
+                  "son a su cargo los costes de cobro"),
+    ("es_ES", "CGV 2026, cláusula 9", "de acuerdo con nuestras condiciones generales (CGV 2026, cláusula 9)"),
+    ("en_GB", "", "In addition, under our general terms and conditions, which form part of our contract, the "
+                  "recovery costs set out below are payable by you."),
+    ("en_GB", "GTC 2026, clause 9", "under our general terms and conditions (GTC 2026, clause 9)"),
+], ids=["es", "es-conditions", "en", "en-conditions"])
+def test_a_consumer_letter_cites_no_b2b_basis_for_its_costs(renderer: Renderer, facts: Facts, lang: str,
+                                                            conditions: str, present: str) -> None:
+    action = hand_built(facts, 14, "letter", "letter", lang=lang, interest=True)
+    action = dataclasses.replace(action, partner=dataclasses.replace(action.partner, debtor_kind="consumer"))
+    renderer_with = renderer if not conditions else Renderer(letter=LetterSettings(conditions=conditions))
+    message = renderer_with.render(action, facts, TODAY)
+    assert present in message.text
+    for b2b in ("3/2004", "2011/7", "Law 3/2004", "40 €", "EUR 40", "artículo 8", "article 8"):
+        assert b2b not in message.text, b2b
+
+
+@pytest.mark.parametrize("template", ["letter", "handover", "call"])
+@pytest.mark.parametrize(("lang", "coming", "negative"), [
+    ("es_ES", "vence el 20 de diciembre de 2026", "-19 días"),
+    ("es_AR", "vence el 20 de diciembre de 2026", "-19 días"),
+    ("en_US", "falls due on December 20, 2026", "-19 days"),
+    ("fr_FR", "échéance le 20 décembre 2026", "-19 jours"),
+], ids=["es", "es_AR", "en", "fr"])
+def test_a_pre_due_item_reads_as_coming_up_never_negative_days_late(renderer: Renderer, facts: Facts,
+                                                                     template: str, lang: str, coming: str,
+                                                                     negative: str) -> None:
+    channel = {"letter": "letter", "handover": "task", "call": "phone"}[template]
+    message = renderer.render(hand_built(facts, 11, template, channel, lang=lang, interest=True), facts, TODAY)
+    assert coming in message.text
+    assert negative not in full_text(message) and ">-19<" not in message.html
+
+
+@pytest.mark.parametrize(("lang", "collected"), [
+    ("es_ES", "Se cargara por domiciliacion el 20/12/26."),
+    ("en_GB", "To be collected by direct debit on 20/12/2026."),
+    ("fr_FR", "Prélèvement le 20/12/2026."),
+], ids=["es", "en", "fr"])
+def test_an_sms_to_a_direct_debit_customer_gives_the_collection_date_not_the_iban(
+        renderer: Renderer, facts: Facts, lang: str, collected: str) -> None:
+    action = _debited(hand_built(facts, 11, "reminder", "sms", lang=lang), only_pre_due=True)
+    message = renderer.render(action, facts, TODAY)
+    assert collected in message.text and "IBAN" not in message.text and "invoices/" not in message.text
+
+
+@pytest.mark.parametrize(("lang", "law"), [
+    ("es_ES", "Asimismo, de acuerdo con el artículo 8 de la Ley 3/2004 (Directiva 2011/7/UE)"),
+    ("en_GB", "In addition, under article 8 of Spanish Law 3/2004 (article 6 of Directive 2011/7/EU)"),
+    ("fr_FR", "En outre, conformément à l'article 8 de la loi espagnole 3/2004 (directive 2011/7/UE)"),
+], ids=["es", "en", "fr"])
+def test_a_business_letter_under_general_conditions_names_the_law_of_its_compensation(
+        renderer: Renderer, facts: Facts, lang: str, law: str) -> None:
+    # The interest note then cites the conditions, so "the same law" would refer to no law at all.
+    conditions = Renderer(letter=LetterSettings(conditions="CGV 2026, cláusula 9"))
+    message = conditions.render(hand_built(facts, 14, "letter", "letter", lang=lang, interest=True), facts, TODAY)
+    assert "CGV 2026, cláusula 9" in message.text and law in message.text
+    assert "misma ley" not in message.text and "same law" not in message.text and "même loi" not in message.text
