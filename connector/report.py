@@ -673,7 +673,8 @@ class WorkItem:
     assignee of the case's open reminder, else of today's action, else of the hand-over task, else
     the salesperson's login.
     overdue_records: open records past their deadline, the oldest deadline first; frozen: the open
-    hand-over task (its assignee is the person or agency holding the file).
+    hand-over task (its assignee is the person or agency holding the file); first_contact: the go-live
+    rules (`[[first_contact]]`) start a case without history at a level fitting the age of its debt.
     """
 
     partner_id: int
@@ -689,6 +690,7 @@ class WorkItem:
     overdue_records: tuple[OpenRecord, ...]
     promises: tuple[PromiseState, ...]
     frozen: OpenRecord | None
+    first_contact: bool = False
 
 
 def _open_record(issued: IssuedAction, today: date) -> OpenRecord:
@@ -760,7 +762,8 @@ def build_worklist(facts: Facts, policy: Policy, plan: Plan) -> tuple[WorkItem, 
             open=_amounts(opened, currencies, quanta), overdue=_amounts(overdue, currencies, quanta),
             overdue_records=tuple(late),
             promises=tuple(PromiseState(state, p) for state, p in states),
-            frozen=_open_record(handovers[0], today) if handovers else None))
+            frozen=_open_record(handovers[0], today) if handovers else None,
+            first_contact=any(c.first_contact for c in own)))
     rows.sort(key=lambda r: (_STEP_RANK.get(r.step, len(NEXT_STEPS)), r.next_date or date.max, r.name.casefold(),
                              r.partner_id))
     return tuple(rows)
