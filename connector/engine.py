@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
+from typing import TypedDict
 
 from connector.legal import MissingRate, compensation_due, interest_due, level_applies
 from connector.model import (
@@ -130,13 +131,15 @@ def promise_state(promise: Promise, today: date, policy: Policy) -> str:
     return "broken" if _promise_broken(promise, today, policy) else "pending"
 
 
-def responsible_for(partner: Partner | None, open_records: Iterable[IssuedAction], action_assignee: str = "") -> str:
+def responsible_for(partner: Partner | None, open_records: Sequence[IssuedAction], action_assignee: str = "") -> str:
     """Who answers for a customer's case: the assignee of its latest open reminder, else of today's
     action, else of its earliest open hand-over task, else its salesperson ("" when none is known)."""
+    salesperson = partner.salesperson.login if partner is not None and partner.salesperson else ""
+    if not open_records:  # most customers: no record of theirs is open
+        return action_assignee or salesperson
     records = sorted(open_records, key=attrgetter("date", "key"))
     reminder = next((r.assignee for r in reversed(records) if r.kind == "remind" and r.assignee), "")
     handover = next((r.assignee for r in records if r.kind == "escalate" and r.assignee), "")
-    salesperson = partner.salesperson.login if partner is not None and partner.salesperson else ""
     return reminder or action_assignee or handover or salesperson
 
 
@@ -157,6 +160,14 @@ def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int]
 
 
 _due_then_id = attrgetter("due_date", "id")
+
+
+class _OfCustomer(TypedDict):
+    """The fields of `CaseState` that are the customer's, the same in each of its cases."""
+
+    promises: tuple[tuple[str, Promise], ...]
+    paused_until: date | None
+    responsible: str
 
 
 class _Evaluation:
@@ -288,10 +299,7 @@ class _Evaluation:
         for partner_id in sorted(by_partner):
             items = sorted(by_partner[partner_id], key=_due_then_id)
             partner = self.partner(partner_id)
-            first_case, first_action = len(self.cases), len(self.actions)
             self.evaluate_partner(partner, items)
-            if len(self.cases) > first_case:
-                self.complete_cases(partner, first_case, first_action)
             if partner_id in self.open_records:
                 self.tidy_reminders(partner, items)
         self.close_settled({item.id for item in self.facts.items})
@@ -300,24 +308,19 @@ class _Evaluation:
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
     segments=self.segments, cases=tuple(self.cases), failed=tuple(self.failed))
 
-    def complete_cases(self, partner: Partner, first_case: int, first_action: int) -> None:
-        """Add what belongs to the customer to its cases decided today: its promises and their state,
-        the person who answers for it, and the pause a pending promise puts on some of its items."""
-        today, policy = self.today, self.policy
-        promises = tuple((promise_state(p, today, policy), p) for p in sorted(
-            self.promises_by_partner.get(partner.id, ()), key=attrgetter("promised_date", "id")))
-        action = next((a for a in self.actions[first_action:] if isinstance(a, Remind | Escalate)), None)
-        responsible = responsible_for(self.facts.partners.get(partner.id), self.open_records.get(partner.id, ()),
-                                      action.assignee or "" if action is not None else "")
-        paused = self.paused_until.get(partner.id)
-        for index in range(first_case, len(self.cases)):
-            self.cases[index] = replace(self.cases[index], promises=promises, responsible=responsible,
-                                        paused_until=paused)
+    def of_customer(self, partner: Partner, action_assignee: str = "") -> _OfCustomer:
+        """What each of a customer's cases carries about the customer (`action_assignee`: of today's
+        action, if the case has one)."""
+        promises = self.promises_by_partner.get(partner.id)
+        states = tuple((promise_state(p, self.today, self.policy), p)
+                       for p in sorted(promises, key=attrgetter("promised_date", "id"))) if promises else ()
+        return {"promises": states, "paused_until": self.paused_until.get(partner.id),
+                "responsible": responsible_for(partner, self.open_records.get(partner.id, ()), action_assignee)}
 
     def held_case(self, partner: Partner, items: Sequence[ReceivableItem], code: str) -> None:
         """The case of a customer none of whose items gets a ladder step today, and the skip code why."""
         level, since = self.reached(items)
-        self.cases.append(CaseState(partner.id, None, level, level_since=since, held=code))
+        self.cases.append(CaseState(partner.id, None, level, level_since=since, held=code, **self.of_customer(partner)))
 
     def evaluate_partner(self, partner: Partner, items: list[ReceivableItem]) -> None:
         policy, today = self.policy, self.today
@@ -353,7 +356,7 @@ class _Evaluation:
             self.skip_case(partner, eligible, HANDED_OVER, (since,))
             level, level_since = self.reached(eligible)
             self.cases.append(CaseState(partner.id, None, level, frozen_since=since, level_since=level_since,
-                                        held=HANDED_OVER))
+                                        held=HANDED_OVER, **self.of_customer(partner)))
             return
         closed_task = self.closed_handovers.get(partner.id)
         if closed_task is not None:
@@ -610,7 +613,7 @@ class _Evaluation:
                 self.cases.append(CaseState(partner.id, invoice_id, reached_name, waiting_level=record.level,
                                             waiting_since=record.date, waiting_assignee=record.assignee,
                                             waiting_deadline=record.deadline, waiting_late=bool(waiting[3]),
-                                            level_since=since, held=WAITING))
+                                            level_since=since, held=WAITING, **self.of_customer(partner)))
                 return
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
@@ -635,7 +638,7 @@ class _Evaluation:
             when = detail[1] if code == NOT_YET and isinstance(detail[1], date) else None
             self.cases.append(CaseState(partner.id, invoice_id, reached_name,
                                         next_level=str(detail[0]) if code == NOT_YET else "", next_date=when,
-                                        level_since=since, held=code))
+                                        level_since=since, held=code, **self.of_customer(partner)))
             return
         level = levels[target]
         if level.days >= 0:
@@ -650,7 +653,8 @@ class _Evaluation:
             code, detail = blocked
             when = detail[-1] if code in (PRESSURE, NON_BUSINESS_DAY) and isinstance(detail[-1], date) else None
             self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name,
-                                        next_date=when, first_contact=first, level_since=since, held=code))
+                                        next_date=when, first_contact=first, level_since=since, held=code,
+                                        **self.of_customer(partner)))
             return
         try:
             action = self.build_action(partner, segment, level, target, items[:covered], broken, items[covered:])
@@ -665,7 +669,9 @@ class _Evaluation:
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
         self.moved_to[self.case_of(items[0])] = level.name
         self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name, next_date=today,
-                                    first_contact=first, level_since=since))
+                                    first_contact=first, level_since=since,
+                                    **self.of_customer(partner, action.assignee or ""
+                                                       if isinstance(action, Remind | Escalate) else "")))
 
     def plan_discount(self, partner: Partner, segment: str, items: list[ReceivableItem], code: str,
                       detail: tuple[object, ...]) -> bool:
