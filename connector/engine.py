@@ -346,8 +346,10 @@ class _Evaluation:
             else:
                 eligible.append(item)
         if not eligible:
-            if disputed:
-                self.held_case(partner, disputed, DISPUTED)
+            # Nothing to chase, but the case still shows its level (and why it rests) on a worklist.
+            below = [i for i in items if i.residual > _ZERO]
+            if disputed or below:
+                self.held_case(partner, disputed or below, DISPUTED if disputed else TOLERANCE)
             return
         since = self.handed_over.get(partner.id)
         if since is not None:
@@ -360,9 +362,12 @@ class _Evaluation:
             return
         closed_task = self.closed_handovers.get(partner.id)
         if closed_task is not None:
-            eligible = self.after_handover(partner, closed_task, eligible)
-            if not eligible:
+            returned = self.after_handover(partner, closed_task, eligible)
+            if not returned:
+                outcome = handover_outcome(closed_task.outcome, policy)
+                self.held_case(partner, eligible, _OUTCOME_SKIPS[outcome])
                 return
+            eligible = returned
         credited = self.apply_credits(partner, eligible)
         if not credited:
             self.held_case(partner, eligible, CREDIT)
@@ -664,6 +669,9 @@ class _Evaluation:
             key = action_key(prefix, partner.id, level.name, (i.id for i in items[:covered]))
             self.failed.append(Failed(key, partner.id, level.name, str(missing)))
             self.skip_case(partner, items, FAILED, (level.name, str(missing)))
+            self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name,
+                                        first_contact=first, level_since=since, held=FAILED,
+                                        **self.of_customer(partner)))
             return
         self.actions.append(action)
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))

@@ -467,9 +467,13 @@ AGENCY_TASK = replace(issued("handover", (1,), "2026-11-15", channel="task", ope
      ("credit_covers", "", None, "", None, None, [], "luis", False)),
     ({"items": [item(1, "2026-11-10")], "issued": [issued("friendly", (1,), "2026-11-11")], "tags": ("No dunning",)},
      (), ("exempt_customer", "friendly", "2026-11-11", "", None, None, [], "luis", False)),
+    ({"items": [item(1, "2026-09-01", "500.00")], "issued": [*CALLED, closed_task("INCOBRABLE")]}, (),
+     ("written_off", "handover", "2026-11-15", "", None, None, [], "luis", False)),
+    ({"items": [item(1, "2026-11-10", "0.50")]}, (),
+     ("below_tolerance", "", None, "", None, None, [], "luis", False)),
 ], ids=["waiting-for-the-call", "frozen-with-the-agency", "promise-pending-pauses-the-case",
         "promise-broken-escalates", "promise-on-one-invoice-pauses-it-only", "first-contact-at-go-live",
-        "disputed", "credits-cover-it", "exempt-customer"])
+        "disputed", "credits-cover-it", "exempt-customer", "written-off-by-the-agency", "below-tolerance"])
 def test_each_case_says_what_holds_it_its_promises_and_who_answers_for_it(
         case_facts: dict[str, Any], rules: tuple[FirstContact, ...], expected: tuple[Any, ...]) -> None:
     spec = dict(case_facts)

@@ -770,6 +770,9 @@ WORKLIST_CASES: list[tuple[str, dict[str, Any], tuple[str, str, str, str | None,
      ("", "scheduled", "friendly", "2026-12-21", "")),
     ("paid-below-tolerance", {"items": [(1, "2026-11-10", "0.50")]},
      ("", "", "", None, "")),
+    ("written-off-keeps-its-level", {"items": [(1, "2026-09-01", "500.00")], "issued": [replace(
+        _handover(1, (1,), "2026-11-10"), open=False, outcome="INCOBRABLE", done_on=D("2026-11-20"))]},
+     ("handover", "", "", None, "")),
 ]
 
 
