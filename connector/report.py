@@ -661,8 +661,8 @@ class OpenRecord:
 class WorkItem:
     """One customer on the credit controller's worklist, as of the plan's date.
 
-    level: the case's level, the highest any open item has reached in the issued history, with the
-    date it was reached ("" and None: never contacted); step: what comes next
+    level: the case's level as the engine sees it (`CaseState.level`, the highest any of its open
+    items has reached), with the date it was reached ("" and None: never contacted); step: what comes next
     (a key of NEXT_STEPS: "today" = an action in today's plan; "waiting" = the current level is an
     activity a person has not marked done; "frozen" = handed over, the hand-over task is still open;
     "promise" = paused by a pending promise; "pressure", "calendar", "scheduled" = the next level
