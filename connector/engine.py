@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
+from typing import TypedDict
 
 from connector.legal import MissingRate, compensation_due, interest_due, level_applies
 from connector.model import (
@@ -122,6 +123,26 @@ def _promise_broken(promise: Promise, today: date, policy: Policy) -> bool:
     return promise.open and today > _promise_deadline(promise, policy)
 
 
+def promise_state(promise: Promise, today: date, policy: Policy) -> str:
+    """ "pending" (open, the promised date plus the grace days not yet passed), "broken" (open past
+    that) or "kept" (closed in the ERP)."""
+    if not promise.open:
+        return "kept"
+    return "broken" if _promise_broken(promise, today, policy) else "pending"
+
+
+def responsible_for(partner: Partner | None, open_records: Sequence[IssuedAction], action_assignee: str = "") -> str:
+    """Who answers for a customer's case: the assignee of its latest open reminder, else of today's
+    action, else of its earliest open hand-over task, else its salesperson ("" when none is known)."""
+    salesperson = partner.salesperson.login if partner is not None and partner.salesperson else ""
+    if not open_records:  # most customers: no record of theirs is open
+        return action_assignee or salesperson
+    records = sorted(open_records, key=attrgetter("date", "key"))
+    reminder = next((r.assignee for r in reversed(records) if r.kind == "remind" and r.assignee), "")
+    handover = next((r.assignee for r in records if r.kind == "escalate" and r.assignee), "")
+    return reminder or action_assignee or handover or salesperson
+
+
 def handover_outcome(label: str, policy: Policy) -> str:
     """The outcome a closed hand-over task's stage stands for ("" when the stage names none)."""
     wanted = label.strip().lower()
@@ -139,6 +160,14 @@ def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int]
 
 
 _due_then_id = attrgetter("due_date", "id")
+
+
+class _OfCustomer(TypedDict):
+    """The fields of `CaseState` that are the customer's, the same in each of its cases."""
+
+    promises: tuple[tuple[str, Promise], ...]
+    paused_until: date | None
+    responsible: str
 
 
 class _Evaluation:
@@ -171,6 +200,8 @@ class _Evaluation:
         # Customers whose items came back from a hand-over: the key of that task salts their new keys.
         self.round_of: dict[int, str] = {}
         self.cases: list[CaseState] = []
+        # Per customer: the earliest day a pending promise pauses some of its items until.
+        self.paused_until: dict[int, date] = {}
         # Cases that move to a new level today, and the level.
         self.moved_to: dict[tuple[int, int], str] = {}
         # Local names: this loop sees every action ever issued, so it is kept lean. Only contacts inside
@@ -277,15 +308,31 @@ class _Evaluation:
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
     segments=self.segments, cases=tuple(self.cases), failed=tuple(self.failed))
 
+    def of_customer(self, partner: Partner, action_assignee: str = "") -> _OfCustomer:
+        """What each of a customer's cases carries about the customer (`action_assignee`: of today's
+        action, if the case has one)."""
+        promises = self.promises_by_partner.get(partner.id)
+        states = tuple((promise_state(p, self.today, self.policy), p)
+                       for p in sorted(promises, key=attrgetter("promised_date", "id"))) if promises else ()
+        return {"promises": states, "paused_until": self.paused_until.get(partner.id),
+                "responsible": responsible_for(partner, self.open_records.get(partner.id, ()), action_assignee)}
+
+    def held_case(self, partner: Partner, items: Sequence[ReceivableItem], code: str) -> None:
+        """The case of a customer none of whose items gets a ladder step today, and the skip code why."""
+        level, since = self.reached(items)
+        self.cases.append(CaseState(partner.id, None, level, level_since=since, held=code, **self.of_customer(partner)))
+
     def evaluate_partner(self, partner: Partner, items: list[ReceivableItem]) -> None:
         policy, today = self.policy, self.today
         if self.exempt_tags and self.exempt_tags.intersection(partner.tags):
             tags = ", ".join(sorted(self.exempt_tags.intersection(partner.tags)))
             for item in items:
                 self.skip(item, EXEMPT, (tags,))
+            self.held_case(partner, [i for i in items if i.residual > _ZERO], EXEMPT)
             return
         disputed_customer = bool(self.dispute_tags and self.dispute_tags.intersection(partner.tags))
         eligible: list[ReceivableItem] = []
+        disputed: list[ReceivableItem] = []
         tolerance = policy.tolerance
         for item in items:
             if item.residual < tolerance or item.residual <= _ZERO:
@@ -295,28 +342,40 @@ class _Evaluation:
                     self.skip(item, TOLERANCE, (item.residual, item.currency, tolerance))
             elif item.disputed or disputed_customer:
                 self.skip(item, DISPUTED, ())
+                disputed.append(item)
             else:
                 eligible.append(item)
         if not eligible:
+            # Nothing to chase, but the case still shows its level (and why it rests) on a worklist.
+            below = [i for i in items if i.residual > _ZERO]
+            if disputed or below:
+                self.held_case(partner, disputed or below, DISPUTED if disputed else TOLERANCE)
             return
         since = self.handed_over.get(partner.id)
         if since is not None:
             # The file is with a person (or the agency) until the task is closed in the ERP: no
             # automatic reminder, new invoices included.
             self.skip_case(partner, eligible, HANDED_OVER, (since,))
-            self.cases.append(CaseState(partner.id, None, self.reached_name(eligible), frozen_since=since))
+            level, level_since = self.reached(eligible)
+            self.cases.append(CaseState(partner.id, None, level, frozen_since=since, level_since=level_since,
+                                        held=HANDED_OVER, **self.of_customer(partner)))
             return
         closed_task = self.closed_handovers.get(partner.id)
         if closed_task is not None:
-            eligible = self.after_handover(partner, closed_task, eligible)
-            if not eligible:
+            returned = self.after_handover(partner, closed_task, eligible)
+            if not returned:
+                outcome = handover_outcome(closed_task.outcome, policy)
+                self.held_case(partner, eligible, _OUTCOME_SKIPS[outcome])
                 return
-        eligible = self.apply_credits(partner, eligible)
-        if not eligible:
+            eligible = returned
+        credited = self.apply_credits(partner, eligible)
+        if not credited:
+            self.held_case(partner, eligible, CREDIT)
             return
         promises = self.promises_by_partner.get(partner.id, [])
-        eligible, broken = self.apply_promises(promises, eligible)
+        eligible, broken = self.apply_promises(promises, credited)
         if not eligible:
+            self.held_case(partner, credited, PROMISE)
             return
         history = customer_history(partner, self.settled_by_partner.get(partner.id, []), promises, today, policy)
         segment = segment_of(history, policy)
@@ -382,7 +441,11 @@ class _Evaluation:
             if pausing is None:
                 remaining.append(item)
             else:
-                self.skip(item, PROMISE, (pausing.promised_date, _promise_deadline(pausing, policy)))
+                until = _promise_deadline(pausing, policy)
+                self.skip(item, PROMISE, (pausing.promised_date, until))
+                known = self.paused_until.get(item.partner_id)
+                if known is None or until < known:
+                    self.paused_until[item.partner_id] = until
         broken = [p for p in promises if _promise_broken(p, today, policy)]
         if not broken or not remaining:
             return remaining, None
@@ -444,10 +507,10 @@ class _Evaluation:
                     return found
         return -1
 
-    def reached_name(self, items: Sequence[ReceivableItem]) -> str:
-        reached = max((known for item in items if (known := self.item_level.get(item.id)) is not None),
-                      default=None)
-        return self.policy.levels[reached[0]].name if reached is not None else ""
+    def reached(self, items: Sequence[ReceivableItem]) -> tuple[str, date | None]:
+        """The highest level any of these items has reached, and the day it was reached ("", None: none)."""
+        known = max((k for item in items if (k := self.item_level.get(item.id)) is not None), default=None)
+        return (self.policy.levels[known[0]].name, known[1]) if known is not None else ("", None)
 
     def next_level(self, segment: str, kind: str, due: date, issued: tuple[int, date] | None,
                    broken: bool, returned: bool = False) -> tuple[int, str, tuple[object, ...]]:
@@ -546,6 +609,7 @@ class _Evaluation:
             overdue += 1
         invoice_id = items[0].invoice.id if self.policy.group_by == "invoice" else None
         reached_name = levels[reached[0]].name if reached is not None else ""
+        since = reached[1] if reached is not None else None
         if reached is not None and levels[reached[0]].waits_for_done:
             record = self.waiting_record(partner, items, reached[0])
             if record is not None:
@@ -553,7 +617,8 @@ class _Evaluation:
                 self.skip_case(partner, items, WAITING, waiting)
                 self.cases.append(CaseState(partner.id, invoice_id, reached_name, waiting_level=record.level,
                                             waiting_since=record.date, waiting_assignee=record.assignee,
-                                            waiting_deadline=record.deadline, waiting_late=bool(waiting[3])))
+                                            waiting_deadline=record.deadline, waiting_late=bool(waiting[3]),
+                                            level_since=since, held=WAITING, **self.of_customer(partner)))
                 return
         # A promise broken before anything fell due is no default yet: the case keeps its pace.
         if not overdue:
@@ -577,7 +642,8 @@ class _Evaluation:
                 self.skip_case(partner, items, code, detail)
             when = detail[1] if code == NOT_YET and isinstance(detail[1], date) else None
             self.cases.append(CaseState(partner.id, invoice_id, reached_name,
-                                        next_level=str(detail[0]) if code == NOT_YET else "", next_date=when))
+                                        next_level=str(detail[0]) if code == NOT_YET else "", next_date=when,
+                                        level_since=since, held=code, **self.of_customer(partner)))
             return
         level = levels[target]
         if level.days >= 0:
@@ -592,7 +658,8 @@ class _Evaluation:
             code, detail = blocked
             when = detail[-1] if code in (PRESSURE, NON_BUSINESS_DAY) and isinstance(detail[-1], date) else None
             self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name,
-                                        next_date=when, first_contact=first))
+                                        next_date=when, first_contact=first, level_since=since, held=code,
+                                        **self.of_customer(partner)))
             return
         try:
             action = self.build_action(partner, segment, level, target, items[:covered], broken, items[covered:])
@@ -602,12 +669,17 @@ class _Evaluation:
             key = action_key(prefix, partner.id, level.name, (i.id for i in items[:covered]))
             self.failed.append(Failed(key, partner.id, level.name, str(missing)))
             self.skip_case(partner, items, FAILED, (level.name, str(missing)))
+            self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name,
+                                        first_contact=first, level_since=since, held=FAILED,
+                                        **self.of_customer(partner)))
             return
         self.actions.append(action)
         self.skip_case(partner, items[covered:], COMING_UP, (level.name,))
         self.moved_to[self.case_of(items[0])] = level.name
         self.cases.append(CaseState(partner.id, invoice_id, reached_name, next_level=level.name, next_date=today,
-                                    first_contact=first))
+                                    first_contact=first, level_since=since,
+                                    **self.of_customer(partner, action.assignee or ""
+                                                       if isinstance(action, Remind | Escalate) else "")))
 
     def plan_discount(self, partner: Partner, segment: str, items: list[ReceivableItem], code: str,
                       detail: tuple[object, ...]) -> bool:

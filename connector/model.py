@@ -405,6 +405,16 @@ class CaseState:
     waiting_late: bool = False
     frozen_since: _date | None = None
     first_contact: bool = False
+    # The day `level` was reached; the skip code holding the case's ladder today ("" when a level's
+    # action is planned; a discount reminder stands beside the ladder and leaves the code as it is);
+    # the earliest day a pending promise pauses some of its items until; the customer's promises with
+    # their state ("pending", "broken", "kept"), by promised date; the person who answers for the case
+    # (its open reminder's assignee, else today's action's, else the hand-over task's, else the salesperson).
+    level_since: _date | None = None
+    held: str = ""
+    paused_until: _date | None = None
+    promises: tuple[tuple[str, Promise], ...] = ()
+    responsible: str = ""
 
 
 class Skip(NamedTuple):

@@ -31,8 +31,19 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from connector.engine import customer_history, evaluate, segment_of
-from connector.model import Escalate, Facts, IssuedAction, Partner, Plan, Promise, ReceivableItem, Remind, SettledItem
+from connector.engine import customer_history, evaluate, promise_state, responsible_for, segment_of
+from connector.model import (
+    CaseState,
+    Escalate,
+    Facts,
+    IssuedAction,
+    Partner,
+    Plan,
+    Promise,
+    ReceivableItem,
+    Remind,
+    SettledItem,
+)
 from connector.policy import Policy
 
 _ZERO = Decimal(0)
@@ -185,12 +196,6 @@ class PromiseState(NamedTuple):
 
     state: str
     promise: Promise
-
-
-def promise_state(promise: Promise, today: date, policy: Policy) -> str:
-    if not promise.open:
-        return "kept"
-    return "broken" if today > promise.promised_date + timedelta(days=policy.promise_grace_days) else "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -614,8 +619,9 @@ def _customers(facts: Facts, policy: Policy, today: date, open_items: Sequence[R
 
 # ------------------------------------------------------------------------------------- worklist
 
-# What a customer's case waits for, most urgent first: (step, the skip codes of the plan that mean
-# it). "today" is an action in today's plan. A customer with several cases (group_by = "invoice")
+# What a customer's case waits for, most urgent first: (step, the skip codes that hold a case
+# (`CaseState.held`) for it). "today" is an action in today's plan; "promise" also stands for a case
+# some of whose items a pending promise pauses. A customer with several cases (group_by = "invoice")
 # shows the most urgent; among cases with the same step, the earliest date.
 NEXT_STEPS: tuple[tuple[str, frozenset[str]], ...] = (
     ("today", frozenset()),
@@ -655,8 +661,8 @@ class OpenRecord:
 class WorkItem:
     """One customer on the credit controller's worklist, as of the plan's date.
 
-    level: the case's level, the highest any open item has reached in the issued history, with the
-    date it was reached ("" and None: never contacted); step: what comes next
+    level: the case's level as the engine sees it (`CaseState.level`, the highest any of its open
+    items has reached), with the date it was reached ("" and None: never contacted); step: what comes next
     (a key of NEXT_STEPS: "today" = an action in today's plan; "waiting" = the current level is an
     activity a person has not marked done; "frozen" = handed over, the hand-over task is still open;
     "promise" = paused by a pending promise; "pressure", "calendar", "scheduled" = the next level
@@ -667,7 +673,8 @@ class WorkItem:
     assignee of the case's open reminder, else of today's action, else of the hand-over task, else
     the salesperson's login.
     overdue_records: open records past their deadline, the oldest deadline first; frozen: the open
-    hand-over task (its assignee is the person or agency holding the file).
+    hand-over task (its assignee is the person or agency holding the file); first_contact: the go-live
+    rules (`[[first_contact]]`) start a case without history at a level fitting the age of its debt.
     """
 
     partner_id: int
@@ -683,6 +690,7 @@ class WorkItem:
     overdue_records: tuple[OpenRecord, ...]
     promises: tuple[PromiseState, ...]
     frozen: OpenRecord | None
+    first_contact: bool = False
 
 
 def _open_record(issued: IssuedAction, today: date) -> OpenRecord:
@@ -694,8 +702,8 @@ def _open_record(issued: IssuedAction, today: date) -> OpenRecord:
 def build_worklist(facts: Facts, policy: Policy, plan: Plan) -> tuple[WorkItem, ...]:
     """Per customer with open items, open records or promises: its case and what it needs next.
 
-    Read from the engine's `plan` (today's actions and the skip codes of the other items) and the
-    issued history; nothing is decided here that the engine did not decide. Ordered by step (as in
+    Read from the engine's `plan` (today's actions and `Plan.cases`) and the open records of the issued
+    history; nothing is decided here that the engine did not decide. Ordered by step (as in
     NEXT_STEPS, customers with nothing to chase last), then next date, then name.
     """
     today = plan.today
@@ -705,59 +713,40 @@ def build_worklist(facts: Facts, policy: Policy, plan: Plan) -> tuple[WorkItem, 
     for item in facts.items:
         if item.residual > _ZERO:
             open_items[item.partner_id].append(item)
-    level_index = {level.name: i for i, level in enumerate(policy.levels)}
-    reached: dict[int, tuple[int, date, str]] = {}
     records: dict[int, list[IssuedAction]] = defaultdict(list)
-    open_ids = {i.id for items in open_items.values() for i in items}
     for issued in facts.issued:
-        index = level_index.get(issued.level)
-        if index is not None and open_ids.intersection(issued.item_ids):
-            known = reached.get(issued.partner_id)
-            if known is None or (index, issued.date) > known[:2]:
-                reached[issued.partner_id] = (index, issued.date, issued.level)
         if issued.open:
             records[issued.partner_id].append(issued)
     actions: dict[int, Remind | Escalate] = {}
     for planned in plan.actions:
         if isinstance(planned, Remind | Escalate) and planned.partner.id not in actions:
             actions[planned.partner.id] = planned
-    # Per customer: the most urgent step and, for it, (earliest date, level).
-    steps: dict[int, tuple[int, date | None, str]] = {}
-    for skip in plan.skipped:
-        step = _STEP_OF_CODE.get(skip.code)
-        if step is None:
-            continue
-        when, level = _step_detail(skip.code, skip.detail)
-        candidate = (_STEP_RANK[step], when, level)
-        known_step = steps.get(skip.partner_id)
-        if known_step is None or (candidate[0], candidate[1] or date.max) < (known_step[0], known_step[1] or date.max):
-            steps[skip.partner_id] = candidate
+    cases: dict[int, list[CaseState]] = defaultdict(list)
+    for case in plan.cases:
+        cases[case.partner_id].append(case)
+    level_index = {level.name: i for i, level in enumerate(policy.levels)}
     promises: dict[int, list[Promise]] = defaultdict(list)
     for p in facts.promises:
         promises[p.partner_id].append(p)
     rows: list[WorkItem] = []
-    for pid in sorted(set(open_items) | set(records) | {p.partner_id for p in facts.promises}):
-        partner = facts.partners.get(pid)
+    for pid in sorted(set(open_items) | set(records) | set(promises)):
         action = actions.get(pid)
-        reminders = sorted((r for r in records[pid] if r.kind == "remind"), key=lambda r: (r.date, r.key))
         handovers = sorted((r for r in records[pid] if r.kind == "escalate"), key=lambda r: (r.date, r.key))
-        level, level_date, next_date = "", None, None
-        if pid in reached:
-            _, level_date, level = reached[pid]
-        next_level = ""
+        own = cases.get(pid, [])
+        level, level_date, step, next_level, next_date = "", None, "", "", None
+        if own:
+            # The customer's level: the highest any of its cases has reached.
+            top = max(own, key=lambda c: (level_index.get(c.level, -1), c.level_since or date.min))
+            level, level_date = top.level, top.level_since
+            rank, next_date, next_level = min((_case_step(c) for c in own),
+                                              key=lambda s: (s[0], s[1] or date.max))
+            step = NEXT_STEPS[rank][0] if rank < len(NEXT_STEPS) else ""
         if action is not None:
             step, next_date, next_level = "today", today, action.level
-        elif pid in steps:
-            rank, next_date, next_level = steps[pid]
-            step = NEXT_STEPS[rank][0]
-        else:
-            step = ""
-        if step == "waiting" and reminders:
-            next_date = reminders[-1].deadline
-        salesperson = partner.salesperson.login if partner is not None and partner.salesperson else ""
-        responsible = next((r.assignee for r in reversed(reminders) if r.assignee), "") \
-            or (action.assignee or "" if action is not None else "") \
-            or next((r.assignee for r in handovers if r.assignee), "") or salesperson
+        # The customer's promises and responsible person are the same in each of its cases.
+        states = own[0].promises if own else tuple(
+            (promise_state(p, today, policy), p) for p in sorted(promises[pid], key=lambda p: (p.promised_date, p.id)))
+        responsible = own[0].responsible if own else responsible_for(facts.partners.get(pid), records[pid])
         opened: dict[str, Decimal] = defaultdict(Decimal)
         overdue: dict[str, Decimal] = defaultdict(Decimal)
         for item in open_items[pid]:
@@ -772,26 +761,33 @@ def build_worklist(facts: Facts, policy: Policy, plan: Plan) -> tuple[WorkItem, 
             next_level=next_level, next_date=next_date, responsible=responsible,
             open=_amounts(opened, currencies, quanta), overdue=_amounts(overdue, currencies, quanta),
             overdue_records=tuple(late),
-            promises=tuple(PromiseState(promise_state(p, today, policy), p)
-                           for p in sorted(promises[pid], key=lambda p: (p.promised_date, p.id))),
-            frozen=_open_record(handovers[0], today) if handovers else None))
+            promises=tuple(PromiseState(state, p) for state, p in states),
+            frozen=_open_record(handovers[0], today) if handovers else None,
+            first_contact=any(c.first_contact for c in own)))
     rows.sort(key=lambda r: (_STEP_RANK.get(r.step, len(NEXT_STEPS)), r.next_date or date.max, r.name.casefold(),
                              r.partner_id))
     return tuple(rows)
 
 
-def _step_detail(code: str, detail: tuple[object, ...]) -> tuple[date | None, str]:
-    """(the date the step may change, the level concerned) from a skip's detail (engine.SKIP_REASONS)."""
-    def at(index: int) -> object:
-        return detail[index] if len(detail) > index else None
-
-    positions = {"waiting_for_person": (None, 0), "handed_over": (0, None), "promise_pending": (1, None),
-                 "contact_pressure": (2, None), "not_a_business_day": (3, 2), "not_yet_due": (1, 0),
-                 "below_level_amount": (None, 0), "all_levels_done": (1, 0)}
-    day_at, level_at = positions.get(code, (None, None))
-    day = at(day_at) if day_at is not None else None
-    level = at(level_at) if level_at is not None else None
-    return (day if isinstance(day, date) else None), (str(level) if level is not None else "")
+def _case_step(case: CaseState) -> tuple[int, date | None, str]:
+    """(rank in NEXT_STEPS, the day the step may change, the level concerned) of one case; a held
+    code without a step ranks after every step."""
+    step = _STEP_OF_CODE.get(case.held, "")
+    if step == "waiting":
+        found: tuple[int, date | None, str] = (_STEP_RANK[step], case.waiting_deadline, case.waiting_level)
+    elif step == "frozen":
+        found = (_STEP_RANK[step], case.frozen_since, "")
+    elif step == "promise":
+        found = (_STEP_RANK[step], case.paused_until, "")
+    elif step == "done":
+        found = (_STEP_RANK[step], case.level_since, case.level)
+    elif step:
+        found = (_STEP_RANK[step], case.next_date, case.next_level)
+    else:
+        found = (len(NEXT_STEPS), None, "")
+    if case.paused_until is not None and _STEP_RANK["promise"] < found[0]:
+        return _STEP_RANK["promise"], case.paused_until, ""
+    return found
 
 
 # ------------------------------------------------------------------------------- statement of account

@@ -114,6 +114,7 @@ LABELS: dict[str, dict[str, str]] = {
         "wl_note": "Read from today's plan: the same decisions “dunning plan” shows. Open past deadline: "
                    "reminder activities and hand-over tasks not marked done by their deadline.",
         "step_today": "today: {level}",
+        "step_today_first": "today: {level} (first contact, by the age of the debt)",
         "step_waiting": "waiting for a person to mark '{level}' done",
         "step_frozen": "frozen: handed over",
         "step_promise": "paused by a promise to pay",
@@ -248,6 +249,7 @@ LABELS: dict[str, dict[str, str]] = {
         "wl_note": "Leído del plan de hoy: las mismas decisiones que muestra «dunning plan». Abiertas fuera de "
                    "plazo: actividades de reclamación y tareas de traspaso no marcadas como hechas en su plazo.",
         "step_today": "hoy: {level}",
+        "step_today_first": "hoy: {level} (primer contacto, por la antigüedad de la deuda)",
         "step_waiting": "esperando a que alguien marque «{level}» como hecha",
         "step_frozen": "congelado: traspasado",
         "step_promise": "en pausa por una promesa de pago",
@@ -474,6 +476,7 @@ def _work_item_json(w: WorkItem) -> dict[str, Any]:
         "promises": [{"id": p.id, "state": state, "promised_date": p.promised_date.isoformat(),
                       "amount": _s(p.amount)} for state, p in w.promises],
         "frozen": _record_json(w.frozen) if w.frozen is not None else None,
+        "first_contact": w.first_contact,
     }
 
 
@@ -549,7 +552,8 @@ def _worklist_table(f: _Format, report: Report) -> tuple[list[str], list[list[st
                          for r in w.overdue_records) or "\u2013"
         frozen = "\u2013" if w.frozen is None else \
             f("wl_frozen_cell", date=f.day(w.frozen.issued), who=w.frozen.assignee or f("wl_nobody"))
-        rows.append([w.name, level, f("step_" + w.step, level=w.next_level), f.day(w.next_date) if w.next_date
+        step = "step_today_first" if w.step == "today" and w.first_contact else "step_" + w.step
+        rows.append([w.name, level, f(step, level=w.next_level), f.day(w.next_date) if w.next_date
                      else "\u2013", w.responsible or "\u2013", f.amounts(w.overdue), late,
                      _promises_cell(f, w.promises, currency), frozen])
     return headers, rows, {5}

@@ -3,19 +3,22 @@ case's level, every overdue item in it, pre-due items only as coming up, one ope
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
 from connector.config import load_settings
 from connector.engine import action_key, evaluate, handover_outcome
 from connector.errors import ConfigError
 from connector.facts import load_facts
-from connector.model import Close, Escalate, Facts, IssuedAction, Plan, Promise, Remind, Supersede
-from connector.planview import closing_feedback
+from connector.model import Close, Escalate, Facts, IssuedAction, Plan, Promise, Remind, Supersede, User
+from connector.planview import closing_feedback, plan_to_json
 from connector.policy import FirstContact
 from connector.resources import data_dir
 from tests.builders import D, credit, facts, issued, item, partner, policy, promise, settled
@@ -426,8 +429,89 @@ def test_the_plan_tells_each_cases_level_next_step_and_who_it_waits_for() -> Non
     past = [*CALLED, call, issued("friendly", (2,), "2026-11-26", pid=2), task]
     plan = evaluate(policy(), facts(items, issued=past), D("2026-12-01"))
     cases = {c.partner_id: c for c in plan.cases}
+    assert [c["partner"] for c in _cases_json(plan)] == [1, 2, 3, 4]  # every state follows the plan's schema
     assert (cases[1].level, cases[1].waiting_level, cases[1].waiting_assignee, cases[1].waiting_late) == \
         ("call", "call", "lucia.martin", True)
     assert (cases[2].level, cases[2].next_level, cases[2].next_date) == ("friendly", "firm", D("2026-12-05"))
     assert cases[3].frozen_since == D("2026-11-15")
     assert (cases[4].level, cases[4].next_level, cases[4].next_date) == ("", "friendly", D("2026-12-01"))
+
+
+# --------------------------------------------------------------------------- what the worklist reads
+SALESPERSON = User(5, "luis", "Luis")
+OPEN_CALL = replace(issued("call", (1,), "2026-10-21", channel="phone", open_=True), assignee="lucia.martin",
+                    deadline=D("2026-10-23"))
+AGENCY_TASK = replace(issued("handover", (1,), "2026-11-15", channel="task", open_=True), kind="escalate",
+                      assignee="agencia.cobros")
+
+
+@pytest.mark.parametrize(("case_facts", "rules", "expected"), [
+    ({"items": [item(1, "2026-10-01", "500.00")], "issued": [*CALLED, OPEN_CALL]}, (),
+     ("waiting_for_person", "call", "2026-10-21", "", None, None, [], "lucia.martin", False)),
+    ({"items": [item(1, "2026-09-01", "500.00"), item(2, "2026-11-25")], "issued": [*CALLED, AGENCY_TASK]}, (),
+     ("handed_over", "handover", "2026-11-15", "", None, None, [], "agencia.cobros", False)),
+    ({"items": [item(1, "2026-11-10")], "promises": [promise(1, "2026-12-04")]}, (),
+     ("promise_pending", "", None, "", None, "2026-12-07", ["pending"], "luis", False)),
+    ({"items": [item(1, "2026-11-20")], "issued": [issued("friendly", (1,), "2026-11-21")],
+      "promises": [promise(1, "2026-11-25")]}, (),
+     ("", "friendly", "2026-11-21", "firm", "2026-12-01", None, ["broken"], "luis", False)),
+    ({"items": [item(1, "2026-12-10"), item(2, "2026-11-20")],
+      "promises": [replace(promise(1, "2026-12-04"), invoice_id=2),
+                   promise(1, "2026-11-01", open_=False, promise_id=901)]},
+     (), ("not_yet_due", "", None, "friendly", "2026-12-11", "2026-12-07", ["kept", "pending"], "luis", False)),
+    ({"items": [item(1, "2025-08-28", "500.00")]}, GO_LIVE,
+     ("", "", None, "letter", "2026-12-01", None, [], "luis", True)),
+    ({"items": [item(1, "2026-11-10", disputed=True)]}, (),
+     ("disputed", "", None, "", None, None, [], "luis", False)),
+    ({"items": [item(1, "2026-11-10")], "credits": [credit(1, "150.00")]}, (),
+     ("credit_covers", "", None, "", None, None, [], "luis", False)),
+    ({"items": [item(1, "2026-11-10")], "issued": [issued("friendly", (1,), "2026-11-11")], "tags": ("No dunning",)},
+     (), ("exempt_customer", "friendly", "2026-11-11", "", None, None, [], "luis", False)),
+    ({"items": [item(1, "2026-09-01", "500.00")], "issued": [*CALLED, closed_task("INCOBRABLE")]}, (),
+     ("written_off", "handover", "2026-11-15", "", None, None, [], "luis", False)),
+    ({"items": [item(1, "2026-11-10", "0.50")]}, (),
+     ("below_tolerance", "", None, "", None, None, [], "luis", False)),
+], ids=["waiting-for-the-call", "frozen-with-the-agency", "promise-pending-pauses-the-case",
+        "promise-broken-escalates", "promise-on-one-invoice-pauses-it-only", "first-contact-at-go-live",
+        "disputed", "credits-cover-it", "exempt-customer", "written-off-by-the-agency", "below-tolerance"])
+def test_each_case_says_what_holds_it_its_promises_and_who_answers_for_it(
+        case_facts: dict[str, Any], rules: tuple[FirstContact, ...], expected: tuple[Any, ...]) -> None:
+    spec = dict(case_facts)
+    customer = partner(1, salesperson=SALESPERSON, tags=spec.pop("tags", ()))
+    plan = evaluate(policy(first_contact=rules), facts(partners=[customer], **spec), D("2026-12-01"))
+    (case,) = plan.cases
+    held, level, since, next_level, next_date, paused, states, responsible, first = expected
+    assert (case.held, case.level, case.level_since, case.next_level, case.next_date, case.paused_until) == (
+        held, level, D(since) if since else None, next_level, D(next_date) if next_date else None,
+        D(paused) if paused else None)
+    assert [state for state, _ in case.promises] == states
+    assert (case.responsible, case.first_contact) == (responsible, first)
+
+
+PLAN_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "plan.schema.json").read_text(encoding="utf-8"))
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    """plan --json of `plan` (each action's subject stands in for the rendered one)."""
+    return plan_to_json(plan, {a.key: f"Subject {a.key}" for a in plan.actions})
+
+
+def _cases_json(plan: Plan) -> list[dict[str, Any]]:
+    document = _plan_json(plan)
+    jsonschema.validate(document, PLAN_SCHEMA)
+    cases: list[dict[str, Any]] = document["cases"]
+    return cases
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("partner", "1"), ("level", ""), ("next_date", "1/12/2026"), ("first_contact", None),
+    ("waiting_for_person", {"level": "call", "since": "2026-10-21", "assignee": None, "deadline": None}),
+    ("frozen_since", "2026-11-15"),
+], ids=["partner-is-an-id", "no-empty-level", "dates-are-iso", "first-contact-is-a-flag",
+        "waiting-needs-every-key", "frozen-case-plans-nothing"])
+def test_the_plan_schema_holds_the_cases_to_their_shape(key: str, value: object) -> None:
+    plan = evaluate(policy(first_contact=GO_LIVE), facts([item(1, "2025-08-28", "500.00")]), D("2026-12-01"))
+    (case,) = _cases_json(plan)
+    assert case["first_contact"] is True and case["next_level"] == "letter"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**_plan_json(plan), "cases": [{**case, key: value}]}, PLAN_SCHEMA)

@@ -21,7 +21,7 @@ from connector.engine import evaluate
 from connector.errors import UsageError
 from connector.facts import load_facts
 from connector.model import Facts, IssuedAction, Partner, Promise, User
-from connector.policy import Condition, Segment
+from connector.policy import Condition, FirstContact, Segment
 from connector.report import BUCKETS, Aging, Amount, Report, bucket_index, build_report, build_statement, months_back
 from connector.report_view import report_to_html, report_to_json, report_to_text, statement_to_html
 from connector.resources import data_dir
@@ -770,6 +770,9 @@ WORKLIST_CASES: list[tuple[str, dict[str, Any], tuple[str, str, str, str | None,
      ("", "scheduled", "friendly", "2026-12-21", "")),
     ("paid-below-tolerance", {"items": [(1, "2026-11-10", "0.50")]},
      ("", "", "", None, "")),
+    ("written-off-keeps-its-level", {"items": [(1, "2026-09-01", "500.00")], "issued": [replace(
+        _handover(1, (1,), "2026-11-10"), open=False, outcome="INCOBRABLE", done_on=D("2026-11-20"))]},
+     ("handover", "", "", None, "")),
 ]
 
 
@@ -791,6 +794,40 @@ def test_worklist_reads_the_plan(spec: dict[str, Any], expected: tuple[str, str,
     plan = evaluate(POLICY, facts, TODAY)
     assert (step == "today") == any(getattr(a, "partner", None) and a.partner.id == 1 and a.kind != "close"
                                     for a in plan.actions)
+
+
+WORKLIST_STATES: list[tuple[str, dict[str, Any], tuple[FirstContact, ...], tuple[Any, ...]]] = [
+    # facts of customer 1 as in WORKLIST_CASES, go-live rules; expected on 2026-12-01: (step, next level,
+    # next date, responsible, promise states, first contact, the step as the Spanish worklist says it).
+    ("waiting", {"items": [(1, "2026-10-20", "100.00")], "issued": [_open_call(1, (1,), "2026-11-20", "2026-11-24")]},
+     (), ("waiting", "call", "2026-11-24", "ana", [], False, "esperando a que alguien marque «call» como hecha")),
+    ("frozen", {"items": [(1, "2026-09-01", "500.00")], "issued": [_handover(1, (1,), "2026-11-10")]},
+     (), ("frozen", "", "2026-11-10", "agencia.cobros", [], False, "congelado: traspasado")),
+    ("promise-pending", {"items": [(1, "2026-11-10", "100.00")], "promises": [promise_of(1, "2026-12-04")]},
+     (), ("promise", "", "2026-12-07", "", ["pending"], False, "en pausa por una promesa de pago")),
+    # promised 2026-11-25 + 3 grace days: broken since 2026-11-29, the case moves up a level at once
+    ("promise-broken", {"items": [(1, "2026-11-20", "100.00")], "issued": [sent("friendly", (1,), "2026-11-21")],
+                        "promises": [promise_of(1, "2026-11-25")]},
+     (), ("today", "firm", "2026-12-01", "", ["broken"], False, "hoy: firm")),
+    # 455 days overdue and never contacted: the go-live rules start the case at the letter
+    ("first-contact", {"items": [(1, "2025-08-28", "100.00")]},
+     (FirstContact(30, "firm"), FirstContact(60, "letter")),
+     ("today", "letter", "2026-12-01", "", [], True, "hoy: letter (primer contacto, por la antigüedad de la deuda)")),
+]
+
+
+@pytest.mark.parametrize(("spec", "rules", "expected"), [(s, r, e) for _, s, r, e in WORKLIST_STATES],
+                         ids=[name for name, _, _, _ in WORKLIST_STATES])
+def test_worklist_shows_each_case_state(spec: dict[str, Any], rules: tuple[FirstContact, ...],
+                                        expected: tuple[Any, ...]) -> None:
+    report = build_report(_worklist_facts(spec), replace(POLICY, first_contact=rules), TODAY)
+    step, next_level, next_date, responsible, states, first, words = expected
+    (row,) = report.worklist
+    assert (row.step, row.next_level, row.next_date, row.responsible) == (step, next_level, D(next_date), responsible)
+    assert [state for state, _ in row.promises] == states and row.first_contact is first
+    (document,) = report_to_json(report)["worklist"]
+    assert document["first_contact"] is first and [p["state"] for p in document["promises"]] == states
+    assert words in report_to_text(report, "es")
 
 
 def test_worklist_figures_by_hand() -> None:
