@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.config import ErpSettings, Settings
-from connector.erp.base import Progress, SetupResult, no_progress
+from connector.erp.base import ErpAdapter, Progress, SetupResult, no_progress
 from connector.erp.odoo import OdooAdapter
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
@@ -297,6 +297,7 @@ class DemoOutcome:
     runs: tuple[tuple[date, SyncOutcome], ...]
     inbox: dict[str, list[dict[str, Any]]]
     events: tuple[PersonEvent, ...] = ()
+    erp: str = "odoo"
 
     @property
     def outcome(self) -> SyncOutcome:
@@ -322,31 +323,84 @@ def run_demo(settings: Settings, today: date, *, days: int = 45, version: int = 
         assert configured.erp is not None
         secret = odoo.api_key if protocol.startswith("json2") else odoo.password
         adapter = OdooAdapter(configured.erp, secret)
-        runs: list[tuple[date, SyncOutcome]] = []
-        events: list[PersonEvent] = []
         try:
-            renderer = Renderer(configured.templates_dir, configured.language, languages=configured.languages,
-                                letter=configured.letter)
-            created = adapter.setup()
             people = DemoPeople(odoo.url, odoo.database, odoo.login, odoo.password, seed)
-            run_days = [start + timedelta(days=n) for n in range(1, days + 1)]
-            for day in [d for d in run_days if d.weekday() < 5] or [today]:
+
+            def before_run(day: date) -> list[PersonEvent]:
                 odoo.control(today=day)
-                acted = people.act(day)
-                events += acted
-                if day == today:
-                    planned = len(pull_and_plan(adapter, configured, renderer, day, progress).plan.actions)
-                outcome = sync(adapter, configured, renderer, day, progress=progress, force=True)
-                runs.append((day, outcome))
-                if on_run is not None:
-                    on_run(day, outcome, acted)
-            if today.weekday() >= 5:
-                planned = 0
+                return people.act(day)
+
+            created, planned, runs, events = daily_runs(adapter, configured, start, today, days, progress, on_run,
+                                                        before_run)
         finally:
             adapter.close()
         inbox = read_inbox(odoo)
         return DemoOutcome(url=odoo.url, database=odoo.database, version=version, protocol=protocol, setup=created,
                            planned=planned, runs=tuple(runs), inbox=inbox, events=tuple(events))
+
+
+def daily_runs(adapter: ErpAdapter, configured: Settings, start: date, today: date, days: int, progress: Progress,
+               on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None,
+               before_run: Callable[[date], list[PersonEvent]]
+               ) -> tuple[SetupResult, int, list[tuple[date, SyncOutcome]], list[PersonEvent]]:
+    """`setup`, then one sync per weekday after `start` up to today (`before_run` first): what every demo runs.
+
+    Returns what setup made, the number of actions today's plan had, the runs and what people did.
+    """
+    renderer = Renderer(configured.templates_dir, configured.language, languages=configured.languages,
+                        letter=configured.letter)
+    created = adapter.setup()
+    runs: list[tuple[date, SyncOutcome]] = []
+    events: list[PersonEvent] = []
+    planned = 0
+    run_days = [start + timedelta(days=n) for n in range(1, days + 1)]
+    for day in [d for d in run_days if d.weekday() < 5] or [today]:
+        acted = before_run(day)
+        events += acted
+        if day == today:
+            planned = len(pull_and_plan(adapter, configured, renderer, day, progress).plan.actions)
+        outcome = sync(adapter, configured, renderer, day, progress=progress, force=True)
+        runs.append((day, outcome))
+        if on_run is not None:
+            on_run(day, outcome, acted)
+    if today.weekday() >= 5:
+        planned = 0
+    return created, planned, runs, events
+
+
+def run_tryton_demo(settings: Settings, today: date, *, days: int = 45, db_path: Path | None = None,
+                    progress: Progress = no_progress,
+                    on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None = None) -> DemoOutcome:
+    """A real trytond with the demo company seeded as of `today - days`, then setup and one sync per weekday up to
+    today, as `run_demo` runs them. Nobody acts between the runs: the Odoo demo's people work through Odoo's API.
+
+    Tryton's clock is the machine's: each run is told its day, which is what the engine and the writes date by.
+    """
+    # Imported here: trytond is an optional extra, and the Odoo demo must not need it.
+    from connector.erp.tryton.adapter import TrytonAdapter
+    from connector.erp.tryton.demo_seed import EXEMPT_CATEGORY
+    from connector.erp.tryton.demo_server import DemoTryton
+
+    start = today - timedelta(days=days)
+    with DemoTryton(start, db_path) as server:
+        erp = ErpSettings(kind="tryton", url=server.url, database=server.database, protocol="jsonrpc",
+                          login=server.login, password_env="DUNNING_DEMO_TRYTON_PASSWORD", timeout_s=30.0,
+                          page_size=500)
+        # Tryton refuses " / " in a category name, so the demo's exempt category cannot carry the name of the
+        # configured Odoo tag: it is exempt as well.
+        policy = replace(settings.policy, exempt_tags=(*settings.policy.exempt_tags, EXEMPT_CATEGORY))
+        configured = replace(settings, erp=erp, policy=policy)
+        adapter = TrytonAdapter(erp, server.password)
+        try:
+            version = adapter.check().version
+            created, planned, runs, events = daily_runs(adapter, configured, start, today, days, progress, on_run,
+                                                        lambda _day: [])
+        finally:
+            adapter.close()
+        inbox = server.inbox()
+        return DemoOutcome(url=server.url, database=server.database, version=int(version.split(".")[0]),
+                           protocol="jsonrpc", setup=created, planned=planned, runs=tuple(runs), inbox=inbox,
+                           events=tuple(events), erp="tryton")
 
 
 def read_inbox(odoo: SandboxServer) -> dict[str, list[dict[str, Any]]]:
