@@ -305,7 +305,7 @@ def demo(common: Common, erp: str, odoo_version: str, protocol: str, db_path: Pa
         click.echo(f"Replaying {days} days of daily runs up to {today.isoformat()} against {target}:", err=True)
     if erp == "tryton":
         result = run_tryton_demo(settings, today, days=days, db_path=db_path, progress=progress_for(common),
-                                 on_run=report_run)
+                                 on_run=report_run, seed=DEFAULT_SEED if seed is None else seed)
     else:
         result = run_demo(settings, today, days=days, version=int(odoo_version), protocol=protocol, db_path=db_path,
                           progress=progress_for(common), on_run=report_run,

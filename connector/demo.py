@@ -28,6 +28,13 @@ from typing import Any
 from connector.config import ErpSettings, Settings
 from connector.erp.base import ErpAdapter, Progress, SetupResult, no_progress
 from connector.erp.odoo import OdooAdapter
+from connector.erp.tryton.adapter import TrytonAdapter
+from connector.erp.tryton.demo_seed import EXEMPT_CATEGORY
+from connector.erp.tryton.demo_server import DemoTryton, task_due
+from connector.erp.tryton.history import parse_refs
+from connector.erp.tryton.mapping import load_mapping
+from connector.erp.tryton.place import find_place
+from connector.erp.tryton.rpc import TrytonRpc
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import CUSTOMER_PROFILES
@@ -286,6 +293,77 @@ class DemoPeople:
         return int(refs[0]["res_id"]) if refs else 0
 
 
+@dataclass(slots=True)
+class TrytonStaff:
+    """The demo company's staff in Tryton between the daily runs, over JSON-RPC as Tryton's task form works.
+
+    Reminder calls and letters due are made (most calls; the others stay open), and the agency reports back
+    on the first hand-over task a few days after it appears: each task goes to the status "Done" with a line
+    of feedback in its comment. The customers do not act in Tryton: nobody pays or disputes between the runs.
+    """
+
+    rpc: TrytonRpc
+    company: int
+    seed: int
+    rng: random.Random = field(init=False)
+    decided: set[int] = field(default_factory=set)
+    handover_seen: dict[int, date] = field(default_factory=dict)
+    handover_closed: bool = False
+    runs: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def act(self, today: date) -> list[PersonEvent]:
+        """What the staff do on `today` before the daily run, tasks in id order (reproducible)."""
+        self.runs += 1
+        if self.runs == 1:
+            return []
+        mapping = load_mapping(int(self.rpc.version().split(".")[0]))
+        place = find_place(self.rpc, mapping, self.company)
+        if not place.project or not place.done_status:
+            return []
+        works = self.rpc.search_read(mapping.model("work"), [["parent", "=", place.project],
+                                                             ["status", "!=", place.done_status]],
+                                     ["comment", "party"], page_size=500)
+        names = {i: str(row["rec_name"]) for i, row in self.rpc.read(
+            mapping.model("party"), [int(w["party"]) for w in works if w.get("party")], ["rec_name"],
+            page_size=500).items()}
+        events: list[PersonEvent] = []
+        for work in [w for w in works if int(w["id"]) not in self.decided]:
+            refs = parse_refs(work.get("comment"))
+            due = task_due(work.get("comment"))
+            if not refs or not due:
+                continue
+            customer = names.get(int(work.get("party") or 0), "")
+            if refs[0].kind == "escalate":
+                seen = self.handover_seen.setdefault(int(work["id"]), today)
+                if self.handover_closed or (today - seen).days < AGENCY_DAYS:
+                    continue
+                outcome = self.rng.choice(AGENCY_OUTCOMES)
+                self._done(mapping.model("work"), work, place.done_status, outcome)
+                self.handover_closed = True
+                events.append(PersonEvent(today, "handover_closed", customer, outcome))
+            elif date.fromisoformat(due) <= today and refs[0].channel in ("phone", "letter"):
+                self.decided.add(int(work["id"]))
+                if refs[0].channel == "letter":
+                    self._done(mapping.model("work"), work, place.done_status, LETTER_FEEDBACK)
+                    events.append(PersonEvent(today, "letter_sent", customer, LETTER_FEEDBACK))
+                elif self.rng.random() < CALL_DONE_SHARE:
+                    feedback = self.rng.choice(CALL_FEEDBACK)
+                    self._done(mapping.model("work"), work, place.done_status, feedback)
+                    events.append(PersonEvent(today, "call_done", customer, feedback))
+                else:
+                    events.append(PersonEvent(today, "call_left_open", customer, "not reached"))
+        return events
+
+    def _done(self, model: str, work: dict[str, Any], status: int, feedback: str) -> None:
+        comment = f"{work.get('comment') or ''}\n{feedback}".strip()
+        # Tryton lets a task be "Done" only at 100 % progress.
+        self.rpc.call(model, "write", [int(work["id"])], {"status": status, "progress": 1.0, "comment": comment},
+                      retry=False)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoOutcome:
     url: str
@@ -370,17 +448,13 @@ def daily_runs(adapter: ErpAdapter, configured: Settings, start: date, today: da
 
 def run_tryton_demo(settings: Settings, today: date, *, days: int = 45, db_path: Path | None = None,
                     progress: Progress = no_progress,
-                    on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None = None) -> DemoOutcome:
+                    on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None = None,
+                    seed: int = DEFAULT_SEED) -> DemoOutcome:
     """A real trytond with the demo company seeded as of `today - days`, then setup and one sync per weekday up to
-    today, as `run_demo` runs them. Nobody acts between the runs: the Odoo demo's people work through Odoo's API.
+    today, as `run_demo` runs them, the company's staff (driven by `seed`) working their tasks before each run.
 
     Tryton's clock is the machine's: each run is told its day, which is what the engine and the writes date by.
     """
-    # Imported here: trytond is an optional extra, and the Odoo demo must not need it.
-    from connector.erp.tryton.adapter import TrytonAdapter
-    from connector.erp.tryton.demo_seed import EXEMPT_CATEGORY
-    from connector.erp.tryton.demo_server import DemoTryton
-
     start = today - timedelta(days=days)
     with DemoTryton(start, db_path) as server:
         erp = ErpSettings(kind="tryton", url=server.url, database=server.database, protocol="jsonrpc",
@@ -391,11 +465,16 @@ def run_tryton_demo(settings: Settings, today: date, *, days: int = 45, db_path:
         policy = replace(settings.policy, exempt_tags=(*settings.policy.exempt_tags, EXEMPT_CATEGORY))
         configured = replace(settings, erp=erp, policy=policy)
         adapter = TrytonAdapter(erp, server.password)
+        staff_rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=30.0,
+                              retry_attempts=3, retry_max_s=10.0)
         try:
             version = adapter.check().version
+            staff_rpc.authenticate()
+            staff = TrytonStaff(staff_rpc, int(server.ids["company"]), seed)
             created, planned, runs, events = daily_runs(adapter, configured, start, today, days, progress, on_run,
-                                                        lambda _day: [])
+                                                        staff.act)
         finally:
+            staff_rpc.close()
             adapter.close()
         inbox = server.inbox()
         return DemoOutcome(url=server.url, database=server.database, version=int(version.split(".")[0]),
