@@ -264,7 +264,8 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--protocol", type=click.Choice(["xmlrpc", "jsonrpc", "json2"]), default="jsonrpc",
               show_default=True, help="Protocol to talk to it (json2 needs --odoo-version 19).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Keep the sandbox database in this file (default: a temporary one).")
+              help="Keep the sandbox database in this file (default: a temporary one; with --erp tryton a new "
+                   "FILE.sqlite).")
 @click.option("--days", type=click.IntRange(0, 120), default=45, show_default=True,
               help="Days of daily runs to replay before today (the company started that long ago).")
 @click.option("--seed", type=int, default=None,
@@ -299,7 +300,7 @@ def demo(common: Common, erp: str, odoo_version: str, protocol: str, db_path: Pa
                    f"{s['closed']:2d} closed  ({s['rpc_calls']} calls)" + (f"  people: {people}" if people else ""),
                    err=True)
 
-    target = "a real Tryton (seeding it takes about a minute)" if erp == "tryton" else \
+    target = "a real Tryton (preparing it takes up to a minute)" if erp == "tryton" else \
         f"a sandbox Odoo {odoo_version} ({protocol})"
     if not common.as_json and common.verbosity >= 0:
         click.echo(f"Replaying {days} days of daily runs up to {today.isoformat()} against {target}:", err=True)
@@ -346,9 +347,8 @@ def demo(common: Common, erp: str, odoo_version: str, protocol: str, db_path: Pa
         lines = text_table([[clip(cell, 60) for cell in row] for row in rows],
                            ["TYPE", "ON", "SUMMARY", "ASSIGNED TO", "DEADLINE"])
         click.echo("\n".join("  " + line for line in lines))
-    tasks_of = 'the project "Dunning connector"' if result.erp == "tryton" else "Collections"
-    click.echo(f"\nTasks of {tasks_of} ({len(inbox['tasks'])}):" if result.erp == "tryton"
-               else f"\nCollections tasks ({len(inbox['tasks'])}):")
+    tasks_title = 'Tasks of the project "Dunning connector"' if result.erp == "tryton" else "Collections tasks"
+    click.echo(f"\n{tasks_title} ({len(inbox['tasks'])}):")
     for task in inbox["tasks"]:
         click.echo(f"  - {task['name']} (deadline {task['deadline']})")
     click.echo(f"\nEmails sent by {erp_name} ({len(inbox['emails'])}):")

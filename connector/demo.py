@@ -1,4 +1,4 @@
-"""`dunning demo`: a sandbox Odoo with a realistic company, then setup, plan and sync against it.
+"""`dunning demo`: a sandbox Odoo (or a real Tryton) with a realistic company, then setup, plan and sync against it.
 
 The company starts using the connector `days` days ago: the sandbox is seeded as of that day and
 the daily job runs every weekday up to today (the sandbox's clock moving along), so every level
