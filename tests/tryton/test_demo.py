@@ -27,10 +27,10 @@ def test_demo_runs_the_daily_syncs_against_a_real_tryton_and_stops_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUNNING_CACHE_DIR", str(tryton_cache))  # the run's template: no second trytond-admin
     monkeypatch.chdir(tmp_path)  # no dunning.toml here: the bundled example configuration
-    database = tmp_path / "demo.sqlite"
     capsys.readouterr()
     with pytest.raises(SystemExit) as done:
-        main(["demo", "--erp", "tryton", "--days", "2", "--today", TODAY, "--db", str(database), "--json", "-q"])
+        main(["demo", "--erp", "tryton", "--days", "2", "--today", TODAY, "--db", str(tmp_path / "demo.sqlite"),
+              "--json", "-q"])
     out, err = capsys.readouterr()
     assert done.value.code == 0, err
     document = json.loads(out)
@@ -51,7 +51,10 @@ def test_demo_runs_the_daily_syncs_against_a_real_tryton_and_stops_it(
     assert inbox["dunnings"] and {d["state"] for d in inbox["dunnings"]} == {"waiting"}
     assert {d["customer"] for d in inbox["dunnings"]} == {name for key, name, *_ in CUSTOMERS
                                                           if key in ("ruiz", "norte", "leaf")}
-    assert database.exists() and _trytond_children() == []
+    # The database stays where --db put it, alone (trytond's configuration and log were temporary), and
+    # no trytond is left running.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["demo.sqlite"]
+    assert _trytond_children() == []
 
 
 def test_demo_without_trytond_says_how_to_install_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],

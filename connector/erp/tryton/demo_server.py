@@ -10,14 +10,17 @@ whatever ended it (an error, Ctrl-C): no server is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import importlib.metadata
 import json
 import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -79,11 +82,12 @@ def _bin(tool: str) -> Path:
     return Path(sys.executable).parent / tool
 
 
-def _write_config(folder: Path, port: int = 0, smtp_port: int = 0) -> Path:
+def _write_config(folder: Path, port: int = 0, smtp_port: int = 0, databases: Path | None = None) -> Path:
+    """trytond.conf in `folder`; the SQLite databases live in `databases` (default: the same folder)."""
     path = folder / "trytond.conf"
     listen = f"\n[web]\nlisten = 127.0.0.1:{port}\n" if port else ""
     mail = f"\n[email]\nuri = smtp://127.0.0.1:{smtp_port}\nfrom = {MAIL_FROM}\n" if smtp_port else ""
-    path.write_text(f"[database]\nuri = sqlite://\npath = {folder}\n{listen}{mail}", encoding="utf-8")
+    path.write_text(f"[database]\nuri = sqlite://\npath = {databases or folder}\n{listen}{mail}", encoding="utf-8")
     return path
 
 
@@ -107,7 +111,9 @@ def _run(command: list[str], folder: Path, what: str, env: dict[str, str]) -> st
 def template(cache: Path, database: str) -> Path:
     """The initialised database file for this trytond (built once, under a lock shared by concurrent demos)."""
     version = importlib.metadata.version("trytond")
-    path = cache / f"tryton-{version}-template.sqlite"
+    # Another set of modules is another database: its own file.
+    modules = hashlib.sha256(" ".join(MODULES).encode()).hexdigest()[:8]
+    path = cache / f"tryton-{version}-{modules}-template.sqlite"
     cache.mkdir(parents=True, exist_ok=True)
     with (cache / "tryton-template.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -127,7 +133,7 @@ def template(cache: Path, database: str) -> Path:
     return path
 
 
-def _due(comment: Any) -> str:
+def task_due(comment: Any) -> str:
     """The due day the connector writes into a task's comment ("Due: YYYY-MM-DD")."""
     for line in str(comment or "").splitlines():
         if line.startswith("Due: "):
@@ -149,12 +155,14 @@ class DemoTryton:
             raise UsageError(f"--db {db_path}: give a new file whose name ends in .sqlite (Tryton's SQLite databases "
                              "are <name>.sqlite; the demo seeds it, so it must not exist yet)")
         self.as_of = as_of
-        self._temporary: tempfile.TemporaryDirectory[str] | None = None
+        # The configuration, the log and (without --db) the database live in a private temporary folder.
+        self._temporary: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
+            prefix="dunning-tryton-demo-")
+        self.folder = Path(self._temporary.name)
         if db_path is None:
-            self._temporary = tempfile.TemporaryDirectory(prefix="dunning-tryton-demo-")
-            self.folder, self.database = Path(self._temporary.name), "dunning_demo"
+            self.databases, self.database = self.folder, "dunning_demo"
         else:
-            self.folder, self.database = db_path.resolve().parent, db_path.stem
+            self.databases, self.database = db_path.resolve().parent, db_path.stem
         self.login, self.password = BOT_LOGIN, secrets.token_urlsafe(18)
         self.url = ""
         self.ids: dict[str, Any] = {}
@@ -175,16 +183,17 @@ class DemoTryton:
         self.stop()
 
     def _start(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(template(cache_dir(), self.database), self.folder / f"{self.database}.sqlite")
-        seeded = _run([sys.executable, "-m", "connector.erp.tryton.demo_seed", str(_write_config(self.folder)),
-                       self.database, self.as_of.isoformat()], self.folder, "seeding the demo company",
+        self.databases.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template(cache_dir(), self.database), self.databases / f"{self.database}.sqlite")
+        config = _write_config(self.folder, databases=self.databases)
+        seeded = _run([sys.executable, "-m", "connector.erp.tryton.demo_seed", str(config), self.database,
+                       self.as_of.isoformat()], self.folder, "seeding the demo company",
                       _child_env({BOT_LOGIN_ENV: self.login, BOT_PASSWORD_ENV: self.password}))
         self.ids = json.loads(seeded.strip().splitlines()[-1])
         self._smtp = SmtpSink()
         self.mail = self._smtp.sink
         port = _free_port()
-        config = _write_config(self.folder, port, self._smtp.port)
+        config = _write_config(self.folder, port, self._smtp.port, self.databases)
         with (self.folder / "trytond.log").open("wb") as log:
             self._process = subprocess.Popen([str(_bin("trytond")), "-c", str(config), "-d", self.database],
                                              cwd=self.folder, env=_child_env(), stdout=log, stderr=subprocess.STDOUT)
@@ -225,13 +234,20 @@ class DemoTryton:
         sequence = {level: seq for seq, level in place.levels.items()}
         return {
             "activities": [],
-            "tasks": [{"name": w["name"], "deadline": _due(w.get("comment")),
+            "tasks": [{"name": w["name"], "deadline": task_due(w.get("comment")),
                        "customer": names.get(int(w["party"] or 0), "")} for w in works],
             "emails": [{"to": str(m["To"]), "subject": str(m["Subject"])} for m in self.mail.messages],
             "notes": [],
             "dunnings": [{"customer": names.get(int(d["party"] or 0), ""), "level": sequence.get(int(d["level"]), 0),
                           "state": d["state"]} for d in dunnings],
         }
+
+    def _checkpoint(self) -> None:
+        """Folds SQLite's write-ahead log into the kept database file, so that the file alone holds everything."""
+        path = self.databases / f"{self.database}.sqlite"
+        if path.exists():
+            with contextlib.closing(sqlite3.connect(path)) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def stop(self) -> None:
         """Stops trytond (asked first, then killed), the mail sink and removes a temporary folder; idempotent."""
@@ -243,6 +259,8 @@ class DemoTryton:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+            if self.databases != self.folder:
+                self._checkpoint()
         if self._smtp is not None:
             self._smtp.stop()
             self._smtp = None
