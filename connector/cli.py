@@ -257,26 +257,34 @@ def main(argv: list[str] | None = None) -> None:
 
 @cli.command()
 @common_options
+@click.option("--erp", type=click.Choice(["odoo", "tryton"]), default="odoo", show_default=True,
+              help="The ERP of the demo: the Odoo sandbox, or a real trytond (needs the tryton extra).")
 @click.option("--odoo-version", type=click.Choice(["16", "17", "18", "19"]), default="17", show_default=True,
               help="Odoo version the sandbox emulates.")
 @click.option("--protocol", type=click.Choice(["xmlrpc", "jsonrpc", "json2"]), default="jsonrpc",
               show_default=True, help="Protocol to talk to it (json2 needs --odoo-version 19).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Keep the sandbox database in this file (default: a temporary one).")
+              help="Keep the sandbox database in this file (default: a temporary one; with --erp tryton a new "
+                   "FILE.sqlite).")
 @click.option("--days", type=click.IntRange(0, 120), default=45, show_default=True,
               help="Days of daily runs to replay before today (the company started that long ago).")
 @click.option("--seed", type=int, default=None,
               help="Seed of what the company's people and customers do between runs (same seed, same replay).")
 @click.option("--html", "html_path", metavar="FILE", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the receivables dashboard of the demo company as of today.")
-def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None, days: int, seed: int | None,
-         html_path: Path | None) -> None:
-    """Start a sandbox Odoo with a demo company, then run setup, plan and sync against it."""
-    from connector.demo import DEFAULT_SEED, EVENT_KINDS, PersonEvent, run_demo
+def demo(common: Common, erp: str, odoo_version: str, protocol: str, db_path: Path | None, days: int,
+         seed: int | None, html_path: Path | None) -> None:
+    """Start a sandbox Odoo (or a real Tryton) with a demo company, then run setup, plan and sync against it."""
+    from connector.demo import DEFAULT_SEED, EVENT_KINDS, PersonEvent, run_demo, run_tryton_demo
     from connector.report import build_report
     from connector.report_view import report_to_html
 
-    if protocol == "json2" and odoo_version != "19":
+    if erp == "tryton":
+        from connector.erp.tryton.demo_server import missing_tryton
+
+        if missing := missing_tryton():
+            raise UsageError(missing)
+    elif protocol == "json2" and odoo_version != "19":
         raise UsageError("JSON-2 exists on Odoo 19 only: add --odoo-version 19 or pick another --protocol")
     settings, today = load_command_settings(common, offline=True)
 
@@ -292,12 +300,17 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
                    f"{s['closed']:2d} closed  ({s['rpc_calls']} calls)" + (f"  people: {people}" if people else ""),
                    err=True)
 
+    target = "a real Tryton (preparing it takes up to a minute)" if erp == "tryton" else \
+        f"a sandbox Odoo {odoo_version} ({protocol})"
     if not common.as_json and common.verbosity >= 0:
-        click.echo(f"Replaying {days} days of daily runs up to {today.isoformat()} against a sandbox Odoo "
-                   f"{odoo_version} ({protocol}):", err=True)
-    result = run_demo(settings, today, days=days, version=int(odoo_version), protocol=protocol, db_path=db_path,
-                      progress=progress_for(common), on_run=report_run,
-                      seed=DEFAULT_SEED if seed is None else seed)
+        click.echo(f"Replaying {days} days of daily runs up to {today.isoformat()} against {target}:", err=True)
+    if erp == "tryton":
+        result = run_tryton_demo(settings, today, days=days, db_path=db_path, progress=progress_for(common),
+                                 on_run=report_run, seed=DEFAULT_SEED if seed is None else seed)
+    else:
+        result = run_demo(settings, today, days=days, version=int(odoo_version), protocol=protocol, db_path=db_path,
+                          progress=progress_for(common), on_run=report_run,
+                          seed=DEFAULT_SEED if seed is None else seed)
     if html_path is not None:
         if result.outcome.pulled is None:
             raise UsageError("the demo's last run pulled nothing from the sandbox: no dashboard was written")
@@ -308,7 +321,8 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
             raise UsageError(f"cannot write the HTML report to {html_path}: {error.strerror or error}") from None
     summary = result.outcome.to_json()
     if common.as_json:
-        emit_json({"url": result.url, "database": result.database, "odoo_version": result.version,
+        emit_json({"erp": result.erp, "url": result.url, "database": result.database,
+                   f"{result.erp}_version": result.version,
                     "protocol": result.protocol, "setup": {"created": list(result.setup.created),
                                                            "existing": list(result.setup.existing)},
                     "sync": summary, "runs": [{"today": day.isoformat(), **outcome.to_json()}
@@ -318,27 +332,34 @@ def demo(common: Common, odoo_version: str, protocol: str, db_path: Path | None,
                                for e in result.events]})
         return
     created = summary["created"]
-    click.echo(f"Sandbox Odoo {result.version} at {result.url} (database {result.database}, {result.protocol}); "
-               f"today is {today.isoformat()}.")
+    erp_name = "Tryton" if result.erp == "tryton" else "Odoo"
+    click.echo(f"{'Tryton' if result.erp == 'tryton' else 'Sandbox Odoo'} {result.version} at {result.url} "
+               f"(database {result.database}, {result.protocol}); today is {today.isoformat()}.")
     click.echo(f"setup: created {len(result.setup.created)}, already there {len(result.setup.existing)}")
     click.echo(f"sync: {summary['actions']} actions; {created['activities']} activities, {created['tasks']} tasks, "
                f"{created['emails']} emails, {created['notes']} notes, {summary['closed']} closed, "
                f"{summary['skipped']} items skipped, {len(summary['failed'])} failed, "
                f"{summary['rpc_calls']} calls in {summary['seconds']} s")
     inbox = result.inbox
-    click.echo(f"\nWhat the accountants now see in Odoo:\n\nActivities ({len(inbox['activities'])}):")
+    click.echo(f"\nWhat the accountants now see in {erp_name}:\n\nActivities ({len(inbox['activities'])}):")
     rows = [[a["type"], a["on"], a["summary"], a["assignee"], str(a["deadline"])] for a in inbox["activities"]]
     if rows:
         lines = text_table([[clip(cell, 60) for cell in row] for row in rows],
                            ["TYPE", "ON", "SUMMARY", "ASSIGNED TO", "DEADLINE"])
         click.echo("\n".join("  " + line for line in lines))
-    click.echo(f"\nCollections tasks ({len(inbox['tasks'])}):")
+    tasks_title = 'Tasks of the project "Dunning connector"' if result.erp == "tryton" else "Collections tasks"
+    click.echo(f"\n{tasks_title} ({len(inbox['tasks'])}):")
     for task in inbox["tasks"]:
         click.echo(f"  - {task['name']} (deadline {task['deadline']})")
-    click.echo(f"\nEmails sent by Odoo ({len(inbox['emails'])}):")
+    click.echo(f"\nEmails sent by {erp_name} ({len(inbox['emails'])}):")
     for mail in inbox["emails"]:
         click.echo(f"  - {mail['subject']}")
-    click.echo(f"\nChatter notes on invoices: {len(inbox['notes'])}")
+    if result.erp == "tryton":
+        levels = sorted({(d["level"], d["state"]) for d in inbox["dunnings"]})
+        click.echo(f"\nDunnings of the connector's procedure: {len(inbox['dunnings'])} "
+                   f"({', '.join(f'level {level} {state}' for level, state in levels) or 'none'})")
+    else:
+        click.echo(f"\nChatter notes on invoices: {len(inbox['notes'])}")
 
 
 cli.add_command(sandbox)

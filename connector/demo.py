@@ -1,4 +1,4 @@
-"""`dunning demo`: a sandbox Odoo with a realistic company, then setup, plan and sync against it.
+"""`dunning demo`: a sandbox Odoo (or a real Tryton) with a realistic company, then setup, plan and sync against it.
 
 The company starts using the connector `days` days ago: the sandbox is seeded as of that day and
 the daily job runs every weekday up to today (the sandbox's clock moving along), so every level
@@ -26,8 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from connector.config import ErpSettings, Settings
-from connector.erp.base import Progress, SetupResult, no_progress
+from connector.erp.base import ErpAdapter, Progress, SetupResult, no_progress
 from connector.erp.odoo import OdooAdapter
+from connector.erp.tryton.adapter import TrytonAdapter
+from connector.erp.tryton.demo_seed import EXEMPT_CATEGORY
+from connector.erp.tryton.demo_server import DemoTryton, task_due
+from connector.erp.tryton.history import parse_refs
+from connector.erp.tryton.mapping import load_mapping
+from connector.erp.tryton.place import find_place
+from connector.erp.tryton.rpc import TrytonRpc
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import CUSTOMER_PROFILES
@@ -286,6 +293,77 @@ class DemoPeople:
         return int(refs[0]["res_id"]) if refs else 0
 
 
+@dataclass(slots=True)
+class TrytonStaff:
+    """The demo company's staff in Tryton between the daily runs, over JSON-RPC as Tryton's task form works.
+
+    Reminder calls and letters due are made (most calls; the others stay open), and the agency reports back
+    on the first hand-over task a few days after it appears: each task goes to the status "Done" with a line
+    of feedback in its comment. The customers do not act in Tryton: nobody pays or disputes between the runs.
+    """
+
+    rpc: TrytonRpc
+    company: int
+    seed: int
+    rng: random.Random = field(init=False)
+    decided: set[int] = field(default_factory=set)
+    handover_seen: dict[int, date] = field(default_factory=dict)
+    handover_closed: bool = False
+    runs: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def act(self, today: date) -> list[PersonEvent]:
+        """What the staff do on `today` before the daily run, tasks in id order (reproducible)."""
+        self.runs += 1
+        if self.runs == 1:
+            return []
+        mapping = load_mapping(int(self.rpc.version().split(".")[0]))
+        place = find_place(self.rpc, mapping, self.company)
+        if not place.project or not place.done_status:
+            return []
+        works = self.rpc.search_read(mapping.model("work"), [["parent", "=", place.project],
+                                                             ["status", "!=", place.done_status]],
+                                     ["comment", "party"], page_size=500)
+        names = {i: str(row["rec_name"]) for i, row in self.rpc.read(
+            mapping.model("party"), [int(w["party"]) for w in works if w.get("party")], ["rec_name"],
+            page_size=500).items()}
+        events: list[PersonEvent] = []
+        for work in [w for w in works if int(w["id"]) not in self.decided]:
+            refs = parse_refs(work.get("comment"))
+            due = task_due(work.get("comment"))
+            if not refs or not due:
+                continue
+            customer = names.get(int(work.get("party") or 0), "")
+            if refs[0].kind == "escalate":
+                seen = self.handover_seen.setdefault(int(work["id"]), today)
+                if self.handover_closed or (today - seen).days < AGENCY_DAYS:
+                    continue
+                outcome = self.rng.choice(AGENCY_OUTCOMES)
+                self._done(mapping.model("work"), work, place.done_status, outcome)
+                self.handover_closed = True
+                events.append(PersonEvent(today, "handover_closed", customer, outcome))
+            elif date.fromisoformat(due) <= today and refs[0].channel in ("phone", "letter"):
+                self.decided.add(int(work["id"]))
+                if refs[0].channel == "letter":
+                    self._done(mapping.model("work"), work, place.done_status, LETTER_FEEDBACK)
+                    events.append(PersonEvent(today, "letter_sent", customer, LETTER_FEEDBACK))
+                elif self.rng.random() < CALL_DONE_SHARE:
+                    feedback = self.rng.choice(CALL_FEEDBACK)
+                    self._done(mapping.model("work"), work, place.done_status, feedback)
+                    events.append(PersonEvent(today, "call_done", customer, feedback))
+                else:
+                    events.append(PersonEvent(today, "call_left_open", customer, "not reached"))
+        return events
+
+    def _done(self, model: str, work: dict[str, Any], status: int, feedback: str) -> None:
+        comment = f"{work.get('comment') or ''}\n{feedback}".strip()
+        # Tryton lets a task be "Done" only at 100 % progress.
+        self.rpc.call(model, "write", [int(work["id"])], {"status": status, "progress": 1.0, "comment": comment},
+                      retry=False)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoOutcome:
     url: str
@@ -297,6 +375,7 @@ class DemoOutcome:
     runs: tuple[tuple[date, SyncOutcome], ...]
     inbox: dict[str, list[dict[str, Any]]]
     events: tuple[PersonEvent, ...] = ()
+    erp: str = "odoo"
 
     @property
     def outcome(self) -> SyncOutcome:
@@ -322,31 +401,85 @@ def run_demo(settings: Settings, today: date, *, days: int = 45, version: int = 
         assert configured.erp is not None
         secret = odoo.api_key if protocol.startswith("json2") else odoo.password
         adapter = OdooAdapter(configured.erp, secret)
-        runs: list[tuple[date, SyncOutcome]] = []
-        events: list[PersonEvent] = []
         try:
-            renderer = Renderer(configured.templates_dir, configured.language, languages=configured.languages,
-                                letter=configured.letter)
-            created = adapter.setup()
             people = DemoPeople(odoo.url, odoo.database, odoo.login, odoo.password, seed)
-            run_days = [start + timedelta(days=n) for n in range(1, days + 1)]
-            for day in [d for d in run_days if d.weekday() < 5] or [today]:
+
+            def before_run(day: date) -> list[PersonEvent]:
                 odoo.control(today=day)
-                acted = people.act(day)
-                events += acted
-                if day == today:
-                    planned = len(pull_and_plan(adapter, configured, renderer, day, progress).plan.actions)
-                outcome = sync(adapter, configured, renderer, day, progress=progress, force=True)
-                runs.append((day, outcome))
-                if on_run is not None:
-                    on_run(day, outcome, acted)
-            if today.weekday() >= 5:
-                planned = 0
+                return people.act(day)
+
+            created, planned, runs, events = daily_runs(adapter, configured, start, today, days, progress, on_run,
+                                                        before_run)
         finally:
             adapter.close()
         inbox = read_inbox(odoo)
         return DemoOutcome(url=odoo.url, database=odoo.database, version=version, protocol=protocol, setup=created,
                            planned=planned, runs=tuple(runs), inbox=inbox, events=tuple(events))
+
+
+def daily_runs(adapter: ErpAdapter, configured: Settings, start: date, today: date, days: int, progress: Progress,
+               on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None,
+               before_run: Callable[[date], list[PersonEvent]]
+               ) -> tuple[SetupResult, int, list[tuple[date, SyncOutcome]], list[PersonEvent]]:
+    """`setup`, then one sync per weekday after `start` up to today (`before_run` first): what every demo runs.
+
+    Returns what setup made, the number of actions today's plan had, the runs and what people did.
+    """
+    renderer = Renderer(configured.templates_dir, configured.language, languages=configured.languages,
+                        letter=configured.letter)
+    created = adapter.setup()
+    runs: list[tuple[date, SyncOutcome]] = []
+    events: list[PersonEvent] = []
+    planned = 0
+    run_days = [start + timedelta(days=n) for n in range(1, days + 1)]
+    for day in [d for d in run_days if d.weekday() < 5] or [today]:
+        acted = before_run(day)
+        events += acted
+        if day == today:
+            planned = len(pull_and_plan(adapter, configured, renderer, day, progress).plan.actions)
+        outcome = sync(adapter, configured, renderer, day, progress=progress, force=True)
+        runs.append((day, outcome))
+        if on_run is not None:
+            on_run(day, outcome, acted)
+    if today.weekday() >= 5:
+        planned = 0
+    return created, planned, runs, events
+
+
+def run_tryton_demo(settings: Settings, today: date, *, days: int = 45, db_path: Path | None = None,
+                    progress: Progress = no_progress,
+                    on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None = None,
+                    seed: int = DEFAULT_SEED) -> DemoOutcome:
+    """A real trytond with the demo company seeded as of `today - days`, then setup and one sync per weekday up to
+    today, as `run_demo` runs them, the company's staff (driven by `seed`) working their tasks before each run.
+
+    Tryton's clock is the machine's: each run is told its day, which is what the engine and the writes date by.
+    """
+    start = today - timedelta(days=days)
+    with DemoTryton(start, db_path) as server:
+        erp = ErpSettings(kind="tryton", url=server.url, database=server.database, protocol="jsonrpc",
+                          login=server.login, password_env="DUNNING_DEMO_TRYTON_PASSWORD", timeout_s=30.0,
+                          page_size=500)
+        # Tryton refuses " / " in a category name, so the demo's exempt category cannot carry the name of the
+        # configured Odoo tag: it is exempt as well.
+        policy = replace(settings.policy, exempt_tags=(*settings.policy.exempt_tags, EXEMPT_CATEGORY))
+        configured = replace(settings, erp=erp, policy=policy)
+        adapter = TrytonAdapter(erp, server.password)
+        staff_rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=30.0,
+                              retry_attempts=3, retry_max_s=10.0)
+        try:
+            version = adapter.check().version
+            staff_rpc.authenticate()
+            staff = TrytonStaff(staff_rpc, int(server.ids["company"]), seed)
+            created, planned, runs, events = daily_runs(adapter, configured, start, today, days, progress, on_run,
+                                                        staff.act)
+        finally:
+            staff_rpc.close()
+            adapter.close()
+        inbox = server.inbox()
+        return DemoOutcome(url=server.url, database=server.database, version=int(version.split(".")[0]),
+                           protocol="jsonrpc", setup=created, planned=planned, runs=tuple(runs), inbox=inbox,
+                           events=tuple(events), erp="tryton")
 
 
 def read_inbox(odoo: SandboxServer) -> dict[str, list[dict[str, Any]]]:

@@ -1,13 +1,14 @@
 """A real Tryton 8 server for the adapter tests: SQLite database, seeded once per test session, on 127.0.0.1.
 
 The first test that needs it creates the database with `trytond-admin` (the modules the connector
-reads), seeds it through Tryton's own client library (tests/tryton/seed.py, in a child process) and
+reads: the demo's template, built by connector/erp/tryton/demo_server.py, which the demo test
+reuses), seeds it through Tryton's own client library (tests/tryton/seed.py, in a child process) and
 keeps the file as a template. Every test then gets a copy of the template and its own `trytond`
 process on a free port, stopped at the end of the test, whose e-mails go to an SMTP sink of the
-test (tests/tryton/smtp.py). Under xdist the workers share one template per run: it lives in the
-run's base folder (the parent of each worker's), and a file lock makes one worker build it while the
-others wait (measured with -n 2: one build, both workers ready after it). Everything lives in
-pytest's temporary folders: no global configuration, no server left behind.
+test (connector/erp/tryton/mailsink.py). Under xdist the workers share one template per run: it
+lives in the run's base folder (the parent of each worker's), and a file lock makes one worker build
+it while the others wait (measured with -n 2: one build, both workers ready after it). Everything
+lives in pytest's temporary folders: no global configuration, no server left behind.
 """
 
 from __future__ import annotations
@@ -31,15 +32,12 @@ import requests
 
 from connector.cli import main
 from connector.config import ErpSettings
-from tests.tryton.smtp import Sink, SmtpSink
+from connector.erp.tryton import demo_server
+from connector.erp.tryton.mailsink import Sink, SmtpSink
 
 AS_OF = dt.date(2026, 11, 23)
 DATABASE = "dunning"
-MODULES = ("party", "currency", "company", "country", "product", "account", "account_product", "account_invoice",
-           "account_payment",
-           "account_dunning", "company_work_time", "timesheet", "project")
 BOT_LOGIN, BOT_PASSWORD = "dunning-bot", "dunning-bot-secret-1"
-ADMIN_PASSWORD = "admin-secret-1"
 SEED = Path(__file__).with_name("seed.py")
 BIN = Path(sys.executable).parent
 
@@ -54,12 +52,8 @@ def _config(folder: Path, port: int = 0, smtp_port: int = 0) -> Path:
 
 
 def _env(folder: Path) -> dict[str, str]:
-    """The child's environment: no TRYTOND_* of the machine, the admin password from a file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRYTOND")}
-    password = folder / "admin-password"
-    password.write_text(ADMIN_PASSWORD, encoding="utf-8")
-    env["TRYTONPASSFILE"] = str(password)
-    return env
+    """The child's environment: no TRYTOND_* of the machine."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("TRYTOND")}
 
 
 def _run(command: list[str], folder: Path, what: str) -> str:
@@ -71,9 +65,7 @@ def _run(command: list[str], folder: Path, what: str) -> str:
 
 def _build_template(folder: Path) -> dict[str, Any]:
     config = _config(folder)
-    (folder / f"{DATABASE}.sqlite").touch()
-    _run([str(BIN / "trytond-admin"), "-c", str(config), "-d", DATABASE, "--all", "--email", "admin@example.com",
-          "-u", *MODULES], folder, "trytond-admin")
+    shutil.copyfile(demo_server.template(folder, DATABASE), folder / f"{DATABASE}.sqlite")
     ids: dict[str, Any] = json.loads(_run([sys.executable, str(SEED), str(config), DATABASE], folder,
                                           "seeding Tryton").strip().splitlines()[-1])
     (folder / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
@@ -81,11 +73,19 @@ def _build_template(folder: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def tryton_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, dict[str, Any]]:
-    """The initialised, seeded database file (built once per test run) and the seed's record ids."""
+def tryton_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The run's shared folder holding the initialised, empty database (the demo's template, built once per run)."""
     root = tmp_path_factory.getbasetemp()
     shared = (root.parent if worker_id != "master" else root) / "tryton-template"
     shared.mkdir(exist_ok=True)
+    demo_server.template(shared, DATABASE)
+    return shared
+
+
+@pytest.fixture(scope="session")
+def tryton_template(tryton_cache: Path) -> tuple[Path, dict[str, Any]]:
+    """The initialised, seeded database file (built once per test run) and the seed's record ids."""
+    shared = tryton_cache
     with (shared / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         ready = shared / "ids.json"

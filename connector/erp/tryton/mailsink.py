@@ -1,4 +1,4 @@
-"""An SMTP sink on 127.0.0.1 for the Tryton servers of the tests: it keeps what Tryton sends.
+"""An SMTP sink on 127.0.0.1 for the demo's and the tests' Tryton servers: it keeps what Tryton sends.
 
 Tryton connects to the mail server before it commits the e-mail's transaction and sends after the
 commit, so `fail_at` refuses the n-th connection (1-based), as a mail server that is down would:
