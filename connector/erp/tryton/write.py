@@ -310,7 +310,8 @@ class Writer:
             return
         comment = str(rows[0].get("comment") or "")
         try:
-            self.rpc.call(model, "write", [int(rid)], {"status": self.place.done_status,
+            # Tryton lets a task reach its done status only at that status's progress (100 %).
+            self.rpc.call(model, "write", [int(rid)], {"status": self.place.done_status, "progress": 1.0,
                                                        "comment": f"{comment}\n{action.feedback}".strip()},
                           retry=False)
         except TrytonFault as error:
