@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from connector.cli import main
 from connector.erp.odoo.facts import done_feedback
 from connector.sandbox import SandboxServer, run_sandbox_process
+from tests.cli_runner import InProcessCli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
@@ -61,28 +61,16 @@ def write_config(path: Path, url: str, database: str, protocol: str, go_live: bo
     return path
 
 
-class Cli:
-    """Runs `dunning` in this process, as the console script does, and returns (exit code, stdout, stderr)."""
+class Cli(InProcessCli):
+    """`dunning` in this process, with the ERP's secret in the environment variable the config names."""
 
     def __init__(self, config: Path, secret: str, capsys: pytest.CaptureFixture[str]) -> None:
-        self.config, self.secret, self.capsys = config, secret, capsys
+        super().__init__(config, capsys)
+        self.secret = secret
 
     def __call__(self, *args: str) -> tuple[int, str, str]:
         os.environ[SECRET_ENV] = self.secret
-        self.capsys.readouterr()
-        try:
-            main(["--config", str(self.config), *args])
-            code = 0
-        except SystemExit as done:
-            code = int(done.code or 0)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> dict[str, Any]:
-        code, out, err = self(*args, "--json", "-q")
-        assert code == 0, err
-        document: dict[str, Any] = json.loads(out)
-        return document
+        return super().__call__(*args)
 
 
 class Odoo:

@@ -30,10 +30,10 @@ from typing import Any
 import pytest
 import requests
 
-from connector.cli import main
 from connector.config import ErpSettings
 from connector.erp.tryton import demo_server
 from connector.erp.tryton.mailsink import Sink, SmtpSink
+from tests.cli_runner import InProcessCli as Cli
 
 AS_OF = dt.date(2026, 11, 23)
 DATABASE = "dunning"
@@ -187,29 +187,6 @@ def write_config(path: Path, server: TrytonServer) -> Path:
     assert 'kind = "tryton"' in text and 'exempt_tags = ["Sin reclamaciones"]' in text
     path.write_text(text, encoding="utf-8")
     return path
-
-
-class Cli:
-    """Runs `dunning` in this process, as the console script does: (exit code, stdout, stderr)."""
-
-    def __init__(self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        self.config, self.capsys = config, capsys
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        try:
-            main(["--config", str(self.config), *args])
-            code = 0
-        except SystemExit as done:
-            code = int(done.code or 0)
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def json(self, *args: str) -> dict[str, Any]:
-        code, out, err = self(*args, "--json", "-q")
-        assert code == 0, err
-        document: dict[str, Any] = json.loads(out)
-        return document
 
 
 @pytest.fixture
