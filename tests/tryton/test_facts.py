@@ -35,6 +35,9 @@ def test_open_instalments_with_residuals_disputes_and_numbering(tryton: TrytonSe
     assert facts.source["erp"] == "tryton" and facts.source["version"].startswith("8.")
     split = next(i for i in facts.items if i.instalment == 2)
     assert split.invoice.due_date == D(2026, 10, 31)  # the invoice is due with its first instalment
+    # The agreed payment terms, which a formal letter recalls.
+    assert split.invoice.payment_term == "30/60 días"
+    assert {i.invoice.payment_term for i in facts.items} == {"30 días", "30/60 días"}
 
 
 def test_party_categories_are_tags(tryton: TrytonServer) -> None:

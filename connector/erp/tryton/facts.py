@@ -226,7 +226,11 @@ class FactsReader:
             id=int(row["id"]), number=_text(row.get("number")) or f"#{row['id']}", partner_id=party,
             invoice_date=invoice_date, due_date=due or invoice_date, amount_total=_money(row.get("total_amount")),
             residual=_money(row.get("amount_to_pay")), currency=currency,
-            payment_reference=_text(row.get("reference")))
+            payment_reference=_text(row.get("reference")),
+            # What a formal letter names each invoice by (the customer's reference, else the description)
+            # and the agreed payment terms.
+            customer_ref=_text(row.get("reference")), description=_text(row.get("description")),
+            payment_term=_text(_related(row, "payment_term.name")))
 
     def read_settled(self, party_ids: set[int], company_domain: list[Any],
                      first_invoice: dict[int, date]) -> list[SettledItem]:
