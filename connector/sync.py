@@ -97,7 +97,6 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     with frozen_heap():
         plan = evaluate(settings.policy, facts, today)
     requests: list[WriteRequest] = []
-    statements = Statements(facts, today, settings.language)
     subjects: dict[str, str] = {}
     failed: list[tuple[str, str]] = [(f.key, f.reason) for f in plan.failed]
     for action in plan.actions:
@@ -112,7 +111,7 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
             log.error("%s: %s", action.key, error)
             continue
         subjects[action.key] = message.subject
-        requests.append(with_attachments(WriteRequest(action, message), settings.policy, statements))
+        requests.append(WriteRequest(action, message))
     return Pulled(facts=facts, plan=plan, subjects=subjects, requests=tuple(requests), failed=tuple(failed))
 
 
@@ -174,7 +173,10 @@ def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: dat
             if not force:
                 raise SafetyStop(problem)
             log.warning("safety limit overridden with --force: %s", problem)
-        result = adapter.write(pulled.requests, today, progress)
+        # Files are rendered only now, for what is written: `plan` and a safety stop need none.
+        statements = Statements(pulled.facts, today, settings.language)
+        requests = [with_attachments(r, settings.policy, statements) for r in pulled.requests]
+        result = adapter.write(requests, today, progress)
     except ConnectorError as error:
         # The error carries what was done until then, so that `sync --json` can still report it.
         done = error.outcome if isinstance(error.outcome, WriteResult) else settled
