@@ -22,9 +22,10 @@ from connector.erp import open_adapter
 from connector.erp.base import ErpAdapter, Progress, no_progress
 from connector.errors import ConfigError, UsageError
 from connector.facts import load_facts
-from connector.model import Escalate, Facts, Plan, Remind
+from connector.model import Facts, Plan
 from connector.render import Renderer
 from connector.resources import data_dir
+from connector.sync import render_messages
 
 log = logging.getLogger("dunning")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -150,11 +151,9 @@ def renderer_for(settings: Settings) -> Renderer:
 
 
 def render_subjects(plan: Plan, facts: Facts, renderer: Renderer) -> dict[str, str]:
-    subjects: dict[str, str] = {}
-    for action in plan.actions:
-        if isinstance(action, (Remind, Escalate)):
-            subjects[action.key] = renderer.render(action, facts, plan.today).subject
-    return subjects
+    """The subject of each message, rendered as sync renders it (a failing one is logged and left out)."""
+    messages, _failed = render_messages(plan, facts, renderer, plan.today)
+    return {key: message.subject for key, message in messages.items()}
 
 
 @contextmanager

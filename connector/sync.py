@@ -18,7 +18,7 @@ from connector.erp.base import Attachment, ErpAdapter, Progress, WriteRequest, W
 from connector.errors import ConnectorError, SafetyStop, TemplateError
 from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind
 from connector.policy import Policy
-from connector.render import Renderer
+from connector.render import Message, Renderer
 from connector.report import build_statement
 from connector.report_view import statement_file_name, statement_to_html
 
@@ -96,23 +96,32 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     facts = adapter.fetch_facts(today, progress)
     with frozen_heap():
         plan = evaluate(settings.policy, facts, today)
-    requests: list[WriteRequest] = []
-    subjects: dict[str, str] = {}
-    failed: list[tuple[str, str]] = [(f.key, f.reason) for f in plan.failed]
+    messages, render_failed = render_messages(plan, facts, renderer, today)
+    requests = [WriteRequest(action, None if isinstance(action, Close) else messages[action.key])
+                for action in plan.actions if isinstance(action, Close) or action.key in messages]
+    subjects = {key: message.subject for key, message in messages.items()}
+    failed = [(f.key, f.reason) for f in plan.failed] + render_failed
+    return Pulled(facts=facts, plan=plan, subjects=subjects, requests=tuple(requests), failed=tuple(failed))
+
+
+def render_messages(plan: Plan, facts: Facts, renderer: Renderer,
+                    today: date) -> tuple[dict[str, Message], list[tuple[str, str]]]:
+    """Every message of the plan by action key, and the actions whose message could not be made.
+
+    A template that breaks on one customer's data (or a letter refused for a missing item) must not
+    stop everyone else's reminders: that action is left out, with its sentence, and logged.
+    """
+    messages: dict[str, Message] = {}
+    failed: list[tuple[str, str]] = []
     for action in plan.actions:
         if isinstance(action, Close):
-            requests.append(WriteRequest(action, None))
             continue
         try:
-            message = renderer.render(action, facts, today)
+            messages[action.key] = renderer.render(action, facts, today)
         except TemplateError as error:
-            # A template that breaks on one customer's data must not stop everyone else's reminders.
             failed.append((action.key, str(error)))
             log.error("%s: %s", action.key, error)
-            continue
-        subjects[action.key] = message.subject
-        requests.append(WriteRequest(action, message))
-    return Pulled(facts=facts, plan=plan, subjects=subjects, requests=tuple(requests), failed=tuple(failed))
+    return messages, failed
 
 
 class Statements:
