@@ -55,6 +55,7 @@ from connector.model import (
     ReceivableItem,
     Remind,
     SettledItem,
+    User,
 )
 from connector.planview import plan_to_json
 from connector.policy import Level, Money
@@ -68,6 +69,12 @@ ITEMS_PER_CUSTOMER = 10
 PEOPLE_CHANNELS = frozenset({"phone", "letter"})
 HISTORY_DAYS = 130  # longer than the oldest item is overdue: every case has its whole history
 BLOCK_CUSTOMERS = 500  # customers simulated day by day; the rest repeat their history with new ids
+
+
+COMPANY = Company(id=1, name="Suministros Ebro S.L.", currency="EUR", vat="ESB50123456", street="Calle del Coso 42",
+                  zip="50004", city="Zaragoza", country_code="ES", email="cobros@suministros-ebro.example",
+                  phone="+34 976 123 456", iban="ES91 2100 0418 4502 0005 1332")
+SALESPERSON = User(id=2, login="ana", name="Ana García")
 
 
 def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS_PER_CUSTOMER,
@@ -104,8 +111,11 @@ def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS
     customers = -(-n_items // items_per_customer)
     for pid in range(1, customers + 1):
         position = (pid - 1) % BLOCK_CUSTOMERS
+        # With what a formal letter must carry, so the bench renders letters rather than refusing them.
         partners[pid] = Partner(id=pid, name=f"Cliente {pid} S.L.", lang=langs[pid % 3],
-                                customer_since=day(-since[position]))
+                                customer_since=day(-since[position]), vat=f"ESB{pid:08d}", street="Calle Mayor 1",
+                                zip="50001", city="Zaragoza", country_code="ES",
+                                email=f"facturas@cliente{pid}.example", salesperson=SALESPERSON)
         for s, (due_offset, paid_offset) in enumerate(paid[position]):
             settled.append(SettledItem(id=pid * 100 + s, partner_id=pid, invoice_number=f"S{pid}-{s}",
                                        due_date=day(due_offset), paid_date=day(paid_offset),
@@ -118,10 +128,11 @@ def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS
         amount = amounts[position % len(amounts)]
         invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
                           invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
-                          residual=amount, currency="EUR")
+                          residual=amount, currency="EUR", customer_ref=f"PO-{item_id}", payment_term="30 días",
+                          portal_url=f"https://erp.example/my/invoices/{item_id}")
         items.append(ReceivableItem(id=item_id, partner_id=pid, invoice=invoice, due_date=due, amount=amount,
                                     residual=amount, currency="EUR", disputed=position % 97 == 96))
-    facts = Facts(company=Company(id=1, name="Suministros Ebro S.L.", currency="EUR"), partners=partners,
+    facts = Facts(company=COMPANY, partners=partners,
                   items=tuple(items), settled=tuple(settled), currencies={"EUR": Currency("EUR", 2, "€")})
     return replace(facts, issued=steady_history(facts, items_per_customer)) if history else facts
 
