@@ -8,8 +8,9 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,19 +26,20 @@ def dunning(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 
 @pytest.fixture(scope="module")
-def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     run = dunning("plan", "--facts", "sample", "--today", "2026-12-01", "--json",
                   cwd=tmp_path_factory.mktemp("empty"))
     assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    plan: dict[str, Any] = json.loads(run.stdout)
+    return plan
 
 
-def test_plan_json_follows_the_contract(sample_plan: dict) -> None:
+def test_plan_json_follows_the_contract(sample_plan: dict[str, Any]) -> None:
     jsonschema.validate(sample_plan, SCHEMA)
     assert sample_plan["today"] == "2026-12-01"
 
 
-def test_sample_plan_is_the_expected_one(sample_plan: dict) -> None:
+def test_sample_plan_is_the_expected_one(sample_plan: dict[str, Any]) -> None:
     actions = {(a["partner"]["name"], a["kind"], a["level"]) for a in sample_plan["actions"]}
     assert actions == {
         # One case per customer: the letter covers both overdue items (the call was marked done).

@@ -7,6 +7,7 @@ import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ EXAMPLE = ROOT / "config.example.toml"
 TODAY = date(2026, 12, 1)
 
 
-def example() -> dict:
+def example() -> dict[str, Any]:
     return tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
 
 
@@ -43,14 +44,14 @@ def test_example_is_the_documented_spanish_default() -> None:
     assert settings.erp.direct_debit_methods == ("SEPA Direct Debit", "Adeudo directo SEPA", "Recibo domiciliado")
 
 
-def _errors(data: dict, **kw: object) -> list[str]:
+def _errors(data: dict[str, Any], **kw: object) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         settings_from_data(data, "dunning.toml", TODAY, **kw)  # type: ignore[arg-type]
     assert str(caught.value).startswith("dunning.toml:")
     return caught.value.errors
 
 
-def _mutate(path: str, value: object) -> dict:
+def _mutate(path: str, value: object) -> dict[str, Any]:
     data = example()
     node: object = data
     parts = path.split(".")
@@ -60,7 +61,7 @@ def _mutate(path: str, value: object) -> dict:
     if isinstance(node, list):
         node[int(last)] = value
     elif value is KeyError:
-        del node[last]  # type: ignore[union-attr]
+        del node[last]  # type: ignore[attr-defined]
     else:
         node[last] = value  # type: ignore[index]
     return data
@@ -144,12 +145,12 @@ HOSTILE = [2**63, -(2**63), 10**400, float("nan"), float("inf"), -1, 0, "", "x" 
 
 
 @pytest.fixture(scope="module")
-def parsed_example() -> dict:
+def parsed_example() -> dict[str, Any]:
     return example()
 
 
 @pytest.mark.parametrize("path", _keys(example()))
-def test_no_value_in_any_key_ends_in_a_traceback(path: str, parsed_example: dict) -> None:
+def test_no_value_in_any_key_ends_in_a_traceback(path: str, parsed_example: dict[str, Any]) -> None:
     base = copy.deepcopy(parsed_example)
     if not path.startswith("calendar."):
         del base["calendar"]  # the holiday set takes most of a load's time, and its keys have their own rows

@@ -87,7 +87,7 @@ class Odoo:
         odoo.url, odoo.db, odoo.password = url.rstrip("/"), database, password
         uid = xmlrpc.client.ServerProxy(f"{odoo.url}/xmlrpc/2/common").login(database, login, password)
         assert uid, f"Odoo at {url} refused the login {login!r}"
-        odoo.uid = int(uid)
+        odoo.uid = int(uid)  # type: ignore[arg-type]
         return odoo
 
     def __call__(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -459,7 +459,7 @@ def open_reminders(odoo: Odoo, partner_ids: list[int] | None = None) -> list[dic
 
 
 def acceptance_cycle(cli: Cli, odoo: Odoo, first_day: date, *, sync_options: tuple[str, ...] = (),
-                     set_server_day: Callable[[date], None] = lambda day: None) -> None:
+                     set_server_day: Callable[[date], object] = lambda day: None) -> None:
     """The whole cycle an integrator checks before go-live (README, "Before go-live").
 
     check, setup twice (the second creates nothing), plan, then daily syncs over five weeks with

@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,11 +14,21 @@ from connector.engine import evaluate
 from connector.errors import FactsError
 from connector.facts import facts_from_data, facts_to_text, load_facts
 from connector.legal import RULES, DebtorTags, debtor_kind_of, level_applies
-from connector.model import DEBTOR_KINDS, Escalate, Plan, ReceivableItem, Remind
+from connector.model import DEBTOR_KINDS, Escalate, IssuedAction, Plan, ReceivableItem, Remind
 from connector.policy import InterestRate, Level, Money
 from connector.render import Renderer
 from connector.resources import data_dir
-from tests.builders import D, facts, issued, item, letter_ready, letter_ready_partner, partner, policy
+from tests.builders import (
+    D,
+    facts,
+    issued,
+    item,
+    letter_ready,
+    letter_ready_partner,
+    level_actions,
+    partner,
+    policy,
+)
 
 MONEY = Money(
     interest_rates=(InterestRate(D("2026-07-01"), D("2026-12-31"), Decimal("10.15")),),
@@ -29,7 +40,7 @@ LADDER = [issued("friendly", (1,), "2026-11-01"), issued("firm", (1,), "2026-11-
           issued("call", (1,), "2026-11-21", channel="phone")]
 
 
-def letter_plan(kind: str, today: str = "2026-12-01", history: list | None = None) -> Plan:
+def letter_plan(kind: str, today: str = "2026-12-01", history: list[IssuedAction] | None = None) -> Plan:
     customer = partner(1, debtor_kind=kind)
     return evaluate(policy(money=MONEY), facts([item(1, "2026-10-31", "1000.00")], partners=[customer],
                                                  issued=history if history is not None else LADDER), D(today))
@@ -202,7 +213,7 @@ def test_the_other_customers_go_ahead_when_one_action_fails() -> None:
     both = facts([item(1, "2026-10-31", "1000.00", pid=1), item(2, "2026-11-30", "500.00", pid=2)],
                  partners=[partner(1), partner(2)], issued=LADDER)
     plan = evaluate(policy(money=SHORT), both, D("2026-12-01"))
-    assert [(a.partner.id, a.level) for a in plan.actions] == [(2, "friendly")]
+    assert [(a.partner.id, a.level) for a in level_actions(plan)] == [(2, "friendly")]
     assert [f.partner_id for f in plan.failed] == [1]
 
 
@@ -255,9 +266,9 @@ def offer(iid: int, due: str, residual: str, discount_date: str | None, discount
 def test_a_discount_reminder_goes_out_in_its_window(today: str, discount_date: str, expected: list[str]) -> None:
     case = facts([offer(1, "2026-11-30", "1210.00", discount_date, "1185.80")], partners=[partner(1)])
     plan = evaluate(policy(levels=ladder_with(DISCOUNT)), case, D(today))
-    assert [a.level for a in plan.actions] == expected
+    assert [a.level for a in level_actions(plan)] == expected
     if expected:
-        (action,) = plan.actions
+        (action,) = level_actions(plan)
         assert isinstance(action, Remind) and action.template == "discount"
         assert action.reason == f"early-payment discount until {discount_date}"
         (planned,) = action.items
@@ -276,7 +287,7 @@ def test_the_saving_is_the_erps_discounted_amount_off_the_residual(residual: str
     it = offer(1, "2026-11-30", residual, "2026-11-10" if discount_amount else None, discount_amount, paid)
     assert it.discount_saving == Decimal(saving)
     plan = evaluate(policy(levels=ladder_with(DISCOUNT)), facts([it], partners=[partner(1)]), D("2026-11-08"))
-    assert [a.level for a in plan.actions] == (["discount"] if saving != "0" else [])
+    assert [a.level for a in level_actions(plan)] == (["discount"] if saving != "0" else [])
 
 
 def test_a_discount_reminder_is_sent_once() -> None:
@@ -292,7 +303,7 @@ def test_a_day_without_a_ladder_step_can_recall_a_discount_on_another_invoice() 
     case = facts([item(1, "2026-10-31", "500.00"), offer(2, "2026-11-30", "1210.00", "2026-11-10", "1185.80")],
                  partners=[partner(1)], issued=[issued("friendly", (1,), "2026-11-01")])
     plan = evaluate(policy(levels=ladder_with(DISCOUNT)), case, D("2026-11-06"))
-    assert [(a.level, [p.item.id for p in a.items]) for a in plan.actions] == [("discount", [2])]
+    assert [(a.level, [p.item.id for p in a.items]) for a in level_actions(plan)] == [("discount", [2])]
     assert [(s.item_id, s.code) for s in plan.skipped] == [(1, "not_yet_due")]
 
 
@@ -300,7 +311,7 @@ def test_the_discount_level_is_not_a_step_of_the_ladder() -> None:
     # Overdue without a discount offer: the ladder starts at friendly, as without the discount level.
     case = facts([item(1, "2026-11-30", "1210.00")], partners=[partner(1)])
     plan = evaluate(policy(levels=ladder_with(DISCOUNT)), case, D("2026-12-01"))
-    assert [a.level for a in plan.actions] == ["friendly"]
+    assert [a.level for a in level_actions(plan)] == ["friendly"]
 
 
 @pytest.mark.parametrize(("days", "kw", "message"), [
@@ -310,7 +321,7 @@ def test_the_discount_level_is_not_a_step_of_the_ladder() -> None:
     (-2, {"purpose": "returned_debit"}, "days must be 0 or more"),
     (3, {"purpose": "coupon"}, "purpose 'coupon' is not one of"),
 ], ids=["after-the-date", "with-interest", "as-a-task", "returned-before-due", "unknown-purpose"])
-def test_a_discount_level_is_validated(days: int, kw: dict, message: str) -> None:
+def test_a_discount_level_is_validated(days: int, kw: dict[str, Any], message: str) -> None:
     values = {"channel": "email", "purpose": "discount", **kw}
     with pytest.raises(ValueError, match=message):
         Level("discount", days, values.pop("channel"), "discount", **values)
@@ -327,7 +338,7 @@ def test_a_returned_direct_debit_starts_at_its_own_level(direct_debit: bool, tod
                                                          expected: list[str]) -> None:
     case = facts([offer(1, "2026-10-31", "1000.00", None, None, direct_debit=direct_debit)], partners=[partner(1)])
     plan = evaluate(policy(levels=ladder_with(RETURNED)), case, D(today))
-    assert [a.level for a in plan.actions] == expected
+    assert [a.level for a in level_actions(plan)] == expected
 
 
 def test_after_the_returned_debit_level_the_case_goes_on_with_the_ladder() -> None:
@@ -335,7 +346,7 @@ def test_after_the_returned_debit_level_the_case_goes_on_with_the_ladder() -> No
     case = facts([offer(1, "2026-10-31", "1000.00", None, None, direct_debit=True)], partners=[partner(1)],
                  issued=history)
     plan = evaluate(policy(levels=ladder_with(RETURNED)), case, D("2026-11-10"))
-    assert [a.level for a in plan.actions] == ["firm"]
+    assert [a.level for a in level_actions(plan)] == ["firm"]
 
 
 @pytest.mark.parametrize(("lang", "template", "direct_debit", "present", "absent"), [
@@ -363,7 +374,7 @@ def test_discount_and_direct_debit_texts(lang: str, template: str, direct_debit:
     it = replace(it, invoice=replace(it.invoice, currency=currency))
     case = facts([it], partners=[customer])
     level = DISCOUNT if template == "discount" else Level("heads_up", -30, "email", "pre_due", deliver="send")
-    (action,) = evaluate(policy(levels=ladder_with(level)), case, D("2026-11-06")).actions
+    (action,) = level_actions(evaluate(policy(levels=ladder_with(level)), case, D("2026-11-06")))
     message = Renderer().render(action, case, D("2026-11-06"))
     shown = f"{message.subject}\n{message.text}".replace("\xa0", " ").replace("\u202f", " ")
     for phrase in present:

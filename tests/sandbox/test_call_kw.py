@@ -43,7 +43,7 @@ def _last_line(text: str) -> str:
 def execute_kw(server: SandboxServer, protocol: str, model: str, method: str, args: list[Any],
                kwargs: dict[str, Any]) -> Any:
     """One `execute_kw` as the admin, raising `Fault` on an Odoo fault."""
-    params = [server.database, 2, server.password, model, method, args, kwargs]
+    params: list[Any] = [server.database, 2, server.password, model, method, args, kwargs]
     if protocol == "xmlrpc":
         proxy = xmlrpc.client.ServerProxy(f"{server.url}/xmlrpc/2/object", allow_none=False)
         try:
