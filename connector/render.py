@@ -261,7 +261,7 @@ class _NumberFormat:
     """
 
     __slots__ = ("_babel", "_currency", "_decimal", "_frac", "_group", "_grouping", "_int_min", "_locale",
-                 "_prefix", "_quantum", "_scale", "_suffix", "_thousands", "_via_babel")
+                 "_prefix", "_quantum", "_scale", "_suffix", "_thousands", "_via_babel", "by_value")
 
     def __init__(self, pattern: NumberPattern, locale: Locale, frac: tuple[int, int], currency: str | None) -> None:
         self._babel = copy.copy(pattern)
@@ -275,6 +275,8 @@ class _NumberFormat:
         self._via_babel = (bool(pattern.exp_prec) or "@" in pattern.pattern or not pattern.number_pattern
                            or "¤¤¤" in "".join(affixes) or (currency is None and "¤" in "".join(affixes))
                            or any("'" in text for text in (*affixes, group, decimal)))
+        # Whether the text depends on the value alone (and its sign), not on how the Decimal is written.
+        self.by_value = not self._via_babel
         # The usual layout (groups of three, fixed decimals) is left to Python's own grouping.
         self._thousands = self._grouping == (3, 3) and self._int_min <= 1 and frac[0] == frac[1]
         symbol = get_currency_symbol(currency, locale) if currency is not None else ""
@@ -425,6 +427,9 @@ class _Formatting:
     decimals: Mapping[str, int]
     default_currency: str
     creditor_country: str = ""  # the company's country: how a currency is written there (see money())
+    # The amounts of this message already written, by (amount, currency): a message shows each amount
+    # in its text part and again in its HTML part, often in two lists (the claimed and the open items).
+    money_texts: dict[tuple[Decimal, str], str] = field(default_factory=dict)
 
 
 _FORMATTING: ContextVar[_Formatting | None] = ContextVar("dunning_render_formatting", default=None)
@@ -460,9 +465,20 @@ def money_filter(_context: Any, amount: Any, currency: str | None = None) -> str
     fmt = _FORMATTING.get() or _outside_render()
     code = currency or fmt.default_currency
     value = amount if type(amount) is Decimal else _number(amount, "money()")
-    key = (code, fmt.decimals.get(code, 2), fmt.creditor_country)
-    prepared = fmt.formats.money_formats.get(key) or fmt.formats.money(*key)
-    return prepared(value)
+    written = fmt.money_texts
+    try:
+        found = written.get((value, code))
+    except TypeError:  # a signalling NaN has no hash: it goes to the format (and Babel refuses it)
+        found = None
+    if found is None:
+        key = (code, fmt.decimals.get(code, 2), fmt.creditor_country)
+        prepared = fmt.formats.money_formats.get(key) or fmt.formats.money(*key)
+        found = prepared(value)
+        # Only where equal amounts are written alike: not zero (0 and -0 are equal, "-0,00 €" is not
+        # "0,00 €"), nor a pattern Babel applies digit by digit.
+        if value and prepared.by_value:
+            written[(value, code)] = found
+    return found
 
 
 @jinja2.pass_context
@@ -486,12 +502,15 @@ def percent_filter(_context: Any, value: Any, decimals: int = 2) -> str:
     return fmt.formats.percent(decimals)(_number(value, "percent()") / 100)
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 def paragraphs_filter(value: Any) -> Markup:
     """`{{ self.message() | paragraphs }}` in an HTML block: text -> <p> per blank-line-separated
     paragraph, <br> per line. Escapes plain strings; output of the escaping environment (Markup) is
     already escaped and kept as is, so prose is written once and safe in both parts."""
     text = str(escape(value)).replace("\r\n", "\n").strip()
-    chunks = [c.strip("\n") for c in re.split(r"\n\s*\n", text) if c.strip()]
+    chunks = [c.strip("\n") for c in _PARAGRAPH_BREAK.split(text) if c.strip()]
     return Markup("\n".join("<p>" + "<br>\n".join(line.strip() for line in c.split("\n")) + "</p>"
                              for c in chunks))
 
@@ -673,6 +692,7 @@ def template_context(
     promise_currency = partner_currencies[0] if len(partner_currencies) == 1 else company.currency
     references = list(dict.fromkeys(i["payment_reference"] for i in items))
     portal = next((i["portal_url"] for i in items if i["portal_url"]), "")
+    steps = [_history_view(a, index) for a in history]
     return {
         "language": language,
         "locale": locale,
@@ -739,8 +759,8 @@ def template_context(
              "kind": c.kind}
             for c in index.credits.get(partner.id, [])
         ],
-        "history": [_history_view(a, index) for a in history],
-        "previous": [_history_view(a, index) for a in history
+        "history": steps,
+        "previous": [step for a, step in zip(history, steps, strict=True)
                      if action_ids.intersection(a.item_ids) and a.channel in CONTACT_CHANNELS],
         "promises": [
             {"id": p.id, "promised_date": p.promised_date, "created": p.created, "amount": p.amount,
@@ -764,9 +784,13 @@ def _template_file(template: str, channel: str) -> str:
     return f"{name}.{channel}.j2"
 
 
+# Spelt out rather than `\n{3,}`, which Python's regular expressions search several times slower.
+_BLANK_LINES = re.compile(r"\n\n\n+")
+
+
 def _tidy_text(text: str) -> str:
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def _one_line(text: str) -> str:
@@ -1016,6 +1040,7 @@ class Renderer:
         self._facts_index: FactsIndex | None = None
         self._files: dict[str, list[str]] = {}
         self._problems: dict[tuple[str, str], list[str]] = {}
+        self._lookups: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}
 
     # -------------------------------------------------------------------------- lookup
 
@@ -1120,14 +1145,7 @@ class Renderer:
     def render(self, action: Remind | Escalate, facts: Facts, today: date) -> Message:
         """The message for `action`, in the customer's language, formatted for their locale."""
         partner = action.partner
-        name = self.template_for(action.template, action.channel, partner.lang, partner.country_code)
-        language = name.split("/", 1)[0]
-        if not (self.templates_dir / name).is_file():
-            raise TemplateError(
-                f"no template {name} in {self.templates_dir} for level '{action.level}': create it (every "
-                f"template must exist in the default language '{self.default_language}') or correct the "
-                f"level's template name '{action.template}'")
-        locale = format_locale(partner.lang, language, self.default_language)
+        name, language, locale = self._lookup(action)
         index = self._index(facts)
         context = template_context(action, index, today, language, locale, self.pay_within_days)
         if action.channel == "letter":
@@ -1144,11 +1162,10 @@ class Renderer:
         )
         token = _FORMATTING.set(formatting)
         try:
-            parts = self._render_blocks(self._text_env, name, context, ("subject", "text"))
-            html_part = self._render_blocks(self._html_env, name, context, ("html",))["html"]
+            parts = self._render_parts(name, context)
         finally:
             _FORMATTING.reset(token)
-        subject, text = parts["subject"], parts["text"]
+        subject, text, html_part = parts["subject"], parts["text"], parts["html"]
         if subject is None or text is None:
             missing = "subject" if subject is None else "text"
             raise TemplateError(f"{name} has no {{% block {missing} %}}: every template needs the blocks "
@@ -1173,31 +1190,59 @@ class Renderer:
         return Message(subject=_one_line(subject), text=text, html=html_part.strip(), language=language,
                        locale=locale, template=name)
 
-    def _render_blocks(self, env: SandboxedEnvironment, name: str, context: Mapping[str, Any],
-                       blocks: Sequence[str]) -> dict[str, str | None]:
-        """Render the named blocks of `name` (None for a block it neither defines nor inherits).
+    def _lookup(self, action: Remind | Escalate) -> tuple[str, str, str]:
+        """The template file, its language and the formatting locale for `action`'s customer.
 
-        The template's top level runs first, as `Template.render` would: that executes its
-        {% extends %} (so blocks inherited from a layout are found, and `super()` works) and its
-        top-level {% import %}/{% set %}, which the blocks may use. Blocks a layout renders in place
-        are skipped then (`_BlocksUnrendered`): each wanted block is rendered once, afterwards.
-        """
+        Kept per template, channel, customer language and country: a run asks for the same few
+        thousands of times, and the templates folder does not change while it reads it."""
+        partner = action.partner
+        key = (action.template, action.channel, partner.lang, partner.country_code)
+        found = self._lookups.get(key)
+        if found is None:
+            name = self.template_for(action.template, action.channel, partner.lang, partner.country_code)
+            language = name.split("/", 1)[0]
+            if not (self.templates_dir / name).is_file():
+                raise TemplateError(
+                    f"no template {name} in {self.templates_dir} for level '{action.level}': create it (every "
+                    f"template must exist in the default language '{self.default_language}') or correct the "
+                    f"level's template name '{action.template}'")
+            locale = format_locale(partner.lang, language, self.default_language)
+            found = self._lookups[key] = (name, language, locale)
+        return found
+
+    def _render_parts(self, name: str, context: dict[str, Any]) -> dict[str, str | None]:
+        """The `subject` and `text` blocks of `name` from the text environment and its `html` block from
+        the escaping one (None for a block it neither defines nor inherits), within one CPU-time limit."""
         try:
             with _cpu_limit(self.cpu_limit_s):
-                template = env.get_template(name)
-                ctx = template.new_context(dict(context))
-                ctx.blocks = _BlocksUnrendered(ctx.blocks)
-                _bounded_join(template.root_render_func(ctx))
-                ctx.blocks = dict(ctx.blocks)
-                rendered: dict[str, str | None] = {}
-                for block in blocks:
-                    chain = ctx.blocks.get(block)
-                    rendered[block] = _bounded_join(chain[0](ctx)) if chain else None
+                rendered = _render_blocks(self._text_env, name, context, ("subject", "text"))
+                rendered.update(_render_blocks(self._html_env, name, context, ("html",)))
                 return rendered
         except TemplateError:
             raise
         except Exception as error:  # every template failure becomes one sentence naming file and line
             raise _template_error(error, name) from error
+
+
+def _render_blocks(env: SandboxedEnvironment, name: str, context: dict[str, Any],
+                   blocks: Sequence[str]) -> dict[str, str | None]:
+    """Render the named blocks of `name` (None for a block it neither defines nor inherits).
+
+    The template's top level runs first, as `Template.render` would: that executes its
+    {% extends %} (so blocks inherited from a layout are found, and `super()` works) and its
+    top-level {% import %}/{% set %}, which the blocks may use. Blocks a layout renders in place
+    are skipped then (`_BlocksUnrendered`): each wanted block is rendered once, afterwards.
+    """
+    template = env.get_template(name)
+    ctx = template.new_context(context)  # a copy: what the template sets stays out of `context`
+    ctx.blocks = _BlocksUnrendered(ctx.blocks)
+    _bounded_join(template.root_render_func(ctx))
+    ctx.blocks = dict(ctx.blocks)
+    rendered: dict[str, str | None] = {}
+    for block in blocks:
+        chain = ctx.blocks.get(block)
+        rendered[block] = _bounded_join(chain[0](ctx)) if chain else None
+    return rendered
 
 
 def _no_output(_context: Any) -> Iterator[str]:
@@ -1229,7 +1274,7 @@ def _bounded_join(parts: Iterator[str]) -> str:
     return "".join(out)
 
 
-_PARTS_PER_COUNT = 32
+_PARTS_PER_COUNT = 256
 
 
 def _suspended_at(parts: Iterator[str]) -> tuple[str, int] | None:
