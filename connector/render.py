@@ -527,6 +527,7 @@ FILTERS: Mapping[str, Callable[..., str]] = {
 # ------------------------------------------------------------------------------------ context
 
 
+@functools.cache  # four per message, each a look-up in Babel's locale data
 def _country(code: str, locale: Locale) -> str:
     return str(locale.territories.get(code.upper(), code)) if code else ""
 
@@ -934,20 +935,25 @@ class _BoundedEnvironment(SandboxedEnvironment):
         return super().getattr(obj, attribute)
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        # Templates call macros (`m.days(n)`) and dict lookups (`{...}.get(name)`) hundreds of times per
-        # message. Neither is marked unsafe (the sandbox's only test of a callable) and neither takes the
-        # context, so the general path (that test, `Context.call` looking for a context argument, the
-        # macro sorting its arguments) is skipped when the call is plain: positional arguments only and,
-        # for a macro, exactly as many as it declares, no `caller`, no `varargs` or `kwargs`.
+        # Templates call macros (`m.days(n)`), dict lookups (`{...}.get(name)`) and blocks
+        # (`self.message()`) hundreds of times per message. None is marked unsafe (the sandbox's only
+        # test of a callable) and none takes the context, so the general path (that test, `Context.call`
+        # looking for a context argument, the macro sorting its arguments) is skipped when the call is
+        # plain: positional arguments only and, for a macro, exactly as many as it declares, no `caller`,
+        # no `varargs` or `kwargs`; a block takes none.
         kind = type(__obj)
         # `_loop_vars` and `_block_vars` are the compiler's, for context-taking callables only.
-        if (kind is _Macro or kind is _BUILTIN_METHOD) and (not kwargs or kwargs.keys() <= _COMPILER_KWARGS):
+        if ((kind is _Macro or kind is _BUILTIN_METHOD or kind is _BlockReference)
+                and (not kwargs or kwargs.keys() <= _COMPILER_KWARGS)):
             try:
                 if kind is _Macro:
                     if (len(args) == __obj._argument_count and not __obj.caller and not __obj.catch_kwargs
                             and not __obj.catch_varargs and not __self.is_async):
                         output = __obj._func(*args)
                         return _new_markup(Markup, output) if __context.eval_ctx.autoescape else output
+                elif kind is _BlockReference:
+                    if not args:
+                        return __obj()
                 elif type(__obj.__self__) is dict:
                     return __obj(*args)
             except StopIteration:  # as `Context.call` answers it
@@ -968,6 +974,7 @@ _BUILTIN_METHOD: type = type({}.get)
 _COMPILER_KWARGS = frozenset(("_loop_vars", "_block_vars"))
 _TemplateModule = jinja2.environment.TemplateModule
 _Macro = jinja2.runtime.Macro
+_BlockReference = jinja2.runtime.BlockReference
 _LoopContext = jinja2.runtime.LoopContext
 
 

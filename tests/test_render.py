@@ -454,6 +454,7 @@ SHORTCUTS = [
     ("macro-varargs", "{% macro all() %}{{ varargs|join('+') }}{% endmacro %}{{ all(1, 2) }}", "1+2"),
     ("macro-caller", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}in{% endcall %}", "[in]"),
     ("imported-macro", '{% import "es/_m.j2" as m %}{% for x in [1] %}{{ m.hi(x) }}{% endfor %}', "hi 1"),
+    ("block", "{% for x in [1, 2] %}[{{ self.subject() }}]{% endfor %}", "[x][x]"),
 ]
 
 
@@ -472,7 +473,8 @@ def test_shortcut_reads_and_calls_answer_as_the_sandbox(tmp_path: Path, facts: F
     ("{% for d in [today] %}{{ d.__class__ }}{% endfor %}", r"es/firm\.email\.j2"),
     ('{% import "es/_m.j2" as m %}{{ m._private }}', r"es/firm\.email\.j2"),
     ("{% macro one(a) %}{{ a }}{% endmacro %}{{ one(1, 2) }}", r"TypeError: macro 'one' takes not more than 1"),
-], ids=["missing-key", "private-attribute", "private-module-name", "too-many-arguments"])
+    ("{{ self.subject(1) }}", r"TypeError: BlockReference.__call__\(\) takes 1 positional argument but 2"),
+], ids=["missing-key", "private-attribute", "private-module-name", "too-many-arguments", "block-with-an-argument"])
 def test_shortcut_refusals_are_the_sandboxs(tmp_path: Path, facts: Facts, source: str, expected: str) -> None:
     write(tmp_path, "es/_m.j2", "{% set _private = 1 %}{% macro hi(x) %}hi {{ x }}{% endmacro %}")
     write(tmp_path, "es/firm.email.j2", "{% block subject %}x{% endblock %}{% block text %}" + source
