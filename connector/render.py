@@ -23,6 +23,7 @@ import copy
 import functools
 import io
 import itertools
+import os
 import re
 import signal
 import threading
@@ -912,6 +913,12 @@ class _BoundedEnvironment(SandboxedEnvironment):
     code_generator_class = _CodeGenerator
     template_class = _Template
 
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        # A template's globals as one plain dict, not Jinja's ChainMap over the environment's: every
+        # render copies them into its context and every import compares their keys, which a ChainMap
+        # does in Python. The environment's globals are never changed once it exists.
+        return {**self.globals, **(d or {})}
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # The sandbox's own path (try the attribute, catch the error, read the key, check the value) runs
         # thousands of times per message. For the three kinds of objects templates read most it is taken
@@ -1004,6 +1011,32 @@ def _operands_problem(operator: str, left: Any, right: Any) -> str | None:
     return None
 
 
+class _FileLoader(jinja2.FileSystemLoader):
+    """The templates folder, each file's modification time read once per message, not at each use: a
+    message uses the same three or four files (template, layout, macros) in both environments, and the
+    layout's import asks for the macros again. A file edited between two messages is used by the next."""
+
+    def __init__(self, searchpath: str) -> None:
+        super().__init__(searchpath)
+        self.mtimes: dict[str, float] = {}  # read during the message being rendered (emptied before each)
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, _uptodate = super().get_source(environment, template)
+        loaded = os.path.getmtime(filename)  # after reading the file, as Jinja's own loader does
+        mtimes = self.mtimes
+
+        def uptodate() -> bool:
+            mtime = mtimes.get(filename)
+            if mtime is None:
+                try:
+                    mtime = mtimes[filename] = os.path.getmtime(filename)
+                except OSError:  # removed: the next use reports it missing
+                    return False
+            return mtime == loaded
+
+        return source, filename, uptodate
+
+
 def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnvironment:
     env = _BoundedEnvironment(
         loader=loader,
@@ -1012,17 +1045,17 @@ def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnviro
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        auto_reload=True,  # a file edited while a process lives is still picked up (one stat per use)
+        auto_reload=True,  # a file edited while a process lives is still picked up (see _FileLoader)
     )
     env.filters.update(FILTERS)
     return env
 
 
 @functools.lru_cache(maxsize=16)
-def _environments(templates_dir: Path) -> tuple[jinja2.FileSystemLoader, SandboxedEnvironment, SandboxedEnvironment]:
+def _environments(templates_dir: Path) -> tuple[_FileLoader, SandboxedEnvironment, SandboxedEnvironment]:
     """The loader and the text and HTML environments of a templates folder, shared by every renderer
     of the process, so each template is compiled once per process, not once per renderer."""
-    loader = jinja2.FileSystemLoader(str(templates_dir))
+    loader = _FileLoader(str(templates_dir))
     return loader, _environment(loader, autoescape=False), _environment(loader, autoescape=True)
 
 
@@ -1220,6 +1253,7 @@ class Renderer:
     def _render_parts(self, name: str, context: dict[str, Any]) -> dict[str, str | None]:
         """The `subject` and `text` blocks of `name` from the text environment and its `html` block from
         the escaping one (None for a block it neither defines nor inherits), within one CPU-time limit."""
+        self._loader.mtimes.clear()  # each message sees the files as they are now
         try:
             with _cpu_limit(self.cpu_limit_s):
                 rendered = _render_blocks(self._text_env, name, context, ("subject", "text"))

@@ -4,6 +4,7 @@ SMS length, language fallback and template errors naming file and line."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -491,6 +492,25 @@ def test_filters_on_constants_follow_each_customers_locale(tmp_path: Path, facts
     texts = [renderer.render(hand_built(facts, 11, "firm", "email", lang), facts, TODAY).text
              for lang in ("es_ES", "es_MX", "es_ES")]
     assert texts == ["1.234,50 MXN 10,15 %", "$1,234.50 10.15%", "1.234,50 MXN 10,15 %"]
+
+
+@pytest.mark.parametrize(("edited", "expected"), [("es/firm.email.j2", "one two"), ("es/_m.j2", "two one")],
+                         ids=["template", "imported-macros"])
+def test_a_file_edited_between_two_messages_is_used_by_the_next(tmp_path: Path, facts: Facts, edited: str,
+                                                                 expected: str) -> None:
+    # A file's modification time is read once per message: the edit must still reach the next message.
+    write(tmp_path, "es/_m.j2", "{% macro hi() %}one{% endmacro %}")
+    write(tmp_path, "es/firm.email.j2", '{% import "es/_m.j2" as m %}{% block subject %}x{% endblock %}'
+                                        "{% block text %}{{ m.hi() }} one{% endblock %}")
+    renderer = Renderer(tmp_path)
+    action = hand_built(facts, 11, "firm", "email")
+    before = [renderer.render(action, facts, TODAY) for _ in range(2)][-1]  # the second one reads the times
+    path = tmp_path / edited
+    path.write_text(path.read_text(encoding="utf-8").replace("one", "two"), encoding="utf-8")
+    os.utime(path, (path.stat().st_atime + 10, path.stat().st_mtime + 10))  # a later time, however coarse the clock
+    after = renderer.render(action, facts, TODAY)
+    assert (before.text, before.html) == ("one one", "<p>one one</p>")
+    assert (after.text, after.html) == (expected, f"<p>{expected}</p>")
 
 
 def test_missing_template_raises(tmp_path: Path, facts: Facts) -> None:
