@@ -946,17 +946,19 @@ class _BoundedEnvironment(SandboxedEnvironment):
         # (`self.message()`) hundreds of times per message. None is marked unsafe (the sandbox's only
         # test of a callable) and none takes the context, so the general path (that test, `Context.call`
         # looking for a context argument, the macro sorting its arguments) is skipped when the call is
-        # plain: positional arguments only and, for a macro, exactly as many as it declares, no `caller`,
-        # no `varargs` or `kwargs`; a block takes none.
+        # plain: positional arguments only and, for a macro, no more than it declares (those left out get
+        # Jinja's `missing`, whose default the macro applies itself, as after the general path), no
+        # `caller`, no `varargs` or `kwargs`; a block takes none.
         kind = type(__obj)
         # `_loop_vars` and `_block_vars` are the compiler's, for context-taking callables only.
         if ((kind is _Macro or kind is _BUILTIN_METHOD or kind is _BlockReference)
                 and (not kwargs or kwargs.keys() <= _COMPILER_KWARGS)):
             try:
                 if kind is _Macro:
-                    if (len(args) == __obj._argument_count and not __obj.caller and not __obj.catch_kwargs
-                            and not __obj.catch_varargs and not __self.is_async):
-                        output = __obj._func(*args)
+                    left_out = __obj._argument_count - len(args)
+                    if (left_out >= 0 and not __obj.caller and not __obj.catch_kwargs and not __obj.catch_varargs
+                            and not __self.is_async):
+                        output = __obj._func(*args, *(_MISSING,) * left_out) if left_out else __obj._func(*args)
                         return _new_markup(Markup, output) if __context.eval_ctx.autoescape else output
                 elif kind is _BlockReference:
                     if not args:
@@ -982,6 +984,7 @@ _COMPILER_KWARGS = frozenset(("_loop_vars", "_block_vars"))
 _TemplateModule = jinja2.environment.TemplateModule
 _Macro = jinja2.runtime.Macro
 _BlockReference = jinja2.runtime.BlockReference
+_MISSING = jinja2.utils.missing
 _LoopContext = jinja2.runtime.LoopContext
 
 

@@ -450,6 +450,10 @@ SHORTCUTS = [
     ("macro-positional", "{% macro two(a, b) %}{{ a }}-{{ b }}{% endmacro %}{{ two(1, 2) }}", "1-2"),
     ("macro-default-and-keyword",
      "{% macro two(a, b=5) %}{{ a }}-{{ b }}{% endmacro %}{{ two(1) }} {{ two(b=3, a=4) }}", "1-5 4-3"),
+    ("macro-argument-left-out", "{% macro two(a, b) %}{{ a }}-{{ b is undefined }}{% endmacro %}{{ two(1) }}",
+     "1-True"),
+    ("macro-default-in-a-loop", "{% macro two(a, b=5) %}{{ a }}-{{ b }}{% endmacro %}"
+                                "{% for n in [1, 2] %}{{ two(n) }},{{ two(n, n) }};{% endfor %}", "1-5,1-1;2-5,2-2;"),
     ("macro-in-a-loop", "{% macro sq(n) %}{{ n * n }}{% endmacro %}{% for n in [2, 3] %}{{ sq(n) }},{% endfor %}",
      "4,9,"),
     ("macro-varargs", "{% macro all() %}{{ varargs|join('+') }}{% endmacro %}{{ all(1, 2) }}", "1+2"),
