@@ -581,6 +581,16 @@ def _item_view(item: ReceivableItem, today: date, planned: PlannedItem | None = 
     }
 
 
+def _open_view(claimed: dict[str, Any], item: ReceivableItem, today: date) -> dict[str, Any]:
+    """What `_item_view(item, today)` builds, from the view of the same item claimed with interest
+    and compensation: the same invoice and amounts, none of what the claim adds."""
+    days_late = (today - item.due_date).days
+    interest = compensation = Decimal(0)
+    return {**claimed, "days_late": days_late, "days_to_due": max(-days_late, 0), "overdue": days_late > 0,
+            "interest": interest, "interest_periods": [], "compensation": compensation,
+            "total_due": item.residual + interest + compensation}
+
+
 def _promise_state(promise: Promise, today: date) -> str:
     # The engine adds a grace period before it acts on a lapsed promise; for the person reading the
     # message a promise whose date has passed unpaid is broken, whatever the grace.
@@ -682,6 +692,11 @@ def template_context(
     partner, company = action.partner, index.facts.company
     partner_items = index.items.get(partner.id, [])
     items = [_item_view(p.item, today, p) for p in action.items]
+    # The customer's open items, the claimed ones among them made from their views (a hand-over pack
+    # lists fifty of each, and building a view is most of the context's time).
+    claimed = {id(p.item): view for p, view in zip(action.items, items, strict=True)}
+    open_items = [_open_view(claimed[id(i)], i, today) if id(i) in claimed else _item_view(i, today)
+                  for i in partner_items if i.residual > 0]
     action_ids = {p.item.id for p in action.items}
     currencies = sorted({p.item.currency for p in action.items}) or [company.currency]
     open_totals: dict[str, Decimal] = {}
@@ -754,7 +769,7 @@ def template_context(
         "has_compensation": any(t.compensation for t in action.totals),
         "payment_reference": ", ".join(references),
         "portal_url": portal,
-        "open_items": [_item_view(i, today) for i in partner_items if i.residual > 0],
+        "open_items": open_items,
         "open_totals": [{"currency": c, "residual": v} for c, v in sorted(open_totals.items())],
         "credits": [
             {"number": c.number, "date": c.date, "residual": c.residual, "currency": c.currency,
@@ -769,7 +784,8 @@ def template_context(
              "currency": promise_currency, "note": p.note, "open": p.open, "state": _promise_state(p, today)}
             for p in promises
         ],
-        "disputes": [_item_view(i, today) for i in partner_items if i.disputed and i.residual > 0],
+        "disputes": [view for i, view in zip((i for i in partner_items if i.residual > 0), open_items, strict=True)
+                     if i.disputed],
     }
 
 

@@ -18,7 +18,7 @@ from connector.facts import load_facts
 from connector.letter import LetterSettings
 from connector.model import CurrencyTotal, Escalate, Facts, Partner, PlannedItem, Remind
 from connector.policy import Condition, InterestRate, Level, Money, Policy, Segment
-from connector.render import LanguageRules, Message, Renderer, gsm7_length, resolve_language
+from connector.render import LanguageRules, Message, Renderer, gsm7_length, resolve_language, template_context
 from connector.resources import data_dir
 
 TODAY = date(2026, 12, 1)
@@ -90,6 +90,19 @@ def hand_built(facts: Facts, partner_id: int, template: str, channel: str, lang:
                   deliver="activity", template=template, partner=partner, segment="standard",
                   items=tuple(planned), totals=tuple(CurrencyTotal(c, *v) for c, v in sorted(sums.items())),
                   assignee="lucia.martin", deadline=TODAY, reason="test")
+
+
+@pytest.mark.parametrize("interest", [False, True], ids=["plain", "with-interest"])
+def test_open_items_read_the_same_whether_claimed_or_not(facts: Facts, interest: bool) -> None:
+    # The claimed items' views lend their invoice data to the open items: none of the claim's interest may follow.
+    partner_id = next(i.partner_id for i in facts.items if i.disputed)  # a customer with a dispute as well
+    claimed = hand_built(facts, partner_id, "handover", "task", interest=interest)
+    context = template_context(claimed, facts, TODAY, "es", "es_ES")
+    unclaimed = template_context(dataclasses.replace(claimed, items=()), facts, TODAY, "es", "es_ES")
+    assert claimed.items and context["disputes"]
+    assert context["open_items"] == unclaimed["open_items"]
+    assert context["disputes"] == unclaimed["disputes"]
+    assert [list(view) for view in context["open_items"]] == [list(view) for view in unclaimed["open_items"]]
 
 
 def full_text(message: Message) -> str:
