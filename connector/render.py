@@ -1334,7 +1334,7 @@ def _bounded_join(parts: Iterator[str]) -> str:
     return "".join(out)
 
 
-_PARTS_PER_COUNT = 256
+_PARTS_PER_COUNT = 32
 
 
 def _suspended_at(parts: Iterator[str]) -> tuple[str, int] | None:
