@@ -431,6 +431,8 @@ class _Formatting:
     # The amounts of this message already written, by (amount, currency): a message shows each amount
     # in its text part and again in its HTML part, often in two lists (the claimed and the open items).
     money_texts: dict[tuple[Decimal, str], str] = field(default_factory=dict)
+    # The same for rates, by (rate, decimals): each interest period shows its rate in both parts.
+    percent_texts: dict[tuple[Decimal, int], str] = field(default_factory=dict)
 
 
 _FORMATTING: ContextVar[_Formatting | None] = ContextVar("dunning_render_formatting", default=None)
@@ -500,7 +502,18 @@ def percent_filter(_context: Any, value: Any, decimals: int = 2) -> str:
     """`{{ 10.5 | percent }}` -> "10,50 %" (es) / "10.50%" (en): the value is in percentage points,
     as the policy stores rates, shown with exactly `decimals` places."""
     fmt = _FORMATTING.get() or _outside_render()
-    return fmt.formats.percent(decimals)(_number(value, "percent()") / 100)
+    number = _number(value, "percent()")
+    written = fmt.percent_texts
+    try:
+        found = written.get((number, decimals))
+    except TypeError:  # a signalling NaN (or an odd `decimals`): the format answers, or refuses it
+        found = None
+    if found is None:
+        prepared = fmt.formats.percent(decimals)
+        found = prepared(number / 100)
+        if number and prepared.by_value:  # as for money(): not zero, not a pattern Babel applies
+            written[(number, decimals)] = found
+    return found
 
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
