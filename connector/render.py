@@ -23,6 +23,7 @@ import copy
 import functools
 import io
 import itertools
+import os
 import re
 import signal
 import threading
@@ -261,7 +262,7 @@ class _NumberFormat:
     """
 
     __slots__ = ("_babel", "_currency", "_decimal", "_frac", "_group", "_grouping", "_int_min", "_locale",
-                 "_prefix", "_quantum", "_scale", "_suffix", "_thousands", "_via_babel")
+                 "_prefix", "_quantum", "_scale", "_suffix", "_thousands", "_via_babel", "by_value")
 
     def __init__(self, pattern: NumberPattern, locale: Locale, frac: tuple[int, int], currency: str | None) -> None:
         self._babel = copy.copy(pattern)
@@ -275,6 +276,8 @@ class _NumberFormat:
         self._via_babel = (bool(pattern.exp_prec) or "@" in pattern.pattern or not pattern.number_pattern
                            or "¤¤¤" in "".join(affixes) or (currency is None and "¤" in "".join(affixes))
                            or any("'" in text for text in (*affixes, group, decimal)))
+        # Whether the text depends on the value alone (and its sign), not on how the Decimal is written.
+        self.by_value = not self._via_babel
         # The usual layout (groups of three, fixed decimals) is left to Python's own grouping.
         self._thousands = self._grouping == (3, 3) and self._int_min <= 1 and frac[0] == frac[1]
         symbol = get_currency_symbol(currency, locale) if currency is not None else ""
@@ -425,6 +428,11 @@ class _Formatting:
     decimals: Mapping[str, int]
     default_currency: str
     creditor_country: str = ""  # the company's country: how a currency is written there (see money())
+    # The amounts of this message already written, by (amount, currency): a message shows each amount
+    # in its text part and again in its HTML part, often in two lists (the claimed and the open items).
+    money_texts: dict[tuple[Decimal, str], str] = field(default_factory=dict)
+    # The same for rates, by (rate, decimals): each interest period shows its rate in both parts.
+    percent_texts: dict[tuple[Decimal, int], str] = field(default_factory=dict)
 
 
 _FORMATTING: ContextVar[_Formatting | None] = ContextVar("dunning_render_formatting", default=None)
@@ -460,9 +468,20 @@ def money_filter(_context: Any, amount: Any, currency: str | None = None) -> str
     fmt = _FORMATTING.get() or _outside_render()
     code = currency or fmt.default_currency
     value = amount if type(amount) is Decimal else _number(amount, "money()")
-    key = (code, fmt.decimals.get(code, 2), fmt.creditor_country)
-    prepared = fmt.formats.money_formats.get(key) or fmt.formats.money(*key)
-    return prepared(value)
+    written = fmt.money_texts
+    try:
+        found = written.get((value, code))
+    except TypeError:  # a signalling NaN has no hash: it goes to the format (and Babel refuses it)
+        found = None
+    if found is None:
+        key = (code, fmt.decimals.get(code, 2), fmt.creditor_country)
+        prepared = fmt.formats.money_formats.get(key) or fmt.formats.money(*key)
+        found = prepared(value)
+        # Only where equal amounts are written alike: not zero (0 and -0 are equal, "-0,00 €" is not
+        # "0,00 €"), nor a pattern Babel applies digit by digit.
+        if value and prepared.by_value:
+            written[(value, code)] = found
+    return found
 
 
 @jinja2.pass_context
@@ -483,7 +502,21 @@ def percent_filter(_context: Any, value: Any, decimals: int = 2) -> str:
     """`{{ 10.5 | percent }}` -> "10,50 %" (es) / "10.50%" (en): the value is in percentage points,
     as the policy stores rates, shown with exactly `decimals` places."""
     fmt = _FORMATTING.get() or _outside_render()
-    return fmt.formats.percent(decimals)(_number(value, "percent()") / 100)
+    number = _number(value, "percent()")
+    written = fmt.percent_texts
+    try:
+        found = written.get((number, decimals))
+    except TypeError:  # a signalling NaN (or an odd `decimals`): the format answers, or refuses it
+        found = None
+    if found is None:
+        prepared = fmt.formats.percent(decimals)
+        found = prepared(number / 100)
+        if number and prepared.by_value:  # as for money(): not zero, not a pattern Babel applies
+            written[(number, decimals)] = found
+    return found
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def paragraphs_filter(value: Any) -> Markup:
@@ -491,7 +524,7 @@ def paragraphs_filter(value: Any) -> Markup:
     paragraph, <br> per line. Escapes plain strings; output of the escaping environment (Markup) is
     already escaped and kept as is, so prose is written once and safe in both parts."""
     text = str(escape(value)).replace("\r\n", "\n").strip()
-    chunks = [c.strip("\n") for c in re.split(r"\n\s*\n", text) if c.strip()]
+    chunks = [c.strip("\n") for c in _PARAGRAPH_BREAK.split(text) if c.strip()]
     return Markup("\n".join("<p>" + "<br>\n".join(line.strip() for line in c.split("\n")) + "</p>"
                              for c in chunks))
 
@@ -508,6 +541,7 @@ FILTERS: Mapping[str, Callable[..., str]] = {
 # ------------------------------------------------------------------------------------ context
 
 
+@functools.cache  # four per message, each a look-up in Babel's locale data
 def _country(code: str, locale: Locale) -> str:
     return str(locale.territories.get(code.upper(), code)) if code else ""
 
@@ -558,6 +592,16 @@ def _item_view(item: ReceivableItem, today: date, planned: PlannedItem | None = 
         "discount_saving": item.discount_saving,
         "direct_debit": item.direct_debit,
     }
+
+
+def _open_view(claimed: dict[str, Any], item: ReceivableItem, today: date) -> dict[str, Any]:
+    """What `_item_view(item, today)` builds, from the view of the same item claimed with interest
+    and compensation: the same invoice and amounts, none of what the claim adds."""
+    days_late = (today - item.due_date).days
+    interest = compensation = Decimal(0)
+    return {**claimed, "days_late": days_late, "days_to_due": max(-days_late, 0), "overdue": days_late > 0,
+            "interest": interest, "interest_periods": [], "compensation": compensation,
+            "total_due": item.residual + interest + compensation}
 
 
 def _promise_state(promise: Promise, today: date) -> str:
@@ -661,6 +705,11 @@ def template_context(
     partner, company = action.partner, index.facts.company
     partner_items = index.items.get(partner.id, [])
     items = [_item_view(p.item, today, p) for p in action.items]
+    # The customer's open items, the claimed ones among them made from their views (a hand-over pack
+    # lists fifty of each, and building a view is most of the context's time).
+    claimed = {id(p.item): view for p, view in zip(action.items, items, strict=True)}
+    open_items = [_open_view(claimed[id(i)], i, today) if id(i) in claimed else _item_view(i, today)
+                  for i in partner_items if i.residual > 0]
     action_ids = {p.item.id for p in action.items}
     currencies = sorted({p.item.currency for p in action.items}) or [company.currency]
     open_totals: dict[str, Decimal] = {}
@@ -673,6 +722,7 @@ def template_context(
     promise_currency = partner_currencies[0] if len(partner_currencies) == 1 else company.currency
     references = list(dict.fromkeys(i["payment_reference"] for i in items))
     portal = next((i["portal_url"] for i in items if i["portal_url"]), "")
+    steps = [_history_view(a, index) for a in history]
     return {
         "language": language,
         "locale": locale,
@@ -732,22 +782,23 @@ def template_context(
         "has_compensation": any(t.compensation for t in action.totals),
         "payment_reference": ", ".join(references),
         "portal_url": portal,
-        "open_items": [_item_view(i, today) for i in partner_items if i.residual > 0],
+        "open_items": open_items,
         "open_totals": [{"currency": c, "residual": v} for c, v in sorted(open_totals.items())],
         "credits": [
             {"number": c.number, "date": c.date, "residual": c.residual, "currency": c.currency,
              "kind": c.kind}
             for c in index.credits.get(partner.id, [])
         ],
-        "history": [_history_view(a, index) for a in history],
-        "previous": [_history_view(a, index) for a in history
+        "history": steps,
+        "previous": [step for a, step in zip(history, steps, strict=True)
                      if action_ids.intersection(a.item_ids) and a.channel in CONTACT_CHANNELS],
         "promises": [
             {"id": p.id, "promised_date": p.promised_date, "created": p.created, "amount": p.amount,
              "currency": promise_currency, "note": p.note, "open": p.open, "state": _promise_state(p, today)}
             for p in promises
         ],
-        "disputes": [_item_view(i, today) for i in partner_items if i.disputed and i.residual > 0],
+        "disputes": [view for i, view in zip((i for i in partner_items if i.residual > 0), open_items, strict=True)
+                     if i.disputed],
     }
 
 
@@ -764,9 +815,13 @@ def _template_file(template: str, channel: str) -> str:
     return f"{name}.{channel}.j2"
 
 
+# Spelt out rather than `\n{3,}`, which Python's regular expressions search several times slower.
+_BLANK_LINES = re.compile(r"\n\n\n+")
+
+
 def _tidy_text(text: str) -> str:
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def _one_line(text: str) -> str:
@@ -887,6 +942,12 @@ class _BoundedEnvironment(SandboxedEnvironment):
     code_generator_class = _CodeGenerator
     template_class = _Template
 
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        # A template's globals as one plain dict, not Jinja's ChainMap over the environment's: every
+        # render copies them into its context and every import compares their keys, which a ChainMap
+        # does in Python. The environment's globals are never changed once it exists.
+        return {**self.globals, **(d or {})}
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # The sandbox's own path (try the attribute, catch the error, read the key, check the value) runs
         # thousands of times per message. For the three kinds of objects templates read most it is taken
@@ -910,20 +971,27 @@ class _BoundedEnvironment(SandboxedEnvironment):
         return super().getattr(obj, attribute)
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        # Templates call macros (`m.days(n)`) and dict lookups (`{...}.get(name)`) hundreds of times per
-        # message. Neither is marked unsafe (the sandbox's only test of a callable) and neither takes the
-        # context, so the general path (that test, `Context.call` looking for a context argument, the
-        # macro sorting its arguments) is skipped when the call is plain: positional arguments only and,
-        # for a macro, exactly as many as it declares, no `caller`, no `varargs` or `kwargs`.
+        # Templates call macros (`m.days(n)`), dict lookups (`{...}.get(name)`) and blocks
+        # (`self.message()`) hundreds of times per message. None is marked unsafe (the sandbox's only
+        # test of a callable) and none takes the context, so the general path (that test, `Context.call`
+        # looking for a context argument, the macro sorting its arguments) is skipped when the call is
+        # plain: positional arguments only and, for a macro, no more than it declares (those left out get
+        # Jinja's `missing`, whose default the macro applies itself, as after the general path), no
+        # `caller`, no `varargs` or `kwargs`; a block takes none.
         kind = type(__obj)
         # `_loop_vars` and `_block_vars` are the compiler's, for context-taking callables only.
-        if (kind is _Macro or kind is _BUILTIN_METHOD) and (not kwargs or kwargs.keys() <= _COMPILER_KWARGS):
+        if ((kind is _Macro or kind is _BUILTIN_METHOD or kind is _BlockReference)
+                and (not kwargs or kwargs.keys() <= _COMPILER_KWARGS)):
             try:
                 if kind is _Macro:
-                    if (len(args) == __obj._argument_count and not __obj.caller and not __obj.catch_kwargs
-                            and not __obj.catch_varargs and not __self.is_async):
-                        output = __obj._func(*args)
+                    left_out = __obj._argument_count - len(args)
+                    if (left_out >= 0 and not __obj.caller and not __obj.catch_kwargs and not __obj.catch_varargs
+                            and not __self.is_async):
+                        output = __obj._func(*args, *(_MISSING,) * left_out) if left_out else __obj._func(*args)
                         return _new_markup(Markup, output) if __context.eval_ctx.autoescape else output
+                elif kind is _BlockReference:
+                    if not args:
+                        return __obj()
                 elif type(__obj.__self__) is dict:
                     return __obj(*args)
             except StopIteration:  # as `Context.call` answers it
@@ -944,6 +1012,8 @@ _BUILTIN_METHOD: type = type({}.get)
 _COMPILER_KWARGS = frozenset(("_loop_vars", "_block_vars"))
 _TemplateModule = jinja2.environment.TemplateModule
 _Macro = jinja2.runtime.Macro
+_BlockReference = jinja2.runtime.BlockReference
+_MISSING = jinja2.utils.missing
 _LoopContext = jinja2.runtime.LoopContext
 
 
@@ -973,6 +1043,32 @@ def _operands_problem(operator: str, left: Any, right: Any) -> str | None:
     return None
 
 
+class _FileLoader(jinja2.FileSystemLoader):
+    """The templates folder, each file's modification time read once per message, not at each use: a
+    message uses the same three or four files (template, layout, macros) in both environments, and the
+    layout's import asks for the macros again. A file edited between two messages is used by the next."""
+
+    def __init__(self, searchpath: str) -> None:
+        super().__init__(searchpath)
+        self.mtimes: dict[str, float] = {}  # read during the message being rendered (emptied before each)
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, _uptodate = super().get_source(environment, template)
+        loaded = os.path.getmtime(filename)  # after reading the file, as Jinja's own loader does
+        mtimes = self.mtimes
+
+        def uptodate() -> bool:
+            mtime = mtimes.get(filename)
+            if mtime is None:
+                try:
+                    mtime = mtimes[filename] = os.path.getmtime(filename)
+                except OSError:  # removed: the next use reports it missing
+                    return False
+            return mtime == loaded
+
+        return source, filename, uptodate
+
+
 def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnvironment:
     env = _BoundedEnvironment(
         loader=loader,
@@ -981,17 +1077,17 @@ def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnviro
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        auto_reload=True,  # a file edited while a process lives is still picked up (one stat per use)
+        auto_reload=True,  # a file edited while a process lives is still picked up (see _FileLoader)
     )
     env.filters.update(FILTERS)
     return env
 
 
 @functools.lru_cache(maxsize=16)
-def _environments(templates_dir: Path) -> tuple[jinja2.FileSystemLoader, SandboxedEnvironment, SandboxedEnvironment]:
+def _environments(templates_dir: Path) -> tuple[_FileLoader, SandboxedEnvironment, SandboxedEnvironment]:
     """The loader and the text and HTML environments of a templates folder, shared by every renderer
     of the process, so each template is compiled once per process, not once per renderer."""
-    loader = jinja2.FileSystemLoader(str(templates_dir))
+    loader = _FileLoader(str(templates_dir))
     return loader, _environment(loader, autoescape=False), _environment(loader, autoescape=True)
 
 
@@ -1016,6 +1112,7 @@ class Renderer:
         self._facts_index: FactsIndex | None = None
         self._files: dict[str, list[str]] = {}
         self._problems: dict[tuple[str, str], list[str]] = {}
+        self._lookups: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}
 
     # -------------------------------------------------------------------------- lookup
 
@@ -1120,14 +1217,7 @@ class Renderer:
     def render(self, action: Remind | Escalate, facts: Facts, today: date) -> Message:
         """The message for `action`, in the customer's language, formatted for their locale."""
         partner = action.partner
-        name = self.template_for(action.template, action.channel, partner.lang, partner.country_code)
-        language = name.split("/", 1)[0]
-        if not (self.templates_dir / name).is_file():
-            raise TemplateError(
-                f"no template {name} in {self.templates_dir} for level '{action.level}': create it (every "
-                f"template must exist in the default language '{self.default_language}') or correct the "
-                f"level's template name '{action.template}'")
-        locale = format_locale(partner.lang, language, self.default_language)
+        name, language, locale = self._lookup(action)
         index = self._index(facts)
         context = template_context(action, index, today, language, locale, self.pay_within_days)
         if action.channel == "letter":
@@ -1144,11 +1234,10 @@ class Renderer:
         )
         token = _FORMATTING.set(formatting)
         try:
-            parts = self._render_blocks(self._text_env, name, context, ("subject", "text"))
-            html_part = self._render_blocks(self._html_env, name, context, ("html",))["html"]
+            parts = self._render_parts(name, context)
         finally:
             _FORMATTING.reset(token)
-        subject, text = parts["subject"], parts["text"]
+        subject, text, html_part = parts["subject"], parts["text"], parts["html"]
         if subject is None or text is None:
             missing = "subject" if subject is None else "text"
             raise TemplateError(f"{name} has no {{% block {missing} %}}: every template needs the blocks "
@@ -1173,31 +1262,60 @@ class Renderer:
         return Message(subject=_one_line(subject), text=text, html=html_part.strip(), language=language,
                        locale=locale, template=name)
 
-    def _render_blocks(self, env: SandboxedEnvironment, name: str, context: Mapping[str, Any],
-                       blocks: Sequence[str]) -> dict[str, str | None]:
-        """Render the named blocks of `name` (None for a block it neither defines nor inherits).
+    def _lookup(self, action: Remind | Escalate) -> tuple[str, str, str]:
+        """The template file, its language and the formatting locale for `action`'s customer.
 
-        The template's top level runs first, as `Template.render` would: that executes its
-        {% extends %} (so blocks inherited from a layout are found, and `super()` works) and its
-        top-level {% import %}/{% set %}, which the blocks may use. Blocks a layout renders in place
-        are skipped then (`_BlocksUnrendered`): each wanted block is rendered once, afterwards.
-        """
+        Kept per template, channel, customer language and country: a run asks for the same few
+        thousands of times, and the templates folder does not change while it reads it."""
+        partner = action.partner
+        key = (action.template, action.channel, partner.lang, partner.country_code)
+        found = self._lookups.get(key)
+        if found is None:
+            name = self.template_for(action.template, action.channel, partner.lang, partner.country_code)
+            language = name.split("/", 1)[0]
+            if not (self.templates_dir / name).is_file():
+                raise TemplateError(
+                    f"no template {name} in {self.templates_dir} for level '{action.level}': create it (every "
+                    f"template must exist in the default language '{self.default_language}') or correct the "
+                    f"level's template name '{action.template}'")
+            locale = format_locale(partner.lang, language, self.default_language)
+            found = self._lookups[key] = (name, language, locale)
+        return found
+
+    def _render_parts(self, name: str, context: dict[str, Any]) -> dict[str, str | None]:
+        """The `subject` and `text` blocks of `name` from the text environment and its `html` block from
+        the escaping one (None for a block it neither defines nor inherits), within one CPU-time limit."""
+        self._loader.mtimes.clear()  # each message sees the files as they are now
         try:
             with _cpu_limit(self.cpu_limit_s):
-                template = env.get_template(name)
-                ctx = template.new_context(dict(context))
-                ctx.blocks = _BlocksUnrendered(ctx.blocks)
-                _bounded_join(template.root_render_func(ctx))
-                ctx.blocks = dict(ctx.blocks)
-                rendered: dict[str, str | None] = {}
-                for block in blocks:
-                    chain = ctx.blocks.get(block)
-                    rendered[block] = _bounded_join(chain[0](ctx)) if chain else None
+                rendered = _render_blocks(self._text_env, name, context, ("subject", "text"))
+                rendered.update(_render_blocks(self._html_env, name, context, ("html",)))
                 return rendered
         except TemplateError:
             raise
         except Exception as error:  # every template failure becomes one sentence naming file and line
             raise _template_error(error, name) from error
+
+
+def _render_blocks(env: SandboxedEnvironment, name: str, context: dict[str, Any],
+                   blocks: Sequence[str]) -> dict[str, str | None]:
+    """Render the named blocks of `name` (None for a block it neither defines nor inherits).
+
+    The template's top level runs first, as `Template.render` would: that executes its
+    {% extends %} (so blocks inherited from a layout are found, and `super()` works) and its
+    top-level {% import %}/{% set %}, which the blocks may use. Blocks a layout renders in place
+    are skipped then (`_BlocksUnrendered`): each wanted block is rendered once, afterwards.
+    """
+    template = env.get_template(name)
+    ctx = template.new_context(context)  # a copy: what the template sets stays out of `context`
+    ctx.blocks = _BlocksUnrendered(ctx.blocks)
+    _bounded_join(template.root_render_func(ctx))
+    ctx.blocks = dict(ctx.blocks)
+    rendered: dict[str, str | None] = {}
+    for block in blocks:
+        chain = ctx.blocks.get(block)
+        rendered[block] = _bounded_join(chain[0](ctx)) if chain else None
+    return rendered
 
 
 def _no_output(_context: Any) -> Iterator[str]:

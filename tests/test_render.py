@@ -4,6 +4,7 @@ SMS length, language fallback and template errors naming file and line."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,7 @@ from connector.facts import load_facts
 from connector.letter import LetterSettings
 from connector.model import CurrencyTotal, Escalate, Facts, Partner, PlannedItem, Remind
 from connector.policy import Condition, InterestRate, Level, Money, Policy, Segment
-from connector.render import LanguageRules, Message, Renderer, gsm7_length, resolve_language
+from connector.render import LanguageRules, Message, Renderer, gsm7_length, resolve_language, template_context
 from connector.resources import data_dir
 
 TODAY = date(2026, 12, 1)
@@ -89,6 +90,19 @@ def hand_built(facts: Facts, partner_id: int, template: str, channel: str, lang:
                   deliver="activity", template=template, partner=partner, segment="standard",
                   items=tuple(planned), totals=tuple(CurrencyTotal(c, *v) for c, v in sorted(sums.items())),
                   assignee="lucia.martin", deadline=TODAY, reason="test")
+
+
+@pytest.mark.parametrize("interest", [False, True], ids=["plain", "with-interest"])
+def test_open_items_read_the_same_whether_claimed_or_not(facts: Facts, interest: bool) -> None:
+    # The claimed items' views lend their invoice data to the open items: none of the claim's interest may follow.
+    partner_id = next(i.partner_id for i in facts.items if i.disputed)  # a customer with a dispute as well
+    claimed = hand_built(facts, partner_id, "handover", "task", interest=interest)
+    context = template_context(claimed, facts, TODAY, "es", "es_ES")
+    unclaimed = template_context(dataclasses.replace(claimed, items=()), facts, TODAY, "es", "es_ES")
+    assert claimed.items and context["disputes"]
+    assert context["open_items"] == unclaimed["open_items"]
+    assert context["disputes"] == unclaimed["disputes"]
+    assert [list(view) for view in context["open_items"]] == [list(view) for view in unclaimed["open_items"]]
 
 
 def full_text(message: Message) -> str:
@@ -449,11 +463,16 @@ SHORTCUTS = [
     ("macro-positional", "{% macro two(a, b) %}{{ a }}-{{ b }}{% endmacro %}{{ two(1, 2) }}", "1-2"),
     ("macro-default-and-keyword",
      "{% macro two(a, b=5) %}{{ a }}-{{ b }}{% endmacro %}{{ two(1) }} {{ two(b=3, a=4) }}", "1-5 4-3"),
+    ("macro-argument-left-out", "{% macro two(a, b) %}{{ a }}-{{ b is undefined }}{% endmacro %}{{ two(1) }}",
+     "1-True"),
+    ("macro-default-in-a-loop", "{% macro two(a, b=5) %}{{ a }}-{{ b }}{% endmacro %}"
+                                "{% for n in [1, 2] %}{{ two(n) }},{{ two(n, n) }};{% endfor %}", "1-5,1-1;2-5,2-2;"),
     ("macro-in-a-loop", "{% macro sq(n) %}{{ n * n }}{% endmacro %}{% for n in [2, 3] %}{{ sq(n) }},{% endfor %}",
      "4,9,"),
     ("macro-varargs", "{% macro all() %}{{ varargs|join('+') }}{% endmacro %}{{ all(1, 2) }}", "1+2"),
     ("macro-caller", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}in{% endcall %}", "[in]"),
     ("imported-macro", '{% import "es/_m.j2" as m %}{% for x in [1] %}{{ m.hi(x) }}{% endfor %}', "hi 1"),
+    ("block", "{% for x in [1, 2] %}[{{ self.subject() }}]{% endfor %}", "[x][x]"),
 ]
 
 
@@ -472,7 +491,8 @@ def test_shortcut_reads_and_calls_answer_as_the_sandbox(tmp_path: Path, facts: F
     ("{% for d in [today] %}{{ d.__class__ }}{% endfor %}", r"es/firm\.email\.j2"),
     ('{% import "es/_m.j2" as m %}{{ m._private }}', r"es/firm\.email\.j2"),
     ("{% macro one(a) %}{{ a }}{% endmacro %}{{ one(1, 2) }}", r"TypeError: macro 'one' takes not more than 1"),
-], ids=["missing-key", "private-attribute", "private-module-name", "too-many-arguments"])
+    ("{{ self.subject(1) }}", r"TypeError: BlockReference.__call__\(\) takes 1 positional argument but 2"),
+], ids=["missing-key", "private-attribute", "private-module-name", "too-many-arguments", "block-with-an-argument"])
 def test_shortcut_refusals_are_the_sandboxs(tmp_path: Path, facts: Facts, source: str, expected: str) -> None:
     write(tmp_path, "es/_m.j2", "{% set _private = 1 %}{% macro hi(x) %}hi {{ x }}{% endmacro %}")
     write(tmp_path, "es/firm.email.j2", "{% block subject %}x{% endblock %}{% block text %}" + source
@@ -489,6 +509,25 @@ def test_filters_on_constants_follow_each_customers_locale(tmp_path: Path, facts
     texts = [renderer.render(hand_built(facts, 11, "firm", "email", lang), facts, TODAY).text
              for lang in ("es_ES", "es_MX", "es_ES")]
     assert texts == ["1.234,50 MXN 10,15 %", "$1,234.50 10.15%", "1.234,50 MXN 10,15 %"]
+
+
+@pytest.mark.parametrize(("edited", "expected"), [("es/firm.email.j2", "one two"), ("es/_m.j2", "two one")],
+                         ids=["template", "imported-macros"])
+def test_a_file_edited_between_two_messages_is_used_by_the_next(tmp_path: Path, facts: Facts, edited: str,
+                                                                 expected: str) -> None:
+    # A file's modification time is read once per message: the edit must still reach the next message.
+    write(tmp_path, "es/_m.j2", "{% macro hi() %}one{% endmacro %}")
+    write(tmp_path, "es/firm.email.j2", '{% import "es/_m.j2" as m %}{% block subject %}x{% endblock %}'
+                                        "{% block text %}{{ m.hi() }} one{% endblock %}")
+    renderer = Renderer(tmp_path)
+    action = hand_built(facts, 11, "firm", "email")
+    before = [renderer.render(action, facts, TODAY) for _ in range(2)][-1]  # the second one reads the times
+    path = tmp_path / edited
+    path.write_text(path.read_text(encoding="utf-8").replace("one", "two"), encoding="utf-8")
+    os.utime(path, (path.stat().st_atime + 10, path.stat().st_mtime + 10))  # a later time, however coarse the clock
+    after = renderer.render(action, facts, TODAY)
+    assert (before.text, before.html) == ("one one", "<p>one one</p>")
+    assert (after.text, after.html) == (expected, f"<p>{expected}</p>")
 
 
 def test_missing_template_raises(tmp_path: Path, facts: Facts) -> None:

@@ -100,3 +100,31 @@ def test_money_and_percent_as_the_customer_reads_them(tmp_path: Path, sample: Fa
     message = Renderer(tmp_path).render(action, facts, TODAY)
     assert message.locale == lang
     assert message.text == expected
+
+
+# Values a message may write more than once, some equal to each other but written differently ("-0" and "0").
+REPEATED = ('"0"|money', '"-0"|money', '"-0.001"|money', '"5"|money', '"5.00"|money', '"1E+3"|money("USD")',
+            '"1000"|money("USD")', '"5"|money("JPY")', '"0"|percent', '"-0"|percent', '"10.15"|percent',
+            '"10.150"|percent(1)', '"10.15"|percent(1)')
+
+
+@pytest.mark.parametrize("lang", ["es_ES", "en_US", "fr_FR"])
+def test_a_value_repeated_in_a_message_reads_as_it_does_alone(tmp_path: Path, sample: Facts, lang: str) -> None:
+    # Each message keeps the amounts and rates it already wrote: a kept text must be the one the value gets alone.
+    def text(expressions: list[str]) -> str:
+        source = " | ".join("{{ " + e + " }}" for e in expressions)
+        root = tmp_path / str(len(list(tmp_path.iterdir())))  # a folder per message: no template is edited
+        for folder in ("es", "en", "fr"):
+            (root / folder).mkdir(parents=True)
+            (root / folder / "firm.email.j2").write_text(
+                "{% block subject %}x{% endblock %}{% block text %}" + source + "{% endblock %}", encoding="utf-8")
+        partner = dataclasses.replace(sample.partners[11], lang=lang)
+        action = Remind(key="repeated", level="firm", level_index=1, channel="email", deliver="send",
+                        template="firm", partner=partner, segment="standard", items=(), totals=(), assignee=None,
+                        deadline=TODAY, reason="test")
+        return Renderer(root).render(action, sample, TODAY).text
+
+    alone = [text([e]) for e in REPEATED]
+    together = [*REPEATED, *reversed(REPEATED)]
+    assert text(together).split(" | ") == [*alone, *reversed(alone)]
+    assert len(set(alone)) < len(alone)  # some values do read alike: the test compares kept texts
