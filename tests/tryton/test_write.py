@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ import requests
 
 from connector.erp.tryton import TrytonAdapter
 from connector.erp.tryton.rpc import TrytonRpc
-from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, write_config
+from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, pay_invoice, write_config
 
 DAY = AS_OF.isoformat()
 SYNC = ("sync", "--today", DAY, "--allow-other-date")
@@ -196,3 +197,16 @@ def test_calls_become_tasks_of_the_project_for_the_assignee_once(setup_done: Cli
     # The open calls are the history: the next run neither repeats them nor moves on while they wait.
     again = cli.json("sync", "--today", "2026-12-14", "--allow-other-date")
     assert again["actions"] == 0 and again["created"]["tasks"] == 0
+    # Green Leaf pays: the next run closes its call, which Tryton accepts only at 100 % with "Done".
+    leaf = tryton.ids["customers"]["leaf"]
+    pay_invoice(tryton, tryton.ids["invoices"]["open_leaf"], dt.date(2026, 12, 14))
+    paid = cli.json("sync", "--today", "2026-12-15", "--allow-other-date")
+    assert paid["closed"] == 1 and paid["failed"] == [] and paid["created"]["tasks"] == 0
+    rows = bot(tryton).search_read("project.work", [["parent.name", "=", "Dunning connector"]],
+                                   ["party", "comment", "status.name", "progress"], page_size=100)
+    done = {int(r["party"]): (r["status."]["name"], r["progress"]) for r in rows}
+    assert done.pop(leaf) == ("Done", 1.0) and {status for status, _ in done.values()} == {"Open"}
+    assert "Paid on 2026-12-14" in next(str(r["comment"]) for r in rows if int(r["party"]) == leaf)
+    # Closed is history too: a re-run writes nothing.
+    rerun = cli.json("sync", "--today", "2026-12-15", "--allow-other-date")
+    assert rerun["closed"] == 0 and rerun["actions"] == 0 and rerun["created"]["tasks"] == 0

@@ -178,10 +178,16 @@ class TrytonAdapter:
 
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
         mapping = self.connect()
-        facts = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
-                            self.settings.page_size, progress).read()
+        reader = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
+                             self.settings.page_size, progress)
+        facts = reader.read()
         issued = read_issued(self._rpc, mapping, self.place(), sorted(facts.partners), self.settings.page_size)
-        facts = replace(facts, issued=tuple(issued))
+        # A customer who paid everything has no open line, so its paid lines were not read with the
+        # others: those of its open tasks are, for the paid date the closing feedback names.
+        known = {i.id for i in facts.items} | {s.id for s in facts.settled}
+        unknown = {line for action in issued if action.open for line in action.item_ids} - known
+        settled = facts.settled + tuple(reader.settled_lines(unknown)) if unknown else facts.settled
+        facts = replace(facts, issued=tuple(issued), settled=settled)
         check_erp_facts(facts, "Tryton", TRYTON_MODELS)
         return facts
 
