@@ -98,24 +98,44 @@ def test_sync_emails_each_customer_through_tryton_once_and_a_rerun_writes_nothin
     assert len(tryton.mail.messages) == 3
 
 
-def test_a_run_killed_after_tryton_sent_an_email_is_completed_by_the_next(
+def test_a_live_run_keeps_its_claim_and_a_killed_one_is_completed_at_once(
         setup_done: Cli, tryton: TrytonServer, tmp_path: Path) -> None:
-    config = configured(tryton, tmp_path / "lease.toml", lease_s=1)
-    run = dunning_process(config, tryton, *SYNC)
-    # The second e-mail left Tryton (its transaction committed): the connector dies before it hears of it.
-    tryton.mail.on_message = lambda n: run.send_signal(signal.SIGKILL) if n == 2 else None
-    run.communicate(timeout=120)
-    assert run.returncode == -signal.SIGKILL and len(tryton.mail.messages) == 2
-    tryton.mail.on_message = None
-    time.sleep(LEASE_ENDED_S)
+    config = configured(tryton, tmp_path / "dunning.toml")  # a lease of 600 s: nobody waits for it here
+    held = dunning_process(config, tryton, *SYNC)
+    # The second e-mail left Tryton (its transaction committed); the run stops before it hears of it:
+    # alive, its claim (draft dunnings with a note naming it) is not taken over by a run started now.
+    tryton.mail.on_message = lambda n: held.send_signal(signal.SIGSTOP) if n == 2 else None
+    try:
+        deadline = time.monotonic() + 120
+        while len(tryton.mail.messages) < 2 and held.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        tryton.mail.on_message = None
+        beside = dunning_process(config, tryton, *SYNC)
+        out, err = beside.communicate(timeout=120)
+        assert beside.returncode == 0, err
+        summary = json.loads(out)
+        assert (summary["created"]["emails"], summary["repaired"], summary["released"]) == (1, 0, 0), summary
+        assert len(tryton.mail.messages) == 3
+        # The stopped run's e-mail is history already; its dunnings stay its claim, in draft.
+        states = Counter(s for _, proc, s in dunnings(tryton) if proc == "Dunning connector")
+        assert states["draft"] >= 1 and states["waiting"] >= 1
+    finally:
+        held.kill()
+        held.communicate(timeout=30)  # reaped: its process id names a process that has ended
+    # Killed: the next run, at once, finds the e-mail by its key and only processes the dunnings.
     after = dunning_process(config, tryton, *SYNC)
     out, err = after.communicate(timeout=120)
     assert after.returncode == 0, err
     summary = json.loads(out)
-    assert summary["repaired"] == 1 and summary["created"]["emails"] == 1
+    assert summary["repaired"] == 1 and summary["created"]["emails"] == 0 and summary["pending"] == []
     assert tryton.mail.recipients() == FIRST_DAY_RECIPIENTS
     assert sorted(archived(tryton).values()) == [1, 1, 1]
     assert {s for _, proc, s in dunnings(tryton) if proc == "Dunning connector"} == {"waiting"}
+    # Processed dunnings keep no claim note (Tryton lets users search notes by their record only).
+    rpc = bot(tryton)
+    ours = rpc.search_read("account.dunning", [["procedure.name", "=", "Dunning connector"]], ["id"], page_size=100)
+    assert ours and rpc.search_read("ir.note", [["resource", "in", [f"account.dunning,{r['id']}" for r in ours]]],
+                                    ["message"], page_size=100) == []
     assert setup_done.json(*SYNC)["created"]["emails"] == 0
 
 

@@ -23,10 +23,12 @@ from datetime import date
 
 from connector.config import ErpSettings
 from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
+from connector.erp.odoo.session import RunId
 from connector.erp.tryton.facts import FactsReader
 from connector.erp.tryton.history import read_issued
 from connector.erp.tryton.mapping import SUPPORTED, TrytonMapping, load_mapping
 from connector.erp.tryton.place import NAME, Place, find_place, installed_models, make_place
+from connector.erp.tryton.promises import read_promises
 from connector.erp.tryton.rpc import TrytonFault, TrytonRpc
 from connector.erp.tryton.write import Writer
 from connector.errors import ErpError
@@ -38,10 +40,10 @@ log = logging.getLogger("connector.erp.tryton")
 # Where each kind of fact comes from, to name the record when Tryton's data cannot be used.
 TRYTON_MODELS = {"company": "company.company", "partner": "party.party", "invoice": "account.invoice",
                  "item": "account.move.line", "credit": "account.move.line", "settled": "account.move.line",
-                 "issued": "project.work / ir.email", "promise": "promise"}
+                 "issued": "project.work / ir.email", "promise": "account.payment"}
 
 _READ_CONCEPTS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning",
-                  "procedure", "level", "email")
+                  "procedure", "level", "email", "payment")
 
 # Write probes: each sent with values Tryton refuses before it writes (the record 0 does not exist, an
 # empty create), so that a refused right answers "access" and a granted one a harmless fault.
@@ -60,6 +62,8 @@ class TrytonAdapter:
         self._version = ""
         self._place: Place | None = None
         self._writer: Writer | None = None
+        # Named on the claims this run makes, so that a re-run on this host knows at once when it died.
+        self.run = RunId.current()
 
     @property
     def rpc_calls(self) -> int:
@@ -172,7 +176,7 @@ class TrytonAdapter:
             raise ErpError(f"Tryton has no dunning procedure '{NAME}' yet: run dunning setup first")
         if self._writer is None or self._writer.today != today:
             self._writer = Writer(self._rpc, self.connect(), place, today, self.settings.claim_lease_s,
-                                  self.settings.page_size, progress)
+                                  self.settings.page_size, progress, self.run)
         self._writer.progress = progress
         return self._writer
 
@@ -187,7 +191,9 @@ class TrytonAdapter:
         known = {i.id for i in facts.items} | {s.id for s in facts.settled}
         unknown = {line for action in issued if action.open for line in action.item_ids} - known
         settled = facts.settled + tuple(reader.settled_lines(unknown)) if unknown else facts.settled
-        facts = replace(facts, issued=tuple(issued), settled=settled)
+        promises = read_promises(self._rpc, mapping, sorted(facts.partners), list(reader.company_domain_ids), today,
+                                 self.settings.page_size)
+        facts = replace(facts, issued=tuple(issued), settled=settled, promises=tuple(promises))
         check_erp_facts(facts, "Tryton", TRYTON_MODELS)
         return facts
 

@@ -73,6 +73,8 @@ class FactsReader:
         self.page_size = page_size
         self.progress = progress
         self.currencies: dict[int, Currency] = {}
+        # The companies read (the [erp] company_ids, else the user's), once `read` ran.
+        self.company_domain_ids: tuple[int, ...] = ()
 
     def search(self, concept: str, domain: list[Any], fields: list[str]) -> list[dict[str, Any]]:
         return self.rpc.search_read(self.m.model(concept), domain, fields, page_size=self.page_size)
@@ -84,6 +86,7 @@ class FactsReader:
         m = self.m
         self.progress("company", 0, None)
         company, company_ids = self.read_company()
+        self.company_domain_ids = company_ids
         company_domain = [["company", "in", list(company_ids)]]
         self.progress("receivables", 0, None)
         lines = self.search("move_line", [*m.domain("open_lines"), *company_domain], m.fields("open_lines"))
