@@ -156,7 +156,10 @@ class TrytonRpc:
                 if complete.is_set():
                     return
                 expired.set()
-            response.raw.shutdown()
+            # urllib3 2.3 and later: ends a read blocked in another thread. Before, the next chunk ends it.
+            shutdown = getattr(response.raw, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
 
         timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
         timer.daemon = True
