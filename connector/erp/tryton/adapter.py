@@ -5,12 +5,12 @@ the environment variable the settings name. The first call asks the server's ver
 (`common.server.version`), loads `mappings/tryton/<major>.toml`, logs in with user and password
 and takes the user's preferences (company, companies, language) as the context of every call.
 
-Rights the connector's Tryton user needs: the groups "Accounting" (move lines, invoices,
-companies, currencies) and "Dunning" (dunnings: read, create and move them); for `setup`, and for
-`sync` when the policy has more levels than the procedure, "Accounting Administration" (dunning
-procedures and levels); with the project module, "Project Administration" (work statuses) and the
-right to create and write tasks. E-mails go through `ir.email.send`, which every user may call and
-which needs Tryton's `[email] uri`. Without them `check` names each right missing and exits 3.
+Rights the connector's Tryton user needs: the groups "Accounting Administration" (it inherits
+"Accounting": move lines, invoices; and it may read, create and delete dunnings, their procedures
+and levels, and payments, the promises) and, with the project module, "Project Administration"
+(tasks). E-mails go through `ir.email.send`, which every user may call and which needs Tryton's
+`[email] uri`. Without them `check` names each right missing and the groups that give them
+(`[rights]` of the mapping), and exits 3.
 Write-back: `connector.erp.tryton.write`.
 """
 
@@ -138,6 +138,12 @@ class TrytonAdapter:
             setup.append("Tryton's project module: calls, letters and hand-overs become its tasks")
         elif not place.project:
             setup.append(f"{m.model('work')} '{NAME}'")
+        notes: list[str] = []
+        groups = sorted({group for right in missing if (group := m.group_for(right.partition(" ")[2]))})
+        if groups:
+            notes.append(f"Tryton user '{self.settings.login}' lacks the group{'s' if len(groups) > 1 else ''} "
+                         f"{' and '.join(groups)}: add {'them' if len(groups) > 1 else 'it'} to the user "
+                         "(Administration > Users > Groups) and run dunning check again")
         company_ids = list(self.settings.company_ids) or list(rpc.context.get("companies") or [])
         companies: list[str] = []
         if company_ids and f"read {m.model('company')}" not in missing:
@@ -147,7 +153,7 @@ class TrytonAdapter:
             erp="tryton", version=self._version, protocol="jsonrpc", url=rpc.base_url,
             database=self.settings.database, user=str(user.get("login") or self.settings.login),
             user_id=rpc.user_id, companies=tuple(companies), missing_rights=tuple(missing),
-            missing_setup=tuple(setup), problems=tuple(problems))
+            missing_setup=tuple(setup), notes=tuple(notes), problems=tuple(problems))
 
     def company_id(self) -> int:
         """The company the connector writes for: the first of [erp] company_ids, else the user's."""
