@@ -77,6 +77,16 @@ def test_a_trickling_server_is_cut_off_after_timeout_s(protocol: str, trickling_
     assert isinstance(outcome[0], ErpError) and "127.0.0.1" in str(outcome[0])
 
 
+def test_a_trickling_server_is_cut_off_after_timeout_s_in_a_tryton_call(trickling_url: str) -> None:
+    # Each byte comes well within timeout_s, so only a bound on the whole call stops it.
+    rpc = TrytonRpc(trickling_url, "db", "bot", "secret", timeout_s=1.0, retry_attempts=2, retry_max_s=2.0)
+    try:
+        error = _bounded(rpc.version, 2.0 + 2 * 1.0 + 2.0)  # the retry budget, two whole calls, a loaded machine
+    finally:
+        rpc.close()
+    assert "127.0.0.1" in str(error) and "timeout_s" in str(error), error
+
+
 # --------------------------------------------------------------------- retry_max_s bounds the retries
 
 # A gateway that is slow to say it is down; the answer takes this long.

@@ -33,6 +33,7 @@ import requests
 from connector.config import ErpSettings
 from connector.erp.tryton import demo_server
 from connector.erp.tryton.mailsink import Sink, SmtpSink
+from connector.erp.tryton.rpc import TrytonRpc
 from tests.cli_runner import InProcessCli as Cli
 
 AS_OF = dt.date(2026, 11, 23)
@@ -194,3 +195,23 @@ def cli(tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
         monkeypatch: pytest.MonkeyPatch) -> Cli:
     monkeypatch.setenv(SECRET_ENV, tryton.password)
     return Cli(write_config(tmp_path / "dunning.toml", tryton), capsys)
+
+
+def pay_invoice(server: TrytonServer, invoice_id: int, day: dt.date) -> None:
+    """The customer pays the whole invoice: the accountant runs Tryton's "Pay" wizard, as the client does."""
+    rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=20, retry_attempts=1,
+                    retry_max_s=1)
+    try:
+        rpc.authenticate()
+        method, = rpc.search_read("account.invoice.payment.method", [], ["id"], page_size=1)
+        context = {**rpc.context, "active_model": "account.invoice", "active_id": invoice_id,
+                   "active_ids": [invoice_id]}
+        path, wizard = f"/{server.database}/rpc/", "wizard.account.invoice.pay"
+        session = rpc._post(path, f"{wizard}.create", [dict(rpc.context)], authorized=True)[0]
+        start = rpc._post(path, f"{wizard}.execute", [session, {}, "start", context], authorized=True)
+        form = {k: v for k, v in start["view"]["defaults"].items() if not k.endswith(".")}
+        form.update(payment_method=method["id"], date=day)  # the amount proposed is what is left to pay
+        rpc._post(path, f"{wizard}.execute", [session, {"start": form}, "choice", context], authorized=True)
+        rpc._post(path, f"{wizard}.delete", [session, dict(rpc.context)], authorized=True)
+    finally:
+        rpc.close()

@@ -14,7 +14,7 @@ def test_check_reports_tryton_version_user_and_company(cli: Cli) -> None:
     status = cli.json("check")
     assert status["erp"] == "tryton" and status["version"].startswith("8.")
     assert status["user"] == "dunning-bot" and status["companies"] == ["Talleres Ejemplo S.L."]
-    assert status["missing_rights"] == []
+    assert status["missing_rights"] == [] and status["notes"] == []
 
 
 def test_missing_rights_are_named_by_check_and_stop_plan_with_a_sentence(
@@ -58,3 +58,18 @@ def test_saved_facts_replay_the_same_plan(cli: Cli, tmp_path: Path) -> None:
     live = cli.json("plan", "--today", AS_OF.isoformat(), "--save-facts", str(saved))
     replayed = cli.json("plan", "--today", AS_OF.isoformat(), "--facts", str(saved))
     assert replayed == live and live["actions"]
+
+
+def test_check_names_the_group_a_user_lacks_in_one_sentence(
+        tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, "dunning-noproject-secret-1")
+    config = write_config(tmp_path / "dunning.toml", tryton)
+    config.write_text(config.read_text(encoding="utf-8").replace('login = "dunning-bot"',
+                                                                 'login = "dunning-noproject"'), encoding="utf-8")
+    code, out, err = Cli(config, capsys)("check", "--json", "-q")
+    status = json.loads(out)
+    # The user has Accounting Administration only: everything but the project's tasks.
+    assert code == 3 and status["missing_rights"] == ["create project.work", "write project.work"], err
+    assert status["notes"] == ["Tryton user 'dunning-noproject' lacks the group Project Administration: add it to "
+                               "the user (Administration > Users > Groups) and run dunning check again"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ import requests
 
 from connector.erp.tryton import TrytonAdapter
 from connector.erp.tryton.rpc import TrytonRpc
-from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, write_config
+from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, pay_invoice, write_config
 
 DAY = AS_OF.isoformat()
 SYNC = ("sync", "--today", DAY, "--allow-other-date")
@@ -97,39 +98,69 @@ def test_sync_emails_each_customer_through_tryton_once_and_a_rerun_writes_nothin
     assert len(tryton.mail.messages) == 3
 
 
-def test_a_run_killed_after_tryton_sent_an_email_is_completed_by_the_next(
+def test_a_live_run_keeps_its_claim_and_a_killed_one_is_completed_at_once(
         setup_done: Cli, tryton: TrytonServer, tmp_path: Path) -> None:
-    config = configured(tryton, tmp_path / "lease.toml", lease_s=1)
-    run = dunning_process(config, tryton, *SYNC)
-    # The second e-mail left Tryton (its transaction committed): the connector dies before it hears of it.
-    tryton.mail.on_message = lambda n: run.send_signal(signal.SIGKILL) if n == 2 else None
-    run.communicate(timeout=120)
-    assert run.returncode == -signal.SIGKILL and len(tryton.mail.messages) == 2
-    tryton.mail.on_message = None
-    time.sleep(LEASE_ENDED_S)
+    config = configured(tryton, tmp_path / "dunning.toml")  # a lease of 600 s: nobody waits for it here
+    held = dunning_process(config, tryton, *SYNC)
+    # The second e-mail left Tryton (its transaction committed); the run stops before it hears of it:
+    # alive, its claim (draft dunnings with a note naming it) is not taken over by a run started now.
+    tryton.mail.on_message = lambda n: held.send_signal(signal.SIGSTOP) if n == 2 else None
+    try:
+        deadline = time.monotonic() + 120
+        while len(tryton.mail.messages) < 2 and held.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        tryton.mail.on_message = None
+        beside = dunning_process(config, tryton, *SYNC)
+        out, err = beside.communicate(timeout=120)
+        assert beside.returncode == 0, err
+        summary = json.loads(out)
+        assert (summary["created"]["emails"], summary["repaired"], summary["released"]) == (1, 0, 0), summary
+        assert len(tryton.mail.messages) == 3
+        # The stopped run's e-mail is history already; its dunnings stay its claim, in draft.
+        states = Counter(s for _, proc, s in dunnings(tryton) if proc == "Dunning connector")
+        assert states["draft"] >= 1 and states["waiting"] >= 1
+    finally:
+        held.kill()
+        held.communicate(timeout=30)  # reaped: its process id names a process that has ended
+    # Killed: the next run, at once, finds the e-mail by its key and only processes the dunnings.
     after = dunning_process(config, tryton, *SYNC)
     out, err = after.communicate(timeout=120)
     assert after.returncode == 0, err
     summary = json.loads(out)
-    assert summary["repaired"] == 1 and summary["created"]["emails"] == 1
+    assert summary["repaired"] == 1 and summary["created"]["emails"] == 0 and summary["pending"] == []
     assert tryton.mail.recipients() == FIRST_DAY_RECIPIENTS
     assert sorted(archived(tryton).values()) == [1, 1, 1]
     assert {s for _, proc, s in dunnings(tryton) if proc == "Dunning connector"} == {"waiting"}
+    # Processed dunnings keep no claim note (Tryton lets users search notes by their record only).
+    rpc = bot(tryton)
+    ours = rpc.search_read("account.dunning", [["procedure.name", "=", "Dunning connector"]], ["id"], page_size=100)
+    assert ours and rpc.search_read("ir.note", [["resource", "in", [f"account.dunning,{r['id']}" for r in ours]]],
+                                    ["message"], page_size=100) == []
     assert setup_done.json(*SYNC)["created"]["emails"] == 0
 
 
+@pytest.mark.parametrize("first_run", ["this-process", "ended-process"])
 def test_an_email_tryton_cannot_send_fails_alone_and_the_next_run_sends_it(
-        setup_done: Cli, tryton: TrytonServer, tmp_path: Path) -> None:
+        setup_done: Cli, tryton: TrytonServer, tmp_path: Path, first_run: str) -> None:
     tryton.mail.fail_at = 2  # the mail server refuses the second connection Tryton opens
-    code, out, err = setup_done(*SYNC, "--json", "-q")
+    if first_run == "this-process":
+        code, out, err = setup_done(*SYNC, "--json", "-q")
+    else:
+        run = dunning_process(configured(tryton, tmp_path / "dunning.toml"), tryton, *SYNC)
+        out, err = run.communicate(timeout=120)
+        code = run.returncode
     summary = json.loads(out)
     assert code == 1 and len(summary["failed"]) == 1 and "Traceback" not in err
     assert "refused by the test" in summary["failed"][0]["error"]
     # Whatever Tryton made of the refused attempt, nobody got an e-mail twice, and the failed
-    # action's claim (a draft dunning) is taken over once its lease ends: sent, or completed.
+    # action's claim (a draft dunning) is taken over, sent or completed: once its lease ends when
+    # the run that holds it lives (this very process), at once when its process has ended.
     assert len(set(tryton.mail.recipients())) == len(tryton.mail.recipients())
-    cli = Cli(configured(tryton, tmp_path / "lease.toml", lease_s=1), setup_done.capsys)
-    time.sleep(LEASE_ENDED_S)
+    if first_run == "this-process":
+        cli = Cli(configured(tryton, tmp_path / "lease.toml", lease_s=1), setup_done.capsys)
+        time.sleep(LEASE_ENDED_S)
+    else:
+        cli = setup_done  # the 600 s lease of the example configuration: nobody waits for it
     again = cli.json(*SYNC)
     assert again["failed"] == [] and again["created"]["emails"] + again["repaired"] >= 1
     assert tryton.mail.recipients() == FIRST_DAY_RECIPIENTS
@@ -196,3 +227,16 @@ def test_calls_become_tasks_of_the_project_for_the_assignee_once(setup_done: Cli
     # The open calls are the history: the next run neither repeats them nor moves on while they wait.
     again = cli.json("sync", "--today", "2026-12-14", "--allow-other-date")
     assert again["actions"] == 0 and again["created"]["tasks"] == 0
+    # Green Leaf pays: the next run closes its call, which Tryton accepts only at 100 % with "Done".
+    leaf = tryton.ids["customers"]["leaf"]
+    pay_invoice(tryton, tryton.ids["invoices"]["open_leaf"], dt.date(2026, 12, 14))
+    paid = cli.json("sync", "--today", "2026-12-15", "--allow-other-date")
+    assert paid["closed"] == 1 and paid["failed"] == [] and paid["created"]["tasks"] == 0
+    rows = bot(tryton).search_read("project.work", [["parent.name", "=", "Dunning connector"]],
+                                   ["party", "comment", "status.name", "progress"], page_size=100)
+    done = {int(r["party"]): (r["status."]["name"], r["progress"]) for r in rows}
+    assert done.pop(leaf) == ("Done", 1.0) and {status for status, _ in done.values()} == {"Open"}
+    assert "Paid on 2026-12-14" in next(str(r["comment"]) for r in rows if int(r["party"]) == leaf)
+    # Closed is history too: a re-run writes nothing.
+    rerun = cli.json("sync", "--today", "2026-12-15", "--allow-other-date")
+    assert rerun["closed"] == 0 and rerun["actions"] == 0 and rerun["created"]["tasks"] == 0

@@ -5,12 +5,12 @@ the environment variable the settings name. The first call asks the server's ver
 (`common.server.version`), loads `mappings/tryton/<major>.toml`, logs in with user and password
 and takes the user's preferences (company, companies, language) as the context of every call.
 
-Rights the connector's Tryton user needs: the groups "Accounting" (move lines, invoices,
-companies, currencies) and "Dunning" (dunnings: read, create and move them); for `setup`, and for
-`sync` when the policy has more levels than the procedure, "Accounting Administration" (dunning
-procedures and levels); with the project module, "Project Administration" (work statuses) and the
-right to create and write tasks. E-mails go through `ir.email.send`, which every user may call and
-which needs Tryton's `[email] uri`. Without them `check` names each right missing and exits 3.
+Rights the connector's Tryton user needs: the groups "Accounting Administration" (it inherits
+"Accounting": move lines, invoices; and it may read, create and delete dunnings, their procedures
+and levels, and payments, the promises) and, with the project module, "Project Administration"
+(tasks). E-mails go through `ir.email.send`, which every user may call and which needs Tryton's
+`[email] uri`. Without them `check` names each right missing and the groups that give them
+(`[rights]` of the mapping), and exits 3.
 Write-back: `connector.erp.tryton.write`.
 """
 
@@ -23,10 +23,12 @@ from datetime import date
 
 from connector.config import ErpSettings
 from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
+from connector.erp.odoo.session import RunId
 from connector.erp.tryton.facts import FactsReader
 from connector.erp.tryton.history import read_issued
 from connector.erp.tryton.mapping import SUPPORTED, TrytonMapping, load_mapping
 from connector.erp.tryton.place import NAME, Place, find_place, installed_models, make_place
+from connector.erp.tryton.promises import read_promises
 from connector.erp.tryton.rpc import TrytonFault, TrytonRpc
 from connector.erp.tryton.write import Writer
 from connector.errors import ErpError
@@ -38,10 +40,10 @@ log = logging.getLogger("connector.erp.tryton")
 # Where each kind of fact comes from, to name the record when Tryton's data cannot be used.
 TRYTON_MODELS = {"company": "company.company", "partner": "party.party", "invoice": "account.invoice",
                  "item": "account.move.line", "credit": "account.move.line", "settled": "account.move.line",
-                 "issued": "project.work / ir.email", "promise": "promise"}
+                 "issued": "project.work / ir.email", "promise": "account.payment"}
 
 _READ_CONCEPTS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning",
-                  "procedure", "level", "email")
+                  "procedure", "level", "email", "payment")
 
 # Write probes: each sent with values Tryton refuses before it writes (the record 0 does not exist, an
 # empty create), so that a refused right answers "access" and a granted one a harmless fault.
@@ -60,6 +62,8 @@ class TrytonAdapter:
         self._version = ""
         self._place: Place | None = None
         self._writer: Writer | None = None
+        # Named on the claims this run makes, so that a re-run on this host knows at once when it died.
+        self.run = RunId.current()
 
     @property
     def rpc_calls(self) -> int:
@@ -134,6 +138,12 @@ class TrytonAdapter:
             setup.append("Tryton's project module: calls, letters and hand-overs become its tasks")
         elif not place.project:
             setup.append(f"{m.model('work')} '{NAME}'")
+        notes: list[str] = []
+        groups = sorted({group for right in missing if (group := m.group_for(right.partition(" ")[2]))})
+        if groups:
+            notes.append(f"Tryton user '{self.settings.login}' lacks the group{'s' if len(groups) > 1 else ''} "
+                         f"{' and '.join(groups)}: add {'them' if len(groups) > 1 else 'it'} to the user "
+                         "(Administration > Users > Groups) and run dunning check again")
         company_ids = list(self.settings.company_ids) or list(rpc.context.get("companies") or [])
         companies: list[str] = []
         if company_ids and f"read {m.model('company')}" not in missing:
@@ -143,7 +153,7 @@ class TrytonAdapter:
             erp="tryton", version=self._version, protocol="jsonrpc", url=rpc.base_url,
             database=self.settings.database, user=str(user.get("login") or self.settings.login),
             user_id=rpc.user_id, companies=tuple(companies), missing_rights=tuple(missing),
-            missing_setup=tuple(setup), problems=tuple(problems))
+            missing_setup=tuple(setup), notes=tuple(notes), problems=tuple(problems))
 
     def company_id(self) -> int:
         """The company the connector writes for: the first of [erp] company_ids, else the user's."""
@@ -172,16 +182,24 @@ class TrytonAdapter:
             raise ErpError(f"Tryton has no dunning procedure '{NAME}' yet: run dunning setup first")
         if self._writer is None or self._writer.today != today:
             self._writer = Writer(self._rpc, self.connect(), place, today, self.settings.claim_lease_s,
-                                  self.settings.page_size, progress)
+                                  self.settings.page_size, progress, self.run)
         self._writer.progress = progress
         return self._writer
 
     def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
         mapping = self.connect()
-        facts = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
-                            self.settings.page_size, progress).read()
+        reader = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
+                             self.settings.page_size, progress)
+        facts = reader.read()
         issued = read_issued(self._rpc, mapping, self.place(), sorted(facts.partners), self.settings.page_size)
-        facts = replace(facts, issued=tuple(issued))
+        # A customer who paid everything has no open line, so its paid lines were not read with the
+        # others: those of its open tasks are, for the paid date the closing feedback names.
+        known = {i.id for i in facts.items} | {s.id for s in facts.settled}
+        unknown = {line for action in issued if action.open for line in action.item_ids} - known
+        settled = facts.settled + tuple(reader.settled_lines(unknown)) if unknown else facts.settled
+        promises = read_promises(self._rpc, mapping, sorted(facts.partners), list(reader.company_domain_ids), today,
+                                 self.settings.page_size)
+        facts = replace(facts, issued=tuple(issued), settled=settled, promises=tuple(promises))
         check_erp_facts(facts, "Tryton", TRYTON_MODELS)
         return facts
 

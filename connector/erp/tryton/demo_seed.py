@@ -20,8 +20,8 @@ REFERENCE_DAY = dt.date(2026, 11, 23)
 COMPANY_NAME = "Talleres Ejemplo S.L."
 EXEMPT_CATEGORY = "Sin reclamaciones"
 BOT_LOGIN_ENV, BOT_PASSWORD_ENV = "DUNNING_DEMO_BOT_LOGIN", "DUNNING_DEMO_BOT_PASSWORD"
-# The groups the README's "Rights" paragraph names as the set to start from.
-BOT_GROUPS = ("Accounting", "Dunning", "Payment", "Accounting Administration", "Project Administration")
+# The groups the README's "Rights" paragraph names: the least set with which check, setup and sync work.
+BOT_GROUPS = ("Accounting Administration", "Project Administration")
 
 # (key, name, language, e-mail); Ayuntamiento is in the exempt category.
 CUSTOMERS = (

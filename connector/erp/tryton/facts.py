@@ -73,6 +73,8 @@ class FactsReader:
         self.page_size = page_size
         self.progress = progress
         self.currencies: dict[int, Currency] = {}
+        # The companies read (the [erp] company_ids, else the user's), once `read` ran.
+        self.company_domain_ids: tuple[int, ...] = ()
 
     def search(self, concept: str, domain: list[Any], fields: list[str]) -> list[dict[str, Any]]:
         return self.rpc.search_read(self.m.model(concept), domain, fields, page_size=self.page_size)
@@ -84,6 +86,7 @@ class FactsReader:
         m = self.m
         self.progress("company", 0, None)
         company, company_ids = self.read_company()
+        self.company_domain_ids = company_ids
         company_domain = [["company", "in", list(company_ids)]]
         self.progress("receivables", 0, None)
         lines = self.search("move_line", [*m.domain("open_lines"), *company_domain], m.fields("open_lines"))
@@ -237,9 +240,19 @@ class FactsReader:
         if not party_ids:
             return []
         since = self.today - timedelta(days=HISTORY_DAYS)
-        rows = self.search("move_line", [*self.m.domain("settled_lines"), *company_domain,
-                                         ["party", "in", sorted(party_ids)], ["maturity_date", ">=", since]],
-                           self.m.fields("settled_lines"))
+        return self.settled_where([*company_domain, ["party", "in", sorted(party_ids)], ["maturity_date", ">=", since]],
+                                  first_invoice)
+
+    def settled_lines(self, line_ids: set[int]) -> list[SettledItem]:
+        """These lines, where paid: what a customer who paid everything paid last, for closing its tasks."""
+        out: list[SettledItem] = []
+        ids = sorted(line_ids)
+        for start in range(0, len(ids), self.page_size):
+            out += self.settled_where([["id", "in", ids[start:start + self.page_size]]], {})
+        return out
+
+    def settled_where(self, domain: list[Any], first_invoice: dict[int, date]) -> list[SettledItem]:
+        rows = self.search("move_line", [*self.m.domain("settled_lines"), *domain], self.m.fields("settled_lines"))
         invoice_model = self.m.model("invoice")
         ids = {iid for r in rows if (iid := _invoice_id(r.get("move_origin"), invoice_model))}
         numbers = self.by_ids("invoice", ids, ["number", "invoice_date"])

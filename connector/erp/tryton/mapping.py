@@ -12,8 +12,9 @@ from connector.resources import data_dir
 SUPPORTED = (8,)
 NULL = "NULL"
 _MODELS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning",
-           "procedure", "level", "email", "work", "work_status", "process_wizard")
-_SECTIONS = ("open_lines", "settled_lines", "invoice", "party", "address", "company", "currency", "disputes")
+           "procedure", "level", "email", "note", "work", "work_status", "process_wizard", "payment", "payment_journal")
+_SECTIONS = ("open_lines", "settled_lines", "invoice", "party", "address", "company", "currency", "disputes",
+             "promises", "rights")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,11 @@ class TrytonMapping:
 
     def fields(self, section: str) -> list[str]:
         return list(self.sections[section]["fields"])
+
+    def group_for(self, model: str) -> str:
+        """The Tryton group that grants the connector's rights on this model ("" when the mapping names none)."""
+        group = self.sections["rights"].get(model)
+        return group if isinstance(group, str) else ""
 
     def domain(self, section: str, key: str = "domain") -> list[Any]:
         """A domain of the mapping, with "NULL" (TOML has no null) turned into None."""
@@ -52,7 +58,7 @@ def load_mapping(major: int) -> TrytonMapping:
         if not isinstance(section, dict):
             errors.append(f"[{name}]: missing")
             continue
-        if name != "disputes" and not (isinstance(section.get("fields"), list)
+        if name not in ("disputes", "promises", "rights") and not (isinstance(section.get("fields"), list)
                                        and all(isinstance(f, str) for f in section["fields"])):
             errors.append(f"{name}.fields: expected a list of field names")
         for key, value in section.items():

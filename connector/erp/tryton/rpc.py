@@ -17,6 +17,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -104,11 +105,10 @@ class TrytonRpc:
             headers["Authorization"] = self._auth
         self.calls += 1
         try:
-            response = self._http.post(f"{self.base_url}{path}", data=body, headers=headers,
-                                       timeout=self.timeout_s)
-        except requests.Timeout as error:
+            response, content = self._bounded_post(f"{self.base_url}{path}", body, headers)
+        except (requests.Timeout, TimeoutError) as error:
             raise TrytonTransient(f"Tryton at {self.base_url} did not answer {method} within "
-                                  f"{self.timeout_s:g} s") from error
+                                  f"{self.timeout_s:g} s ([erp] timeout_s)") from error
         except requests.ConnectionError as error:
             raise TrytonTransient(f"cannot connect to Tryton at {self.base_url}: {_reason(error)}") from error
         self.server_now = _http_date(response.headers.get("Date", "")) or self.server_now
@@ -130,7 +130,7 @@ class TrytonRpc:
         if response.status_code >= 400:
             raise ErpError(f"Tryton at {self.base_url} answered HTTP {response.status_code} to {method}")
         try:
-            answer = response.json(object_hook=_decode)
+            answer = json.loads(content, object_hook=_decode)
         except ValueError as error:
             raise ErpError(f"{self.base_url} did not answer {method} in JSON-RPC: is [erp] url a Tryton "
                            "server?") from error
@@ -139,6 +139,50 @@ class TrytonRpc:
         if "error" in answer and answer["error"] is not None:
             raise self._fault(method, answer["error"])
         return answer.get("result")
+
+    def _bounded_post(self, url: str, body: str, headers: dict[str, str]) -> tuple[requests.Response, bytes]:
+        """POST and read the whole answer within timeout_s, also from a server that trickles its bytes.
+
+        `requests`' timeout bounds the connection and each read, not their sum: the body is read in
+        chunks against a deadline, and a timer shuts the socket at the deadline so that a read
+        waiting for the next byte ends then too.
+        """
+        deadline = time.monotonic() + self.timeout_s
+        response = self._http.post(url, data=body, headers=headers, timeout=self.timeout_s, stream=True)
+        lock, expired, complete = threading.Lock(), threading.Event(), threading.Event()
+
+        def expire() -> None:
+            with lock:  # an answer read completely just before the deadline keeps its connection
+                if complete.is_set():
+                    return
+                expired.set()
+            # urllib3 2.3 and later: ends a read blocked in another thread. Before, the next chunk ends it.
+            shutdown = getattr(response.raw, "shutdown", None)
+            if callable(shutdown):
+                shutdown()
+
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+        timer.daemon = True
+        timer.start()
+        content = bytearray()
+        try:
+            for chunk in response.iter_content(chunk_size=65536):
+                content += chunk
+                if time.monotonic() > deadline:
+                    break
+            else:
+                with lock:
+                    if not expired.is_set():
+                        complete.set()
+        except requests.RequestException:
+            if not expired.is_set():
+                raise
+        finally:
+            timer.cancel()
+            response.close()
+        if not complete.is_set():
+            raise TimeoutError(f"no complete answer within {self.timeout_s:g} s")
+        return response, bytes(content)
 
     def _fault(self, method: str, error: Any) -> ErpError:
         if isinstance(error, list) and len(error) == 2 and error[0] in ("UserError", "UserWarning"):

@@ -6,13 +6,16 @@ fails if anyone changed them since they were read. So, per action:
 
 1. read the dunnings of its lines. A line whose dunning is at the action's level of the connector's
    procedure, not draft, was reminded already; one in draft there is claimed by a run: left to it while
-   the claim is younger than `claim_lease_s` (on the server's clock), taken over when older;
+   the claim is younger than `claim_lease_s` (on the server's clock), taken over when older, or at
+   once when its note names a run of this host whose process has ended;
 2. claim: replace the lines' earlier dunnings (a delete sent with their `_timestamp`: the loser of a
    race gets Tryton's concurrency error) by new ones at the level, in draft (the loser of that race
-   gets the unique error); either loser skips the action;
+   gets the unique error); either loser skips the action. A note on each claimed dunning (`ir.note`,
+   what Tryton shows in the dunning's Notes) names the run: host, process id and start;
 3. deliver: the e-mail, sent by Tryton (`ir.email.send`) and archived on the customer, or the task
    in the connector's project; each carries the "Ref. dunning" line (`history`);
-4. complete: Tryton's "Process Dunning" wizard takes the dunnings to "waiting", dated the day.
+4. complete: Tryton's "Process Dunning" wizard takes the dunnings to "waiting", dated the day; the
+   claim notes are removed.
 
 A run that dies between 2 and 3 leaves draft dunnings and nothing carrying the key: the next run
 that plans the action takes the claim over and delivers. One that dies between 3 and 4 leaves the
@@ -29,6 +32,7 @@ from datetime import date, datetime
 from typing import Any
 
 from connector.erp.base import Progress, WriteRequest, WriteResult
+from connector.erp.odoo.session import RunId
 from connector.erp.tryton.history import ASSIGNEE_PREFIX, REF_PREFIX, Ref, parse_refs
 from connector.erp.tryton.mapping import TrytonMapping
 from connector.erp.tryton.place import NAME, Place, read_levels
@@ -39,6 +43,15 @@ log = logging.getLogger("connector.erp.tryton")
 
 _DUNNING_FIELDS = ["line", "party", "level", "level.sequence", "procedure", "state", "_timestamp", "write_date",
                    "create_date"]
+# The claim note's text; the run's token (host_pid_start) follows it.
+CLAIM_NOTE = "Dunning connector: being written by run "
+
+
+def claim_run(message: Any) -> RunId | None:
+    """The run a claim note names, or None for any other note."""
+    if isinstance(message, str) and message.startswith(CLAIM_NOTE):
+        return RunId.parse(message[len(CLAIM_NOTE):].strip())
+    return None
 
 
 @dataclass(slots=True)
@@ -47,14 +60,16 @@ class _Claim:
 
     dunnings: dict[int, int]
     taken_over: bool
+    notes: list[int]
 
 
 class Writer:
     """One write pass. Run-level errors (auth, unreachable, missing rights) propagate."""
 
     def __init__(self, rpc: TrytonRpc, mapping: TrytonMapping, place: Place, today: date, lease_s: float,
-                 page_size: int, progress: Progress) -> None:
+                 page_size: int, progress: Progress, run: RunId) -> None:
         self.rpc, self.m, self.place, self.today = rpc, mapping, place, today
+        self.run_id = run
         self.lease_s = lease_s
         self.page_size = page_size
         self.progress = progress
@@ -70,8 +85,11 @@ class Writer:
         log.warning("action %s failed: %s", key, sentence)
         self.result.failed.append((key, sentence))
 
-    def stale(self, row: dict[str, Any]) -> bool:
-        """A claim not touched for longer than the lease belongs to a run that died or hangs."""
+    def stale(self, row: dict[str, Any], runs: dict[int, tuple[RunId | None, list[int]]]) -> bool:
+        """A claim whose run's process ended (this host), or not touched for longer than the lease: a dead run's."""
+        run, _notes = runs.get(int(row["id"]), (None, []))
+        if run is not None and run.gone():
+            return True
         if self.lease_s <= 0:
             return True
         touched = row.get("write_date") or row.get("create_date")
@@ -79,6 +97,40 @@ class Writer:
         if not isinstance(touched, datetime) or now is None:
             return False  # cannot tell: left to its owner; a later run decides
         return (now - touched).total_seconds() > self.lease_s + 1
+
+    def claim_notes(self, dunning_ids: list[int]) -> dict[int, tuple[RunId | None, list[int]]]:
+        """Per dunning: the run its claim note names (None: no note, or another host's cannot be told) and the notes."""
+        out: dict[int, tuple[RunId | None, list[int]]] = {}
+        m = self.m
+        resources = [f"{m.model('dunning')},{i}" for i in sorted(set(dunning_ids))]
+        for start in range(0, len(resources), self.page_size):
+            part = resources[start:start + self.page_size]
+            for row in self.rpc.search_read(m.model("note"), [["resource", "in", part],
+                                                              ["message", "like", f"{CLAIM_NOTE}%"]],
+                                            ["resource", "message"], page_size=self.page_size):
+                dunning = int(str(row.get("resource") or ",0").rpartition(",")[2] or 0)
+                run, notes = out.get(dunning, (None, []))
+                out[dunning] = (run or claim_run(row.get("message")), [*notes, int(row["id"])])
+        return out
+
+    def note_claims(self, dunning_ids: list[int]) -> list[int]:
+        """Name this run on the dunnings it claimed, so that a re-run on this host knows when it died."""
+        m = self.m
+        created = self.rpc.call(m.model("note"), "create", [
+            {"resource": f"{m.model('dunning')},{i}", "message": f"{CLAIM_NOTE}{self.run_id.token}"}
+            for i in sorted(set(dunning_ids))], retry=False)
+        return [int(i) for i in created]
+
+    def drop_notes(self, note_ids: list[int]) -> None:
+        """Best effort: a claim note left on a processed dunning names a run that is over, and is ignored."""
+        if not note_ids:
+            return
+        try:
+            self.rpc.call(self.m.model("note"), "delete", sorted(set(note_ids)), retry=False)
+        except TrytonFault as error:
+            if error.kind == "access":
+                raise
+            log.info("claim notes %s stay: %s", note_ids, error)
 
     def level_id(self, index: int) -> int:
         """The procedure's level at the policy level's position, created when the policy has more."""
@@ -134,7 +186,7 @@ class Writer:
         dunning_ids = [claim.dunnings[line] for line in lines]
         if claim.taken_over and self.delivered(action.key, action.partner.id):
             log.info("action %s: delivered by an interrupted run; completed", action.key)
-            self.complete(dunning_ids)
+            self.complete(dunning_ids, claim.notes)
             self.result.repaired += 1
             return
         try:
@@ -158,7 +210,7 @@ class Writer:
             # Nothing was delivered (Tryton rolled the call back): the draft claim is taken over by a later run.
             self.fail(action.key, str(error))
             return
-        self.complete(dunning_ids)
+        self.complete(dunning_ids, claim.notes)
         if claim.taken_over:
             self.result.repaired += 1
 
@@ -167,8 +219,9 @@ class Writer:
 
         Tryton lets nobody change the level of a dunning once processed, so a line's earlier dunning
         (of a lower level, or of another procedure) is replaced: deleted, then created anew at the
-        level. A draft dunning of the connector's procedure is a claim: left to its run while young,
-        taken over (written with its `_timestamp`) when older than the lease.
+        level. A draft dunning of the connector's procedure is a claim: left to its run while young
+        and alive, taken over (written with its `_timestamp`) when older than the lease or when its
+        run's process ended; the claim notes then name this run instead.
         """
         m, place = self.m, self.place
         level = self.level_id(action.level_index)
@@ -178,6 +231,9 @@ class Writer:
         to_replace: list[dict[str, Any]] = []
         to_take: list[dict[str, Any]] = []
         to_create: list[int] = []
+        drafts = [int(r["id"]) for r in rows.values()
+                  if r.get("state") == "draft" and int(r.get("procedure") or 0) == place.procedure]
+        runs = self.claim_notes(drafts) if drafts else {}
         for line in lines:
             row = rows.get(line)
             if row is None:
@@ -191,8 +247,10 @@ class Writer:
             if not draft and at >= action.level_index:
                 continue  # this line was reminded at this level (or further) already
             if ours and draft:
-                if not self.stale(row):
-                    log.warning("action %s is being written by another run; left to it", action.key)
+                if not self.stale(row, runs):
+                    run = runs.get(int(row["id"]), (None, []))[0]
+                    log.warning("action %s is being written by another run (%s); left to it", action.key,
+                                run.token if run else "unknown run")
                     self.result.pending.append(action.key)
                     return None
                 to_take.append(row)
@@ -220,6 +278,8 @@ class Writer:
                     {"company": place.company, "line": line, "procedure": place.procedure, "level": level}
                     for line in to_create], retry=False)
                 dunnings.update(zip(to_create, (int(i) for i in created), strict=True))
+            claimed = [int(r["id"]) for r in to_take] + [dunnings[line] for line in to_create]
+            notes = self.note_claims(claimed)
         except TrytonFault as error:
             if error.kind in ("conflict", "duplicate", "missing"):
                 log.info("action %s was claimed by another run; skipped", action.key)
@@ -229,7 +289,9 @@ class Writer:
                 raise
             self.fail(action.key, str(error))
             return None
-        return _Claim(dunnings=dunnings, taken_over=bool(to_take))
+        # The dead run's notes go once this run's name the dunnings.
+        self.drop_notes([n for r in to_take for n in runs.get(int(r["id"]), (None, []))[1]])
+        return _Claim(dunnings=dunnings, taken_over=bool(to_take), notes=notes)
 
     def delivered(self, key: str, partner_id: int) -> bool:
         """Whether an e-mail archived on the customer or a task of the project carries the key."""
@@ -242,8 +304,8 @@ class Writer:
             m.model("work"), [["parent", "=", self.place.project], ["comment", "ilike", needle]], ["id"],
             page_size=1))
 
-    def complete(self, dunning_ids: list[int]) -> None:
-        """Process the dunnings as Tryton's "Process Dunning" does: waiting, dated the server's today.
+    def complete(self, dunning_ids: list[int], notes: list[int]) -> None:
+        """Process the dunnings as Tryton's "Process Dunning" does (waiting, dated the server's today); drop the notes.
 
         Best effort: a dunning left draft is completed by a later run (`repair`).
         """
@@ -254,6 +316,8 @@ class Writer:
             if error.kind == "access":
                 raise
             log.warning("dunnings %s stay draft until the next run: %s", dunning_ids, error)
+            return
+        self.drop_notes(notes)
 
     # ------------------------------------------------------------------------------ interrupted runs
 
@@ -265,7 +329,8 @@ class Writer:
         drafts = self.rpc.search_read(
             m.model("dunning"), [["procedure", "=", place.procedure], ["state", "=", "draft"]], _DUNNING_FIELDS,
             page_size=self.page_size, context={"active_test": False})
-        stale = {int(r["line"]): r for r in drafts if self.stale(r)}
+        runs = self.claim_notes([int(r["id"]) for r in drafts]) if drafts else {}
+        stale = {int(r["line"]): r for r in drafts if self.stale(r, runs)}
         if not stale:
             return self.result
         resources = sorted({f"{m.model('party')},{r['party']}" for r in stale.values() if r.get("party")})
@@ -287,7 +352,7 @@ class Writer:
             covered = [int(stale[line]["id"]) for line in ref.line_ids if line in stale]
             if covered and not set(covered) & completed:
                 log.info("action %s: delivered by an interrupted run; completed", ref.key)
-                self.complete(covered)
+                self.complete(covered, [n for d in covered for n in runs.get(d, (None, []))[1]])
                 completed |= set(covered)
                 self.result.repaired += 1
         # The others were claimed by runs that died before delivering: the run that plans them again
