@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 from connector.config import Settings
-from connector.engine import evaluate, safety_problem
+from connector.engine import customers_written_to, evaluate, safety_problem
 from connector.erp.base import Attachment, ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
 from connector.errors import ConnectorError, SafetyStop, TemplateError
 from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind
@@ -91,9 +92,15 @@ class SyncOutcome:
 
 
 def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date,
-                  progress: Progress = no_progress) -> Pulled:
-    """Read the facts, evaluate, render every message. Writes nothing (this is `plan`)."""
-    facts = adapter.fetch_facts(today, progress)
+                  progress: Progress = no_progress, *, narrow: bool = False) -> Pulled:
+    """Read the facts, evaluate, render every message. Writes nothing (this is `plan`).
+
+    `narrow`: the invoices' presentation details are read only for the customers the plan writes to
+    (same plan; the facts of the others lack them), as `sync` does: a day with little to do costs
+    little more than reading the open items.
+    """
+    details_for = partial(customers_written_to, settings.policy, today=today) if narrow else None
+    facts = adapter.fetch_facts(today, progress, details_for)
     with frozen_heap():
         plan = evaluate(settings.policy, facts, today)
     messages, render_failed = render_messages(plan, facts, renderer, today)
@@ -176,7 +183,7 @@ def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: dat
     settled = WriteResult()
     try:
         settled = adapter.repair(today)
-        pulled = pull_and_plan(adapter, settings, renderer, today, progress)
+        pulled = pull_and_plan(adapter, settings, renderer, today, progress, narrow=True)
         problem = safety_problem(pulled.plan, settings.policy)
         if problem is not None:
             if not force:
