@@ -937,15 +937,14 @@ def preview(policy: Policy, facts: Facts, today: date, partner_id: int, level_na
     return action
 
 
-def customers_written_to(policy: Policy, facts: Facts, today: date) -> frozenset[int]:
-    """The customers today's plan reminds or hands over: the ones whose invoices' details it writes.
+def customers_written_to(plan: Plan) -> frozenset[int]:
+    """The customers a plan reminds or hands over: the ones whose invoices' details it writes.
 
     Nothing the engine decides reads an invoice's presentation details (its references, portal link,
     payment terms, description, PDF, instalment numbers): facts pulled without them give the same
     plan, so an adapter reads them only for these customers (`ErpAdapter.fetch_facts`'s `details_for`).
     """
-    return frozenset(action.partner.id for action in evaluate(policy, facts, today).actions
-                     if isinstance(action, Remind | Escalate))
+    return frozenset(action.partner.id for action in plan.actions if isinstance(action, Remind | Escalate))
 
 
 def contact_actions(plan: Plan) -> int:

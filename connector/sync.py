@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import partial
 from typing import Any
 
 from connector.config import Settings
@@ -99,10 +98,20 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     (same plan; the facts of the others lack them), as `sync` does: a day with little to do costs
     little more than reading the open items.
     """
-    details_for = partial(customers_written_to, settings.policy, today=today) if narrow else None
-    facts = adapter.fetch_facts(today, progress, details_for)
-    with frozen_heap():
-        plan = evaluate(settings.policy, facts, today)
+    bare: list[tuple[Facts, Plan]] = []
+
+    def details_for(without_details: Facts) -> frozenset[int]:
+        with frozen_heap():
+            plan = evaluate(settings.policy, without_details, today)
+        bare.append((without_details, plan))
+        return customers_written_to(plan)
+
+    facts = adapter.fetch_facts(today, progress, details_for if narrow else None)
+    if bare and bare[-1][0] is facts:
+        plan = bare[-1][1]  # no detail was added (nobody is written to): the facts this plan was made from
+    else:
+        with frozen_heap():
+            plan = evaluate(settings.policy, facts, today)
     messages, render_failed = render_messages(plan, facts, renderer, today)
     requests = [WriteRequest(action, None if isinstance(action, Close) else messages[action.key])
                 for action in plan.actions if isinstance(action, Close) or action.key in messages]

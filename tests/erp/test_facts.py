@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 
 import pytest
 
@@ -127,7 +126,8 @@ def test_fetch_calls_grow_with_pages_not_invoices(version: int, protocol: str,
 
 
 def details_for_plan() -> DetailsFor:
-    return partial(customers_written_to, config().policy, today=AS_OF)
+    policy = config().policy
+    return lambda facts: customers_written_to(evaluate(policy, facts, AS_OF))
 
 
 def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(make_server: Callable[..., SandboxServer]) -> None:
