@@ -10,6 +10,10 @@ documents they sit on), the connector's completion rows (history), which of thei
 tasks are still open (and the closed tasks' stages), and the "done" messages of the activities people
 marked done since the oldest of them still about an open item. On the demo seed that is about 20
 calls whatever the number of invoices below one page.
+
+A narrowed pull (`sync`: `fetch_facts(details_for=...)`) reads the moves without their DETAIL_FIELDS
+and skips the descriptions and the instalment numbering; `add_details` then reads those for the
+invoices of the customers the plan writes to only (none on a day with nothing to write).
 """
 
 from __future__ import annotations
