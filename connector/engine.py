@@ -937,6 +937,16 @@ def preview(policy: Policy, facts: Facts, today: date, partner_id: int, level_na
     return action
 
 
+def customers_written_to(plan: Plan) -> frozenset[int]:
+    """The customers a plan reminds or hands over: the ones whose invoices' details it writes.
+
+    Nothing the engine decides reads an invoice's presentation details (its references, portal link,
+    payment terms, description, PDF, instalment numbers): facts pulled without them give the same
+    plan, so an adapter reads them only for these customers (`ErpAdapter.fetch_facts`'s `details_for`).
+    """
+    return frozenset(action.partner.id for action in plan.actions if isinstance(action, Remind | Escalate))
+
+
 def contact_actions(plan: Plan) -> int:
     """Actions that create something in the ERP for a person or a customer (closings excluded)."""
     return sum(1 for action in plan.actions if not isinstance(action, Close))

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from connector.config import Settings
-from connector.engine import evaluate, safety_problem
+from connector.engine import customers_written_to, evaluate, safety_problem
 from connector.erp.base import Attachment, ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
 from connector.errors import ConnectorError, SafetyStop, TemplateError
 from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind
@@ -91,11 +91,27 @@ class SyncOutcome:
 
 
 def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: date,
-                  progress: Progress = no_progress) -> Pulled:
-    """Read the facts, evaluate, render every message. Writes nothing (this is `plan`)."""
-    facts = adapter.fetch_facts(today, progress)
-    with frozen_heap():
-        plan = evaluate(settings.policy, facts, today)
+                  progress: Progress = no_progress, *, narrow: bool = False) -> Pulled:
+    """Read the facts, evaluate, render every message. Writes nothing (this is `plan`).
+
+    `narrow`: the invoices' presentation details are read only for the customers the plan writes to
+    (same plan; the facts of the others lack them), as `sync` does: a day with little to do costs
+    little more than reading the open items.
+    """
+    bare: list[tuple[Facts, Plan]] = []
+
+    def details_for(without_details: Facts) -> frozenset[int]:
+        with frozen_heap():
+            plan = evaluate(settings.policy, without_details, today)
+        bare.append((without_details, plan))
+        return customers_written_to(plan)
+
+    facts = adapter.fetch_facts(today, progress, details_for if narrow else None)
+    if bare and bare[-1][0] is facts:
+        plan = bare[-1][1]  # no detail was added (nobody is written to): the facts this plan was made from
+    else:
+        with frozen_heap():
+            plan = evaluate(settings.policy, facts, today)
     messages, render_failed = render_messages(plan, facts, renderer, today)
     requests = [WriteRequest(action, None if isinstance(action, Close) else messages[action.key])
                 for action in plan.actions if isinstance(action, Close) or action.key in messages]
@@ -176,7 +192,7 @@ def sync(adapter: ErpAdapter, settings: Settings, renderer: Renderer, today: dat
     settled = WriteResult()
     try:
         settled = adapter.repair(today)
-        pulled = pull_and_plan(adapter, settings, renderer, today, progress)
+        pulled = pull_and_plan(adapter, settings, renderer, today, progress, narrow=True)
         problem = safety_problem(pulled.plan, settings.policy)
         if problem is not None:
             if not force:

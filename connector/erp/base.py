@@ -18,6 +18,11 @@ def no_progress(_stage: str, _done: int, _total: int | None) -> None:
     """A Progress that shows nothing (used with --json and in tests)."""
 
 
+# details_for(facts read without the invoices' presentation details) -> the customers whose invoices need them
+# (`engine.customers_written_to`: those today's plan writes to). The decisions never read those details.
+DetailsFor = Callable[[Facts], frozenset[int]]
+
+
 @dataclass(frozen=True, slots=True)
 class ErpStatus:
     """What `dunning check` reports."""
@@ -110,8 +115,14 @@ class ErpAdapter(Protocol):
         """Finish what interrupted runs left: complete what they delivered, release what they did not."""
         ...
 
-    def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
-        """Pull everything the engine needs, including the connector's own history, in few round trips."""
+    def fetch_facts(self, today: date, progress: Progress = no_progress,
+                    details_for: DetailsFor | None = None) -> Facts:
+        """Pull everything the engine needs, including the connector's own history, in few round trips.
+
+        With `details_for`, an adapter may read the invoices' presentation details (`DetailsFor`) only for
+        the customers it names, so that a day with little to write costs little more than the open items;
+        the plan is the same. Without it (`plan`, `report`), every invoice is read in full.
+        """
         ...
 
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:

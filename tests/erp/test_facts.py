@@ -8,12 +8,16 @@ from decimal import Decimal
 
 import pytest
 
+from connector.engine import customers_written_to, evaluate
+from connector.erp.base import DetailsFor
+from connector.erp.odoo import OdooAdapter
 from connector.erp.odoo.facts import promised_amount
 from connector.legal import DebtorTags
+from connector.model import Escalate, Facts, Remind
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
 
-from .conftest import AS_OF, COMBO_IDS, COMBOS, Rpc, make_adapter
+from .conftest import AS_OF, COMBO_IDS, COMBOS, Rpc, config, make_adapter, requests_for
 
 EXEMPT = "Sin reclamaciones / No dunning"
 
@@ -106,8 +110,53 @@ def test_fetch_calls_grow_with_pages_not_invoices(version: int, protocol: str,
         start = adapter.rpc_calls
         big = adapter.fetch_facts(AS_OF)
         big_calls = adapter.rpc_calls - start
+        # A pull that reads the invoices' details only for the customers written to (as sync does).
+        start = adapter.rpc_calls
+        narrowed = adapter.fetch_facts(AS_OF, details_for=details_for_plan())
+        narrowed_calls = adapter.rpc_calls - start
+        for n in range(60, 120):
+            _add_invoice(rpc, partners[n % len(partners)], n)
+        start = adapter.rpc_calls
+        bigger = adapter.fetch_facts(AS_OF, details_for=details_for_plan())
+        bigger_calls = adapter.rpc_calls - start
     assert len(big.items) == len(small.items) + 60
     assert big_calls == small_calls, (small_calls, big_calls)
+    assert len(bigger.items) == len(narrowed.items) + 60
+    assert bigger_calls == narrowed_calls, (narrowed_calls, bigger_calls)
+
+
+def details_for_plan() -> DetailsFor:
+    policy = config().policy
+    return lambda facts: customers_written_to(evaluate(policy, facts, AS_OF))
+
+
+def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(make_server: Callable[..., SandboxServer]) -> None:
+    """Before and after a first write (then every customer rests): full and narrowed pulls give equal plans."""
+    server = make_server(18)
+    with make_adapter(server, "jsonrpc") as adapter:
+        adapter.setup()
+        full, written_to, first_calls = _compare_pulls(adapter)
+        assert written_to and adapter.write(requests_for(full, AS_OF), AS_OF).failed == []
+        _full, written_to, rerun_calls = _compare_pulls(adapter)
+    assert not written_to and rerun_calls < first_calls, (first_calls, rerun_calls)
+
+
+def _compare_pulls(adapter: OdooAdapter) -> tuple[Facts, set[int], int]:
+    """A full and a narrowed pull: equal plans, the details where they are written, none elsewhere."""
+    policy = config().policy
+    full = adapter.fetch_facts(AS_OF)
+    start = adapter.rpc_calls
+    narrowed = adapter.fetch_facts(AS_OF, details_for=details_for_plan())
+    calls = adapter.rpc_calls - start
+    plan = evaluate(policy, full, AS_OF)
+    assert evaluate(policy, narrowed, AS_OF) == plan
+    written_to = {a.partner.id for a in plan.actions if isinstance(a, Remind | Escalate)}
+    assert [i for i in narrowed.items if i.partner_id in written_to] == \
+        [i for i in full.items if i.partner_id in written_to]
+    resting = [i for i in narrowed.items if i.partner_id not in written_to]
+    assert resting and all(i.invoice.portal_url == "" and i.instalments == 1 for i in resting)
+    assert any(i.invoice.portal_url for i in full.items if i.partner_id not in written_to)
+    return full, written_to, calls
 
 
 def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:

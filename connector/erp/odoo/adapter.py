@@ -57,7 +57,7 @@ from datetime import date
 from typing import Any
 
 from connector.config import ErpSettings
-from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
+from connector.erp.base import DetailsFor, ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
 from connector.erp.odoo.claims import read_unfinished
 from connector.erp.odoo.facts import FactsReader
 from connector.erp.odoo.mapping import SUPPORTED, load_mapping
@@ -375,11 +375,13 @@ class OdooAdapter:
         self._settled = Writer(s, today, self.claim_lease_s, no_progress, self.run).settle(read_unfinished(s))
         return self._settled
 
-    def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
+    def fetch_facts(self, today: date, progress: Progress = no_progress,
+                    details_for: DetailsFor | None = None) -> Facts:
         s = self.session()
         s.refs(refresh=True)
-        facts = FactsReader(s, today, tuple(self.settings.company_ids), progress, self.settings.debtor_tags,
-                            self.settings.direct_debit_methods).read()
+        reader = FactsReader(s, today, tuple(self.settings.company_ids), progress, self.settings.debtor_tags,
+                             self.settings.direct_debit_methods, narrow=details_for is not None)
+        facts = reader.read()
         check_erp_facts(facts, "Odoo", ODOO_MODELS)
         # Claims still unfinished (a live run writing them, or a dead one's before `sync` settles them)
         # count as history: the contact was made or is being made, whatever key today's plan would use.
@@ -390,6 +392,9 @@ class OdooAdapter:
             issued = tuple(a if a.channel else replace(a, channel=self._channels.get(a.level, ""))
                            for a in facts.issued)
             facts = replace(facts, issued=issued)
+        if details_for is not None:
+            # Decided on the whole history, unfinished claims included, as the engine will see it.
+            facts = reader.add_details(facts, details_for(facts))
         return facts
 
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:

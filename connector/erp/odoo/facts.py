@@ -10,6 +10,10 @@ documents they sit on), the connector's completion rows (history), which of thei
 tasks are still open (and the closed tasks' stages), and the "done" messages of the activities people
 marked done since the oldest of them still about an open item. On the demo seed that is about 20
 calls whatever the number of invoices below one page.
+
+A narrowed pull (`sync`: `fetch_facts(details_for=...)`) reads the moves without their DETAIL_FIELDS
+and skips the descriptions and the instalment numbering; `add_details` then reads those for the
+invoices of the customers the plan writes to only (none on a day with nothing to write).
 """
 
 from __future__ import annotations
@@ -66,6 +70,11 @@ HISTORY_DAYS = 730
 DONE_PROMISE_DAYS = 90
 # Ids per `in` condition when a domain carries a list of ids (moves of the open invoices).
 IDS_PER_DOMAIN = 10_000
+# What a message shows of an invoice and no decision reads (`ErpAdapter.fetch_facts`'s `details_for`): a
+# narrowed pull reads these move fields, the descriptions and the instalment numbers only for the
+# customers written to. Many2ones and texts: most of the cost of reading a move.
+DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", "customer_ref", "origin",
+                 "payment_term", "main_attachment")
 _TAGS = re.compile(r"<[^>]+>")
 # SEPA direct-debit mandates (Odoo Enterprise, account_sepa_direct_debit): asked for only when the
 # configuration names direct-debit payment methods, and ignored where the model does not exist.
@@ -147,8 +156,15 @@ class FactsReader:
     """One pull: reads, indexes and builds the facts; `calls` are counted by the session's rpc."""
 
     def __init__(self, session: Session, today: date, company_ids: tuple[int, ...], progress: Progress,
-                 debtor_tags: DebtorTags = DEFAULT_TAGS, direct_debit_methods: tuple[str, ...] = ()) -> None:
+                 debtor_tags: DebtorTags = DEFAULT_TAGS, direct_debit_methods: tuple[str, ...] = (),
+                 *, narrow: bool = False) -> None:
         self.s = session
+        # Leave the DETAIL_FIELDS for `add_details`; the open lines and their moves are kept for it.
+        self.narrow = narrow
+        self.lines: list[dict[str, Any]] = []
+        self.moves: dict[int, dict[str, Any]] = {}
+        self.line_moves: list[int | None] = []
+        self.line_partners: list[int | None] = []
         self.debtor_tags = debtor_tags
         self.direct_debit_methods = frozenset(name.strip().casefold() for name in direct_debit_methods)
         self.m = session.mapping
@@ -247,9 +263,12 @@ class FactsReader:
         move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
         move_f = lf["move"]
         line_moves = [m2o_id(line[move_f]) for line in lines]
+        if self.narrow:
+            details = set(m.names("move", *DETAIL_FIELDS))
+            move_fields = [name for name in move_fields if name not in details]
         moves = s.read(m.model("move"), {mid for mid in line_moves if mid is not None}, move_fields)
         self.progress("invoices", len(moves), len(moves))
-        self.descriptions = self.read_descriptions(moves)
+        self.descriptions = {} if self.narrow else self.read_descriptions(moves)
 
         # Currencies of the lines, the moves and the company: one read.
         currency_ids = {m2o_id(r.get(lf["currency"])) for r in lines}
@@ -257,7 +276,7 @@ class FactsReader:
         currency_ids.add(self.company_currency_id)
         self.read_currencies({c for c in currency_ids if c is not None})
 
-        instalment = self.number_instalments(lines)
+        instalment = {} if self.narrow else self.number_instalments(lines)
 
         # Customers: the commercial partner of each move, else the line's partner.
         commercial_f, partner_f = mf["commercial_partner"], lf["partner"]
@@ -267,6 +286,7 @@ class FactsReader:
             found = m2o_id(move.get(commercial_f)) if move is not None else None
             line_partners.append(found if found is not None else m2o_id(line.get(partner_f)))
         partner_ids = {pid for pid in line_partners if pid is not None}
+        self.lines, self.moves, self.line_moves, self.line_partners = lines, moves, line_moves, line_partners
         self.progress("customers", 0, len(partner_ids))
         settled, first_invoice = self.read_settled(sorted(partner_ids), company_domain)
         invoices: dict[int, Invoice] = {}
@@ -338,6 +358,39 @@ class FactsReader:
             source={"erp": "odoo", "version": self.s.version, "url": self.s.rpc.endpoint.url,
                     "database": self.s.rpc.endpoint.database, "protocol": self.s.rpc.endpoint.protocol,
                     "today": self.today.isoformat()})
+
+    def add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
+        """After a narrowed `read`: the DETAIL_FIELDS, descriptions and instalment numbers of these customers'
+        invoices, read (in calls that grow with their pages) and put into their items."""
+        m, s = self.m, self.s
+        wanted = {mid for mid, pid in zip(self.line_moves, self.line_partners, strict=True)
+                  if mid is not None and pid in partner_ids}
+        if not wanted:
+            return facts
+        for mid, row in s.read(m.model("move"), wanted, m.names("move", *DETAIL_FIELDS)).items():
+            self.moves.setdefault(mid, {}).update(row)
+        currency_f = self.mf["currency"]
+        unknown = {m2o_id(self.moves[mid].get(currency_f)) for mid in wanted if mid in self.moves}
+        if unknown - set(self.currencies) - {None}:
+            self.read_currencies({c for c in unknown - set(self.currencies) if c is not None})
+        self.descriptions = self.read_descriptions({mid: self.moves[mid] for mid in wanted if mid in self.moves})
+        instalment = self.number_instalments([line for line, mid in zip(self.lines, self.line_moves, strict=True)
+                                              if mid in wanted])
+        invoices: dict[int, Invoice] = {}
+        items: list[ReceivableItem] = []
+        for item in facts.items:
+            bare = item.invoice
+            if bare.id not in wanted:
+                items.append(item)
+                continue
+            invoice = invoices.get(bare.id)
+            if invoice is None:
+                # The narrowed read's number, dates and line currency are what `invoice` falls back on.
+                invoice = invoices[bare.id] = self.invoice(bare.id, self.moves.get(bare.id, {}), bare.partner_id,
+                                                           bare.number, bare.invoice_date, bare.currency)
+            k, n = instalment.get(item.id, (1, 1))
+            items.append(replace(item, invoice=invoice, instalment=k, instalments=n))
+        return replace(facts, items=tuple(items))
 
     # ------------------------------------------------------------------------------ parts
 

@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import date
 
 from connector.config import ErpSettings
-from connector.erp.base import ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
+from connector.erp.base import DetailsFor, ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
 from connector.erp.odoo.session import RunId
 from connector.erp.tryton.facts import FactsReader
 from connector.erp.tryton.history import read_issued
@@ -186,7 +186,9 @@ class TrytonAdapter:
         self._writer.progress = progress
         return self._writer
 
-    def fetch_facts(self, today: date, progress: Progress = no_progress) -> Facts:
+    def fetch_facts(self, today: date, progress: Progress = no_progress,
+                    details_for: DetailsFor | None = None) -> Facts:
+        # `details_for` is a hint: Tryton's invoices are read in full, in the same few calls.
         mapping = self.connect()
         reader = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
                              self.settings.page_size, progress)
