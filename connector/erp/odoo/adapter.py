@@ -72,11 +72,11 @@ from connector.erp.odoo.session import (
     PROMISE_TYPE,
     REMINDER_TYPE,
     SETUP_XMLIDS,
-    RunId,
     Session,
     m2o_id,
 )
 from connector.erp.odoo.write import Writer
+from connector.erp.runs import RunId
 from connector.errors import ConnectorError, ErpError
 from connector.facts import check_erp_facts
 from connector.model import Facts

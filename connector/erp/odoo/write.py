@@ -34,7 +34,6 @@ from connector.erp.odoo.session import (
     REF_PATTERN,
     REF_PREFIX,
     REMINDER_TYPE,
-    RunId,
     Session,
     completion_name,
     intent_name,
@@ -42,6 +41,7 @@ from connector.erp.odoo.session import (
     parse_completion,
     parse_intent,
 )
+from connector.erp.runs import RunId
 from connector.errors import ErpError
 from connector.model import Close, Escalate, Remind
 from connector.planview import closing_feedback

@@ -23,7 +23,7 @@ from datetime import date
 
 from connector.config import ErpSettings
 from connector.erp.base import DetailsFor, ErpStatus, Progress, SetupResult, WriteRequest, WriteResult, no_progress
-from connector.erp.odoo.session import RunId
+from connector.erp.runs import RunId
 from connector.erp.tryton.facts import FactsReader
 from connector.erp.tryton.history import read_issued
 from connector.erp.tryton.mapping import SUPPORTED, TrytonMapping, load_mapping

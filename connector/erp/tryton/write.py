@@ -32,7 +32,7 @@ from datetime import date, datetime
 from typing import Any
 
 from connector.erp.base import Progress, WriteRequest, WriteResult
-from connector.erp.odoo.session import RunId
+from connector.erp.runs import RunId
 from connector.erp.tryton.history import ASSIGNEE_PREFIX, REF_PREFIX, Ref, parse_refs
 from connector.erp.tryton.mapping import TrytonMapping
 from connector.erp.tryton.place import NAME, Place, read_levels
