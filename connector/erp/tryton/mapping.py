@@ -12,8 +12,9 @@ from connector.resources import data_dir
 SUPPORTED = (8,)
 NULL = "NULL"
 _MODELS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning",
-           "procedure", "level", "email", "work", "work_status", "process_wizard")
-_SECTIONS = ("open_lines", "settled_lines", "invoice", "party", "address", "company", "currency", "disputes")
+           "procedure", "level", "email", "work", "work_status", "process_wizard", "bank_number")
+_SECTIONS = ("open_lines", "settled_lines", "invoice", "party", "address", "company", "currency", "disputes",
+             "bank_number")
 
 
 @dataclass(frozen=True, slots=True)
