@@ -112,7 +112,7 @@ class DemoRules:
 
 @dataclass(frozen=True, slots=True)
 class PersonEvent:
-    """One thing a person did in Odoo before a daily run."""
+    """One thing a person did in the ERP before a daily run."""
 
     day: date
     kind: str
