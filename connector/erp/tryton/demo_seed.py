@@ -155,7 +155,8 @@ PARTIAL_HISTORY_SHARE = 0.12  # of the late and erratic payers' past payments, t
 # demo's 18 months would take minutes to seed.
 HISTORY_DAYS = 90
 ODOO_HISTORY_DAYS = 540
-# Named cases that keep open business of their own: (case, invoice age in days, amount).
+# The Odoo demo's named cases (DEMO_CASES) keep open business of their own: (case, invoice age in days, amount),
+# the figures its seed gives them.
 OPEN_CASES = (("disputed", 75, "4820.00"), ("promise_pending", 70, "3150.00"), ("promise_broken", 95, "2890.50"),
               ("promise_broken", 50, "1240.00"), ("exempt", 120, "6300.00"), ("credit_covers", 45, "980.00"),
               ("late_payer", 65, "2275.40"), ("new_customer", 12, "415.00"))
@@ -246,7 +247,10 @@ def seed_demo(config_file: str, database: str, as_of: dt.date, bot_login: str, b
     currencies = {}
     for code, (name, symbol, rate) in DEMO_CURRENCIES.items():
         found = Currency.find([("code", "=", code)])
-        currency = found[0] if found else Currency(name=name, symbol=symbol, code=code, rounding=Decimal("0.01"))
+        if found:
+            currencies[code] = found[0]
+            continue
+        currency = Currency(name=name, symbol=symbol, code=code, rounding=Decimal("0.01"))
         currency.rates.append(Rate(date=dt.date.min, rate=rate))
         currency.save()
         currencies[code] = currency
