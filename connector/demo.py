@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import random
 import xmlrpc.client
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from connector.config import ErpSettings, Settings
 from connector.erp.base import ErpAdapter, Progress, SetupResult, no_progress
@@ -32,12 +33,12 @@ from connector.erp.tryton.adapter import TrytonAdapter
 from connector.erp.tryton.demo_seed import EXEMPT_CATEGORY
 from connector.erp.tryton.demo_server import DemoTryton, task_due
 from connector.erp.tryton.history import parse_refs
-from connector.erp.tryton.mapping import load_mapping
-from connector.erp.tryton.place import find_place
+from connector.erp.tryton.mapping import TrytonMapping, load_mapping
+from connector.erp.tryton.place import Place, find_place
 from connector.erp.tryton.rpc import TrytonRpc
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
-from connector.sandbox.seeds.demo import CUSTOMER_PROFILES
+from connector.sandbox.seeds.demo import _SALESPEOPLE, CUSTOMER_PROFILES
 from connector.sync import SyncOutcome, pull_and_plan, sync
 
 DEFAULT_SEED = 2026
@@ -63,15 +64,55 @@ AGENCY_OUTCOMES = (
 )
 
 LETTER_FEEDBACK = "Carta enviada por burofax con acuse de recibo."
+DEMO_SIGNER = _SALESPEOPLE[0][1]  # who signs the Tryton demo's letters
 
 # What the people did, by kind, in the order the per-day summary prints them.
 EVENT_KINDS = ("paid", "paid_partly", "promised", "promise_kept", "promise_broken", "disputed", "call_done",
                "call_left_open", "letter_sent", "handover_closed")
 
 
+_Picked = TypeVar("_Picked")
+
+
+@dataclass(slots=True)
+class DemoRules:
+    """What the demo company's people do between the daily runs, and how likely: the same chances and rules in
+    every demo, whatever the ERP. One seeded generator, drawn in the order the people act, replays a demo."""
+
+    rng: random.Random
+
+    def payment(self, profile: str, residual: float, may_promise: bool) -> tuple[str, float]:
+        """What a reminded customer of this payment profile does today: ("paid" or "paid_partly", the amount),
+        ("promised", 0) when they call to promise a date instead (if `may_promise`), or ("", 0)."""
+        chance = PAY_CHANCE.get(profile, PAY_CHANCE["late"])
+        draw = self.rng.random()
+        if draw < chance:
+            if self.rng.random() < PARTIAL_SHARE:
+                return "paid_partly", round(residual / 2, 2)
+            return "paid", residual
+        if may_promise and draw < chance + PROMISE_CHANCE:
+            return "promised", 0.0
+        return "", 0.0
+
+    def promise_kept(self, earlier: int) -> bool:
+        # The first promise is kept and the second broken, so both show in every replay; then chance decides.
+        return {0: True, 1: False}.get(earlier, self.rng.random() < 0.6)
+
+    def disputed(self, reminded: Sequence[_Picked]) -> _Picked:
+        """The reminded invoice a customer rejects."""
+        return self.rng.choice(reminded)
+
+    def call_feedback(self) -> str:
+        """The feedback of a reminder call the assignee makes; "" when the customer is not reached (left open)."""
+        return self.rng.choice(CALL_FEEDBACK) if self.rng.random() < CALL_DONE_SHARE else ""
+
+    def agency_outcome(self) -> str:
+        return self.rng.choice(AGENCY_OUTCOMES)
+
+
 @dataclass(frozen=True, slots=True)
 class PersonEvent:
-    """One thing a person did in Odoo before a daily run."""
+    """One thing a person did in the ERP before a daily run."""
 
     day: date
     kind: str
@@ -98,7 +139,7 @@ class DemoPeople:
     login: str
     password: str
     seed: int
-    rng: random.Random = field(init=False)
+    rules: DemoRules = field(init=False)
     uid: int = field(init=False)
     models: xmlrpc.client.ServerProxy = field(init=False)
     promises: list[_Promise] = field(default_factory=list)
@@ -109,7 +150,7 @@ class DemoPeople:
     runs: int = 0
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self.rules = DemoRules(random.Random(self.seed))
         common = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/common", allow_none=True)
         uid = common.login(self.database, self.login, self.password)
         if not isinstance(uid, int) or isinstance(uid, bool):
@@ -161,16 +202,13 @@ class DemoPeople:
         events: list[PersonEvent] = []
         for move in reminded:
             customer = self._customer(move)
-            chance = PAY_CHANCE.get(CUSTOMER_PROFILES.get(customer, "late"), PAY_CHANCE["late"])
-            draw = self.rng.random()
-            if draw < chance:
-                partly = self.rng.random() < PARTIAL_SHARE
-                residual = float(move["amount_residual"])
-                amount = round(residual / 2, 2) if partly else residual
+            residual = float(move["amount_residual"])
+            kind, amount = self.rules.payment(CUSTOMER_PROFILES.get(customer, "late"), residual,
+                                              len(self.promises) < MAX_PROMISES)
+            if kind in ("paid", "paid_partly"):
                 self._pay(move["id"], amount, today)
-                events.append(PersonEvent(today, "paid_partly" if partly else "paid", customer,
-                                          f"{move['name']}: {amount:.2f} of {residual:.2f}"))
-            elif draw < chance + PROMISE_CHANCE and len(self.promises) < MAX_PROMISES:
+                events.append(PersonEvent(today, kind, customer, f"{move['name']}: {amount:.2f} of {residual:.2f}"))
+            elif kind == "promised":
                 events.append(self._promise(today, move, customer))
         return events
 
@@ -183,8 +221,7 @@ class DemoPeople:
 
     def _promise(self, today: date, move: dict[str, Any], customer: str) -> PersonEvent:
         """The customer phones and promises a date; the accountant records it as a "Promise to pay" activity."""
-        # The first promise is kept and the second broken, so both show in every replay; then chance decides.
-        kept = {0: True, 1: False}.get(len(self.promises), self.rng.random() < 0.6)
+        kept = self.rules.promise_kept(len(self.promises))
         due = today + timedelta(days=PROMISE_DAYS)
         model_id = self.call("ir.model", "search", [["model", "=", "account.move"]])[0]
         activity = self.call("mail.activity", "create", {
@@ -216,7 +253,7 @@ class DemoPeople:
         """A customer rejects an invoice; the accountant excludes it from follow-up the way the version offers."""
         if not reminded:
             return []
-        move = self.rng.choice(reminded)
+        move = self.rules.disputed(reminded)
         customer = self._customer(move)
         line_fields = self.call("account.move.line", "fields_get", attributes=["type"])
         move_fields = self.call("account.move", "fields_get", attributes=["type"])
@@ -245,8 +282,7 @@ class DemoPeople:
         events: list[PersonEvent] = []
         for activity in [a for a in due if a["id"] not in self.decided_calls]:
             self.decided_calls.add(activity["id"])
-            if self.rng.random() < CALL_DONE_SHARE:
-                feedback = self.rng.choice(CALL_FEEDBACK)
+            if feedback := self.rules.call_feedback():
                 self.call("mail.activity", "action_feedback", [activity["id"]], feedback=feedback)
                 events.append(PersonEvent(today, "call_done", str(activity["res_name"]), feedback))
             else:
@@ -277,7 +313,7 @@ class DemoPeople:
             seen = self.handover_seen.setdefault(task["id"], today)
             if task["id"] in self.handover_closed or (today - seen).days < AGENCY_DAYS:
                 continue
-            outcome = self.rng.choice(AGENCY_OUTCOMES)
+            outcome = self.rules.agency_outcome()
             self.call("project.task", "message_post", [task["id"]], message_type="comment", body=f"<p>{outcome}</p>")
             task_fields = self.call("project.task", "fields_get", attributes=["type"])
             self.call("project.task", "write", [task["id"]],
@@ -294,33 +330,109 @@ class DemoPeople:
 
 
 @dataclass(slots=True)
-class TrytonStaff:
-    """The demo company's staff in Tryton between the daily runs, over JSON-RPC as Tryton's task form works.
+class TrytonPeople:
+    """The demo company's customers and staff in Tryton between the daily runs, over JSON-RPC as Tryton's forms
+    and wizards work, with the Odoo demo's chances and rules (`DemoRules`, drawn in the same order).
 
-    Reminder calls and letters due are made (most calls; the others stay open), and the agency reports back
-    on the first hand-over task a few days after it appears: each task goes to the status "Done" with a line
-    of feedback in its comment. The customers do not act in Tryton: nobody pays or disputes between the runs.
+    Customers pay reminded invoices (the invoice's "Pay" wizard, as a clerk records the transfer; some pay half)
+    and one disputes an invoice (its lines' dunnings are blocked, Tryton's own dispute); reminder calls and
+    letters due are made (most calls; the others stay open) and the agency reports back on the first hand-over
+    task a few days after it appears: each task goes to the status "Done" with a line of feedback in its comment.
     """
 
     rpc: TrytonRpc
     company: int
+    payment_method: int
     seed: int
-    rng: random.Random = field(init=False)
+    rules: DemoRules = field(init=False)
     decided: set[int] = field(default_factory=set)
     handover_seen: dict[int, date] = field(default_factory=dict)
     handover_closed: bool = False
+    disputed_invoice: int = 0
     runs: int = 0
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self.rules = DemoRules(random.Random(self.seed))
 
     def act(self, today: date) -> list[PersonEvent]:
-        """What the staff do on `today` before the daily run, tasks in id order (reproducible)."""
+        """What people do on `today` before the daily run, in the Odoo demo's order (reproducible)."""
+        events: list[PersonEvent] = []
+        if self.runs > 0:
+            mapping = load_mapping(int(self.rpc.version().split(".")[0]))
+            place = find_place(self.rpc, mapping, self.company)
+            events += self._promises_due(today)
+            events += self._tasks(today, mapping, place)
+            reminded = self._reminded_open_invoices(mapping, place)
+            if self.runs >= DISPUTE_ON_RUN and not self.disputed_invoice:
+                events += self._dispute(today, mapping, place, reminded)
+                reminded = [r for r in reminded if int(r["id"]) != self.disputed_invoice]
+            events += self._payments(today, mapping, reminded)
         self.runs += 1
-        if self.runs == 1:
+        return events
+
+    def _promises_due(self, today: date) -> list[PersonEvent]:
+        """Promises to pay kept or broken: none yet, the Tryton adapter reads no promises. The hook where the
+        customers' promises go once it does (recorded and settled as in the Odoo demo, `DemoRules.promise_kept`)."""
+        return []
+
+    # -- what the customers do -------------------------------------------------------------------------------
+    def _reminded_open_invoices(self, mapping: TrytonMapping, place: Place) -> list[dict[str, Any]]:
+        """Open customer invoices whose lines the connector dunned before today, oldest dunning first."""
+        if not place.procedure:
             return []
-        mapping = load_mapping(int(self.rpc.version().split(".")[0]))
-        place = find_place(self.rpc, mapping, self.company)
+        dunnings = self.rpc.search_read(mapping.model("dunning"), [["procedure", "=", place.procedure],
+                                                                   ["state", "!=", "draft"]],
+                                        ["line.move_origin"], page_size=500, order=[["id", "ASC"]])
+        invoice_model = mapping.model("invoice")
+        ids = list(dict.fromkeys(int(origin.split(",")[1]) for d in dunnings
+                                 if str(origin := (d.get("line.") or {}).get("move_origin") or "").startswith(
+                                     f"{invoice_model},")))
+        rows = self.rpc.read(invoice_model, ids, ["number", "party", "party.rec_name", "amount_to_pay", "currency",
+                                                  "account", "state", "lines_to_pay"], page_size=500)
+        return [rows[i] for i in ids if i in rows and i != self.disputed_invoice and rows[i]["state"] == "posted"
+                and Decimal(str(rows[i]["amount_to_pay"] or 0)) > 0]
+
+    def _payments(self, today: date, mapping: TrytonMapping, reminded: list[dict[str, Any]]) -> list[PersonEvent]:
+        events: list[PersonEvent] = []
+        for invoice in reminded:
+            customer = str((invoice.get("party.") or {}).get("rec_name") or "")
+            residual = Decimal(str(invoice["amount_to_pay"]))
+            # No promises in Tryton yet (`_promises_due`): a customer who would promise does nothing today.
+            kind, amount = self.rules.payment(CUSTOMER_PROFILES.get(customer, "late"), float(residual), False)
+            if not kind:
+                continue
+            paid = Decimal(str(amount)).quantize(Decimal("0.01"))
+            self._pay(mapping, invoice, paid, today)
+            events.append(PersonEvent(today, kind, customer, f"{invoice['number']}: {paid:.2f} of {residual:.2f}"))
+        return events
+
+    def _pay(self, mapping: TrytonMapping, invoice: dict[str, Any], amount: Decimal, today: date) -> None:
+        """The invoice's "Pay" wizard, as a clerk records a bank transfer; a part payment keeps the rest open."""
+        party = int(invoice["party"])
+        start = {"payee": party, "payees": [party], "company": self.company, "currency": int(invoice["currency"]),
+                 "amount": amount, "date": today, "payment_method": self.payment_method,
+                 "invoice_account": int(invoice["account"]), "description": ""}
+        self.rpc.wizard("account.invoice.pay", "pay", mapping.model("invoice"), [int(invoice["id"])],
+                        {"start": start, "ask": {"type": "partial"}})
+
+    def _dispute(self, today: date, mapping: TrytonMapping, place: Place, reminded: list[dict[str, Any]]
+                 ) -> list[PersonEvent]:
+        """A customer rejects an invoice; the accountant blocks its lines' dunnings, Tryton's own dispute."""
+        if not reminded:
+            return []
+        invoice = self.rules.disputed(reminded)
+        lines = [int(line) for line in invoice.get("lines_to_pay") or []]
+        dunnings = self.rpc.search_read(mapping.model("dunning"), [["line", "in", lines]], ["id"], page_size=500)
+        if dunnings:
+            self.rpc.call(mapping.model("dunning"), "write", [int(d["id"]) for d in dunnings], {"blocked": True},
+                          retry=False)
+        self.disputed_invoice = int(invoice["id"])
+        customer = str((invoice.get("party.") or {}).get("rec_name") or "")
+        return [PersonEvent(today, "disputed", customer, str(invoice["number"]))]
+
+    # -- what the staff do -----------------------------------------------------------------------------------
+    def _tasks(self, today: date, mapping: TrytonMapping, place: Place) -> list[PersonEvent]:
+        """Calls and letters due, and the first hand-over's report from the agency, tasks in id order."""
         if not place.project or not place.done_status:
             return []
         works = self.rpc.search_read(mapping.model("work"), [["parent", "=", place.project],
@@ -340,7 +452,7 @@ class TrytonStaff:
                 seen = self.handover_seen.setdefault(int(work["id"]), today)
                 if self.handover_closed or (today - seen).days < AGENCY_DAYS:
                     continue
-                outcome = self.rng.choice(AGENCY_OUTCOMES)
+                outcome = self.rules.agency_outcome()
                 self._done(mapping.model("work"), work, place.done_status, outcome)
                 self.handover_closed = True
                 events.append(PersonEvent(today, "handover_closed", customer, outcome))
@@ -349,8 +461,7 @@ class TrytonStaff:
                 if refs[0].channel == "letter":
                     self._done(mapping.model("work"), work, place.done_status, LETTER_FEEDBACK)
                     events.append(PersonEvent(today, "letter_sent", customer, LETTER_FEEDBACK))
-                elif self.rng.random() < CALL_DONE_SHARE:
-                    feedback = self.rng.choice(CALL_FEEDBACK)
+                elif feedback := self.rules.call_feedback():
                     self._done(mapping.model("work"), work, place.done_status, feedback)
                     events.append(PersonEvent(today, "call_done", customer, feedback))
                 else:
@@ -451,7 +562,7 @@ def run_tryton_demo(settings: Settings, today: date, *, days: int = 45, db_path:
                     on_run: Callable[[date, SyncOutcome, list[PersonEvent]], None] | None = None,
                     seed: int = DEFAULT_SEED) -> DemoOutcome:
     """A real trytond with the demo company seeded as of `today - days`, then setup and one sync per weekday up to
-    today, as `run_demo` runs them, the company's staff (driven by `seed`) working their tasks before each run.
+    today, as `run_demo` runs them, the company's people (driven by `seed`) acting before each run.
 
     Tryton's clock is the machine's: each run is told its day, which is what the engine and the writes date by.
     """
@@ -463,16 +574,19 @@ def run_tryton_demo(settings: Settings, today: date, *, days: int = 45, db_path:
         # Tryton refuses " / " in a category name, so the demo's exempt category cannot carry the name of the
         # configured Odoo tag: it is exempt as well.
         policy = replace(settings.policy, exempt_tags=(*settings.policy.exempt_tags, EXEMPT_CATEGORY))
-        configured = replace(settings, erp=erp, policy=policy)
+        # Tryton's parties have no salesperson, whom the Odoo demo's letters name as signer: the demo company's
+        # credit controller signs, unless the configuration names someone.
+        letter = replace(settings.letter, signer=settings.letter.signer or DEMO_SIGNER)
+        configured = replace(settings, erp=erp, policy=policy, letter=letter)
         adapter = TrytonAdapter(erp, server.password)
         staff_rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=30.0,
                               retry_attempts=3, retry_max_s=10.0)
         try:
             version = adapter.check().version
             staff_rpc.authenticate()
-            staff = TrytonStaff(staff_rpc, int(server.ids["company"]), seed)
+            people = TrytonPeople(staff_rpc, int(server.ids["company"]), int(server.ids["payment_method"]), seed)
             created, planned, runs, events = daily_runs(adapter, configured, start, today, days, progress, on_run,
-                                                        staff.act)
+                                                        people.act)
         finally:
             staff_rpc.close()
             adapter.close()

@@ -1,4 +1,4 @@
-"""Seeds the Tryton tests' database: the demo company (connector/erp/tryton/demo_seed.py) and users short of rights.
+"""Seeds the Tryton tests' database: their small company (demo_seed.seed) and users short of rights.
 
 Run by the fixture in a child process (trytond's configuration is process-global):
 `python seed.py CONFIG DATABASE`. Prints the ids the tests need as one JSON object.

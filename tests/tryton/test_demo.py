@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 
 from connector.cli import main
-from connector.erp.tryton.demo_seed import CUSTOMERS
+from connector.resources import data_dir
+from connector.sandbox.seeds.demo import CUSTOMER_PROFILES, DEMO_CASES
 
-TODAY = "2026-12-02"  # a Wednesday: --days 2 runs Tuesday and Wednesday
+TODAY = "2026-12-02"  # a Wednesday: --days 10 runs the eight weekdays from Monday 23 November on
+RUN_DAYS = ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27", "2026-11-30", "2026-12-01", TODAY]
+# The bundled configuration with go-live rules (README "first_contact") that start customers 20 days late at the
+# call, 30 at the formal letter and 45 at the hand-over: letters, open tasks and the payments that close them show
+# within a few runs instead of the weeks the ladder takes from the friendly e-mail.
+GO_LIVE = "".join(f'\n[[first_contact]]\ndays_overdue = {days}\nlevel = "{level}"\n'
+                  for days, level in ((20, "call"), (30, "letter"), (45, "handover")))
 
 
 def _trytond_children() -> list[str]:
@@ -26,34 +33,43 @@ def test_demo_runs_the_daily_syncs_against_a_real_tryton_and_stops_it(
         tryton_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUNNING_CACHE_DIR", str(tryton_cache))  # the run's template: no second trytond-admin
-    monkeypatch.chdir(tmp_path)  # no dunning.toml here: the bundled example configuration
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    config = (data_dir("samples") / "config.example.toml").read_text(encoding="utf-8") + GO_LIVE
+    (work / "dunning.toml").write_text(config, encoding="utf-8")
+    kept = tmp_path / "kept"
+    kept.mkdir()
     capsys.readouterr()
     with pytest.raises(SystemExit) as done:
-        main(["demo", "--erp", "tryton", "--days", "2", "--today", TODAY, "--db", str(tmp_path / "demo.sqlite"),
+        main(["demo", "--erp", "tryton", "--days", "10", "--today", TODAY, "--db", str(kept / "demo.sqlite"),
               "--json", "-q"])
     out, err = capsys.readouterr()
     assert done.value.code == 0, err
     document = json.loads(out)
     assert (document["erp"], document["tryton_version"], document["protocol"]) == ("tryton", 8, "jsonrpc")
-    assert [run["today"] for run in document["runs"]] == ["2026-12-01", "2026-12-02"]
+    assert [run["today"] for run in document["runs"]] == RUN_DAYS
     assert document["setup"]["created"] and not document["setup"]["existing"]
-    first, second = document["runs"]
-    # The first day reminds every overdue customer who is neither disputed nor exempt; the second has
-    # nothing new to say yet, and sends nothing twice.
-    assert first["created"]["emails"] == 3 and first["failed"] == []
-    assert second["created"]["emails"] == 0 and document["sync"] == {k: v for k, v in second.items() if k != "today"}
+    first, *later = document["runs"]
+    # The Odoo demo's company: its oldest debts get a formal letter (a task), which carries what a letter must
+    # (both tax identifiers and addresses, the IBAN, each invoice's printed copy): none is refused.
+    assert first["created"]["tasks"] >= 3, first
+    assert all(run["failed"] == [] for run in document["runs"]), [run["failed"] for run in document["runs"]]
     inbox = document["inbox"]
-    sent_to = sorted(mail["to"] for mail in inbox["emails"])
-    emails = {key: email for key, _name, _lang, email in CUSTOMERS}
-    assert sent_to == sorted([emails["ruiz"], emails["norte"], emails["leaf"]])
-    assert {mail["subject"].split(":")[0] for mail in inbox["emails"]} == {"Recordatorio de pago", "Payment reminder"}
-    # The level the customers reached is on their lines' dunnings, processed as Tryton's "Process Dunning" does.
-    assert inbox["dunnings"] and {d["state"] for d in inbox["dunnings"]} == {"waiting"}
-    assert {d["customer"] for d in inbox["dunnings"]} == {name for key, name, *_ in CUSTOMERS
-                                                          if key in ("ruiz", "norte", "leaf")}
-    # The database stays where --db put it, alone (trytond's configuration and log were temporary), and
-    # no trytond is left running.
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["demo.sqlite"]
+    assert {task["customer"] for task in inbox["tasks"]} <= set(CUSTOMER_PROFILES)
+    # Between the runs people act: staff send the letters due (only letter tasks are sent), customers pay
+    # (through Tryton's "Pay" wizard), and a payment closes the task of a reminder (status "Done", the feedback).
+    kinds = {event["kind"] for event in document["people"]}
+    assert {"letter_sent", "paid", "call_done"} <= kinds, kinds
+    assert sum(run["closed"] for run in later) >= 1, later
+    paid = {event["customer"] for event in document["people"] if event["kind"] in ("paid", "paid_partly")}
+    assert paid and paid <= set(CUSTOMER_PROFILES)
+    # The exempt customer is never reminded.
+    reminded = {d["customer"] for d in inbox["dunnings"]}
+    assert reminded and DEMO_CASES["exempt"] not in reminded
+    # The database stays where --db put it, alone (trytond's configuration and log were temporary), and no
+    # trytond is left running.
+    assert sorted(path.name for path in kept.iterdir()) == ["demo.sqlite"]
     assert _trytond_children() == []
 
 

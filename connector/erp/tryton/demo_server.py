@@ -31,20 +31,22 @@ from typing import Any
 
 import requests
 
-from connector.erp.tryton.demo_seed import BOT_LOGIN_ENV, BOT_PASSWORD_ENV, CUSTOMERS
+from connector.erp.tryton.demo_seed import BOT_LOGIN_ENV, BOT_PASSWORD_ENV
 from connector.erp.tryton.mailsink import Sink, SmtpSink
 from connector.erp.tryton.mapping import load_mapping
 from connector.erp.tryton.place import find_place
 from connector.erp.tryton.rpc import TrytonRpc
 from connector.errors import ConnectorError, UsageError
+from connector.sandbox.seeds.demo import COMPANY
 
-# What the adapter reads and writes: invoices, payments, dunnings and (calls, hand-overs) project tasks.
+# What the adapter reads and writes: invoices, payments, dunnings, (calls, hand-overs) project tasks and
+# (the formal letter's IBAN) the company's bank account.
 MODULES = ("party", "currency", "company", "country", "product", "account", "account_product", "account_invoice",
-           "account_payment", "account_dunning", "company_work_time", "timesheet", "project")
+           "account_payment", "account_dunning", "company_work_time", "timesheet", "project", "bank")
 INSTALL_HINT = ("trytond is not installed: install the connector with its Tryton extra, "
                 "`pip install 'dunning-connector[tryton]'` (from a checkout: `pip install -e '.[tryton]'`)")
 BOT_LOGIN = "dunning-bot"
-MAIL_FROM = "cobros@talleres-ejemplo.example"
+MAIL_FROM = COMPANY.email
 START_TIMEOUT_S = 60.0
 BUILD_TIMEOUT_S = 900.0
 
@@ -218,7 +220,7 @@ class DemoTryton:
         The e-mails are those Tryton sent (the sink's); Tryton has no activities and no chatter: calls,
         letters and hand-overs are the project's tasks, and the level reached shows on the dunnings.
         """
-        names = {int(self.ids["customers"][key]): name for key, name, _lang, _email in CUSTOMERS}
+        names = {int(pid): name for name, pid in self.ids["customers"].items()}
         rpc = TrytonRpc(self.url, self.database, self.login, self.password, timeout_s=30.0, retry_attempts=1,
                         retry_max_s=0.0)
         try:

@@ -1,7 +1,8 @@
 """Tryton -> `connector.model.Facts` in a number of calls that grows with pages, never with invoices.
 
 Calls (each a paged `search_read`, by domain or by id lists of `page_size`): the company and its
-party (2), its address (1), open receivable lines (pages), the invoices of their moves (by move ids),
+party (2), its address (1), whether the bank module is installed and then the company's IBAN (1-2),
+open receivable lines (pages), the invoices of their moves (by move ids),
 the blocked dunnings of the open lines (disputes), the customers, their addresses and categories,
 currencies (1), the reconciled receivable lines of those customers over the history window, and the
 invoices those belong to (numbers). About a dozen calls below one page.
@@ -22,6 +23,7 @@ from typing import Any
 
 from connector.erp.base import Progress
 from connector.erp.tryton.mapping import TrytonMapping
+from connector.erp.tryton.place import installed_models
 from connector.erp.tryton.rpc import TrytonRpc
 from connector.model import Company, Credit, Currency, Facts, Invoice, Partner, ReceivableItem, SettledItem
 
@@ -79,8 +81,10 @@ class FactsReader:
     def search(self, concept: str, domain: list[Any], fields: list[str]) -> list[dict[str, Any]]:
         return self.rpc.search_read(self.m.model(concept), domain, fields, page_size=self.page_size)
 
-    def by_ids(self, concept: str, ids: set[int], fields: list[str]) -> dict[int, dict[str, Any]]:
-        return self.rpc.read(self.m.model(concept), list(ids), fields, page_size=self.page_size) if ids else {}
+    def by_ids(self, concept: str, ids: set[int], fields: list[str], context: dict[str, Any] | None = None
+               ) -> dict[int, dict[str, Any]]:
+        return self.rpc.read(self.m.model(concept), list(ids), fields, page_size=self.page_size,
+                             context=context) if ids else {}
 
     def read(self) -> Facts:
         m = self.m
@@ -93,7 +97,9 @@ class FactsReader:
         self.progress("receivables", len(lines), len(lines))
         invoice_model = m.model("invoice")
         invoice_ids = {iid for line in lines if (iid := _invoice_id(line.get("move_origin"), invoice_model))}
-        invoices = self.by_ids("invoice", invoice_ids, m.fields("invoice"))
+        # The kept report is read as its size (Tryton's "<model>.<field>": "size"), never the document itself.
+        invoices = self.by_ids("invoice", invoice_ids, m.fields("invoice"),
+                               {f"{invoice_model}.invoice_report_cache": "size"})
         self.progress("invoices", len(invoices), len(invoices))
         currency_ids = {int(line["currency"]) for line in lines if line.get("currency")}
         currency_ids |= {int(r["currency"]) for r in invoices.values() if r.get("currency")}
@@ -184,13 +190,27 @@ class FactsReader:
         party_id = int(row.get("party") or 0)
         party = self.by_ids("party", {party_id}, self.m.fields("party")).get(party_id, {})
         address = self.first_addresses({party_id}).get(party_id, {})
+        iban, bank_name, bic = self.read_iban(party_id)
         company = Company(
             id=first, name=_text(party.get("name")), currency=self.code(row.get("currency")),
             vat=_text(_related(party, "tax_identifier.code")), street=_text(address.get("street")),
             zip=_text(address.get("postal_code")), city=_text(address.get("city")),
             country_code=_text(_related(address, "country.code")), email=_text(party.get("email")),
-            phone=_text(party.get("phone")))
+            phone=_text(party.get("phone")), iban=iban, bank_name=bank_name, bic=bic)
         return company, ids
+
+    def read_iban(self, party_id: int) -> tuple[str, str, str]:
+        """The company's first active IBAN, its bank's name and BIC; empty without the bank module or an IBAN."""
+        model = self.m.model("bank_number")
+        if not party_id or model not in installed_models(self.rpc, [model]):
+            return "", "", ""
+        rows = self.search("bank_number", [*self.m.domain("bank_number"), ["account.owners", "=", party_id]],
+                           self.m.fields("bank_number"))
+        if not rows:
+            return "", "", ""
+        first = rows[0]
+        return (_text(first.get("number")), _text(_related(first, "account.bank.party.name")),
+                _text(_related(first, "account.bank.bic")))
 
     def first_addresses(self, party_ids: set[int]) -> dict[int, dict[str, Any]]:
         """Each party's invoice address, else its first address."""
@@ -233,7 +253,9 @@ class FactsReader:
             # What a formal letter names each invoice by (the customer's reference, else the description)
             # and the agreed payment terms.
             customer_ref=_text(row.get("reference")), description=_text(row.get("description")),
-            payment_term=_text(_related(row, "payment_term.name")))
+            payment_term=_text(_related(row, "payment_term.name")),
+            # Tryton prints an invoice when it is posted and keeps the report: the copy a letter encloses.
+            has_pdf=bool(row.get("invoice_report_cache")))
 
     def read_settled(self, party_ids: set[int], company_domain: list[Any],
                      first_invoice: dict[int, date]) -> list[SettledItem]:

@@ -12,9 +12,10 @@ from connector.resources import data_dir
 SUPPORTED = (8,)
 NULL = "NULL"
 _MODELS = ("move_line", "invoice", "party", "address", "category", "company", "currency", "user", "dunning",
-           "procedure", "level", "email", "note", "work", "work_status", "process_wizard", "payment", "payment_journal")
+           "procedure", "level", "email", "note", "work", "work_status", "process_wizard", "payment", "payment_journal",
+           "bank_number")
 _SECTIONS = ("open_lines", "settled_lines", "invoice", "party", "address", "company", "currency", "disputes",
-             "promises", "rights")
+             "promises", "rights", "bank_number")
 
 
 @dataclass(frozen=True, slots=True)

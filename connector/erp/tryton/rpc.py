@@ -260,8 +260,9 @@ class TrytonRpc:
             return self._retried(name, f"/{self.database}/rpc/", name, params, True)
         return self._send_raw(name, params)
 
-    def wizard(self, name: str, state: str, model: str, ids: list[int]) -> None:
-        """Run one state of a wizard on records, as the client's action does: create, execute, delete."""
+    def wizard(self, name: str, state: str, model: str, ids: list[int], data: dict[str, Any] | None = None) -> None:
+        """Run one state of a wizard on records, as the client's action does: create, execute (with the values of
+        its forms, `data`, by state), delete."""
         if not ids:
             return
         if self._auth is None:
@@ -271,7 +272,7 @@ class TrytonRpc:
         session_id = session[0] if isinstance(session, list) and session else session
         context = {**self.context, "active_model": model, "active_ids": ids, "active_id": ids[0]}
         try:
-            self._send_raw(f"wizard.{name}.execute", [session_id, {}, state, context])
+            self._send_raw(f"wizard.{name}.execute", [session_id, data or {}, state, context])
         finally:
             try:
                 self._send_raw(f"wizard.{name}.delete", [session_id, dict(self.context)])
