@@ -35,6 +35,7 @@ from connector.erp.tryton.demo_server import DemoTryton, task_due
 from connector.erp.tryton.history import parse_refs
 from connector.erp.tryton.mapping import TrytonMapping, load_mapping
 from connector.erp.tryton.place import Place, find_place
+from connector.erp.tryton.promises import record_promise
 from connector.erp.tryton.rpc import TrytonRpc
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
@@ -349,6 +350,8 @@ class TrytonPeople:
     handover_seen: dict[int, date] = field(default_factory=dict)
     handover_closed: bool = False
     disputed_invoice: int = 0
+    # The promises recorded so far: the invoice (move_id) and its payment to receive (activity_id).
+    promises: list[_Promise] = field(default_factory=list)
     runs: int = 0
 
     def __post_init__(self) -> None:
@@ -360,7 +363,7 @@ class TrytonPeople:
         if self.runs > 0:
             mapping = load_mapping(int(self.rpc.version().split(".")[0]))
             place = find_place(self.rpc, mapping, self.company)
-            events += self._promises_due(today)
+            events += self._promises_due(today, mapping)
             events += self._tasks(today, mapping, place)
             reminded = self._reminded_open_invoices(mapping, place)
             if self.runs >= DISPUTE_ON_RUN and not self.disputed_invoice:
@@ -370,10 +373,35 @@ class TrytonPeople:
         self.runs += 1
         return events
 
-    def _promises_due(self, today: date) -> list[PersonEvent]:
-        """Promises to pay kept or broken: none yet, the Tryton adapter reads no promises. The hook where the
-        customers' promises go once it does (recorded and settled as in the Odoo demo, `DemoRules.promise_kept`)."""
-        return []
+    def _promises_due(self, today: date, mapping: TrytonMapping) -> list[PersonEvent]:
+        """Promises whose date has come: a kept one is paid the day before (the "Pay" wizard), a broken one
+        is left as it is, for the connector to see the date pass."""
+        events: list[PersonEvent] = []
+        for promise in [p for p in self.promises if p.due <= today and not p.settled]:
+            promise.settled = True
+            fields = ["number", "amount_to_pay", "currency", "account", "party"]
+            row = self.rpc.read(mapping.model("invoice"), [promise.move_id], fields, page_size=1)[promise.move_id]
+            if promise.kept:
+                residual = Decimal(str(row["amount_to_pay"] or 0))
+                if residual > 0:
+                    self._pay(mapping, row | {"id": promise.move_id}, residual, promise.due - timedelta(days=1))
+                events.append(PersonEvent(today, "promise_kept", promise.customer, str(row["number"])))
+            else:
+                events.append(PersonEvent(today, "promise_broken", promise.customer,
+                                          f"{row['number']}: nothing arrived by {promise.due.isoformat()}"))
+        return events
+
+    def _promise(self, today: date, mapping: TrytonMapping, invoice: dict[str, Any], residual: Decimal,
+                 customer: str) -> PersonEvent:
+        """The customer phones and promises a date; the accountant records a payment to receive (promises.py)."""
+        kept = self.rules.promise_kept(len(self.promises))
+        due = today + timedelta(days=PROMISE_DAYS)
+        lines = [int(line) for line in invoice.get("lines_to_pay") or []]
+        payment = record_promise(self.rpc, mapping, self.company, int(invoice["party"]), residual, due,
+                                 line=lines[0] if len(lines) == 1 else None,
+                                 reference=f"Promesa de pago {invoice['number']}")
+        self.promises.append(_Promise(int(invoice["id"]), payment, due, kept, customer))
+        return PersonEvent(today, "promised", customer, f"{invoice['number']} by {due.isoformat()}")
 
     # -- what the customers do -------------------------------------------------------------------------------
     def _reminded_open_invoices(self, mapping: TrytonMapping, place: Place) -> list[dict[str, Any]]:
@@ -397,8 +425,13 @@ class TrytonPeople:
         for invoice in reminded:
             customer = str((invoice.get("party.") or {}).get("rec_name") or "")
             residual = Decimal(str(invoice["amount_to_pay"]))
-            # No promises in Tryton yet (`_promises_due`): a customer who would promise does nothing today.
-            kind, amount = self.rules.payment(CUSTOMER_PROFILES.get(customer, "late"), float(residual), False)
+            if int(invoice["id"]) in {p.move_id for p in self.promises}:
+                continue  # paid as promised (or not at all), not by chance
+            kind, amount = self.rules.payment(CUSTOMER_PROFILES.get(customer, "late"), float(residual),
+                                              len(self.promises) < MAX_PROMISES)
+            if kind == "promised":
+                events.append(self._promise(today, mapping, invoice, residual, customer))
+                continue
             if not kind:
                 continue
             paid = Decimal(str(amount)).quantize(Decimal("0.01"))
