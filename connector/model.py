@@ -384,9 +384,11 @@ SKIP_REASONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CaseState:
+class CaseState(NamedTuple):
     """Where one case stands after today's evaluation: what a worklist shows a credit controller.
+
+    A NamedTuple, like `Skip`: a run records one per case (a hundred thousand at a million items), and
+    a frozen dataclass of this many fields costs seven times as much to create.
 
     `level` is the highest level reached ("" before the first contact); `next_level` and `next_date`
     the step that follows (today's when an action is planned); `waiting_*` an activity a person has
