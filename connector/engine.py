@@ -309,7 +309,7 @@ class _Evaluation:
             self.evaluate_partner(partner, items)
             if partner_id in self.open_records:
                 self.tidy_reminders(partner, items)
-        self.close_settled({item.id for item in self.facts.items})
+        self.close_settled()
         self.closes.sort(key=lambda c: (c.partner.id, c.key))
         self.actions.extend(self.closes)
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
@@ -871,14 +871,18 @@ class _Evaluation:
             deductions=tuple(deductions),
         )
 
-    def close_settled(self, open_item_ids: set[int]) -> None:
+    def close_settled(self) -> None:
+        """Close the open records none of whose items is open any more."""
+        records = [issued for issued in self.facts.issued if issued.open and issued.item_ids]
+        named = {item_id for issued in records for item_id in issued.item_ids}
+        # Only the items open records name: a set of all open items would hold a million ids.
+        still_open = named.intersection(map(_id, self.facts.items))
+        settled = [issued for issued in records if still_open.isdisjoint(issued.item_ids)]
+        if not settled:
+            return
         paid_on: dict[int, date] = {s.id: s.paid_date for s in self.facts.settled}
         closes = self.closes
-        for issued in self.facts.issued:
-            if not issued.open or not issued.item_ids:
-                continue
-            if any(item_id in open_item_ids for item_id in issued.item_ids):
-                continue
+        for issued in settled:
             dates = [paid_on[i] for i in issued.item_ids if i in paid_on]
             paid_date = max(dates) if len(dates) == len(issued.item_ids) else None
             feedback = (f"Paid on {paid_date.isoformat()}" if paid_date is not None
