@@ -157,7 +157,8 @@ def _company(r: _Reader) -> Company:
     )
 
 
-def _partner(r: _Reader) -> Partner:
+def _partner(r: _Reader, users: dict[User, User] | None = None) -> Partner:
+    """`users`: the salespeople read so far, for the customers of one person to share one User."""
     contact = r.child("billing_contact")
     salesperson = r.child("salesperson")
     tags = r.get("tags", list, [])
@@ -176,10 +177,14 @@ def _partner(r: _Reader) -> Partner:
         customer_since=r.day("customer_since", required=False), tags=tuple(tags),
         billing_contact=None if contact is None else Contact(
             name=contact.get("name", str), email=contact.text("email"), phone=contact.text("phone")),
-        salesperson=None if salesperson is None else User(
-            id=salesperson.get("id", int), login=salesperson.get("login", str), name=salesperson.text("name")),
+        salesperson=None if salesperson is None else _shared(users, User(
+            id=salesperson.get("id", int), login=salesperson.get("login", str), name=salesperson.text("name"))),
         debtor_kind=kind,  # type: ignore[arg-type]  # checked against DEBTOR_KINDS above
     )
+
+
+def _shared(known: dict[T, T] | None, value: T) -> T:
+    return value if known is None else known.setdefault(value, value)
 
 
 def _invoice(r: _Reader) -> Invoice:
@@ -659,6 +664,11 @@ def _fast_text(value: Any) -> str:
     return value
 
 
+def _shared_text(value: Any) -> str:
+    """A text that repeats on many rows (payment terms, people, stages): one copy for all of them."""
+    return _intern(_fast_text(value))
+
+
 def _fast_int(value: Any, default: int | None = None) -> int:
     if value is None and default is not None:
         return default
@@ -694,6 +704,7 @@ class _LinesReader:
             {str(k): str(v) for k, v in source_data.items()} if isinstance(source_data, dict) else {})
         self.currencies: dict[str, Currency] = {}
         self.partners: dict[int, Partner] = {}
+        self.users: dict[User, User] = {}
         # The partners' own id objects, so a million rows share them instead of holding their own.
         self.partner_ids: dict[int, int] = {}
         self.invoices: dict[int, Invoice] = {}
@@ -727,7 +738,7 @@ class _LinesReader:
 
     def _partners(self, v: Sequence[Any]) -> None:
         r = _Reader(dict(zip(COLUMNS["partners"], v, strict=True)), "partners", self.errors)
-        partner = _partner(r)
+        partner = _partner(r, self.users)
         if self.errors or partner.id in self.partners:
             raise _Invalid
         self.partners[partner.id] = partner
@@ -742,7 +753,7 @@ class _LinesReader:
             id_, number, self.partner_ids[_fast_int(partner_id)], _parse_day(invoice_date), _parse_day(due_date),
             _fast_amount(amount_total), _fast_amount(residual), _intern(currency), _fast_text(reference),
             _fast_text(portal), customer_ref=_fast_text(customer_ref), origin=_fast_text(origin),
-            description=_fast_text(description), payment_term=_fast_text(payment_term),
+            description=_fast_text(description), payment_term=_shared_text(payment_term),
             has_pdf=_fast_bool(has_pdf, False))
 
     def _items(self, v: Sequence[Any]) -> None:
@@ -792,9 +803,9 @@ class _LinesReader:
         self.issued.append(_new_issued(
             key, "escalate" if kind == "escalate" else "remind", _intern(level), _intern(channel),
             self.partner_ids.get(partner_id, _fast_int(partner_id)), self.shared_ids.setdefault(ids, ids),
-            _parse_day(day), open=_fast_bool(open_, False), ref=_fast_text(ref), assignee=_fast_text(assignee),
+            _parse_day(day), open=_fast_bool(open_, False), ref=_fast_text(ref), assignee=_shared_text(assignee),
             deadline=_optional_day(deadline), feedback=_fast_text(feedback), done_on=_optional_day(done_on),
-            done_by=_fast_text(done_by), outcome=_fast_text(outcome)))
+            done_by=_shared_text(done_by), outcome=_shared_text(outcome)))
 
     def _promises(self, v: Sequence[Any]) -> None:
         id_, partner_id, promised_date, created, open_, amount, note, ref, invoice_id = v
@@ -872,7 +883,7 @@ def _row_batches(stream: Iterable[str], source: str) -> Iterator[_Batch]:
         return rows  # type: ignore[no-any-return]
 
     for number, line in enumerate(stream, start=2):
-        if not line.strip():
+        if not line or line.isspace():  # (not strip(), which would copy every line)
             continue
         if line.startswith("{"):
             if batch and section is not None:
