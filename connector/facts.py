@@ -572,8 +572,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                "deadline", "feedback", "done_on", "done_by", "outcome"),
     "promises": ("id", "partner_id", "promised_date", "created", "open", "amount", "note", "ref", "invoice_id"),
 }
-# Rows are decoded this many lines at a time: one json.loads per batch, never the whole file.
-BATCH_LINES = 20_000
+# Rows are decoded this many lines at a time: one json.loads per batch, never the whole file. Smaller
+# batches leave less freed memory behind (1M items: 864 MB after loading with 5,000, 885 MB with
+# 20,000, in the same CPU time).
+BATCH_LINES = 5_000
 
 
 def facts_to_lines(facts: Facts) -> Iterator[str]:
