@@ -633,7 +633,9 @@ class _Invalid(Exception):
 
 # The same few strings (currencies, levels, channels, languages) repeat on every row: keep one copy.
 _intern = sys.intern
-# The records a file has by the million, built without their frozen __init__'s cost (see record_builder).
+# The records a file has by the million, built without their frozen __init__'s cost (see record_builder),
+# from positional values in the fields' order (named ones cost twice as much); the round-trip tests
+# catch a field out of place.
 _new_invoice = record_builder(Invoice)
 _new_item = record_builder(ReceivableItem)
 _new_settled = record_builder(SettledItem)
@@ -754,9 +756,8 @@ class _LinesReader:
         self.invoices[id_] = _new_invoice(
             id_, number, self.partner_ids[_fast_int(partner_id)], _parse_day(invoice_date), _parse_day(due_date),
             _fast_amount(amount_total), _fast_amount(residual), _intern(currency), _fast_text(reference),
-            _fast_text(portal), customer_ref=_fast_text(customer_ref), origin=_fast_text(origin),
-            description=_fast_text(description), payment_term=_shared_text(payment_term),
-            has_pdf=_fast_bool(has_pdf, False))
+            _fast_text(portal), _fast_text(customer_ref), _fast_text(origin), _fast_text(description),
+            _shared_text(payment_term), _fast_bool(has_pdf, False))
 
     def _items(self, v: Sequence[Any]) -> None:
         (id_, invoice_id, partner_id, due_date, amount, residual, currency, disputed, instalment, instalments,
@@ -770,9 +771,8 @@ class _LinesReader:
             _parse_day(due_date), _fast_amount(amount), _fast_amount(residual),
             invoice.currency if currency is None else _intern(_fast_text(currency)),
             _fast_bool(disputed, False), _fast_int(instalment, 1), _fast_int(instalments, 1),
-            discount_date=_optional_day(discount_date),
-            discount_amount=None if discount_amount is None else _fast_amount(discount_amount),
-            direct_debit=_fast_bool(direct_debit, False)))
+            _optional_day(discount_date), None if discount_amount is None else _fast_amount(discount_amount),
+            _fast_bool(direct_debit, False)))
         if (discount_date is None) != (discount_amount is None):
             raise _Invalid  # the checked reading says a discount needs both
 
@@ -805,9 +805,9 @@ class _LinesReader:
         self.issued.append(_new_issued(
             key, "escalate" if kind == "escalate" else "remind", _intern(level), _intern(channel),
             self.partner_ids.get(partner_id, _fast_int(partner_id)), self.shared_ids.setdefault(ids, ids),
-            _parse_day(day), open=_fast_bool(open_, False), ref=_fast_text(ref), assignee=_shared_text(assignee),
-            deadline=_optional_day(deadline), feedback=_fast_text(feedback), done_on=_optional_day(done_on),
-            done_by=_shared_text(done_by), outcome=_shared_text(outcome)))
+            _parse_day(day), _fast_bool(open_, False), _fast_text(ref), _shared_text(assignee),
+            _optional_day(deadline), _fast_text(feedback), _optional_day(done_on), _shared_text(done_by),
+            _shared_text(outcome)))
 
     def _promises(self, v: Sequence[Any]) -> None:
         id_, partner_id, promised_date, created, open_, amount, note, ref, invoice_id = v
