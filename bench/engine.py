@@ -157,10 +157,12 @@ def steady_history(facts: Facts, items_per_customer: int) -> tuple[IssuedAction,
                        for a in history_after(issued, plan))
     n_items = len(facts.items)
     out: list[IssuedAction] = list(issued)
+    # Item ids are their positions + 1; the history names the items' own id objects, as load_facts does.
+    item_ids = [item.id for item in facts.items]
     for block in range(1, -(-len(facts.items) // block_items)):
         shift_p, shift_i = block * BLOCK_CUSTOMERS, block * block_items
         for action in issued:
-            ids = tuple(i + shift_i for i in action.item_ids if i + shift_i <= n_items)
+            ids = tuple(item_ids[i + shift_i - 1] for i in action.item_ids if i + shift_i <= n_items)
             if not ids:
                 continue
             prefix = "escalate" if action.kind == "escalate" else "remind"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from connector.legal import MissingRate, compensation_due, interest_due, level_applies
 from connector.model import (
@@ -65,9 +66,9 @@ _OUTCOME_SKIPS = {"paid": HANDOVER_PAID, "payment_plan": HANDOVER_PLAN, "written
 FAILED = "action_failed"
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerHistory:
-    """Payment behaviour of one customer, as the segment rules see it."""
+class CustomerHistory(NamedTuple):
+    """Payment behaviour of one customer, as the segment rules see it (a NamedTuple: one per customer
+    a run decides, cheaper to create than a frozen dataclass)."""
 
     avg_days_late: Decimal | None
     on_time_share: Decimal | None
@@ -110,7 +111,10 @@ def customer_history(
 
 def segment_of(history: CustomerHistory, policy: Policy) -> str:
     for segment in policy.segments:
-        if all(c.holds(history.metric(c.metric)) for c in segment.conditions):
+        for condition in segment.conditions:
+            if not condition.holds(history.metric(condition.metric)):
+                break
+        else:  # every condition holds
             return segment.name
     return DEFAULT_SEGMENT
 
@@ -160,6 +164,8 @@ def action_key(prefix: str, partner_id: int, level: str, item_ids: Iterable[int]
 
 
 _due_then_id = attrgetter("due_date", "id")
+_due = attrgetter("due_date")
+_id = attrgetter("id")
 
 
 class _OfCustomer(TypedDict):
@@ -297,12 +303,13 @@ class _Evaluation:
         for item in self.facts.items:
             by_partner[item.partner_id].append(item)
         for partner_id in sorted(by_partner):
-            items = sorted(by_partner[partner_id], key=_due_then_id)
+            items = by_partner[partner_id]
+            items.sort(key=_due_then_id)
             partner = self.partner(partner_id)
             self.evaluate_partner(partner, items)
             if partner_id in self.open_records:
                 self.tidy_reminders(partner, items)
-        self.close_settled({item.id for item in self.facts.items})
+        self.close_settled()
         self.closes.sort(key=lambda c: (c.partner.id, c.key))
         self.actions.extend(self.closes)
         return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
@@ -598,15 +605,9 @@ class _Evaluation:
         falling due); the action covers every overdue item and names the others as coming up.
         """
         today, levels = self.today, self.policy.levels
-        item_level_get = self.item_level.get
-        reached: tuple[int, date] | None = None
-        for item in items:
-            known = item_level_get(item.id)
-            if known is not None and (reached is None or known > reached):
-                reached = known
-        overdue = 0  # items are ordered by due date: the overdue ones come first
-        while overdue < len(items) and items[overdue].due_date < today:
-            overdue += 1
+        reached = max(filter(None, map(self.item_level.get, map(_id, items))), default=None)
+        # Items are ordered by due date: the overdue ones come first.
+        overdue = bisect_left(items, today, key=_due)
         invoice_id = items[0].invoice.id if self.policy.group_by == "invoice" else None
         reached_name = levels[reached[0]].name if reached is not None else ""
         since = reached[1] if reached is not None else None
@@ -717,9 +718,9 @@ class _Evaluation:
     def skip_case(self, partner: Partner, items: list[ReceivableItem], code: str,
                   detail: tuple[object, ...]) -> None:
         # tuple.__new__ skips the NamedTuple's Python-level constructor: most items end here.
-        skipped, new_skip, partner_id = self.skipped.append, tuple.__new__, partner.id
-        for item in items:
-            skipped(new_skip(Skip, (item.id, partner_id, item.invoice.number, code, detail)))
+        new_skip, partner_id = tuple.__new__, partner.id
+        self.skipped.extend([new_skip(Skip, (item.id, partner_id, item.invoice.number, code, detail))
+                             for item in items])
 
     def blocked(self, partner: Partner, covered: list[ReceivableItem],
                 level: Level) -> tuple[str, tuple[object, ...]] | None:
@@ -760,6 +761,9 @@ class _Evaluation:
         Over all the case's open items, paid-in-part and disputed ones included, so a record about
         any of them is replaced when the case moves on.
         """
+        if self.policy.group_by != "invoice":
+            self.supersede(partner, items, self.moved_to.get((partner.id, 0)))
+            return
         cases: dict[tuple[int, int], list[ReceivableItem]] = defaultdict(list)
         for item in items:
             cases[self.case_of(item)].append(item)
@@ -867,14 +871,18 @@ class _Evaluation:
             deductions=tuple(deductions),
         )
 
-    def close_settled(self, open_item_ids: set[int]) -> None:
+    def close_settled(self) -> None:
+        """Close the open records none of whose items is open any more."""
+        records = [issued for issued in self.facts.issued if issued.open and issued.item_ids]
+        named = {item_id for issued in records for item_id in issued.item_ids}
+        # Only the items open records name: a set of all open items would hold a million ids.
+        still_open = named.intersection(map(_id, self.facts.items))
+        settled = [issued for issued in records if still_open.isdisjoint(issued.item_ids)]
+        if not settled:
+            return
         paid_on: dict[int, date] = {s.id: s.paid_date for s in self.facts.settled}
         closes = self.closes
-        for issued in self.facts.issued:
-            if not issued.open or not issued.item_ids:
-                continue
-            if any(item_id in open_item_ids for item_id in issued.item_ids):
-                continue
+        for issued in settled:
             dates = [paid_on[i] for i in issued.item_ids if i in paid_on]
             paid_date = max(dates) if len(dates) == len(issued.item_ids) else None
             feedback = (f"Paid on {paid_date.isoformat()}" if paid_date is not None

@@ -6,12 +6,12 @@ connector's "Promise to pay" type is a `Promise`, an external id of the connecto
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import date
 from datetime import date as _date  # for fields of classes that have a field named `date`
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 Channel = Literal["email", "sms", "phone", "letter", "task"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone", "letter", "task")
@@ -220,6 +220,32 @@ class Promise:
     invoice_id: int | None = None
 
 
+_Record = TypeVar("_Record")
+
+
+def record_builder(cls: type[_Record]) -> Callable[..., _Record]:
+    """A constructor for many records of a frozen slots dataclass, several times quicker than its own.
+
+    A frozen dataclass's __init__ stores each field through object.__setattr__: 4 us for an item, the
+    largest part of reading a facts file (0.9 us through the builder). The builder fills an unfrozen twin with the same
+    fields (and defaults) and slots, then gives the object the real class, which Python allows between
+    classes of the same layout. What comes out is an instance of `cls` like any other: equal, hashable,
+    frozen. Only for classes without __post_init__, whose checks would be skipped.
+    """
+    if hasattr(cls, "__post_init__") or not hasattr(cls, "__slots__"):
+        raise TypeError(f"{cls.__name__}: a record builder is for slots dataclasses without __post_init__")
+    specs = [(f.name, f.type, field(default=f.default, default_factory=f.default_factory))
+             for f in fields(cast(Any, cls))]
+    twin: Any = make_dataclass(f"_{cls.__name__}Twin", specs, slots=True)
+
+    def build(*values: Any, **named: Any) -> _Record:
+        record = twin(*values, **named)
+        record.__class__ = cls
+        return record  # type: ignore[no-any-return]  # an instance of cls from here on
+
+    return build
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """Everything the engine knows about the receivables, as of one pull."""
@@ -384,9 +410,11 @@ SKIP_REASONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CaseState:
+class CaseState(NamedTuple):
     """Where one case stands after today's evaluation: what a worklist shows a credit controller.
+
+    A NamedTuple, like `Skip`: a run records one per case (a hundred thousand at a million items), and
+    a frozen dataclass of this many fields costs seven times as much to create.
 
     `level` is the highest level reached ("" before the first contact); `next_level` and `next_date`
     the step that follows (today's when an action is planned); `waiting_*` an activity a person has

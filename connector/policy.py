@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,7 +19,10 @@ LEVEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 SEGMENT_METRICS: frozenset[str] = frozenset(
     {"avg_days_late", "on_time_share", "customer_days", "paid_count", "broken_promises"}
 )
-SEGMENT_OPERATORS: frozenset[str] = frozenset({"<", "<=", ">", ">=", "==", "!="})
+# Each operator's comparison (measured, value) -> bool; the keys are the operators a condition may use.
+_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+SEGMENT_OPERATORS: frozenset[str] = frozenset(_COMPARE)
 DEFAULT_SEGMENT = "standard"
 LEVEL_PURPOSES = ("reminder", "discount", "returned_debit")
 
@@ -36,20 +41,7 @@ class Condition:
 
     def holds(self, measured: Decimal | None) -> bool:
         # A metric that cannot be measured (no payment history yet) never satisfies a condition.
-        if measured is None:
-            return False
-        op = self.operator
-        if op == "<":
-            return measured < self.value
-        if op == "<=":
-            return measured <= self.value
-        if op == ">":
-            return measured > self.value
-        if op == ">=":
-            return measured >= self.value
-        if op == "==":
-            return measured == self.value
-        return measured != self.value
+        return measured is not None and _COMPARE[self.operator](measured, self.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from connector.model import (
     Promise,
     ReceivableItem,
     SettledItem,
+    User,
 )
 from connector.resources import data_dir
 from tests.builders import D, facts, issued, item, partner, promise, settled
@@ -80,6 +81,22 @@ def test_rows_share_their_repeated_values(tmp_path: Path) -> None:
     assert second.currency is third.currency and second.partner_id is loaded.partners[1].id
     assert loaded.items[0].amount is loaded.items[0].residual
 
+
+
+def test_texts_and_people_that_repeat_are_one_object(tmp_path: Path) -> None:
+    ana = User(id=2, login="ana", name="Ana García")
+    first, second = item(1, "2026-10-01"), item(2, "2026-10-15", pid=2)
+    terms = [replace(i, invoice=replace(i.invoice, payment_term="30 días")) for i in (first, second)]
+    calls = [replace(issued("call", (i,), "2026-11-20", pid=i, channel="phone"), assignee="lucia.martin",
+                     done_by="lucia.martin", outcome="Pagado") for i in (1, 2)]
+    path = tmp_path / "facts.jsonl"
+    path.write_text(facts_to_text(facts(terms, [partner(1, salesperson=ana), partner(2, salesperson=ana)],
+                                        issued=calls)), encoding="utf-8")
+    loaded = load_facts(path)
+    assert loaded.items[0].invoice.payment_term is loaded.items[1].invoice.payment_term
+    assert loaded.partners[1].salesperson is loaded.partners[2].salesperson
+    one, two = loaded.issued
+    assert one.assignee is two.assignee and one.done_by is two.done_by and one.outcome is two.outcome
 
 def test_columns_are_read_by_name(tmp_path: Path) -> None:
     """Another order, an optional column left out (its default), a column this version does not know."""

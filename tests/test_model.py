@@ -1,0 +1,63 @@
+"""Model helpers: records made by `record_builder` are the records their own constructor makes."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, replace
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from connector.model import Currency, IssuedAction, ReceivableItem, record_builder
+from tests.builders import D, issued, item, settled
+
+ITEM = item(3, "2026-10-01", "250.50", invoice_id=7)
+
+RECORDS: list[Any] = [
+    pytest.param(ITEM.invoice, id="invoice"),
+    pytest.param(ITEM, id="item"),
+    pytest.param(replace(ITEM, discount_date=D("2026-10-10"), discount_amount=Decimal("245.49")),
+                 id="item-with-a-discount"),
+    pytest.param(settled(1, "2026-09-01", "2026-09-12"), id="settled"),
+    pytest.param(replace(issued("call", (1, 2), "2026-11-20", channel="phone", open_=True), assignee="ana"),
+                 id="issued"),
+]
+
+
+def _values(record: Any) -> list[Any]:
+    return [getattr(record, name) for name in record.__dataclass_fields__]
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_a_built_record_equals_the_constructed_one(record: Any) -> None:
+    built = record_builder(type(record))(*_values(record))
+    assert type(built) is type(record)
+    assert built == record and hash(built) == hash(record)
+    assert repr(built) == repr(record)
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_a_built_record_is_frozen_and_replace_works_on_it(record: Any) -> None:
+    built = record_builder(type(record))(*_values(record))
+    name = next(iter(record.__dataclass_fields__))
+    with pytest.raises(FrozenInstanceError):
+        setattr(built, name, None)
+    assert replace(built) == record
+
+
+@pytest.mark.parametrize(("cls", "given"), [
+    pytest.param(ReceivableItem, {"id": 3, "partner_id": 1, "invoice": ITEM.invoice, "due_date": ITEM.due_date,
+                                  "amount": ITEM.amount, "residual": ITEM.residual, "currency": "EUR"}, id="item"),
+    pytest.param(IssuedAction, {"key": "k", "kind": "remind", "level": "friendly", "channel": "email",
+                                "partner_id": 1, "item_ids": (3,), "date": D("2026-11-02")}, id="issued"),
+])
+def test_a_built_record_takes_names_and_the_defaults(cls: Any, given: dict[str, Any]) -> None:
+    assert record_builder(cls)(**given) == cls(**given)
+
+
+@pytest.mark.parametrize("cls", [pytest.param(Currency, id="checks-in-post-init"),
+                                 pytest.param(int, id="not-a-dataclass")])
+def test_a_class_whose_constructor_checks_or_is_no_slots_dataclass_gets_no_builder(cls: type) -> None:
+    with pytest.raises(TypeError, match="record builder"):
+        record_builder(cls)
+
