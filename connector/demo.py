@@ -399,7 +399,7 @@ class TrytonPeople:
         lines = [int(line) for line in invoice.get("lines_to_pay") or []]
         payment = record_promise(self.rpc, mapping, self.company, int(invoice["party"]), residual, due,
                                  line=lines[0] if len(lines) == 1 else None,
-                                 reference=f"Promesa de pago {invoice['number']}")
+                                 reference=f"Promesa de pago {invoice['number']}", currency=int(invoice["currency"]))
         self.promises.append(_Promise(int(invoice["id"]), payment, due, kept, customer))
         return PersonEvent(today, "promised", customer, f"{invoice['number']} by {due.isoformat()}")
 

@@ -62,16 +62,18 @@ def read_promises(rpc: TrytonRpc, m: TrytonMapping, party_ids: list[int], compan
 
 
 def record_promise(rpc: TrytonRpc, m: TrytonMapping, company: int, party: int, amount: Decimal, day: date,
-                   line: int | None = None, reference: str = "") -> int:
+                   line: int | None = None, reference: str = "", currency: int | None = None) -> int:
     """Record a promise as an accountant does: a payment to receive in a manual journal; its id.
 
-    The company's first manual journal in its currency is used, created ("Promesas de pago") when
-    there is none (that needs the group "Accounting Administration").
+    In `currency` (the invoice's: Tryton pays a line only in its own currency), else the company's; the
+    company's first manual journal in that currency is used, created ("Promesas de pago") when there is
+    none (that needs the group "Accounting Administration").
     """
-    company_row = rpc.read(m.model("company"), [company], ["currency"], page_size=1).get(company)
-    if not company_row or not company_row.get("currency"):
-        raise ErpError(f"Tryton has no company {company} with a currency to record a promise in")
-    currency = int(company_row["currency"])
+    if currency is None:
+        company_row = rpc.read(m.model("company"), [company], ["currency"], page_size=1).get(company)
+        if not company_row or not company_row.get("currency"):
+            raise ErpError(f"Tryton has no company {company} with a currency to record a promise in")
+        currency = int(company_row["currency"])
     journals = rpc.search_read(m.model("payment_journal"), [["company", "=", company], ["currency", "=", currency],
                                                             ["process_method", "=", "manual"]], ["id"], page_size=1)
     journal = int(journals[0]["id"]) if journals else int(rpc.call(m.model("payment_journal"), "create", [
