@@ -47,6 +47,15 @@ def test_party_categories_are_tags(tryton: TrytonServer) -> None:
     assert partners[tryton.ids["customers"]["ruiz"]].tags == ()
 
 
+@pytest.mark.parametrize(("customer", "kind"), [("ruiz", "business"), ("leaf", "business"), ("exempt", "public")],
+                         ids=["spanish-company", "uk-company", "town-council"])
+def test_the_tax_identifier_says_which_law_applies(tryton: TrytonServer, customer: str, kind: str) -> None:
+    # Tryton's parties do not say company or person: the identifier does (without one, a consumer).
+    with TrytonAdapter(tryton.settings(), tryton.password) as adapter:
+        partner = adapter.fetch_facts(AS_OF).partners[tryton.ids["customers"][customer]]
+    assert partner.debtor_kind == kind and partner.vat
+
+
 @pytest.mark.parametrize(("customer", "lang", "since"), [
     ("ruiz", "es", D(2026, 9, 15)),
     ("leaf", "en", D(2026, 6, 1)),  # its first (paid) invoice counts for "customer since"

@@ -191,7 +191,7 @@ class TrytonAdapter:
         # `details_for` is a hint: Tryton's invoices are read in full, in the same few calls.
         mapping = self.connect()
         reader = FactsReader(self._rpc, mapping, self._version, today, tuple(self.settings.company_ids),
-                             self.settings.page_size, progress)
+                             self.settings.page_size, progress, self.settings.debtor_tags)
         facts = reader.read()
         issued = read_issued(self._rpc, mapping, self.place(), sorted(facts.partners), self.settings.page_size)
         # A customer who paid everything has no open line, so its paid lines were not read with the

@@ -38,6 +38,9 @@ CUSTOMERS = (
     ("sol", "Hostelería Sol S.L.", "es", "contabilidad@hosteleria-sol.example"),
     ("exempt", "Ayuntamiento de Villaejemplo", "es", "tesoreria@villaejemplo.example"),
 )
+# The tax identifiers that say which law applies (connector.legal.debtor_kind_of): the companies' come
+# from the Odoo demo's numbers (demo_vat); the town council's NIF starts with P, a public body's letter.
+TEST_TAX_IDS = {"exempt": ("eu_vat", "ESP5030000C")}
 # (key, customer, invoice date, amount, payment term, description), in date order: Tryton numbers
 # invoices in date order, so they are posted oldest first. Dates are those of REFERENCE_DAY.
 INVOICES = (
@@ -95,9 +98,11 @@ def seed(config_file: str, database: str, as_of: dt.date, bot_login: str, bot_pa
     bank = _payment_method(company, accounts)
 
     customers: dict[str, Any] = {}
-    for key, name, lang, email in CUSTOMERS:
+    for index, (key, name, lang, email) in enumerate(CUSTOMERS):
         party = Party(name=name, lang=langs[lang])
         party.contact_mechanisms.new(type="email", value=email)
+        kind, code = TEST_TAX_IDS.get(key) or demo_vat("GB" if lang == "en" else "ES", index)
+        party.identifiers.new(type=kind, code=code)
         party.save()
         customers[key] = party
     Category = Model.get("party.category")

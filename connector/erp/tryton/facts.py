@@ -25,6 +25,7 @@ from connector.erp.base import Progress
 from connector.erp.tryton.mapping import TrytonMapping
 from connector.erp.tryton.place import installed_models
 from connector.erp.tryton.rpc import TrytonRpc
+from connector.legal import DEFAULT_TAGS, DebtorTags, debtor_kind_of
 from connector.model import Company, Credit, Currency, Facts, Invoice, Partner, ReceivableItem, SettledItem
 
 log = logging.getLogger("connector.erp.tryton")
@@ -69,8 +70,10 @@ class FactsReader:
     """One pull; `rpc.calls` counts its round trips."""
 
     def __init__(self, rpc: TrytonRpc, mapping: TrytonMapping, version: str, today: date,
-                 company_ids: tuple[int, ...], page_size: int, progress: Progress) -> None:
+                 company_ids: tuple[int, ...], page_size: int, progress: Progress,
+                 debtor_tags: DebtorTags = DEFAULT_TAGS) -> None:
         self.rpc, self.m, self.version, self.today = rpc, mapping, version, today
+        self.debtor_tags = debtor_tags
         self.company_ids = company_ids
         self.page_size = page_size
         self.progress = progress
@@ -310,11 +313,15 @@ class FactsReader:
             since = [d for d in (_day(row.get("create_date")), first_invoice.get(pid)) if d is not None]
             tags = tuple(name for c in row.get("categories") or []
                          if (name := _text(categories.get(int(c), {}).get("name"))))
+            vat, country_code = _text(_related(row, "tax_identifier.code")), _text(_related(address, "country.code"))
             partners[pid] = Partner(
                 id=pid, name=_text(row.get("name")), lang=_text(_related(row, "lang.code")),
                 email=_text(row.get("email")), phone=_text(row.get("phone")), mobile=_text(row.get("mobile")),
-                vat=_text(_related(row, "tax_identifier.code")), ref=_text(row.get("code")),
+                vat=vat, ref=_text(row.get("code")),
                 street=_text(address.get("street")), zip=_text(address.get("postal_code")),
-                city=_text(address.get("city")), country_code=_text(_related(address, "country.code")),
-                customer_since=min(since) if since else None, tags=tags)
+                city=_text(address.get("city")), country_code=country_code,
+                customer_since=min(since) if since else None, tags=tags,
+                # Tryton's parties do not say company or person: a category marks the kind, else the tax
+                # identifier does (a Spanish NIF's letter; with one, a business; without, a consumer).
+                debtor_kind=debtor_kind_of(False, vat, country_code, tags, self.debtor_tags))
         return partners
