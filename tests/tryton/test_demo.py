@@ -50,7 +50,7 @@ def test_demo_runs_the_daily_syncs_against_a_real_tryton_and_stops_it(
     assert (document["erp"], document["tryton_version"], document["protocol"]) == ("tryton", 8, "jsonrpc")
     assert [run["today"] for run in document["runs"]] == RUN_DAYS
     assert document["setup"]["created"] and not document["setup"]["existing"]
-    first, *later = document["runs"]
+    first = document["runs"][0]
     # The Odoo demo's company: its oldest debts get a formal letter (a task), which carries what a letter must
     # (both tax identifiers and addresses, the IBAN, each invoice's printed copy): none is refused.
     assert first["created"]["tasks"] >= 3, first
@@ -58,10 +58,10 @@ def test_demo_runs_the_daily_syncs_against_a_real_tryton_and_stops_it(
     inbox = document["inbox"]
     assert {task["customer"] for task in inbox["tasks"]} <= set(CUSTOMER_PROFILES)
     # Between the runs people act: staff send the letters due (only letter tasks are sent), customers pay
-    # (through Tryton's "Pay" wizard), and a payment closes the task of a reminder (status "Done", the feedback).
+    # (through Tryton's "Pay" wizard) or promise to (a payment to receive). That a payment closes an open task
+    # is tests/tryton/test_write.py's: here the people mostly finish their tasks before the customers pay.
     kinds = {event["kind"] for event in document["people"]}
-    assert {"letter_sent", "paid", "call_done"} <= kinds, kinds
-    assert sum(run["closed"] for run in later) >= 1, later
+    assert {"letter_sent", "paid", "call_done", "promised"} <= kinds, kinds
     paid = {event["customer"] for event in document["people"] if event["kind"] in ("paid", "paid_partly")}
     assert paid and paid <= set(CUSTOMER_PROFILES)
     # The exempt customer is never reminded.
