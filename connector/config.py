@@ -70,6 +70,8 @@ class ErpSettings:
     debtor_tags: DebtorTags = DEFAULT_TAGS
     # [policy] direct_debit_methods: payment method names that mean "collected by direct debit".
     direct_debit_methods: tuple[str, ...] = ()
+    # [policy] timezone: the day a moment the ERP stores in UTC (a message, a write) belongs to.
+    timezone: str = "UTC"
 
     def password(self) -> str:
         """The secret, read from the environment variable the file names."""
@@ -286,14 +288,14 @@ def settings_from_data(data: Mapping[str, Any], source: str, today: date,
     debtor_tags = _legal(root.table("legal", _LEGAL))
     pol = root.table("policy", _POLICY)
     direct_debit_methods = pol.strings("direct_debit_methods")
-    if erp is not None:
-        erp = replace(erp, debtor_tags=debtor_tags, direct_debit_methods=direct_debit_methods)
-
     timezone = pol.text("timezone", "Europe/Madrid")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         pol.error("timezone", f"unknown time zone {timezone!r}; use an IANA name such as \"Europe/Madrid\"")
+    if erp is not None:
+        erp = replace(erp, debtor_tags=debtor_tags, direct_debit_methods=direct_debit_methods,
+                      timezone=timezone)
     language = pol.text("language", "es")
     templates_text = pol.text("templates_dir", "")
     templates_dir: Path | None = None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +13,7 @@ from connector.engine import customers_written_to, evaluate
 from connector.erp.base import DetailsFor
 from connector.erp.odoo import OdooAdapter
 from connector.erp.odoo.facts import promised_amount
+from connector.erp.odoo.session import odoo_local_date
 from connector.legal import DebtorTags
 from connector.model import Escalate, Facts, Remind
 from connector.sandbox import SandboxServer
@@ -190,6 +192,23 @@ def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:
 ], ids=["spanish", "english", "whole-euros", "no-amount", "date-is-not-an-amount", "iso-date"])
 def test_the_promised_amount_is_read_from_the_activity_text(text: str, amount: str | None) -> None:
     assert promised_amount(text) == (None if amount is None else Decimal(amount))
+
+
+@pytest.mark.parametrize(("value", "zone", "day"), [
+    ("2026-11-23 23:30:00", "Europe/Madrid", date(2026, 11, 24)),  # CET: half past midnight on the 24th
+    ("2026-11-23 22:59:59", "Europe/Madrid", date(2026, 11, 23)),
+    ("2026-07-01 22:30:00", "Europe/Madrid", date(2026, 7, 2)),  # CEST, two hours ahead
+    ("2026-11-24 03:00:00", "America/Mexico_City", date(2026, 11, 23)),
+    ("2026-11-23 23:30:00", "UTC", date(2026, 11, 23)),
+    ("2026-11-23", "Europe/Madrid", date(2026, 11, 23)),  # a date field has no moment to move
+    (False, "Europe/Madrid", None),
+    ("23/11/2026 10:00:00", "Europe/Madrid", None),
+], ids=["late-evening-madrid", "before-midnight-madrid", "summer-madrid", "behind-utc", "utc", "bare-date",
+        "odoo-false", "not-a-date"])
+def test_a_moment_odoo_stores_in_utc_belongs_to_the_day_of_the_policy_zone(
+        value: object, zone: str, day: date | None) -> None:
+    # A call marked done at 00:30 in Madrid was done that day, not the day before, whatever UTC says.
+    assert odoo_local_date(value, ZoneInfo(zone)) == day
 
 @pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
 def test_debtor_kind_is_read_from_odoo(version: int, protocol: str,

@@ -380,7 +380,8 @@ class OdooAdapter:
         s = self.session()
         s.refs(refresh=True)
         reader = FactsReader(s, today, tuple(self.settings.company_ids), progress, self.settings.debtor_tags,
-                             self.settings.direct_debit_methods, narrow=details_for is not None)
+                             self.settings.direct_debit_methods, narrow=details_for is not None,
+                             zone=self.settings.timezone)
         facts = reader.read()
         check_erp_facts(facts, "Odoo", ODOO_MODELS)
         # Claims still unfinished (a live run writing them, or a dead one's before `sync` settles them)

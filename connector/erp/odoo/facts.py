@@ -28,6 +28,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connector.erp.base import Progress
 from connector.erp.odoo.session import (
@@ -44,6 +45,7 @@ from connector.erp.odoo.session import (
     m2o_id,
     m2o_name,
     odoo_date,
+    odoo_local_date,
     parse_completion,
     text,
 )
@@ -157,8 +159,10 @@ class FactsReader:
 
     def __init__(self, session: Session, today: date, company_ids: tuple[int, ...], progress: Progress,
                  debtor_tags: DebtorTags = DEFAULT_TAGS, direct_debit_methods: tuple[str, ...] = (),
-                 *, narrow: bool = False) -> None:
+                 *, narrow: bool = False, zone: str = "UTC") -> None:
         self.s = session
+        # Odoo stores moments in UTC: a message or a write belongs to the day it was in the company's zone.
+        self.zone = ZoneInfo(zone)
         # Leave the DETAIL_FIELDS for `add_details`; the open lines and their moves are kept for it.
         self.narrow = narrow
         self.lines: list[dict[str, Any]] = []
@@ -635,7 +639,7 @@ class FactsReader:
                 # The exempt tag is found by its external id, whatever it is called in the user's language.
                 if exempt_id is not None and int(tid) == exempt_id and EXEMPT_TAG_NAME not in names:
                     names.append(EXEMPT_TAG_NAME)
-            since_candidates = [d for d in (odoo_date(row.get(self.f("partner", "create_date"))),
+            since_candidates = [d for d in (odoo_local_date(row.get(self.f("partner", "create_date")), self.zone),
                                             first_invoice.get(pid)) if d is not None]
             salesperson = None
             uid = m2o_id(row.get(self.f("partner", "salesperson")))
@@ -699,7 +703,7 @@ class FactsReader:
                 bool(f("active")) and row.get(f("active")) is False)
             note = plain(row.get(f("note"))) or text(row.get(f("summary")))
             out.append(Promise(id=int(row["id"]), partner_id=pid, promised_date=deadline,
-                               created=odoo_date(row.get("create_date")) or deadline, open=not done,
+                               created=odoo_local_date(row.get("create_date"), self.zone) or deadline, open=not done,
                                note=note, ref=f"{m.model('activity')},{row['id']}",
                                amount=promised_amount(f"{text(row.get(f('summary')))} {note}"),
                                invoice_id=res_id if res_model == move_model else None))
@@ -745,7 +749,8 @@ class FactsReader:
             status_f, stage_f, written_f = m.names("task", "status", "stage", "write_date")
             for r in s.search_read(m.model("task"), [("id", "in", task_ids)], ["id", status_f, stage_f, written_f]):
                 if r.get(status_f) in closed:
-                    closed_tasks[int(r["id"])] = (m2o_name(r.get(stage_f)), odoo_date(r.get(written_f)))
+                    written_on = odoo_local_date(r.get(written_f), self.zone)
+                    closed_tasks[int(r["id"])] = (m2o_name(r.get(stage_f)), written_on)
                 else:
                     open_tasks.add(int(r["id"]))
         out: list[IssuedAction] = []
@@ -792,7 +797,7 @@ class FactsReader:
         for row in rows:  # by id: a later message about the same activity wins
             for key in REF_PATTERN.findall(str(row.get(body_f) or "")):
                 if key in wanted:
-                    done[key] = (odoo_date(row.get(date_f)), m2o_name(row.get(author_f)),
+                    done[key] = (odoo_local_date(row.get(date_f), self.zone), m2o_name(row.get(author_f)),
                                  done_feedback(row.get(body_f)))
         out: list[IssuedAction] = []
         for action in issued:

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from connector.erp.odoo.mapping import OdooMapping
@@ -179,6 +179,18 @@ def odoo_date(value: Any) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def odoo_local_date(value: Any, zone: tzinfo) -> date | None:
+    """The day in `zone` of a datetime Odoo stores in UTC ("2026-11-23 23:30:00" is the 24th in Madrid);
+    a bare date, or a value that is not a datetime, is read as odoo_date reads it."""
+    if not isinstance(value, str) or len(value) < 19:
+        return odoo_date(value)
+    try:
+        moment = datetime.fromisoformat(value[:19]).replace(tzinfo=UTC)
+    except ValueError:
+        return odoo_date(value)
+    return moment.astimezone(zone).date()
 
 
 class Session:
