@@ -210,6 +210,7 @@ def test_a_moment_odoo_stores_in_utc_belongs_to_the_day_of_the_policy_zone(
     # A call marked done at 00:30 in Madrid was done that day, not the day before, whatever UTC says.
     assert odoo_local_date(value, ZoneInfo(zone)) == day
 
+
 @pytest.mark.parametrize(("version", "protocol"), COMBOS, ids=COMBO_IDS)
 def test_debtor_kind_is_read_from_odoo(version: int, protocol: str,
                                        make_server: Callable[..., SandboxServer]) -> None:

@@ -197,12 +197,18 @@ def cli(tryton: TrytonServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     return Cli(write_config(tmp_path / "dunning.toml", tryton), capsys)
 
 
-def pay_invoice(server: TrytonServer, invoice_id: int, day: dt.date) -> None:
-    """The customer pays the whole invoice: the accountant runs Tryton's "Pay" wizard, as the client does."""
+def bot(server: TrytonServer) -> TrytonRpc:
+    """A session as the connector's user, for what the tests read and do in Tryton beside the CLI."""
     rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=20, retry_attempts=1,
                     retry_max_s=1)
+    rpc.authenticate()
+    return rpc
+
+
+def pay_invoice(server: TrytonServer, invoice_id: int, day: dt.date) -> None:
+    """The customer pays the whole invoice: the accountant runs Tryton's "Pay" wizard, as the client does."""
+    rpc = bot(server)
     try:
-        rpc.authenticate()
         method, = rpc.search_read("account.invoice.payment.method", [], ["id"], page_size=1)
         context = {**rpc.context, "active_model": "account.invoice", "active_id": invoice_id,
                    "active_ids": [invoice_id]}

@@ -11,18 +11,11 @@ import pytest
 
 from connector.erp.tryton.demo_server import task_due
 from connector.erp.tryton.rpc import TrytonRpc
-from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, pay_invoice, write_config
+from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, bot, pay_invoice, write_config
 
 DAYS = 60
 PAY_ON = AS_OF + dt.timedelta(days=30)
 NOTHING = {"activities": 0, "tasks": 0, "notes": 0, "emails": 0}
-
-
-def _bot(server: TrytonServer) -> TrytonRpc:
-    rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=20, retry_attempts=1,
-                    retry_max_s=1)
-    rpc.authenticate()
-    return rpc
 
 
 def _tasks(rpc: TrytonRpc) -> list[dict[str, Any]]:
@@ -64,7 +57,7 @@ def test_sixty_days_of_daily_syncs_write_each_action_once_and_a_payment_closes_w
     cli = Cli(config, capsys)
     assert cli.json("setup")["created"]
     assert cli.json("setup")["created"] == []
-    rpc = _bot(tryton)
+    rpc = bot(tryton)
     planned: Counter[str] = Counter()
     people_done = 0
     payer = 0

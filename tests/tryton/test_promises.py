@@ -8,17 +8,14 @@ from decimal import Decimal
 from connector.erp.tryton import TrytonAdapter
 from connector.erp.tryton.mapping import load_mapping
 from connector.erp.tryton.promises import record_promise
-from connector.erp.tryton.rpc import TrytonRpc
-from tests.tryton.conftest import AS_OF, Cli, TrytonServer
+from tests.tryton.conftest import AS_OF, Cli, TrytonServer, bot
 
 PROMISED = dt.date(2026, 11, 27)  # with the example policy's 3 days of grace: broken from 2026-12-01
 
 
 def _record(server: TrytonServer, customer: str, amount: str, day: dt.date) -> int:
-    rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=20, retry_attempts=1,
-                    retry_max_s=1)
+    rpc = bot(server)
     try:
-        rpc.authenticate()
         return record_promise(rpc, load_mapping(8), int(server.ids["company"]), server.ids["customers"][customer],
                               Decimal(amount), day, reference="Transferencia prometida por teléfono")
     finally:

@@ -16,8 +16,7 @@ import pytest
 import requests
 
 from connector.erp.tryton import TrytonAdapter
-from connector.erp.tryton.rpc import TrytonRpc
-from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, pay_invoice, write_config
+from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, bot, pay_invoice, write_config
 
 DAY = AS_OF.isoformat()
 SYNC = ("sync", "--today", DAY, "--allow-other-date")
@@ -33,13 +32,6 @@ def configured(server: TrytonServer, path: Path, lease_s: int = 600) -> Path:
     text = config.read_text(encoding="utf-8").replace("claim_lease_s = 600", f"claim_lease_s = {lease_s}")
     config.write_text(text, encoding="utf-8")
     return config
-
-
-def bot(server: TrytonServer) -> TrytonRpc:
-    rpc = TrytonRpc(server.url, server.database, server.login, server.password, timeout_s=20, retry_attempts=1,
-                    retry_max_s=1)
-    rpc.authenticate()
-    return rpc
 
 
 def dunnings(server: TrytonServer) -> list[tuple[int, str, str]]:
