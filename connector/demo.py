@@ -422,10 +422,11 @@ class TrytonPeople:
 
     def _payments(self, today: date, mapping: TrytonMapping, reminded: list[dict[str, Any]]) -> list[PersonEvent]:
         events: list[PersonEvent] = []
+        promised = {p.move_id for p in self.promises}
         for invoice in reminded:
             customer = str((invoice.get("party.") or {}).get("rec_name") or "")
             residual = Decimal(str(invoice["amount_to_pay"]))
-            if int(invoice["id"]) in {p.move_id for p in self.promises}:
+            if int(invoice["id"]) in promised:
                 continue  # paid as promised (or not at all), not by chance
             kind, amount = self.rules.payment(CUSTOMER_PROFILES.get(customer, "late"), float(residual),
                                               len(self.promises) < MAX_PROMISES)
