@@ -33,7 +33,7 @@ from connector.model import (
     ReceivableItem,
     Remind,
     SettledItem,
-    Skip,
+    SkipsBuilder,
     Supersede,
 )
 from connector.policy import DEFAULT_SEGMENT, Level, Policy
@@ -184,7 +184,7 @@ class _Evaluation:
         self.facts = facts
         self.today = today
         self.actions: list[Action] = []
-        self.skipped: list[Skip] = []
+        self.skipped = SkipsBuilder()
         self.segments: dict[int, str] = {}
         self.level_index = {level.name: i for i, level in enumerate(policy.levels)}
         self.exempt_tags = frozenset(policy.exempt_tags)
@@ -283,7 +283,7 @@ class _Evaluation:
     # ------------------------------------------------------------------------------ helpers
 
     def skip(self, item: ReceivableItem, code: str, detail: tuple[object, ...]) -> None:
-        self.skipped.append(Skip(item.id, item.partner_id, item.invoice.number, code, detail))
+        self.skipped.add(item.partner_id, (item,), code, detail)
 
     def deadline(self, level_index: int) -> date:
         known = self.deadlines.get(level_index)
@@ -312,7 +312,7 @@ class _Evaluation:
         self.close_settled()
         self.closes.sort(key=lambda c: (c.partner.id, c.key))
         self.actions.extend(self.closes)
-        return Plan(today=self.today, actions=tuple(self.actions), skipped=tuple(self.skipped),
+        return Plan(today=self.today, actions=tuple(self.actions), skipped=self.skipped.build(),
     segments=self.segments, cases=tuple(self.cases), failed=tuple(self.failed))
 
     def of_customer(self, partner: Partner, action_assignee: str = "") -> _OfCustomer:
@@ -717,10 +717,7 @@ class _Evaluation:
 
     def skip_case(self, partner: Partner, items: list[ReceivableItem], code: str,
                   detail: tuple[object, ...]) -> None:
-        # tuple.__new__ skips the NamedTuple's Python-level constructor: most items end here.
-        new_skip, partner_id = tuple.__new__, partner.id
-        self.skipped.extend([new_skip(Skip, (item.id, partner_id, item.invoice.number, code, detail))
-                             for item in items])
+        self.skipped.add(partner.id, items, code, detail)
 
     def blocked(self, partner: Partner, covered: list[ReceivableItem],
                 level: Level) -> tuple[str, tuple[object, ...]] | None:

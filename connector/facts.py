@@ -170,16 +170,18 @@ def _partner(r: _Reader, users: dict[User, User] | None = None) -> Partner:
     if kind not in DEBTOR_KINDS:
         r.fail("debtor_kind", f"expected one of {', '.join(DEBTOR_KINDS)}, got {kind!r}")
         kind = "business"
+    # Languages, towns, postcodes and countries repeat over many customers: one copy each.
     return Partner(
-        id=r.get("id", int), name=r.get("name", str), lang=r.text("lang"), email=r.text("email"),
+        id=r.get("id", int), name=r.get("name", str), lang=sys.intern(r.text("lang")), email=r.text("email"),
         phone=r.text("phone"), mobile=r.text("mobile"), vat=r.text("vat"), ref=r.text("ref"),
-        street=r.text("street"), zip=r.text("zip"), city=r.text("city"), country_code=r.text("country_code"),
+        street=r.text("street"), zip=sys.intern(r.text("zip")), city=sys.intern(r.text("city")),
+        country_code=sys.intern(r.text("country_code")),
         customer_since=r.day("customer_since", required=False), tags=tuple(tags),
         billing_contact=None if contact is None else Contact(
             name=contact.get("name", str), email=contact.text("email"), phone=contact.text("phone")),
         salesperson=None if salesperson is None else _shared(users, User(
             id=salesperson.get("id", int), login=salesperson.get("login", str), name=salesperson.text("name"))),
-        debtor_kind=kind,  # type: ignore[arg-type]  # checked against DEBTOR_KINDS above
+        debtor_kind=sys.intern(kind),  # type: ignore[arg-type]  # checked against DEBTOR_KINDS above
     )
 
 

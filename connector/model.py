@@ -6,12 +6,13 @@ connector's "Promise to pay" type is a `Promise`, an external id of the connecto
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import date
 from datetime import date as _date  # for fields of classes that have a field named `date`
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple, TypeVar, cast
+from typing import Any, Literal, NamedTuple, TypeVar, cast, overload
 
 Channel = Literal["email", "sms", "phone", "letter", "task"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone", "letter", "task")
@@ -463,6 +464,91 @@ class Skip(NamedTuple):
         return SKIP_REASONS[self.code].format(*self.detail)
 
 
+class Skips(Sequence[Skip]):
+    """A plan's skipped items, kept per run of items skipped together: a sequence of `Skip`.
+
+    A run skips most of its items, usually a whole case at once with one reason: at a million items a
+    `Skip` each took 100 MB. Here a case's skipped items are one group (customer, code, detail, where
+    its items end in one shared list of items), and each `Skip` is made when it is read. Read-only;
+    built by `SkipsBuilder`. Equal to any sequence of the same skips.
+    """
+
+    __slots__ = ("_ends", "_groups", "_items")
+
+    def __init__(self, items: Sequence[ReceivableItem] = (),
+                 groups: Sequence[tuple[int, int, str, tuple[object, ...]]] = ()) -> None:
+        # groups: (end, partner_id, code, detail), `end` the index in `items` after the group's last item.
+        self._items, self._groups = items, groups
+        self._ends = [group[0] for group in groups]
+
+    @staticmethod
+    def _skip(item: ReceivableItem, partner_id: int, code: str, detail: tuple[object, ...]) -> Skip:
+        return tuple.__new__(Skip, (item.id, partner_id, item.invoice.number, code, detail))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Skip]:
+        items, make, start = self._items, self._skip, 0
+        for end, partner_id, code, detail in self._groups:
+            for index in range(start, end):
+                yield make(items[index], partner_id, code, detail)
+            start = end
+
+    @overload
+    def __getitem__(self, index: int) -> Skip: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Skip, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Skip | tuple[Skip, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("skip index out of range")
+        _end, partner_id, code, detail = self._groups[bisect_right(self._ends, position)]
+        return self._skip(self._items[position], partner_id, code, detail)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # compared by content, like a list
+
+    def __repr__(self) -> str:
+        return f"Skips({list(self)!r})"
+
+
+class SkipsBuilder:
+    """Collects a run's skips in order; consecutive skips of one customer with one code and detail share a group."""
+
+    __slots__ = ("groups", "items")
+
+    def __init__(self) -> None:
+        self.items: list[ReceivableItem] = []
+        self.groups: list[tuple[int, int, str, tuple[object, ...]]] = []
+
+    def add(self, partner_id: int, items: Iterable[ReceivableItem], code: str, detail: tuple[object, ...]) -> None:
+        before = len(self.items)
+        self.items.extend(items)
+        end, groups = len(self.items), self.groups
+        if end == before:
+            return
+        if groups:
+            _end, last_partner, last_code, last_detail = groups[-1]
+            # Equal and written alike: a merged skip shows the group's detail (10.5 and 10.50 stay apart).
+            if (last_partner == partner_id and last_code == code
+                    and (last_detail is detail or (last_detail == detail and repr(last_detail) == repr(detail)))):
+                groups[-1] = (end, partner_id, code, last_detail)
+                return
+        groups.append((end, partner_id, code, detail))
+
+    def build(self) -> Skips:
+        return Skips(self.items, self.groups)
+
+
 class Failed(NamedTuple):
     """An action due today that the engine refused to prepare (a rate it does not know), and why."""
 
@@ -476,7 +562,7 @@ class Failed(NamedTuple):
 class Plan:
     today: date
     actions: tuple[Action, ...]
-    skipped: tuple[Skip, ...]
+    skipped: Sequence[Skip]
     segments: Mapping[int, str] = field(default_factory=dict)
     # Per case (customer, or invoice with group_by = "invoice"), in the order the cases were decided.
     cases: tuple[CaseState, ...] = ()

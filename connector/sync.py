@@ -135,15 +135,25 @@ def render_messages(plan: Plan, facts: Facts, renderer: Renderer,
     """
     messages: dict[str, Message] = {}
     failed: list[tuple[str, str]] = []
+    for key, message in each_message(plan, facts, renderer, today):
+        if isinstance(message, Message):
+            messages[key] = message
+        else:
+            failed.append((key, message))
+    return messages, failed
+
+
+def each_message(plan: Plan, facts: Facts, renderer: Renderer, today: date) -> Iterator[tuple[str, Message | str]]:
+    """Each contact action's key and its message, or the sentence why it could not be made (logged), one at a
+    time: a caller that keeps only part of each message never holds them all."""
     for action in plan.actions:
         if isinstance(action, Close):
             continue
         try:
-            messages[action.key] = renderer.render(action, facts, today)
+            yield action.key, renderer.render(action, facts, today)
         except TemplateError as error:
-            failed.append((action.key, str(error)))
             log.error("%s: %s", action.key, error)
-    return messages, failed
+            yield action.key, str(error)
 
 
 class Statements:

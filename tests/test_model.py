@@ -1,4 +1,5 @@
-"""Model helpers: records made by `record_builder` are the records their own constructor makes."""
+"""Model helpers: records made by `record_builder` are the records their own constructor makes; `Skips`
+reads as the sequence of `Skip` it was built from."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connector.model import Currency, IssuedAction, ReceivableItem, record_builder
+from connector.model import Currency, IssuedAction, ReceivableItem, Skip, SkipsBuilder, record_builder
 from tests.builders import D, issued, item, settled
 
 ITEM = item(3, "2026-10-01", "250.50", invoice_id=7)
@@ -61,3 +62,44 @@ def test_a_class_whose_constructor_checks_or_is_no_slots_dataclass_gets_no_build
     with pytest.raises(TypeError, match="record builder"):
         record_builder(cls)
 
+
+
+# (partner, item ids, code, detail) added in this order: how the engine reports a run's skips.
+SKIP_RUNS: list[tuple[int, tuple[int, ...], str, tuple[object, ...]]] = [
+    (1, (11,), "paid", ()),
+    (1, (12,), "paid", ()),  # joins the group before: same customer, code and detail
+    (1, (13,), "below_tolerance", (Decimal("10.5"), "EUR", Decimal(20))),
+    (1, (14,), "below_tolerance", (Decimal("10.50"), "EUR", Decimal(20))),  # equal, but written otherwise
+    (1, (), "coming_up", ("firm",)),  # adds nothing
+    (2, (21, 22, 23), "not_yet_due", ("firm", D("2026-12-04"))),
+    (3, (31,), "paid", ()),  # another customer: a group of its own
+]
+
+
+def _skips() -> tuple[tuple[Skip, ...], SkipsBuilder]:
+    builder, expected = SkipsBuilder(), []
+    for partner_id, ids, code, detail in SKIP_RUNS:
+        items = [item(i, "2026-11-01", "100", pid=partner_id) for i in ids]
+        builder.add(partner_id, items, code, detail)
+        expected += [Skip(i.id, partner_id, i.invoice.number, code, detail) for i in items]
+    return tuple(expected), builder
+
+
+def test_skips_read_as_the_skips_added_in_order() -> None:
+    expected, builder = _skips()
+    skips = builder.build()
+    assert len(skips) == len(expected) == 8
+    assert tuple(skips) == expected and skips == expected and skips == list(expected)
+    assert [skips[i] for i in range(len(skips))] == list(expected)
+    assert skips[-1] == expected[-1] and skips[2:5] == expected[2:5]
+    assert [s.detail for s in skips][2:4] == [(Decimal("10.5"), "EUR", 20), (Decimal("10.50"), "EUR", 20)]
+    assert [repr(s.detail[0]) for s in skips[2:4]] == ["Decimal('10.5')", "Decimal('10.50')"]
+    assert len(builder.groups) == 5  # paid x2 | 10.5 | 10.50 | customer 2 | customer 3
+    with pytest.raises(IndexError):
+        skips[8]
+    assert skips != expected[:-1] and skips != "not skips"
+
+
+def test_no_skips_is_an_empty_sequence() -> None:
+    skips = SkipsBuilder().build()
+    assert len(skips) == 0 and list(skips) == [] and skips == ()
