@@ -16,6 +16,7 @@ from connector.demo import EVENT_KINDS, DemoOutcome, run_demo
 from connector.model import CONTACT_CHANNELS, Escalate, Remind
 from connector.report import build_report
 from connector.resources import data_dir
+from connector.sync import Pulled, SyncOutcome
 
 EXAMPLE_CONFIG = data_dir("samples") / "config.example.toml"
 TODAY = date(2026, 12, 1)
@@ -50,9 +51,14 @@ def test_people_act_only_between_runs_and_never_on_the_first_day(replay: DemoOut
     assert {event.day for event in replay.events} <= set(run_days[1:])
 
 
+def pulled(run: SyncOutcome) -> Pulled:
+    assert run.pulled is not None, "the run pulled nothing"
+    return run.pulled
+
+
 def test_the_disputed_invoice_is_skipped_as_disputed_from_the_next_run_on(replay: DemoOutcome) -> None:
     disputed = next(event for event in replay.events if event.kind == "disputed")
-    skipped = [{skip.code for skip in run.pulled.plan.skipped if skip.invoice.startswith(disputed.detail)}
+    skipped = [{skip.code for skip in pulled(run).plan.skipped if skip.invoice.startswith(disputed.detail)}
                for day, run in replay.runs if day >= disputed.day]
     assert skipped and all(codes == {"disputed"} for codes in skipped), skipped
 
@@ -63,7 +69,7 @@ def test_the_dispute_uses_each_versions_own_exclusion(settings: Settings, versio
     outcome = run_demo(settings, TODAY, days=12, version=version, seed=7)
     disputed = next(event for event in outcome.events if event.kind == "disputed")
     last = outcome.runs[-1][1]
-    assert {skip.code for skip in last.pulled.plan.skipped if skip.invoice.startswith(disputed.detail)} == {"disputed"}
+    assert {skip.code for skip in pulled(last).plan.skipped if skip.invoice.startswith(disputed.detail)} == {"disputed"}
 
 
 def test_the_demo_command_prints_what_people_did_and_writes_the_dashboard(tmp_path: Path) -> None:
@@ -78,7 +84,7 @@ def test_the_demo_command_prints_what_people_did_and_writes_the_dashboard(tmp_pa
 
 
 def test_the_demo_report_shows_what_the_reminders_collected(settings: Settings, replay: DemoOutcome) -> None:
-    report = build_report(replay.outcome.pulled.facts, settings.policy, TODAY)
+    report = build_report(pulled(replay.outcome).facts, settings.policy, TODAY)
     collected = {e.level for e in report.levels for w in e.windows if w.share is not None and w.share > 0}
     assert "friendly" in collected, [(e.level, [w.share for w in e.windows]) for e in report.levels]
 

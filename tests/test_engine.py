@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from connector.engine import evaluate, safety_problem
-from connector.model import Close, Escalate, Plan, Remind
+from connector.model import Close, Escalate, Plan, Remind, SettledItem
 from connector.policy import BusinessCalendar, Condition, Level, Segment
 from tests.builders import (
     SALES,
@@ -28,7 +29,11 @@ LATE_HISTORY = [settled(500 + n, "2026-01-31", "2026-03-05") for n in range(3)] 
 ON_TIME_HISTORY = [settled(600 + n, "2026-01-31", "2026-01-30") for n in range(3)]
 
 
-def levels_of(plan: Plan) -> list[tuple[int, str, tuple[int, ...]]]:
+# (customer, level, item ids) of a contact action.
+Contacted = tuple[int, str, tuple[int, ...]]
+
+
+def levels_of(plan: Plan) -> list[Contacted]:
     return [(a.partner.id, a.level, tuple(p.item.id for p in a.items))
             for a in plan.actions if isinstance(a, (Remind, Escalate))]
 
@@ -48,7 +53,8 @@ def skip_codes(plan: Plan) -> dict[int, str]:
     ("2026-12-01", LATE_HISTORY, [(1, "friendly", (1,))], None),
 ], ids=["pre-due-3-days-late-payer", "pre-due-too-early", "pre-due-not-for-reliable", "pre-due-not-for-new",
         "due-date-itself-nothing", "friendly-day-after", "late-payer-overdue-skips-pre-due"])
-def test_offsets_and_segment_targeting(today: str, history: list, expected: list, skip: str | None) -> None:
+def test_offsets_and_segment_targeting(today: str, history: list[SettledItem], expected: list[Contacted],
+                                       skip: str | None) -> None:
     plan = evaluate(policy(), facts([item(1, "2026-11-30")], settled=history), D(today))
     assert levels_of(plan) == expected
     assert skip_codes(plan).get(1) == skip
@@ -68,7 +74,7 @@ def test_offsets_and_segment_targeting(today: str, history: list, expected: list
     ("step", [("handover", "2026-12-30")], "2027-03-01", None),
 ], ids=["step-starts-gently", "jump-to-reached-level", "jump-partial", "gap-not-yet", "gap-passed",
         "third-level", "gap-of-call-counts-from-firm", "gap-then-call", "jump-after-history", "all-done"])
-def test_progression(catch_up: str, history: list, today: str, expected: str | None) -> None:
+def test_progression(catch_up: str, history: list[tuple[str, str]], today: str, expected: str | None) -> None:
     past = [issued(level, (1,), day) for level, day in history]
     plan = evaluate(policy(catch_up=catch_up), facts([item(1, "2026-11-30", "500.00")], issued=past), D(today))
     assert [lv for _, lv, _ in levels_of(plan)] == ([expected] if expected else [])
@@ -86,7 +92,7 @@ def test_all_levels_done_has_a_reason() -> None:
     ("partner", [(1, "friendly", (1, 2))]),
     ("invoice", [(1, "friendly", (1,)), (1, "friendly", (2,))]),
 ])
-def test_grouping(group_by: str, expected: list) -> None:
+def test_grouping(group_by: str, expected: list[Contacted]) -> None:
     plan = evaluate(policy(group_by=group_by), facts([item(1, "2026-11-20"), item(2, "2026-11-25")]),
                     D("2026-12-01"))
     assert levels_of(plan) == expected
@@ -121,7 +127,7 @@ def test_instalments_are_reminded_on_their_own_due_dates() -> None:
 def test_never_remind(case: str, code: str) -> None:
     residual = {"paid": "0.00", "tolerance": "0.99"}.get(case, "100.00")
     customer = partner(1, tags=("No dunning",) if case == "exempt" else ("Litigio",) if case == "dispute_tag" else ())
-    extra: dict = {}
+    extra: dict[str, Any] = {}
     if case == "credit_covers":
         extra["credits"] = [credit(1, "100.00")]
     if case == "promise_pending":
@@ -198,7 +204,7 @@ def test_partly_paid_reminder_stays_open() -> None:
     ([], D("2020-01-01"), "standard"),
     ([settled(1, "2026-01-31", "2026-02-05"), settled(2, "2026-01-31", "2026-01-31")], None, "standard"),
 ], ids=["late", "reliable", "new", "old-without-history", "mixed"])
-def test_segments_from_history(history: list, since: date | None, expected: str) -> None:
+def test_segments_from_history(history: list[SettledItem], since: date | None, expected: str) -> None:
     segments = (
         Segment("late", (Condition("avg_days_late", ">", Decimal(10)),)),
         Segment("reliable", (Condition("on_time_share", ">=", Decimal("0.9")),

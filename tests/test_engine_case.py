@@ -10,14 +10,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from connector.config import load_settings
 from connector.engine import action_key, evaluate, handover_outcome
 from connector.errors import ConfigError
 from connector.facts import load_facts
-from connector.model import Close, Escalate, Facts, IssuedAction, Plan, Promise, Remind, Supersede, User
+from connector.model import (
+    Close,
+    Credit,
+    Escalate,
+    Facts,
+    IssuedAction,
+    Plan,
+    Promise,
+    ReceivableItem,
+    Remind,
+    Supersede,
+    User,
+)
 from connector.planview import closing_feedback, plan_to_json
 from connector.policy import FirstContact
 from connector.resources import data_dir
@@ -27,7 +39,12 @@ SAMPLE = data_dir("samples") / "sample_facts.json"
 LATE_HISTORY = [settled(500 + n, "2026-01-31", "2026-03-05") for n in range(3)]  # makes customer 1 a late payer
 
 
-def contacts(plan: Plan) -> list[tuple[int, str, tuple[int, ...]]]:
+# (customer, level, item ids) of a contact action; a step of history: (level, item ids, day).
+Contacted = tuple[int, str, tuple[int, ...]]
+Step = tuple[str, tuple[int, ...], str]
+
+
+def contacts(plan: Plan) -> list[Contacted]:
     return [(a.partner.id, a.level, tuple(p.item.id for p in a.items))
             for a in plan.actions if isinstance(a, (Remind, Escalate))]
 
@@ -72,8 +89,8 @@ def test_sample_customer_11_gets_one_letter_covering_every_overdue_item(sample: 
      [(1, "friendly", (1,)), (2, "friendly", (2,))]),
 ], ids=["highest-level-covers-all-overdue", "new-invoice-joins-the-call", "late-payer-overdue-no-pre-due",
         "pre-due-covers-what-is-close", "pre-due-leaves-later-items", "one-case-per-customer"])
-def test_one_contact_per_customer_at_the_case_level(items: list, history: list, today: str,
-                                                    expected: list) -> None:
+def test_one_contact_per_customer_at_the_case_level(items: list[ReceivableItem], history: list[Step], today: str,
+                                                    expected: list[Contacted]) -> None:
     past = [issued(level, ids, day) for level, ids, day in history]
     plan = evaluate(policy(), facts(items, issued=past, settled=LATE_HISTORY), D(today))
     assert contacts(plan) == expected
@@ -91,8 +108,8 @@ def test_group_by_invoice_makes_each_invoice_a_case() -> None:
     ("invoice", (1,), []),
     ("invoice", (9,), [(1, "friendly", (1,))]),
 ], ids=["customer-contacted-today", "invoice-contacted-today", "other-invoice-contacted-today"])
-def test_todays_contacts_count_even_without_a_pressure_window(group_by: str, earlier_items: tuple,
-                                                              expected: list) -> None:
+def test_todays_contacts_count_even_without_a_pressure_window(group_by: str, earlier_items: tuple[int, ...],
+                                                              expected: list[Contacted]) -> None:
     today = issued("friendly", earlier_items, "2026-12-01")
     plan = evaluate(policy(group_by=group_by), facts([item(1, "2026-11-20")], issued=[today]), D("2026-12-01"))
     assert contacts(plan) == expected
@@ -106,7 +123,8 @@ def test_todays_contacts_count_even_without_a_pressure_window(group_by: str, ear
     ([item(1, "2026-11-27"), item(2, "2026-12-20")], [], [(1, "friendly", (1,))]),
     ([item(1, "2026-12-20")], [], []),
 ], ids=["one-level-up", "never-to-pre-due", "nothing-overdue-no-escalation"])
-def test_broken_promise_escalates_the_case_one_level(items: list, history: list, expected: list) -> None:
+def test_broken_promise_escalates_the_case_one_level(items: list[ReceivableItem], history: list[Step],
+                                                    expected: list[Contacted]) -> None:
     past = [issued(level, ids, day) for level, ids, day in history]
     # Promised for 2026-11-25, grace of 3 days: broken on 2026-11-29; the customer is a late payer.
     plan = evaluate(policy(), facts(items, issued=past, promises=[promise(1, "2026-11-25")],
@@ -128,8 +146,9 @@ NO_WAITING = policy(levels=tuple(replace(level, wait_for_done=False) for level i
      [("k_call_2_2026-11-10", "Replaced by letter on 2026-11-20")]),
 ], ids=["new-level-replaces-open-call", "repair-after-crash-keeps-the-newest", "one-open-stays",
         "each-customer-its-own-case"])
-def test_one_open_reminder_per_case(open_history: list, today: str, expected_contacts: list,
-                                    expected_replaced: list) -> None:
+def test_one_open_reminder_per_case(open_history: list[tuple[str, tuple[int, ...], str, str]], today: str,
+                                    expected_contacts: list[Contacted],
+                                    expected_replaced: list[tuple[str, str]]) -> None:
     past = [issued("friendly", (1,), "2026-10-02"), issued("firm", (1,), "2026-10-11")]
     past += [issued(level, ids, day, pid=1 if ids == (1,) else 2, channel=channel, open_=True)
              for level, ids, day, channel in open_history]
@@ -159,8 +178,8 @@ HANDED_OVER = [issued(level, (1,), day) for level, day in
     (False, [item(1, "2026-10-01", "500.00")], [], {1: "all_levels_done"}),
     (False, [item(2, "2026-11-20")], [(1, "friendly", (2,))], {}),
 ], ids=["frozen-new-invoice-included", "closed-task-nothing-more", "closed-and-paid-new-case"])
-def test_hand_over_freezes_the_case_until_the_task_is_closed(task_open: bool, items: list, expected: list,
-                                                             codes: dict) -> None:
+def test_hand_over_freezes_the_case_until_the_task_is_closed(task_open: bool, items: list[ReceivableItem],
+                                                             expected: list[Contacted], codes: dict[int, str]) -> None:
     task = replace(issued("handover", (1,), "2026-11-15", channel="task", open_=task_open), kind="escalate")
     plan = evaluate(policy(), facts(items, issued=[*HANDED_OVER, task]), D("2026-12-01"))
     assert contacts(plan) == expected
@@ -177,8 +196,8 @@ def test_hand_over_freezes_the_case_until_the_task_is_closed(task_open: bool, it
      [("150.00", "150.00"), ("350.00", "400.00")]),
     ([credit(1, "150.00", "USD")], "0", []),
 ], ids=["no-credit", "payment-deducted", "covering-credits-stop-the-reminder", "other-currency-not-deducted"])
-def test_claims_are_net_of_unapplied_credits(credits: list, expected_credit: str,
-                                             expected_deductions: list) -> None:
+def test_claims_are_net_of_unapplied_credits(credits: list[Credit], expected_credit: str,
+                                             expected_deductions: list[tuple[str, str]]) -> None:
     # Overdue 500 + pre-due 700: only the overdue part is claimed, and credits are deducted from it;
     # credits that cover the whole overdue amount stop the reminder instead (test_engine.py).
     items = [item(1, "2026-11-20", "500.00"), item(2, "2026-12-20", "700.00")]
@@ -215,7 +234,7 @@ CALLED = [issued("friendly", (1,), "2026-10-02"), issued("firm", (1,), "2026-10-
 ], ids=["open-call-holds-the-letter", "past-deadline-and-grace-is-flagged", "done-call-lets-the-letter-go",
         "gate-off-for-the-level"])
 def test_the_next_level_waits_for_a_person_to_mark_the_activity_done(
-        task_open: bool, gate: bool | None, deadline: str, expected: list, late: bool) -> None:
+        task_open: bool, gate: bool | None, deadline: str, expected: list[Contacted], late: bool) -> None:
     record = replace(issued("call", (1,), "2026-10-21", channel="phone", open_=task_open),
                      assignee="lucia.martin", deadline=D(deadline))
     levels = tuple(replace(lv, wait_for_done=gate) if lv.name == "call" else lv for lv in policy().levels)
@@ -270,7 +289,8 @@ def scoped(promised: str, amount: str | None = None, invoice_id: int | None = No
 ], ids=["no-amount-whole-case", "on-an-invoice-only-that-invoice", "small-amount-pauses-nothing",
         "amount-covers-the-oldest", "amount-covers-all", "partly-covered-item-is-claimed-in-full",
         "payment-plan-missed-instalment-escalates"])
-def test_promises_pause_only_what_they_cover(promises: list, expected: list, paused: set) -> None:
+def test_promises_pause_only_what_they_cover(promises: list[Promise], expected: list[Contacted],
+                                             paused: set[int]) -> None:
     # 5.000 € 61 days overdue and 363 € a week overdue; the friendly reminder went out for the first.
     items = [item(1, "2026-09-30", "5000.00"), item(2, "2026-11-23", "363.00")]
     past = [issued("friendly", (1,), "2026-10-01")]
@@ -295,7 +315,8 @@ GO_LIVE = (FirstContact(30, "firm"), FirstContact(60, "letter"))
 ], ids=["451-days-starts-at-the-letter", "42-days-starts-firm", "11-days-runs-as-usual", "no-rules-as-before",
         "customer-with-history-is-no-first-contact", "pre-due-level-refused"])
 def test_first_contact_starts_an_old_debt_at_the_level_its_age_calls_for(
-        due: str, history: list, rules: tuple, expected: list | str, first: bool) -> None:
+        due: str, history: list[Step], rules: tuple[FirstContact, ...], expected: list[Contacted] | str,
+        first: bool) -> None:
     if expected == "pre-due":
         with pytest.raises(ValueError, match="pre-due level"):
             policy(first_contact=rules)
@@ -304,7 +325,8 @@ def test_first_contact_starts_an_old_debt_at_the_level_its_age_calls_for(
     plan = evaluate(policy(first_contact=rules), facts([item(1, due, "500.00")], issued=past), D("2026-12-01"))
     assert contacts(plan) == expected
     (case,) = plan.cases
-    assert case.first_contact is first and case.next_level == expected[0][1]  # type: ignore[index]
+    assert isinstance(expected, list)
+    assert case.first_contact is first and case.next_level == expected[0][1]
 
 
 def test_first_contact_skips_levels_that_do_not_apply_to_the_debtor() -> None:
@@ -359,7 +381,8 @@ def closed_task(stage: str, done_on: str = "2026-11-20") -> IssuedAction:
 ], ids=["paid-ends-the-handed-items", "payment-plan-leaves-them-to-the-promises", "written-off-any-case",
         "back-to-dunning-waits-the-gap-from-the-closing", "back-to-dunning-hands-over-again",
         "stage-without-outcome-handover-done"])
-def test_a_closed_hand_over_decides_by_its_outcome(stage: str, today: str, expected: list, codes: dict) -> None:
+def test_a_closed_hand_over_decides_by_its_outcome(stage: str, today: str, expected: list[Contacted],
+                                                  codes: dict[int, str]) -> None:
     # Item 1 was handed over; item 2 (a new invoice, 11 days overdue on 2026-12-01) came later.
     items = [item(1, "2026-10-01", "500.00"), item(2, "2026-11-20", "200.00")]
     pol = policy(levels=tuple(replace(lv, min_gap_days=10 if lv.name == "handover" else lv.min_gap_days)
@@ -373,8 +396,8 @@ def test_a_closed_hand_over_decides_by_its_outcome(stage: str, today: str, expec
     ("2026-12-10", [], {1: "promise_pending"}),
     ("2026-11-25", [(1, "handover", (1,))], {}),
 ], ids=["pending-instalment-pauses", "missed-instalment-hands-over-again"])
-def test_a_payment_plan_from_the_hand_over_is_followed_by_its_promises(promised: str, expected: list,
-                                                                       codes: dict) -> None:
+def test_a_payment_plan_from_the_hand_over_is_followed_by_its_promises(promised: str, expected: list[Contacted],
+                                                                       codes: dict[int, str]) -> None:
     plan = evaluate(policy(), facts([item(1, "2026-10-01", "500.00")], issued=[*HANDED_OVER,
                                     closed_task("Plan de pagos")], promises=[promise(1, promised)]),
                     D("2026-12-01"))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, write_config
+from tests.cli_runner import InProcessCli as Cli
+from tests.tryton.conftest import AS_OF, SECRET_ENV, TrytonServer, write_config
 
 
 def test_check_reports_tryton_version_user_and_company(cli: Cli) -> None:

@@ -11,7 +11,8 @@ import pytest
 
 from connector.erp.tryton.demo_server import task_due
 from connector.erp.tryton.rpc import TrytonRpc
-from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, bot, pay_invoice, write_config
+from tests.cli_runner import InProcessCli as Cli
+from tests.tryton.conftest import AS_OF, SECRET_ENV, TrytonServer, bot, pay_invoice, write_config
 
 DAYS = 60
 PAY_ON = AS_OF + dt.timedelta(days=30)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from connector.erp.tryton import TrytonAdapter
 from connector.erp.tryton.mapping import load_mapping
 from connector.erp.tryton.promises import record_promise
-from tests.tryton.conftest import AS_OF, Cli, TrytonServer, bot
+from tests.cli_runner import InProcessCli as Cli
+from tests.tryton.conftest import AS_OF, TrytonServer, bot
 
 PROMISED = dt.date(2026, 11, 27)  # with the example policy's 3 days of grace: broken from 2026-12-01
 
@@ -22,7 +24,7 @@ def _record(server: TrytonServer, customer: str, amount: str, day: dt.date) -> i
         rpc.close()
 
 
-def _sync(cli: Cli, day: str) -> dict[str, object]:
+def _sync(cli: Cli, day: str) -> dict[str, Any]:
     return cli.json("sync", "--today", day, "--allow-other-date")
 
 

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from connector.erp.tryton import TrytonAdapter
-from tests.tryton.conftest import AS_OF, SECRET_ENV, Cli, TrytonServer, bot, pay_invoice, write_config
+from tests.cli_runner import InProcessCli as Cli
+from tests.tryton.conftest import AS_OF, SECRET_ENV, TrytonServer, bot, pay_invoice, write_config
 
 DAY = AS_OF.isoformat()
 SYNC = ("sync", "--today", DAY, "--allow-other-date")
