@@ -302,8 +302,7 @@ class _Evaluation:
         by_partner: dict[int, list[ReceivableItem]] = defaultdict(list)
         for item in self.facts.items:
             by_partner[item.partner_id].append(item)
-        for partner_id in sorted(by_partner):
-            items = by_partner[partner_id]
+        for partner_id, items in sorted(by_partner.items()):
             items.sort(key=_due_then_id)
             partner = self.partner(partner_id)
             self.evaluate_partner(partner, items)
@@ -341,9 +340,12 @@ class _Evaluation:
         eligible: list[ReceivableItem] = []
         disputed: list[ReceivableItem] = []
         tolerance = policy.tolerance
+        # Below a positive tolerance is below or at zero too: one comparison per item then.
+        floor_holds = tolerance > _ZERO
         for item in items:
-            if item.residual < tolerance or item.residual <= _ZERO:
-                if item.residual <= _ZERO:
+            residual = item.residual
+            if (residual < tolerance) if floor_holds else (residual <= _ZERO):
+                if residual <= _ZERO:
                     self.skip(item, PAID, ())
                 else:
                     self.skip(item, TOLERANCE, (item.residual, item.currency, tolerance))
