@@ -16,6 +16,7 @@ from connector.cli_common import (
     common_options,
     connected_adapter,
     emit_json,
+    emit_json_chunks,
     load_command_facts,
     load_command_settings,
     progress_for,
@@ -29,7 +30,7 @@ from connector.engine import evaluate, preview
 from connector.errors import ConnectorError, ErpCheckFailed, UsageError
 from connector.facts import facts_to_text
 from connector.model import Plan
-from connector.planview import clip, first_run_summary, plan_to_json, plan_to_text, text_table
+from connector.planview import clip, first_run_summary, plan_json_chunks, plan_to_text, text_table
 from connector.sandbox.command import sandbox
 from connector.sync import SyncOutcome, frozen_heap, pull_and_plan
 from connector.sync import sync as run_sync
@@ -88,7 +89,7 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None, firs
 
 def _print_plan(common: Common, result: Plan, subjects: dict[str, str]) -> None:
     if common.as_json:
-        emit_json(plan_to_json(result, subjects))
+        emit_json_chunks(plan_json_chunks(result, subjects))
     else:
         click.echo(plan_to_text(result, subjects, show_all_skips=common.verbosity > 0))
 

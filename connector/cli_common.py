@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -185,3 +185,14 @@ def progress_for(common: Common) -> Progress:
 
 def emit_json(document: Any) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def emit_json_chunks(chunks: Iterable[str]) -> None:
+    """A JSON document given in pieces (`planview.plan_json_chunks`), written as emit_json writes it."""
+    pending: list[str] = []
+    for chunk in chunks:
+        pending.append(chunk)
+        if len(pending) >= 1024:
+            click.echo("".join(pending), nl=False)
+            pending.clear()
+    click.echo("".join(pending))

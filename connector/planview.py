@@ -1,14 +1,15 @@
-"""Plan presentation: the JSON document of DESIGN.md §5 and the human table. No I/O."""
+"""Plan presentation: the JSON document of DESIGN.md §5 (whole, or in pieces to stream) and the human table. No I/O."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from connector.model import CaseState, Close, Escalate, Plan, Remind, Supersede
+from connector.model import CaseState, Close, Escalate, Plan, Remind, Skip, Supersede
 
 # The feedback line of a reminder closed because its case moved on, in the accountant's language
 # (the configuration's `language`): {level} is the level's name, {date} the day it was reached.
@@ -52,6 +53,63 @@ def case_to_json(case: CaseState) -> dict[str, Any]:
 
 def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
     """`subjects` maps action keys to their rendered subject (closes have none)."""
+    actions, totals = _actions_and_totals(plan, subjects)
+    return {
+        "today": plan.today.isoformat(),
+        "actions": actions,
+        "skipped": [skip_to_json(s) for s in plan.skipped],
+        "cases": [case_to_json(case) for case in plan.cases],
+        "totals": totals,
+    }
+
+
+def plan_json_chunks(plan: Plan, subjects: Mapping[str, str]) -> Iterator[str]:
+    """The text of `json.dumps(plan_to_json(plan, subjects), ensure_ascii=False, indent=2)`, in pieces.
+
+    Each action, skipped item and case is formatted on its own: at a million items the document as one
+    object (and then as one string) took 300 MB more than the plan itself.
+    """
+    actions, totals = _actions_and_totals(plan, subjects)
+    yield '{\n  "today": ' + _indented(plan.today.isoformat(), 1) + ',\n  "actions": '
+    yield from _array(actions, 1)
+    yield ',\n  "skipped": '
+    yield from _array((skip_to_json(s) for s in plan.skipped), 1)
+    yield ',\n  "cases": '
+    yield from _array((case_to_json(case) for case in plan.cases), 1)
+    yield ',\n  "totals": ' + _indented(totals, 1) + "\n}"
+
+
+_SCALAR = (str, int, float, bool, type(None))
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_ENCODE_INDENTED = json.JSONEncoder(ensure_ascii=False, indent=2).encode
+
+
+def _indented(value: Any, depth: int) -> str:
+    """`value` as json.dumps(indent=2) writes it `depth` levels deep (a dict of plain values, the
+    usual case here, without the pure-Python encoder that indenting otherwise needs)."""
+    if isinstance(value, dict) and value and all(isinstance(v, _SCALAR) for v in value.values()):
+        pad = "  " * (depth + 1)
+        fields = ",\n".join(f"{pad}{_ENCODE(str(k))}: {_ENCODE(v)}" for k, v in value.items())
+        return "{\n" + fields + "\n" + "  " * depth + "}"
+    if isinstance(value, _SCALAR):
+        return _ENCODE(value)
+    return _ENCODE_INDENTED(value).replace("\n", "\n" + "  " * depth)
+
+
+def _array(elements: Iterable[Any], depth: int) -> Iterator[str]:
+    pad, opened = "  " * (depth + 1), False
+    for element in elements:
+        yield (",\n" if opened else "[\n") + pad + _indented(element, depth + 1)
+        opened = True
+    yield "\n" + "  " * depth + "]" if opened else "[]"
+
+
+def skip_to_json(skip: Skip) -> dict[str, Any]:
+    return {"item": skip.item_id, "partner": skip.partner_id, "invoice": skip.invoice, "code": skip.code,
+            "reason": skip.reason}
+
+
+def _actions_and_totals(plan: Plan, subjects: Mapping[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     actions: list[dict[str, Any]] = []
     amount_by_currency: dict[str, Decimal] = defaultdict(Decimal)
     for action in plan.actions:
@@ -84,19 +142,12 @@ def plan_to_json(plan: Plan, subjects: Mapping[str, str]) -> dict[str, Any]:
         })
     kinds = Counter(a["kind"] for a in actions)
     codes = Counter(s.code for s in plan.skipped)
-    return {
-        "today": plan.today.isoformat(),
-        "actions": actions,
-        "skipped": [{"item": s.item_id, "partner": s.partner_id, "invoice": s.invoice, "code": s.code,
-                     "reason": s.reason} for s in plan.skipped],
-        "cases": [case_to_json(case) for case in plan.cases],
-        "totals": {
-            "actions": len(actions),
-            "by_kind": {k: kinds[k] for k in sorted(kinds)},
-            "skipped": len(plan.skipped),
-            "skipped_by_code": {k: codes[k] for k in sorted(codes)},
-            "amount_by_currency": {c: _money(a) for c, a in sorted(amount_by_currency.items())},
-        },
+    return actions, {
+        "actions": len(actions),
+        "by_kind": {k: kinds[k] for k in sorted(kinds)},
+        "skipped": len(plan.skipped),
+        "skipped_by_code": {k: codes[k] for k in sorted(codes)},
+        "amount_by_currency": {c: _money(a) for c, a in sorted(amount_by_currency.items())},
     }
 
 
