@@ -71,7 +71,9 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None, firs
         subjects = render_subjects(result, facts, renderer_for(settings))
     else:
         with connected_adapter(settings) as adapter:
-            pulled = pull_and_plan(adapter, settings, renderer_for(settings), today, progress_for(common))
+            # Saved facts must be whole, and a first-run plan writes to other customers than today's.
+            pulled = pull_and_plan(adapter, settings, renderer_for(settings), today, progress_for(common),
+                                   narrow=save_facts is None and not first_run)
         result, subjects, facts = pulled.plan, pulled.subjects, pulled.facts
         if save_facts is not None:
             try:
@@ -108,7 +110,7 @@ def sync(common: Common, dry_run: bool, force: bool, allow_other_date: bool) -> 
     renderer = renderer_for(settings)
     with connected_adapter(settings) as adapter:
         if dry_run:
-            pulled = pull_and_plan(adapter, settings, renderer, today, progress_for(common))
+            pulled = pull_and_plan(adapter, settings, renderer, today, progress_for(common), narrow=True)
             _print_plan(common, pulled.plan, pulled.subjects)
             return 0
         try:

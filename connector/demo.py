@@ -581,7 +581,7 @@ def daily_runs(adapter: ErpAdapter, configured: Settings, start: date, today: da
         acted = before_run(day)
         events += acted
         if day == today:
-            planned = len(pull_and_plan(adapter, configured, renderer, day, progress).plan.actions)
+            planned = len(pull_and_plan(adapter, configured, renderer, day, progress, narrow=True).plan.actions)
         outcome = sync(adapter, configured, renderer, day, progress=progress, force=True)
         runs.append((day, outcome))
         if on_run is not None:
