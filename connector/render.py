@@ -930,8 +930,8 @@ class _CodeGenerator(CodeGenerator):
 
 
 class _Template(jinja2.Template):
-    """A compiled template whose HTML escaping of plain strings skips `Markup`'s constructor (see
-    `_escape`); the escaped text is markupsafe's."""
+    """A compiled template whose HTML escaping of what it prints skips `Markup`'s constructor (see
+    `_escape_output`); the escaped text is markupsafe's."""
 
     @classmethod
     def from_code(cls, environment: jinja2.Environment, code: CodeType, globals: MutableMapping[str, Any],
@@ -939,25 +939,30 @@ class _Template(jinja2.Template):
         template = super().from_code(environment, code, globals, uptodate)
         namespace = template.root_render_func.__globals__  # the module of the root, its blocks and macros
         if namespace.get("escape") is escape:
-            namespace["escape"] = _escape
+            namespace["escape"] = _escape_output
         return template
 
 
 _new_markup: Callable[[type[Markup], str], Markup] = str.__new__
 
 
-def _escape(value: Any) -> Markup:
-    """markupsafe's `escape`, for the values a template prints most (Markup, and strings with nothing to
-    escape: names, amounts, dates) without its Python-level `Markup.__new__`."""
+def _escape_output(value: Any) -> str:
+    """markupsafe's `escape` of a value a template prints, as a plain string.
+
+    Jinja's compiled code calls `escape` only on what it prints (`{{ ... }}`), and only joins the results
+    (into the output, a macro's or a block's text, which it marks safe itself): the `Markup` that escape()
+    wraps around each of them, with a Python-level constructor, is never looked at. So the values printed
+    most are answered without it: a string with nothing to escape (names, amounts, dates) as it is, Markup
+    (a macro's output) as it is, a number as its digits."""
     kind = type(value)
-    if kind is int or kind is Decimal:  # digits, signs and points only
-        return _new_markup(Markup, str(value))
     if kind is str:
         if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
             return escape(value)
-        return _new_markup(Markup, value)
+        return value
     if kind is Markup:
         return value  # type: ignore[no-any-return]
+    if kind is int or kind is Decimal:  # digits, signs and points only
+        return str(value)
     return escape(value)
 
 
