@@ -958,7 +958,7 @@ def _escape_output(value: Any) -> str:
     if kind is str:
         if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
             return escape(value)
-        return value
+        return value  # type: ignore[no-any-return]
     if kind is Markup:
         return value  # type: ignore[no-any-return]
     if kind is int or kind is Decimal:  # digits, signs and points only
