@@ -993,23 +993,21 @@ class _BoundedEnvironment(SandboxedEnvironment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        # The templates this message has used, by (name, parent): a message asks for its template, layout
-        # and macros eight times, and Jinja's own look-up (its cache, then whether the file changed) each
-        # time cost more than a whole block of text. Emptied before each message (`new_message`), so a file
-        # edited between two messages is still used by the next.
-        self.loaded: dict[tuple[str, str | None], jinja2.Template] = {}
-
-    def new_message(self) -> None:
-        self.loaded.clear()
+        # The templates used so far, by name. A message asks for its template, layout and macros eight
+        # times, and Jinja's look-up (a weak reference, its locked cache) cost more than a whole block of
+        # text; whether the file changed is still asked each time (`_FileLoader` reads its modification
+        # time once per message), so a file edited between two messages is used by the next.
+        self.loaded: dict[str, jinja2.Template] = {}
 
     def get_template(self, name: str | jinja2.Template, parent: str | None = None,
                      globals: MutableMapping[str, Any] | None = None) -> jinja2.Template:
         if globals is not None or type(name) is not str:
             return super().get_template(name, parent, globals)
-        key = (name, parent)
-        found = self.loaded.get(key)
-        if found is None:
-            found = self.loaded[key] = super().get_template(name, parent)
+        if parent is not None:
+            name = self.join_path(name, parent)
+        found = self.loaded.get(name)
+        if found is None or not found.is_up_to_date:
+            found = self.loaded[name] = super().get_template(name)
         return found
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
@@ -1355,10 +1353,7 @@ class Renderer:
     def _render_parts(self, name: str, context: dict[str, Any]) -> dict[str, str | None]:
         """The `subject` and `text` blocks of `name` from the text environment and its `html` block from
         the escaping one (None for a block it neither defines nor inherits), within one CPU-time limit."""
-        # Each message sees the files as they are now.
-        self._loader.mtimes.clear()
-        self._text_env.new_message()
-        self._html_env.new_message()
+        self._loader.mtimes.clear()  # each message sees the files as they are now
         try:
             with _CpuLimit(self.cpu_limit_s):
                 rendered = _render_blocks(self._text_env, name, context, ("subject", "text"))
