@@ -31,7 +31,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -524,10 +523,54 @@ def paragraphs_filter(value: Any) -> Markup:
     """`{{ self.message() | paragraphs }}` in an HTML block: text -> <p> per blank-line-separated
     paragraph, <br> per line. Escapes plain strings; output of the escaping environment (Markup) is
     already escaped and kept as is, so prose is written once and safe in both parts."""
+    kind = type(value)
+    if kind is not Markup and kind is not str:
+        return _paragraphs(value)
+    # Kept by text (and whether it is escaped already): the closing and the signature of an e-mail read the
+    # same in every message in a language.
+    key = (kind is Markup, value)
+    found = _PARAGRAPHS.get(key)
+    if found is None:
+        if len(_PARAGRAPHS) >= 256:  # bounded: the messages' own paragraphs differ from customer to customer
+            _PARAGRAPHS.clear()
+        found = _PARAGRAPHS[key] = _paragraphs(value)
+    return found
+
+
+_PARAGRAPHS: dict[tuple[bool, str], Markup] = {}
+
+
+def _paragraphs(value: Any) -> Markup:
     text = str(escape(value)).replace("\r\n", "\n").strip()
     chunks = [c.strip("\n") for c in _PARAGRAPH_BREAK.split(text) if c.strip()]
     return Markup("\n".join("<p>" + "<br>\n".join(line.strip() for line in c.split("\n")) + "</p>"
                              for c in chunks))
+
+
+@jinja2.pass_context
+def join_unique_filter(context: jinja2.runtime.Context, values: Any, attribute: str, separator: str = ", ") -> str:
+    """`{{ items|join_unique("number") }}`: what `items|map(attribute="number")|unique|join(", ")` writes (the
+    first of the values equal but for case, in order), in one step instead of three filters and their
+    generators. Lists of the context's dicts holding plain strings take the short way; anything else (an
+    object, a missing key, a value that is not a plain string, Markup) goes through those three filters."""
+    if type(values) is list and type(attribute) is str and attribute.isidentifier() and type(separator) is str:
+        seen: set[str] = set()
+        kept: list[str] = []
+        for item in values:
+            if type(item) is not dict:
+                break
+            value = item.get(attribute, _MISSING)
+            if type(value) is not str:
+                break
+            key = value.lower()  # as Jinja's `unique` compares strings
+            if key not in seen:
+                seen.add(key)
+                kept.append(value)
+        else:
+            return separator.join(kept)
+    filters = context.environment.filters
+    unique = filters["unique"](context.environment, filters["map"](context, values, attribute=attribute))
+    return cast(str, filters["join"](context.eval_ctx, unique, separator))
 
 
 FILTERS: Mapping[str, Callable[..., str]] = {
@@ -536,15 +579,17 @@ FILTERS: Mapping[str, Callable[..., str]] = {
     "percent": percent_filter,
     "gsm7": to_gsm7,
     "paragraphs": paragraphs_filter,
+    "join_unique": join_unique_filter,
 }
 
 
 # ------------------------------------------------------------------------------------ context
 
 
-@functools.cache  # four per message, each a look-up in Babel's locale data
-def _country(code: str, locale: Locale) -> str:
-    return str(locale.territories.get(code.upper(), code)) if code else ""
+# Two per message, each a look-up in Babel's locale data; kept by the locale's name (a Locale hashes in Python).
+@functools.cache
+def _country(code: str, locale: str) -> str:
+    return str((_babel_locale(locale) or _locale("en")).territories.get(code.upper(), code)) if code else ""
 
 
 def _address_lines(street: str, zip_code: str, city: str, country: str) -> list[str]:
@@ -644,6 +689,7 @@ def _contact(partner: Partner) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)  # the same run date for every message
 def _pay_by(today: date, days: int) -> date:
     day = today + timedelta(days=days)
     while day.weekday() >= 5:  # a payment deadline on a weekend moves to the Monday
@@ -715,8 +761,8 @@ def template_context(
     """Everything a template can use (documented in templates/README.md): plain dicts, lists,
     strings, Decimals and dates, so templates depend on these names, not on Python classes."""
     index = facts if isinstance(facts, FactsIndex) else FactsIndex(facts)
-    babel_locale = _babel_locale(locale) or _locale("en")
     partner, company = action.partner, index.facts.company
+    company_country, customer_country = _country(company.country_code, locale), _country(partner.country_code, locale)
     partner_items = index.items.get(partner.id, [])
     items = [_item_view(p.item, today, p) for p in action.items]
     # The customer's open items, the claimed ones among them made from their views (a hand-over pack
@@ -754,9 +800,8 @@ def template_context(
         "company": {
             "name": company.name, "vat": company.vat, "street": company.street, "zip": company.zip,
             "city": company.city, "country_code": company.country_code,
-            "country": _country(company.country_code, babel_locale),
-            "address_lines": _address_lines(company.street, company.zip, company.city,
-                                            _country(company.country_code, babel_locale)),
+            "country": company_country,
+            "address_lines": _address_lines(company.street, company.zip, company.city, company_country),
             "email": company.email, "phone": company.phone, "website": company.website,
             "iban": company.iban, "bic": company.bic, "bank_name": company.bank_name,
             "currency": company.currency,
@@ -764,10 +809,9 @@ def template_context(
         "customer": {
             "id": partner.id, "name": partner.name, "ref": partner.ref, "vat": partner.vat,
             "street": partner.street, "zip": partner.zip, "city": partner.city,
-            "country_code": partner.country_code, "country": _country(partner.country_code, babel_locale),
+            "country_code": partner.country_code, "country": customer_country,
             "debtor_kind": partner.debtor_kind,
-            "address_lines": _address_lines(partner.street, partner.zip, partner.city,
-                                            _country(partner.country_code, babel_locale)),
+            "address_lines": _address_lines(partner.street, partner.zip, partner.city, customer_country),
             "email": partner.email, "phone": partner.phone, "mobile": partner.mobile, "lang": partner.lang,
             "customer_since": partner.customer_since, "tags": list(partner.tags),
             "salesperson": partner.salesperson.name if partner.salesperson else "",
@@ -917,8 +961,8 @@ class _CodeGenerator(CodeGenerator):
 
 
 class _Template(jinja2.Template):
-    """A compiled template whose HTML escaping of plain strings skips `Markup`'s constructor (see
-    `_escape`); the escaped text is markupsafe's."""
+    """A compiled template whose HTML escaping of what it prints skips `Markup`'s constructor (see
+    `_escape_output`); the escaped text is markupsafe's."""
 
     @classmethod
     def from_code(cls, environment: jinja2.Environment, code: CodeType, globals: MutableMapping[str, Any],
@@ -926,25 +970,30 @@ class _Template(jinja2.Template):
         template = super().from_code(environment, code, globals, uptodate)
         namespace = template.root_render_func.__globals__  # the module of the root, its blocks and macros
         if namespace.get("escape") is escape:
-            namespace["escape"] = _escape
+            namespace["escape"] = _escape_output
         return template
 
 
 _new_markup: Callable[[type[Markup], str], Markup] = str.__new__
 
 
-def _escape(value: Any) -> Markup:
-    """markupsafe's `escape`, for the values a template prints most (Markup, and strings with nothing to
-    escape: names, amounts, dates) without its Python-level `Markup.__new__`."""
+def _escape_output(value: Any) -> str:
+    """markupsafe's `escape` of a value a template prints, as a plain string.
+
+    Jinja's compiled code calls `escape` only on what it prints (`{{ ... }}`), and only joins the results
+    (into the output, a macro's or a block's text, which it marks safe itself): the `Markup` that escape()
+    wraps around each of them, with a Python-level constructor, is never looked at. So the values printed
+    most are answered without it: a string with nothing to escape (names, amounts, dates) as it is, Markup
+    (a macro's output) as it is, a number as its digits."""
     kind = type(value)
-    if kind is int or kind is Decimal:  # digits, signs and points only
-        return _new_markup(Markup, str(value))
     if kind is str:
         if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
             return escape(value)
-        return _new_markup(Markup, value)
+        return value  # type: ignore[no-any-return]
     if kind is Markup:
         return value  # type: ignore[no-any-return]
+    if kind is int or kind is Decimal:  # digits, signs and points only
+        return str(value)
     return escape(value)
 
 
@@ -955,6 +1004,25 @@ class _BoundedEnvironment(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+"})
     code_generator_class = _CodeGenerator
     template_class = _Template
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # The templates used so far, by name. A message asks for its template, layout and macros eight
+        # times, and Jinja's look-up (a weak reference, its locked cache) cost more than a whole block of
+        # text; whether the file changed is still asked each time (`_FileLoader` reads its modification
+        # time once per message), so a file edited between two messages is used by the next.
+        self.loaded: dict[str, jinja2.Template] = {}
+
+    def get_template(self, name: str | jinja2.Template, parent: str | None = None,
+                     globals: MutableMapping[str, Any] | None = None) -> jinja2.Template:
+        if globals is not None or type(name) is not str:
+            return super().get_template(name, parent, globals)
+        if parent is not None:
+            name = self.join_path(name, parent)
+        found = self.loaded.get(name)
+        if found is None or not found.is_up_to_date:
+            found = self.loaded[name] = super().get_template(name)
+        return found
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         # A template's globals as one plain dict, not Jinja's ChainMap over the environment's: every
@@ -1083,7 +1151,7 @@ class _FileLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
-def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnvironment:
+def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> _BoundedEnvironment:
     env = _BoundedEnvironment(
         loader=loader,
         autoescape=autoescape,
@@ -1098,7 +1166,7 @@ def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> SandboxedEnviro
 
 
 @functools.lru_cache(maxsize=16)
-def _environments(templates_dir: Path) -> tuple[_FileLoader, SandboxedEnvironment, SandboxedEnvironment]:
+def _environments(templates_dir: Path) -> tuple[_FileLoader, _BoundedEnvironment, _BoundedEnvironment]:
     """The loader and the text and HTML environments of a templates folder, shared by every renderer
     of the process, so each template is compiled once per process, not once per renderer."""
     loader = _FileLoader(str(templates_dir))
@@ -1306,7 +1374,7 @@ class Renderer:
         the escaping one (None for a block it neither defines nor inherits), within one CPU-time limit."""
         self._loader.mtimes.clear()  # each message sees the files as they are now
         try:
-            with _cpu_limit(self.cpu_limit_s):
+            with _CpuLimit(self.cpu_limit_s):
                 rendered = _render_blocks(self._text_env, name, context, ("subject", "text"))
                 rendered.update(_render_blocks(self._html_env, name, context, ("html",)))
                 return rendered
@@ -1354,19 +1422,21 @@ class _BlocksUnrendered(dict[str, list[Callable[[Any], Iterator[str]]]]):
 def _bounded_join(parts: Iterator[str]) -> str:
     """The output of a template or block, refused past OUTPUT_LIMIT characters (naming where it was).
 
-    Counted a few dozen parts at a time (a message is thousands of short parts, and counting them one by
-    one in Python cost as much as producing them): the refusal comes at most that many parts late."""
+    Counted a hundred-odd parts at a time, each lot joined and measured at once (a message is thousands of
+    short parts, and counting them one by one in Python cost as much as producing them): the refusal comes
+    at most that many parts late."""
     out: list[str] = []
     size = 0
     while chunk := list(itertools.islice(parts, _PARTS_PER_COUNT)):
-        size += sum(map(len, chunk))
+        text = "".join(chunk)
+        size += len(text)
         if size > OUTPUT_LIMIT:
             raise RenderLimitError(f"produces more than {OUTPUT_LIMIT:,} characters", _suspended_at(parts))
-        out += chunk
+        out.append(text)
     return "".join(out)
 
 
-_PARTS_PER_COUNT = 32
+_PARTS_PER_COUNT = 128
 
 
 def _suspended_at(parts: Iterator[str]) -> tuple[str, int] | None:
@@ -1382,24 +1452,36 @@ def _suspended_at(parts: Iterator[str]) -> tuple[str, int] | None:
     return found
 
 
-@contextmanager
-def _cpu_limit(seconds: float) -> Iterator[None]:
+class _CpuLimit:
     """Stop the rendering code with RenderLimitError once the process has used `seconds` of CPU time.
 
     Only in the main thread (signals are delivered there); elsewhere a render is bounded by the
-    sandbox's size checks alone.
+    sandbox's size checks alone. A class rather than a @contextmanager generator: one is entered per
+    message, and the generator's machinery cost as much as arming the timer.
     """
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise RenderLimitError(f"uses more than {seconds:g} s of CPU time")
+    __slots__ = ("_armed", "_previous", "_seconds")
 
-    previous = signal.signal(signal.SIGVTALRM, stop)
-    signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-        signal.signal(signal.SIGVTALRM, previous if previous is not None else signal.SIG_DFL)
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._armed = False
+        self._previous: Any = signal.SIG_DFL
+
+    def __enter__(self) -> None:
+        if _HAS_TIMER and threading.current_thread() is _MAIN_THREAD:
+            previous = signal.signal(signal.SIGVTALRM, self._stop)
+            self._previous = previous if previous is not None else signal.SIG_DFL  # None: not set from Python
+            self._armed = True
+            signal.setitimer(signal.ITIMER_VIRTUAL, self._seconds)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._armed:
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.signal(signal.SIGVTALRM, self._previous)
+
+    def _stop(self, _signum: int, _frame: FrameType | None) -> None:
+        raise RenderLimitError(f"uses more than {self._seconds:g} s of CPU time")
+
+
+_HAS_TIMER = hasattr(signal, "setitimer")
+_MAIN_THREAD = threading.main_thread()

@@ -501,6 +501,47 @@ def test_shortcut_refusals_are_the_sandboxs(tmp_path: Path, facts: Facts, source
         Renderer(tmp_path).render(hand_built(facts, 11, "firm", "email"), facts, TODAY)
 
 
+# (values, attribute, separator) for `join_unique`: what Jinja's `map(attribute=...)|unique|join(...)` writes,
+# in the text part and escaped in the HTML part, with the short way's cases and those it leaves to Jinja.
+JOIN_UNIQUE = [
+    ("context-items", "items", "'number'", "', '"),
+    ("context-references", "items", "'payment_reference'", "', '"),
+    ("empty", "[]", "'number'", "', '"),
+    ("equal-but-for-case-keeps-the-first", "[{'n': 'Inv-1'}, {'n': 'INV-1'}, {'n': 'b'}, {'n': 'inv-1'}]", "'n'",
+     "', '"),
+    ("accents-and-sharp-s", "[{'n': 'Émile'}, {'n': 'émile'}, {'n': 'Straße'}, {'n': 'STRASSE'}]", "'n'", "'/'"),
+    ("html-specials", "[{'n': 'R&D <1>'}, {'n': 'r&d <1>'}, {'n': '\"q\"'}]", "'n'", "' & '"),
+    ("numbers", "[{'n': 1}, {'n': 1.0}, {'n': 2}]", "'n'", "', '"),
+    ("strings-and-numbers", "[{'n': '1'}, {'n': 1}]", "'n'", "', '"),
+    ("markup-value", "[{'n': '<b>x</b>'|safe}, {'n': 'y&z'}]", "'n'", "', '"),
+    ("markup-separator", "[{'n': 'a&b'}, {'n': 'c'}]", "'n'", "'<br>'|safe"),
+    ("objects", "[today, pay_by, today]", "'year'", "', '"),
+    ("dotted-attribute", "[{'a': {'b': 'x'}}, {'a': {'b': 'X'}}]", "'a.b'", "', '"),
+    ("a-key-named-like-a-dotted-path", "[{'a.b': 'x'}]", "'a.b'", "', '"),
+    ("numeric-attribute", "[['x', 'y'], ['X', 'z']]", "'0'", "', '"),
+    ("a-tuple", "({'n': 'a'}, {'n': 'A'})", "'n'", "', '"),
+    ("a-missing-key", "[{'n': 'a'}, {}]", "'n'", "', '"),
+]
+
+
+@pytest.mark.parametrize(("values", "attribute", "separator"), [case[1:] for case in JOIN_UNIQUE],
+                         ids=[case[0] for case in JOIN_UNIQUE])
+def test_join_unique_writes_what_map_unique_join_writes(tmp_path: Path, facts: Facts, values: str, attribute: str,
+                                                        separator: str) -> None:
+    def written(expression: str) -> tuple[str, str] | str:
+        root = tmp_path / str(len(list(tmp_path.iterdir())))  # a folder per template: none is edited
+        write(root, "es/firm.email.j2", "{% block subject %}x{% endblock %}{% block text %}[" + expression
+              + "]{% endblock %}{% block html %}[" + expression + "]{% endblock %}")
+        try:
+            message = Renderer(root).render(hand_built(facts, 11, "firm", "email"), facts, TODAY)
+        except TemplateError as error:
+            return str(error)
+        return message.text, message.html
+
+    chain = written(f"{{{{ {values}|map(attribute={attribute})|unique|join({separator}) }}}}")
+    assert written(f"{{{{ {values}|join_unique({attribute}, {separator}) }}}}") == chain
+
+
 def test_filters_on_constants_follow_each_customers_locale(tmp_path: Path, facts: Facts) -> None:
     # One compiled template serves every customer: a constant amount must not be formatted once for all.
     write(tmp_path, "es/firm.email.j2", '{% block subject %}x{% endblock %}{% block text %}'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import date
 from pathlib import Path
 
@@ -60,7 +61,10 @@ def test_the_time_limit_is_lifted_after_a_render(tmp_path: Path, facts: Facts) -
     (tmp_path / "es").mkdir()
     (tmp_path / "es" / "firm.email.j2").write_text(HEADER + "{{ customer.name }}" + FOOTER, encoding="utf-8")
     renderer = Renderer(tmp_path, cpu_limit_s=0.5)
+    before = signal.getsignal(signal.SIGVTALRM)
     assert "Construcciones" in renderer.render(firm_action(facts), facts, TODAY).text
+    assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGVTALRM) == before  # the process's own handler is back
     # Work after the render runs past the render's limit without being interrupted.
     total = 0
     for n in range(3_000_000):
