@@ -70,6 +70,7 @@ from connector.model import (
     ReceivableItem,
     SettledItem,
     User,
+    record_builder,
 )
 
 log = logging.getLogger("connector.erp.odoo")
@@ -88,6 +89,9 @@ DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", 
 # (`FactsReader.read_deciding_moves`); the lines carry the rest of what decides.
 DECIDING_FIELDS = ("commercial_partner", "move_type", "invoice_date", "due_date", "date")
 _ZERO = Decimal(0)
+# An item and (in a narrowed pull) an invoice per open line: built without their frozen __init__'s cost.
+_new_invoice = record_builder(Invoice)
+_new_item = record_builder(ReceivableItem)
 _TAGS = re.compile(r"<[^>]+>")
 # SEPA direct-debit mandates (Odoo Enterprise, account_sepa_direct_debit): asked for only when the
 # configuration names direct-debit payment methods, and ignored where the model does not exist.
@@ -278,6 +282,10 @@ class FactsReader:
                               "discount_amount")
         line_fields += [flag for flag in m.get("disputes", "line_flags") if flag not in line_fields]
         if self.narrow:
+            # Each field of every line costs: the line's date is its move's (read where needed) and the
+            # disputed lines are searched (`search_disputed`); the invoice date comes with the line (17+).
+            left_out = {lf["date"], *m.get("disputes", "line_flags")}
+            line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
         self.progress("receivables", 0, None)
         lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields)
@@ -336,8 +344,12 @@ class FactsReader:
         currency_f, residual_currency_f, residual_f = lf["currency"], lf["residual_currency"], lf["residual"]
         date_f, move_name_f, due_f = lf["date"], lf["move_name"], lf["due_date"]
         amount_currency_f, balance_f, move_type_f = lf["amount_currency"], lf["balance"], mf["move_type"]
-        codes: dict[Any, str] = {}
+        # Per currency id: its code and decimals (every currency is read by now).
+        codes: dict[Any, tuple[str, int]] = {}
         amount, day = self.amount, self.day
+        move_date_f = mf["date"]
+        searched_disputes = self.disputed_lines
+        by_method = bool(method_f) and bool(self.direct_debit_methods)
         no_move: dict[str, Any] = {}
         for line, mid, pid, cid in zip(lines, line_moves, line_partners, line_currencies, strict=True):
             if pid is None:
@@ -345,25 +357,28 @@ class FactsReader:
             mid = mid or 0
             move = moves.get(mid, no_move)
             line_id = int(line["id"])
-            code = codes.get(cid)
-            if code is None:
-                code = codes[cid] = self.code(line.get(currency_f)) or company.currency
-            decimals = self.decimals(code)
+            known = codes.get(cid)
+            if known is None:
+                known_code = self.code(line.get(currency_f)) or company.currency
+                known = codes[cid] = (known_code, self.decimals(known_code))
+            code, decimals = known
             residual = amount(line.get(residual_currency_f), decimals)
             if residual == 0:
                 residual = amount(line.get(residual_f), decimals)
-            line_date = day(line.get(date_f)) or self.today
             number = text(line.get(move_name_f))
             if residual < 0:
                 refund = move.get(move_type_f) in refund_types
                 credits.append(Credit(id=line_id, partner_id=pid, number=number or f"#{line_id}",
-                                      date=line_date, residual=-residual, currency=code,
-                                      kind="credit_note" if refund else "payment"))
+                                      date=day(line.get(date_f)) or day(move.get(move_date_f)) or self.today,
+                                      residual=-residual, currency=code, kind="credit_note" if refund else "payment"))
                 continue
             invoice = invoices.get(mid)
             if invoice is None:
-                invoice = invoices[mid] = (self.bare_invoice(mid, move, line, pid, number, line_date, code)
-                                           if self.narrow else self.invoice(mid, move, pid, number, line_date, code))
+                if self.narrow:
+                    invoice = invoices[mid] = self.bare_invoice(mid, move, line, pid, number, code)
+                else:
+                    line_date = day(line.get(date_f)) or self.today
+                    invoice = invoices[mid] = self.invoice(mid, move, pid, number, line_date, code)
                 first = first_invoice.get(pid)
                 if first is None or invoice.invoice_date < first:
                     first_invoice[pid] = invoice.invoice_date
@@ -374,12 +389,13 @@ class FactsReader:
             # Odoo answers False and 0.0 on lines whose payment terms give no early discount.
             discount_date = day(line.get(discount_date_f))
             discount = amount(line.get(discount_amount_f), decimals) if discount_date else None
-            items.append(ReceivableItem(
+            items.append(_new_item(
                 id=line_id, partner_id=pid, invoice=invoice, due_date=day(line.get(due_f)) or invoice.due_date,
                 amount=max(value, residual), residual=residual, currency=code,
-                disputed=self.disputed(line, move), instalment=k, instalments=n,
-                discount_date=discount_date, discount_amount=discount if discount else None,
-                direct_debit=pid in mandated or (bool(method_f) and self.by_direct_debit(move.get(method_f)))))
+                disputed=(line_id in searched_disputes) if searched_disputes is not None else self.disputed(line, move),
+                instalment=k, instalments=n, discount_date=discount_date,
+                discount_amount=discount if discount else None,
+                direct_debit=pid in mandated or (by_method and self.by_direct_debit(move.get(method_f)))))
         partners = self.read_partners(sorted(partner_ids), refs, first_invoice)
         promises = self.read_promises(refs, moves)
         for promise in promises:
@@ -399,6 +415,8 @@ class FactsReader:
         """After a narrowed `read`: the DETAIL_FIELDS, descriptions and instalment numbers of these customers'
         invoices, read (in calls that grow with their pages) and put into their items."""
         m, s = self.m, self.s
+        if not partner_ids:  # a day with nothing to write: nothing to look for among the lines
+            return facts
         wanted = {mid for mid, pid in zip(self.line_moves, self.line_partners, strict=True)
                   if mid is not None and pid in partner_ids}
         if not wanted:
@@ -547,24 +565,28 @@ class FactsReader:
             has_pdf=m2o_id(move.get(mf["main_attachment"])) is not None)
 
     def bare_invoice(self, mid: int, move: dict[str, Any], line: dict[str, Any], pid: int, number: str,
-                     line_date: date, code: str) -> Invoice:
+                     code: str) -> Invoice:
         """A narrowed pull's invoice: what decides (number, customer, invoice date), from the line, or from the
         move where one was read for it (`read_deciding_moves`); no amounts (0) and no presentation fields until
         `add_details` reads them for the customers written to. The due date is the move's where it was read,
         else the line's: no decision reads it (each item has its own)."""
-        mf, day = self.mf, self.day
-        invoice_date = (day(line.get(self.lf["invoice_date"])) or day(move.get(mf["invoice_date"]))
-                        or day(move.get(mf["date"])) or line_date)
-        return Invoice(id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
-                       due_date=day(move.get(mf["due_date"])) or day(line.get(self.lf["due_date"])) or invoice_date,
-                       amount_total=_ZERO, residual=_ZERO, currency=code)
+        day, lf, mf = self.day, self.lf, self.mf
+        invoice_date = day(line.get(lf["invoice_date"]))
+        due = day(line.get(lf["due_date"]))
+        if move:
+            invoice_date = invoice_date or day(move.get(mf["invoice_date"])) or day(move.get(mf["date"]))
+            due = day(move.get(mf["due_date"])) or due
+        invoice_date = invoice_date or self.today
+        return _new_invoice(id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
+                            due_date=due or invoice_date, amount_total=_ZERO, residual=_ZERO, currency=code)
 
     def read_deciding_moves(self, lines: list[dict[str, Any]], line_moves: list[int | None],
                             line_owners: list[int | None]) -> dict[int, dict[str, Any]]:
         """A narrowed pull's moves: only those of lines that lack something a decision needs (DECIDING_FIELDS).
 
-        A line carries its customer (partner), its due date (date_maturity), its date and, on 17+, its
-        invoice's date; a credit's kind is its move's type, so the moves of negative lines are read. On 16
+        A line carries its customer (partner), its due date (date_maturity) and, on 17+, its invoice's date
+        (an entry without one is dated by its move); a credit's kind and date are its move's, so the moves of
+        negative lines are read. On 16
         (no invoice date on the line), and where the configuration names direct-debit payment methods (the
         method is the move's), every move is read, still without the DETAIL_FIELDS.
         """
@@ -577,30 +599,33 @@ class FactsReader:
         if every:
             wanted = {mid for mid in line_moves if mid is not None}
         else:
-            due_f, date_f, invoice_date_f = lf["due_date"], lf["date"], lf["invoice_date"]
+            due_f, invoice_date_f = lf["due_date"], lf["invoice_date"]
             residual_f, residual_currency_f = lf["residual"], lf["residual_currency"]
             wanted = {mid for line, mid, owner in zip(lines, line_moves, line_owners, strict=True)
-                      if mid is not None and (owner is None or not line.get(due_f)
-                                              or not (line.get(invoice_date_f) or line.get(date_f))
+                      if mid is not None and (owner is None or not line.get(due_f) or not line.get(invoice_date_f)
                                               or _negative(line.get(residual_currency_f))
                                               or _negative(line.get(residual_f)))}
         return self.s.read(m.model("move"), wanted, fields) if wanted else {}
 
     def search_disputed(self, company_domain: list[Any]) -> frozenset[int]:
-        """The open lines whose move marks a dispute (18/19: payment_state "blocked"; 19: no_followup).
+        """The open lines marked as disputed, on the line (16/17 `blocked`, 19 `no_followup`) or on their move
+        (18/19 payment_state "blocked", 19 `no_followup`).
 
-        One `search` (ids only) with dotted conditions on the lines' move instead of reading every move
-        for the flag; the lines' own flags (16/17 `blocked`, 19 `no_followup`) come with the lines.
+        One `search` (ids only), with dotted conditions on the lines' move, instead of a field of every line
+        and of every move.
         """
         m, move_f = self.m, self.lf["move"]
         disputes = m.sections["disputes"]
-        terms: list[Any] = [(f"{move_f}.{flag}", "=", True) for flag in disputes["move_flags"]]
+        terms: list[Any] = [(flag, "=", True) for flag in disputes["line_flags"]]
+        terms += [(f"{move_f}.{flag}", "=", True) for flag in disputes["move_flags"]]
         if disputes["move_payment_states"]:
             terms.append((f"{move_f}.{self.mf['payment_state']}", "in", list(disputes["move_payment_states"])))
         if not terms:
             return frozenset()
+        # The flags first: a server that checks conditions in order (as the sandbox does; PostgreSQL plans
+        # its own) rules out almost every line with the first one.
         found = self.s.rpc.call(m.model("move_line"), "search",
-                                domain=[*m.domain("open_domain"), *company_domain, *or_domain(terms)], order="id")
+                                domain=[*or_domain(terms), *m.domain("open_domain"), *company_domain], order="id")
         return frozenset(found)
 
     def read_descriptions(self, moves: dict[int, dict[str, Any]]) -> dict[int, str]:
@@ -639,8 +664,6 @@ class FactsReader:
         for flag in disputes["line_flags"]:
             if line.get(flag) is True:
                 return True
-        if self.disputed_lines is not None:  # a narrowed pull searched them (`search_disputed`)
-            return line["id"] in self.disputed_lines
         for flag in disputes["move_flags"]:
             if move.get(flag) is True:
                 return True
