@@ -249,11 +249,10 @@ class FactsReader:
         if type(value) is not float:
             return _amount(value, decimals)
         key = (value, decimals)
-        try:
-            return self._amounts[key]
-        except KeyError:
+        found = self._amounts.get(key)  # not try/except: most residuals are distinct, and a raise costs
+        if found is None:
             found = self._amounts[key] = _amount(value, decimals)
-            return found
+        return found
 
     # ------------------------------------------------------------------------------ the pull
 
@@ -372,10 +371,11 @@ class FactsReader:
                                       date=day(line.get(date_f)) or day(move.get(move_date_f)) or self.today,
                                       residual=-residual, currency=code, kind="credit_note" if refund else "payment"))
                 continue
+            due = day(line.get(due_f))
             invoice = invoices.get(mid)
             if invoice is None:
                 if self.narrow:
-                    invoice = invoices[mid] = self.bare_invoice(mid, move, line, pid, number, code)
+                    invoice = invoices[mid] = self.bare_invoice(mid, move, line, pid, number, code, due)
                 else:
                     line_date = day(line.get(date_f)) or self.today
                     invoice = invoices[mid] = self.invoice(mid, move, pid, number, line_date, code)
@@ -390,7 +390,7 @@ class FactsReader:
             discount_date = day(line.get(discount_date_f))
             discount = amount(line.get(discount_amount_f), decimals) if discount_date else None
             items.append(_new_item(
-                id=line_id, partner_id=pid, invoice=invoice, due_date=day(line.get(due_f)) or invoice.due_date,
+                id=line_id, partner_id=pid, invoice=invoice, due_date=due or invoice.due_date,
                 amount=max(value, residual), residual=residual, currency=code,
                 disputed=(line_id in searched_disputes) if searched_disputes is not None else self.disputed(line, move),
                 instalment=k, instalments=n, discount_date=discount_date,
@@ -565,14 +565,13 @@ class FactsReader:
             has_pdf=m2o_id(move.get(mf["main_attachment"])) is not None)
 
     def bare_invoice(self, mid: int, move: dict[str, Any], line: dict[str, Any], pid: int, number: str,
-                     code: str) -> Invoice:
+                     code: str, due: date | None) -> Invoice:
         """A narrowed pull's invoice: what decides (number, customer, invoice date), from the line, or from the
         move where one was read for it (`read_deciding_moves`); no amounts (0) and no presentation fields until
         `add_details` reads them for the customers written to. The due date is the move's where it was read,
-        else the line's: no decision reads it (each item has its own)."""
-        day, lf, mf = self.day, self.lf, self.mf
-        invoice_date = day(line.get(lf["invoice_date"]))
-        due = day(line.get(lf["due_date"]))
+        else the line's (`due`): no decision reads it (each item has its own)."""
+        day, mf = self.day, self.mf
+        invoice_date = day(line.get(self.lf["invoice_date"]))
         if move:
             invoice_date = invoice_date or day(move.get(mf["invoice_date"])) or day(move.get(mf["date"]))
             due = day(move.get(mf["due_date"])) or due
