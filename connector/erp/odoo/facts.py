@@ -15,8 +15,9 @@ A narrowed pull (`sync`: `fetch_facts(details_for=...)`) decides from the open l
 the line's partner, the invoice date the line's stored copy (17+), the due date the line's. It reads
 moves only for what a line lacks (DECIDING_FIELDS: lines without partner or due date, negative lines
 for the credit's kind; every move on 16 for the invoice date, and for the payment method when the
-configuration names direct-debit methods), finds the moves' disputes with one `search` of the open
-lines by dotted conditions on their move, and skips the descriptions and the instalment numbering.
+configuration names direct-debit methods), finds the disputed lines (flagged on the line or on its
+move) with one `search` of the open lines, with dotted conditions on their move, and skips the
+descriptions and the instalment numbering.
 `add_details` then reads the moves' DETAIL_FIELDS, descriptions and instalments for the invoices of
 the customers the plan writes to only (none on a day with nothing to write). A line whose partner was
 changed by hand away from its move's commercial partner is the line's customer in a narrowed pull.
@@ -80,9 +81,9 @@ HISTORY_DAYS = 730
 DONE_PROMISE_DAYS = 90
 # Ids per `in` condition when a domain carries a list of ids (moves of the open invoices).
 IDS_PER_DOMAIN = 10_000
-# What a message shows of an invoice and no decision reads (`ErpAdapter.fetch_facts`'s `details_for`): a
-# narrowed pull reads these move fields, the descriptions and the instalment numbers only for the
-# customers written to. Many2ones and texts: most of the cost of reading a move.
+# What a message shows of an invoice (`ErpAdapter.fetch_facts`'s `details_for`): a narrowed pull reads
+# these move fields, the descriptions and the instalment numbers only for the customers written to
+# (the dates among them decide too, but the narrowed pull has them from the lines).
 DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", "customer_ref", "origin",
                  "payment_term", "main_attachment", "amount_total", "residual", "invoice_date", "due_date", "date")
 # The move fields a narrowed pull reads, and only for the moves of lines that lack what they give
@@ -213,7 +214,7 @@ class FactsReader:
         # Names of the connector's claims (not completion rows), read with the history.
         self.claim_names: set[str] = set()
         self.descriptions: dict[int, str] = {}
-        # The open lines whose move marks a dispute, searched by a narrowed pull (None: read from the moves).
+        # The open lines marked as disputed, searched by a narrowed pull (None: read from the lines and moves).
         self.disputed_lines: frozenset[int] | None = None
 
     # ------------------------------------------------------------------------------ helpers
@@ -585,9 +586,9 @@ class FactsReader:
 
         A line carries its customer (partner), its due date (date_maturity) and, on 17+, its invoice's date
         (an entry without one is dated by its move); a credit's kind and date are its move's, so the moves of
-        negative lines are read. On 16
-        (no invoice date on the line), and where the configuration names direct-debit payment methods (the
-        method is the move's), every move is read, still without the DETAIL_FIELDS.
+        negative lines are read. On 16 (no invoice date on the line), and where the configuration names
+        direct-debit payment methods (the method is the move's), every move is read, still without the
+        DETAIL_FIELDS.
         """
         m, lf, mf = self.m, self.lf, self.mf
         fields = m.names("move", *DECIDING_FIELDS)
