@@ -69,6 +69,10 @@ class Outbox:
             return [dict(m) for m in self.messages]
 
 
+# Related paths ("move_id.invoice_date") split once: (the many2one steps, the last field).
+_PATHS: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
 def default_for(ftype: str) -> Any:
     if ftype in ("one2many", "many2many"):
         return []
@@ -155,6 +159,10 @@ class Env:
         fdef = self.profile.models[model].get(fname)
         if fdef is None:
             return False
+        return self._unstored(model, rec, fname, fdef)
+
+    def _unstored(self, model: str, rec: Record, fname: str, fdef: FieldDef) -> Any:
+        """The value of a field that is neither computed nor in the record."""
         if fdef.type == "one2many":
             return self._inverse(model, fname, fdef).get(rec["id"], [])
         if fname == "display_name":
@@ -169,7 +177,11 @@ class Env:
         own = self.profile.models[model].get(fname)
         empty = default_for(own.type) if own is not None else False
         cur_model, cur = model, rec
-        *steps, last = path.split(".")
+        split = _PATHS.get(path)
+        if split is None:
+            *names, final = path.split(".")
+            split = _PATHS[path] = (tuple(names), final)
+        steps, last = split
         for step in steps:
             fdef = self.profile.models[cur_model].get(step)
             if fdef is None or fdef.type not in _RELATIONAL or not fdef.relation:
@@ -350,6 +362,8 @@ class Env:
                     names.append(fname)
         behaviour = self.registry.behaviour(model)
         table = self.records(model)
+        # What `value` finds for each field, looked up once per read instead of once per record and field.
+        columns = [(fname, all_fields[fname], behaviour.computed.get(fname)) for fname in names]
         out: list[dict[str, Any]] = []
         missing: list[int] = []
         for rid in ids:
@@ -358,15 +372,21 @@ class Env:
                 missing.append(int(rid))
                 continue
             row: dict[str, Any] = {"id": rec["id"]}
-            for fname in names:
-                row[fname] = self.to_read(model, rec, all_fields[fname])
+            for fname, fdef, compute in columns:
+                if compute is not None:
+                    value = compute(self, rec)
+                elif fname in rec:
+                    value = rec[fname]
+                else:
+                    value = self._unstored(model, rec, fname, fdef)
+                row[fname] = self._as_read(fdef, value)
             out.append(row)
         if missing and behaviour.read_missing_raises(self):
             raise MissingError(self.texts.missing_record(model, missing, self.uid))
         return out
 
-    def to_read(self, model: str, rec: Record, fdef: FieldDef) -> Any:
-        value = self.value(model, rec, fdef.name)
+    def _as_read(self, fdef: FieldDef, value: Any) -> Any:
+        """A field's value as `read` answers it."""
         if fdef.type == "many2one":
             return self.browse_name(fdef.relation or "", value) if value else False
         if fdef.type in ("one2many", "many2many"):

@@ -181,6 +181,8 @@ RELATED_FIELDS: dict[tuple[str, str], str] = {
     ("res.company", "country_code"): "country_id.code",
     ("res.users", "country_id"): "partner_id.country_id",
     ("res.users", "country_code"): "partner_id.country_code",
+    # Stored on the line in Odoo 17+ (`related="move_id.invoice_date", store=True`); 16 has no such field.
+    ("account.move.line", "invoice_date"): "move_id.invoice_date",
 }
 
 # The models' `_description`, as the "mandatory field" error names them ("Model: Activity (mail.activity)").

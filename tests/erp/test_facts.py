@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from connector.erp.odoo import OdooAdapter
 from connector.erp.odoo.facts import promised_amount
 from connector.erp.odoo.session import odoo_local_date
 from connector.legal import DebtorTags
-from connector.model import Escalate, Facts, Remind
+from connector.model import Escalate, Facts, ReceivableItem, Remind
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
 
@@ -93,13 +94,20 @@ def test_check_setup_and_facts(version: int, protocol: str, make_server: Callabl
     assert facts.issued == ()
 
 
-@pytest.mark.parametrize(("version", "protocol"), [(16, "jsonrpc"), (19, "json2")],
-                         ids=["odoo16-jsonrpc", "odoo19-json2"])
-def test_fetch_calls_grow_with_pages_not_invoices(version: int, protocol: str,
+# Payment methods the configuration names as direct debit (config.example.toml names these).
+DIRECT_DEBIT = ("SEPA Direct Debit", "Adeudo directo SEPA")
+
+
+@pytest.mark.parametrize(("version", "protocol", "direct_debit"),
+                         [(16, "jsonrpc", ()), (19, "json2", DIRECT_DEBIT)],
+                         ids=["odoo16-jsonrpc", "odoo19-json2-direct-debit"])
+def test_fetch_calls_grow_with_pages_not_invoices(version: int, protocol: str, direct_debit: tuple[str, ...],
                                                   make_server: Callable[..., SandboxServer]) -> None:
+    """Full and narrowed pulls; on 19 the narrowed one also searches the disputed lines and, with direct-debit
+    methods configured, reads every move's payment method: calls that grow with pages too."""
     server = make_server(version)
     rpc = Rpc(server.url, server.database)
-    with make_adapter(server, protocol, page_size=500) as adapter:
+    with make_adapter(server, protocol, page_size=500, direct_debit_methods=direct_debit) as adapter:
         adapter.setup()
         start = adapter.rpc_calls
         small = adapter.fetch_facts(AS_OF)
@@ -132,15 +140,42 @@ def details_for_plan() -> DetailsFor:
     return lambda facts: customers_written_to(evaluate(policy, facts, AS_OF))
 
 
-def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(make_server: Callable[..., SandboxServer]) -> None:
-    """Before and after a first write (then every customer rests): full and narrowed pulls give equal plans."""
-    server = make_server(18)
-    with make_adapter(server, "jsonrpc") as adapter:
+@pytest.mark.parametrize(("version", "protocol", "direct_debit"), [
+    (16, "xmlrpc", ()), (17, "jsonrpc", ()), (18, "jsonrpc", ()), (18, "xmlrpc", DIRECT_DEBIT),
+    (19, "json2", DIRECT_DEBIT),
+], ids=["odoo16-xmlrpc", "odoo17-jsonrpc", "odoo18-jsonrpc", "odoo18-xmlrpc-direct-debit", "odoo19-json2-direct-debit"])
+def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(
+        version: int, protocol: str, direct_debit: tuple[str, ...], make_server: Callable[..., SandboxServer]) -> None:
+    """Before and after a first write (then every customer rests): full and narrowed pulls give equal plans.
+
+    The demo seed has a disputed invoice, an open credit note, invoices in instalments and invoices addressed
+    to a contact person of the customer; added here: an invoice collected by a direct-debit payment method
+    (18/19, where the move names one), and invoices dated before their accounting date, among them lines that
+    carry no customer or no due date (the narrowed pull reads their moves for them)."""
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    debited = _add_direct_debit_invoice(rpc) if version >= 18 else None
+    no_partner, customer, no_due_date, plain = _add_invoices_dated_before_their_entry(rpc)
+    with make_adapter(server, protocol, direct_debit_methods=direct_debit) as adapter:
         adapter.setup()
         full, written_to, first_calls = _compare_pulls(adapter)
         assert written_to and adapter.write(requests_for(full, AS_OF), AS_OF).failed == []
         _full, written_to, rerun_calls = _compare_pulls(adapter)
     assert not written_to and rerun_calls < first_calls, (first_calls, rerun_calls)
+    # The awkward cases are there, and decided on.
+    assert [i.disputed for i in full.items].count(True) == 1
+    assert any(c.kind == "credit_note" for c in full.credits)
+    assert any(i.instalments > 1 for i in full.items)
+    contacts = {m["id"] for m in rpc("account.move", "search_read", [("id", "in", [i.invoice.id for i in full.items])],
+                                     fields=["partner_id", "commercial_partner_id"])
+                if m["partner_id"][0] != m["commercial_partner_id"][0]}
+    assert any(i.invoice.id in contacts for i in full.items)
+    by_id = {i.id: i for i in full.items}
+    assert by_id[no_partner].partner_id == customer
+    assert by_id[no_due_date].due_date == date(2026, 10, 15)
+    assert {by_id[i].invoice.invoice_date for i in (no_partner, no_due_date, plain)} == {date(2026, 9, 15)}
+    if debited is not None:
+        assert {i.invoice.id for i in full.items if i.direct_debit} == ({debited} if direct_debit else set())
 
 
 def _compare_pulls(adapter: OdooAdapter) -> tuple[Facts, set[int], int]:
@@ -152,6 +187,9 @@ def _compare_pulls(adapter: OdooAdapter) -> tuple[Facts, set[int], int]:
     calls = adapter.rpc_calls - start
     plan = evaluate(policy, full, AS_OF)
     assert evaluate(policy, narrowed, AS_OF) == plan
+    # What decides is the same for every item, written to or not; the credits and customers are the same.
+    assert [_deciding(i) for i in narrowed.items] == [_deciding(i) for i in full.items]
+    assert narrowed.credits == full.credits and narrowed.partners == full.partners
     written_to = {a.partner.id for a in plan.actions if isinstance(a, Remind | Escalate)}
     assert [i for i in narrowed.items if i.partner_id in written_to] == \
         [i for i in full.items if i.partner_id in written_to]
@@ -159,6 +197,47 @@ def _compare_pulls(adapter: OdooAdapter) -> tuple[Facts, set[int], int]:
     assert resting and all(i.invoice.portal_url == "" and i.instalments == 1 for i in resting)
     assert any(i.invoice.portal_url for i in full.items if i.partner_id not in written_to)
     return full, written_to, calls
+
+
+def _deciding(item: ReceivableItem) -> tuple[object, ...]:
+    """An item without the invoice's presentation details (which a narrowed pull reads only where it writes)."""
+    own = tuple(getattr(item, f.name) for f in fields(item) if f.name not in ("invoice", "instalment", "instalments"))
+    return (*own, item.invoice.id, item.invoice.number, item.invoice.partner_id, item.invoice.invoice_date)
+
+
+def _add_direct_debit_invoice(rpc: Rpc) -> int:
+    """An open invoice of a customer that expects a "SEPA Direct Debit" payment method (18+); its id."""
+    [journal] = rpc("account.journal", "search", [("type", "=", "bank")], limit=1)
+    method = rpc("account.payment.method.line", "create",
+                 {"name": "SEPA Direct Debit", "journal_id": journal, "payment_type": "inbound"})
+    [line] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable"),
+                                                      ("reconciled", "=", False), ("amount_residual", ">", 0),
+                                                      ("move_id.move_type", "=", "out_invoice")],
+                 fields=["move_id"], limit=1, order="id desc")
+    rpc("account.move", "write", [line["move_id"][0]], {"preferred_payment_method_line_id": method})
+    return int(line["move_id"][0])
+
+
+def _add_invoices_dated_before_their_entry(rpc: Rpc) -> tuple[int, int, int, int]:
+    """Three open invoices whose invoice date is before their accounting date: one whose receivable line has
+    no partner, one whose line has no due date of its own, one whose line has both. Their lines' ids, and
+    the first one's customer."""
+    partners = rpc("res.partner", "search", [("is_company", "=", True), ("customer_rank", ">", 0)], limit=2)
+    [line] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable")],
+                 fields=["account_id", "currency_id"], limit=1)
+    currency = line["currency_id"][0]
+    ids: list[int] = []
+    for n, (partner, due) in enumerate([(False, "2026-10-20"), (partners[1], False), (partners[1], "2026-10-20")],
+                                       start=2):
+        move = rpc("account.move", "create", {
+            "move_type": "out_invoice", "partner_id": partners[min(n - 2, 1)], "name": f"INV/2026/X000{n}",
+            "invoice_date": "2026-09-15", "date": "2026-09-20", "invoice_date_due": "2026-10-15", "state": "posted",
+            "amount_total": 80.0, "amount_residual": 80.0, "currency_id": currency, "payment_state": "not_paid"})
+        ids.append(int(rpc("account.move.line", "create", {
+            "move_id": move, "partner_id": partner, "currency_id": currency, "date": "2026-09-20",
+            "date_maturity": due, "account_id": line["account_id"][0], "balance": 80.0, "amount_currency": 80.0,
+            "amount_residual": 80.0, "amount_residual_currency": 80.0, "reconciled": False})))
+    return ids[0], partners[0], ids[1], ids[2]
 
 
 def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:

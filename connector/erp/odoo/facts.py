@@ -11,9 +11,16 @@ tasks are still open (and the closed tasks' stages), and the "done" messages of 
 marked done since the oldest of them still about an open item. On the demo seed that is about 20
 calls whatever the number of invoices below one page.
 
-A narrowed pull (`sync`: `fetch_facts(details_for=...)`) reads the moves without their DETAIL_FIELDS
-and skips the descriptions and the instalment numbering; `add_details` then reads those for the
-invoices of the customers the plan writes to only (none on a day with nothing to write).
+A narrowed pull (`sync`: `fetch_facts(details_for=...)`) decides from the open lines: the customer is
+the line's partner, the invoice date the line's stored copy (17+), the due date the line's. It reads
+moves only for what a line lacks (DECIDING_FIELDS: lines without partner or due date, negative lines
+for the credit's kind; every move on 16 for the invoice date, and for the payment method when the
+configuration names direct-debit methods), finds the disputed lines (flagged on the line or on its
+move) with one `search` of the open lines, with dotted conditions on their move, and skips the
+descriptions and the instalment numbering.
+`add_details` then reads the moves' DETAIL_FIELDS, descriptions and instalments for the invoices of
+the customers the plan writes to only (none on a day with nothing to write). A line whose partner was
+changed by hand away from its move's commercial partner is the line's customer in a narrowed pull.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from connector.erp.odoo.session import (
     m2o_name,
     odoo_date,
     odoo_local_date,
+    or_domain,
     parse_completion,
     text,
 )
@@ -63,6 +71,7 @@ from connector.model import (
     ReceivableItem,
     SettledItem,
     User,
+    record_builder,
 )
 
 log = logging.getLogger("connector.erp.odoo")
@@ -72,11 +81,18 @@ HISTORY_DAYS = 730
 DONE_PROMISE_DAYS = 90
 # Ids per `in` condition when a domain carries a list of ids (moves of the open invoices).
 IDS_PER_DOMAIN = 10_000
-# What a message shows of an invoice and no decision reads (`ErpAdapter.fetch_facts`'s `details_for`): a
-# narrowed pull reads these move fields, the descriptions and the instalment numbers only for the
-# customers written to. Many2ones and texts: most of the cost of reading a move.
+# What a message shows of an invoice (`ErpAdapter.fetch_facts`'s `details_for`): a narrowed pull reads
+# these move fields, the descriptions and the instalment numbers only for the customers written to
+# (the dates among them decide too, but the narrowed pull has them from the lines).
 DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", "customer_ref", "origin",
-                 "payment_term", "main_attachment")
+                 "payment_term", "main_attachment", "amount_total", "residual", "invoice_date", "due_date", "date")
+# The move fields a narrowed pull reads, and only for the moves of lines that lack what they give
+# (`FactsReader.read_deciding_moves`); the lines carry the rest of what decides.
+DECIDING_FIELDS = ("commercial_partner", "move_type", "invoice_date", "due_date", "date")
+_ZERO = Decimal(0)
+# An item and (in a narrowed pull) an invoice per open line: built without their frozen __init__'s cost.
+_new_invoice = record_builder(Invoice)
+_new_item = record_builder(ReceivableItem)
 _TAGS = re.compile(r"<[^>]+>")
 # SEPA direct-debit mandates (Odoo Enterprise, account_sepa_direct_debit): asked for only when the
 # configuration names direct-debit payment methods, and ignored where the model does not exist.
@@ -142,6 +158,16 @@ def _summary(labels: list[str]) -> str:
     return "; ".join(shown) + ("; …" if rest else "")
 
 
+def m2o_ids(rows: list[dict[str, Any]], field: str) -> list[int | None]:
+    """`m2o_id` of one many2one column of many rows; the usual [id, name] answer is unpacked inline."""
+    return [value[0] if type(value) is list and value and type(value[0]) is int else m2o_id(value)
+            for value in (row.get(field) for row in rows)]
+
+
+def _negative(value: Any) -> bool:
+    return type(value) in (int, float) and value < 0
+
+
 def not_domain(leaves: list[list[Any]]) -> list[Any]:
     """The negation of an implicit AND of (at least one) leaves, in Odoo's prefix notation: ! & & a b c."""
     return ["!", *["&"] * (len(leaves) - 1), *leaves]
@@ -188,6 +214,8 @@ class FactsReader:
         # Names of the connector's claims (not completion rows), read with the history.
         self.claim_names: set[str] = set()
         self.descriptions: dict[int, str] = {}
+        # The open lines marked as disputed, searched by a narrowed pull (None: read from the lines and moves).
+        self.disputed_lines: frozenset[int] | None = None
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -222,11 +250,10 @@ class FactsReader:
         if type(value) is not float:
             return _amount(value, decimals)
         key = (value, decimals)
-        try:
-            return self._amounts[key]
-        except KeyError:
+        found = self._amounts.get(key)  # not try/except: most residuals are distinct, and a raise costs
+        if found is None:
             found = self._amounts[key] = _amount(value, decimals)
-            return found
+        return found
 
     # ------------------------------------------------------------------------------ the pull
 
@@ -254,41 +281,55 @@ class FactsReader:
                               "amount_currency", "balance", "currency", "move_name", "discount_date",
                               "discount_amount")
         line_fields += [flag for flag in m.get("disputes", "line_flags") if flag not in line_fields]
+        if self.narrow:
+            # Each field of every line costs: the line's date is its move's (read where needed) and the
+            # disputed lines are searched (`search_disputed`); the invoice date comes with the line (17+).
+            left_out = {lf["date"], *m.get("disputes", "line_flags")}
+            line_fields = [name for name in line_fields if name not in left_out]
+            line_fields += m.names("move_line", "invoice_date")
         self.progress("receivables", 0, None)
         lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields)
         self.progress("receivables", len(lines), len(lines))
 
-        # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
-        move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date", "amount_total",
-                              "residual", "currency", "payment_reference", "access_url", "access_token", "date",
-                              "customer_ref", "origin", "payment_term", "main_attachment", "payment_method")
-        if m.get("disputes", "move_payment_states"):  # 18/19: payment_state "blocked" marks a dispute
-            move_fields += m.names("move", "payment_state")
-        move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
-        move_f = lf["move"]
-        line_moves = [m2o_id(line[move_f]) for line in lines]
+        # The many2ones of every line, unpacked once.
+        line_moves, line_owners = m2o_ids(lines, lf["move"]), m2o_ids(lines, lf["partner"])
+        line_currencies = m2o_ids(lines, lf["currency"])
         if self.narrow:
-            details = set(m.names("move", *DETAIL_FIELDS))
-            move_fields = [name for name in move_fields if name not in details]
-        moves = s.read(m.model("move"), {mid for mid in line_moves if mid is not None}, move_fields)
+            moves = self.read_deciding_moves(lines, line_moves, line_owners)
+            self.disputed_lines = self.search_disputed(company_domain)
+        else:
+            # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
+            move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date",
+                                  "amount_total", "residual", "currency", "payment_reference", "access_url",
+                                  "access_token", "date", "customer_ref", "origin", "payment_term", "main_attachment",
+                                  "payment_method")
+            if m.get("disputes", "move_payment_states"):  # 18/19: payment_state "blocked" marks a dispute
+                move_fields += m.names("move", "payment_state")
+            move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
+            moves = s.read(m.model("move"), {mid for mid in line_moves if mid is not None}, move_fields)
+            self.descriptions = self.read_descriptions(moves)
         self.progress("invoices", len(moves), len(moves))
-        self.descriptions = {} if self.narrow else self.read_descriptions(moves)
 
         # Currencies of the lines, the moves and the company: one read.
-        currency_ids = {m2o_id(r.get(lf["currency"])) for r in lines}
+        currency_ids = set(line_currencies)
         currency_ids |= {m2o_id(r.get(mf["currency"])) for r in moves.values()}
         currency_ids.add(self.company_currency_id)
         self.read_currencies({c for c in currency_ids if c is not None})
 
         instalment = {} if self.narrow else self.number_instalments(lines)
 
-        # Customers: the commercial partner of each move, else the line's partner.
-        commercial_f, partner_f = mf["commercial_partner"], lf["partner"]
+        # Customers: the commercial partner of each move, else the line's partner. A narrowed pull takes the
+        # line's own first: Odoo sets a receivable line's partner to its move's commercial partner
+        # (account.move.line._compute_partner_id), and the moves of lines without one were read.
+        commercial_f = mf["commercial_partner"]
         line_partners: list[int | None] = []
-        for line, mid in zip(lines, line_moves, strict=True):
+        for owner, mid in zip(line_owners, line_moves, strict=True):
+            if self.narrow and owner is not None:
+                line_partners.append(owner)
+                continue
             move = moves.get(mid or 0)
             found = m2o_id(move.get(commercial_f)) if move is not None else None
-            line_partners.append(found if found is not None else m2o_id(line.get(partner_f)))
+            line_partners.append(found if found is not None else owner)
         partner_ids = {pid for pid in line_partners if pid is not None}
         self.lines, self.moves, self.line_moves, self.line_partners = lines, moves, line_moves, line_partners
         self.progress("customers", 0, len(partner_ids))
@@ -303,35 +344,42 @@ class FactsReader:
         currency_f, residual_currency_f, residual_f = lf["currency"], lf["residual_currency"], lf["residual"]
         date_f, move_name_f, due_f = lf["date"], lf["move_name"], lf["due_date"]
         amount_currency_f, balance_f, move_type_f = lf["amount_currency"], lf["balance"], mf["move_type"]
-        codes: dict[Any, str] = {}
+        # Per currency id: its code and decimals (every currency is read by now).
+        codes: dict[Any, tuple[str, int]] = {}
         amount, day = self.amount, self.day
+        move_date_f = mf["date"]
+        searched_disputes = self.disputed_lines
+        by_method = bool(method_f) and bool(self.direct_debit_methods)
         no_move: dict[str, Any] = {}
-        for line, mid, pid in zip(lines, line_moves, line_partners, strict=True):
+        for line, mid, pid, cid in zip(lines, line_moves, line_partners, line_currencies, strict=True):
             if pid is None:
                 continue
             mid = mid or 0
             move = moves.get(mid, no_move)
             line_id = int(line["id"])
-            currency = line.get(currency_f)
-            cid = m2o_id(currency)
-            code = codes.get(cid)
-            if code is None:
-                code = codes[cid] = self.code(currency) or company.currency
-            decimals = self.decimals(code)
+            known = codes.get(cid)
+            if known is None:
+                known_code = self.code(line.get(currency_f)) or company.currency
+                known = codes[cid] = (known_code, self.decimals(known_code))
+            code, decimals = known
             residual = amount(line.get(residual_currency_f), decimals)
             if residual == 0:
                 residual = amount(line.get(residual_f), decimals)
-            line_date = day(line.get(date_f)) or self.today
             number = text(line.get(move_name_f))
             if residual < 0:
                 refund = move.get(move_type_f) in refund_types
                 credits.append(Credit(id=line_id, partner_id=pid, number=number or f"#{line_id}",
-                                      date=line_date, residual=-residual, currency=code,
-                                      kind="credit_note" if refund else "payment"))
+                                      date=day(line.get(date_f)) or day(move.get(move_date_f)) or self.today,
+                                      residual=-residual, currency=code, kind="credit_note" if refund else "payment"))
                 continue
+            due = day(line.get(due_f))
             invoice = invoices.get(mid)
             if invoice is None:
-                invoice = invoices[mid] = self.invoice(mid, move, pid, number, line_date, code)
+                if self.narrow:
+                    invoice = invoices[mid] = self.bare_invoice(mid, move, line, pid, number, code, due)
+                else:
+                    line_date = day(line.get(date_f)) or self.today
+                    invoice = invoices[mid] = self.invoice(mid, move, pid, number, line_date, code)
                 first = first_invoice.get(pid)
                 if first is None or invoice.invoice_date < first:
                     first_invoice[pid] = invoice.invoice_date
@@ -342,12 +390,13 @@ class FactsReader:
             # Odoo answers False and 0.0 on lines whose payment terms give no early discount.
             discount_date = day(line.get(discount_date_f))
             discount = amount(line.get(discount_amount_f), decimals) if discount_date else None
-            items.append(ReceivableItem(
-                id=line_id, partner_id=pid, invoice=invoice, due_date=day(line.get(due_f)) or invoice.due_date,
+            items.append(_new_item(
+                id=line_id, partner_id=pid, invoice=invoice, due_date=due or invoice.due_date,
                 amount=max(value, residual), residual=residual, currency=code,
-                disputed=self.disputed(line, move), instalment=k, instalments=n,
-                discount_date=discount_date, discount_amount=discount if discount else None,
-                direct_debit=pid in mandated or (bool(method_f) and self.by_direct_debit(move.get(method_f)))))
+                disputed=(line_id in searched_disputes) if searched_disputes is not None else self.disputed(line, move),
+                instalment=k, instalments=n, discount_date=discount_date,
+                discount_amount=discount if discount else None,
+                direct_debit=pid in mandated or (by_method and self.by_direct_debit(move.get(method_f)))))
         partners = self.read_partners(sorted(partner_ids), refs, first_invoice)
         promises = self.read_promises(refs, moves)
         for promise in promises:
@@ -367,6 +416,8 @@ class FactsReader:
         """After a narrowed `read`: the DETAIL_FIELDS, descriptions and instalment numbers of these customers'
         invoices, read (in calls that grow with their pages) and put into their items."""
         m, s = self.m, self.s
+        if not partner_ids:  # a day with nothing to write: nothing to look for among the lines
+            return facts
         wanted = {mid for mid, pid in zip(self.line_moves, self.line_partners, strict=True)
                   if mid is not None and pid in partner_ids}
         if not wanted:
@@ -513,6 +564,69 @@ class FactsReader:
             # A many2one reads as [id, display name]: the payment term's name is what the customer agreed to.
             payment_term=m2o_name(move.get(mf["payment_term"])),
             has_pdf=m2o_id(move.get(mf["main_attachment"])) is not None)
+
+    def bare_invoice(self, mid: int, move: dict[str, Any], line: dict[str, Any], pid: int, number: str,
+                     code: str, due: date | None) -> Invoice:
+        """A narrowed pull's invoice: what decides (number, customer, invoice date), from the line, or from the
+        move where one was read for it (`read_deciding_moves`); no amounts (0) and no presentation fields until
+        `add_details` reads them for the customers written to. The due date is the move's where it was read,
+        else the line's (`due`): no decision reads it (each item has its own)."""
+        day, mf = self.day, self.mf
+        invoice_date = day(line.get(self.lf["invoice_date"]))
+        if move:
+            invoice_date = invoice_date or day(move.get(mf["invoice_date"])) or day(move.get(mf["date"]))
+            due = day(move.get(mf["due_date"])) or due
+        invoice_date = invoice_date or self.today
+        return _new_invoice(id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
+                            due_date=due or invoice_date, amount_total=_ZERO, residual=_ZERO, currency=code)
+
+    def read_deciding_moves(self, lines: list[dict[str, Any]], line_moves: list[int | None],
+                            line_owners: list[int | None]) -> dict[int, dict[str, Any]]:
+        """A narrowed pull's moves: only those of lines that lack something a decision needs (DECIDING_FIELDS).
+
+        A line carries its customer (partner), its due date (date_maturity) and, on 17+, its invoice's date
+        (an entry without one is dated by its move); a credit's kind and date are its move's, so the moves of
+        negative lines are read. On 16 (no invoice date on the line), and where the configuration names
+        direct-debit payment methods (the method is the move's), every move is read, still without the
+        DETAIL_FIELDS.
+        """
+        m, lf, mf = self.m, self.lf, self.mf
+        fields = m.names("move", *DECIDING_FIELDS)
+        every = not lf["invoice_date"]
+        if self.direct_debit_methods and mf["payment_method"]:
+            fields.append(mf["payment_method"])
+            every = True
+        if every:
+            wanted = {mid for mid in line_moves if mid is not None}
+        else:
+            due_f, invoice_date_f = lf["due_date"], lf["invoice_date"]
+            residual_f, residual_currency_f = lf["residual"], lf["residual_currency"]
+            wanted = {mid for line, mid, owner in zip(lines, line_moves, line_owners, strict=True)
+                      if mid is not None and (owner is None or not line.get(due_f) or not line.get(invoice_date_f)
+                                              or _negative(line.get(residual_currency_f))
+                                              or _negative(line.get(residual_f)))}
+        return self.s.read(m.model("move"), wanted, fields) if wanted else {}
+
+    def search_disputed(self, company_domain: list[Any]) -> frozenset[int]:
+        """The open lines marked as disputed, on the line (16/17 `blocked`, 19 `no_followup`) or on their move
+        (18/19 payment_state "blocked", 19 `no_followup`).
+
+        One `search` (ids only), with dotted conditions on the lines' move, instead of a field of every line
+        and of every move.
+        """
+        m, move_f = self.m, self.lf["move"]
+        disputes = m.sections["disputes"]
+        terms: list[Any] = [(flag, "=", True) for flag in disputes["line_flags"]]
+        terms += [(f"{move_f}.{flag}", "=", True) for flag in disputes["move_flags"]]
+        if disputes["move_payment_states"]:
+            terms.append((f"{move_f}.{self.mf['payment_state']}", "in", list(disputes["move_payment_states"])))
+        if not terms:
+            return frozenset()
+        # The flags first: a server that checks conditions in order (as the sandbox does; PostgreSQL plans
+        # its own) rules out almost every line with the first one.
+        found = self.s.rpc.call(m.model("move_line"), "search",
+                                domain=[*or_domain(terms), *m.domain("open_domain"), *company_domain], order="id")
+        return frozenset(found)
 
     def read_descriptions(self, moves: dict[int, dict[str, Any]]) -> dict[int, str]:
         """What was invoiced, from the product lines' labels, for the invoices that carry neither a customer

@@ -26,7 +26,7 @@ FIELD_TYPES: dict[str, dict[str, str]] = {
         "residual_currency": "monetary", "amount_currency": "monetary", "balance": "monetary",
         "currency": "many2one", "company": "many2one", "move_name": "char", "matched_credits": "one2many",
         "payment": "many2one", "display_type": "selection", "label": "char",
-        "discount_date": "date", "discount_amount": "monetary",
+        "discount_date": "date", "discount_amount": "monetary", "invoice_date": "date",
     },
     "move": {
         "number": "char", "partner": "many2one", "commercial_partner": "many2one", "move_type": "selection",
@@ -84,7 +84,7 @@ EXTRA_MODELS = ("ir_model",)
 # Field concepts every mapping must name (the others may be "" where the version lacks them).
 OPTIONAL_FIELDS = frozenset({
     ("partner", "mobile"), ("activity", "active"), ("activity", "date_done"), ("activity_type", "keep_done"),
-    ("move", "payment_method"),
+    ("move", "payment_method"), ("move_line", "invoice_date"),
 })
 
 _SECTIONS: dict[str, dict[str, type]] = {

@@ -147,7 +147,16 @@ def _is_ids(value: Any) -> bool:
 
 
 def _is_records(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, dict) and _is_id(v.get("id")) for v in value)
+    if not isinstance(value, list):
+        return False
+    # A page of thousands of records: exact types first (what the JSON and XML-RPC readers build), one
+    # pass without a call per record; the general check only for what that pass does not accept.
+    try:
+        if all([v.__class__ is dict and v["id"].__class__ is int for v in value]):
+            return True
+    except (KeyError, TypeError):
+        pass
+    return all(isinstance(v, dict) and _is_id(v.get("id")) for v in value)
 
 
 # What Odoo answers to the calls whose answers the connector reads; anything else is "not Odoo". The
