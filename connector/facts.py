@@ -37,7 +37,10 @@ from connector.model import (
     ReceivableItem,
     SettledItem,
     User,
-    record_builder,
+    new_invoice,
+    new_issued,
+    new_item,
+    new_settled,
 )
 
 FORMAT = "dunning-facts/2"
@@ -635,13 +638,8 @@ class _Invalid(Exception):
 
 # The same few strings (currencies, levels, channels, languages) repeat on every row: keep one copy.
 _intern = sys.intern
-# The records a file has by the million, built without their frozen __init__'s cost (see record_builder),
-# from positional values in the fields' order (named ones cost twice as much); the round-trip tests
-# catch a field out of place.
-_new_invoice = record_builder(Invoice)
-_new_item = record_builder(ReceivableItem)
-_new_settled = record_builder(SettledItem)
-_new_issued = record_builder(IssuedAction)
+# The records a file has by the million are built with model.new_* from positional values in the
+# fields' order (named ones cost twice as much); the round-trip tests catch a field out of place.
 
 
 @lru_cache(maxsize=1 << 16)
@@ -755,7 +753,7 @@ class _LinesReader:
          customer_ref, origin, description, payment_term, has_pdf) = v
         if type(id_) is not int or type(number) is not str or type(currency) is not str or id_ in self.invoices:
             raise _Invalid
-        self.invoices[id_] = _new_invoice(
+        self.invoices[id_] = new_invoice(
             id_, number, self.partner_ids[_fast_int(partner_id)], _parse_day(invoice_date), _parse_day(due_date),
             _fast_amount(amount_total), _fast_amount(residual), _intern(currency), _fast_text(reference),
             _fast_text(portal), _fast_text(customer_ref), _fast_text(origin), _fast_text(description),
@@ -768,7 +766,7 @@ class _LinesReader:
         if type(id_) is not int or id_ in self.item_ids:
             raise _Invalid
         self.item_ids[id_] = id_
-        self.items.append(_new_item(
+        self.items.append(new_item(
             id_, invoice.partner_id if partner_id is None else self.partner_ids[_fast_int(partner_id)], invoice,
             _parse_day(due_date), _fast_amount(amount), _fast_amount(residual),
             invoice.currency if currency is None else _intern(_fast_text(currency)),
@@ -790,7 +788,7 @@ class _LinesReader:
         id_, partner_id, invoice_number, due_date, paid_date, amount, currency, invoice_date = v
         if type(currency) is not str:
             raise _Invalid
-        self.settled.append(_new_settled(
+        self.settled.append(new_settled(
             _fast_int(id_), self.partner_ids.get(partner_id, _fast_int(partner_id)), _fast_text(invoice_number),
             _parse_day(due_date), _parse_day(paid_date), _fast_amount(amount), _intern(currency),
             _optional_day(invoice_date)))
@@ -804,7 +802,7 @@ class _LinesReader:
             raise _Invalid
         known, named = self.item_ids, cast("list[int]", item_ids)  # checked just above
         ids = tuple([known.get(i, i) for i in named])
-        self.issued.append(_new_issued(
+        self.issued.append(new_issued(
             key, "escalate" if kind == "escalate" else "remind", _intern(level), _intern(channel),
             self.partner_ids.get(partner_id, _fast_int(partner_id)), self.shared_ids.setdefault(ids, ids),
             _parse_day(day), _fast_bool(open_, False), _fast_text(ref), _shared_text(assignee),

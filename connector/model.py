@@ -247,6 +247,13 @@ def record_builder(cls: type[_Record]) -> Callable[..., _Record]:
     return build
 
 
+# The records read by the million (facts files, ERP pulls), built without their frozen __init__'s cost.
+new_invoice = record_builder(Invoice)
+new_item = record_builder(ReceivableItem)
+new_settled = record_builder(SettledItem)
+new_issued = record_builder(IssuedAction)
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """Everything the engine knows about the receivables, as of one pull."""

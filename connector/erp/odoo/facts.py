@@ -71,7 +71,8 @@ from connector.model import (
     ReceivableItem,
     SettledItem,
     User,
-    record_builder,
+    new_invoice,
+    new_item,
 )
 
 log = logging.getLogger("connector.erp.odoo")
@@ -90,9 +91,6 @@ DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", 
 # (`FactsReader.read_deciding_moves`); the lines carry the rest of what decides.
 DECIDING_FIELDS = ("commercial_partner", "move_type", "invoice_date", "due_date", "date")
 _ZERO = Decimal(0)
-# An item and (in a narrowed pull) an invoice per open line: built without their frozen __init__'s cost.
-_new_invoice = record_builder(Invoice)
-_new_item = record_builder(ReceivableItem)
 _TAGS = re.compile(r"<[^>]+>")
 # SEPA direct-debit mandates (Odoo Enterprise, account_sepa_direct_debit): asked for only when the
 # configuration names direct-debit payment methods, and ignored where the model does not exist.
@@ -214,8 +212,6 @@ class FactsReader:
         # Names of the connector's claims (not completion rows), read with the history.
         self.claim_names: set[str] = set()
         self.descriptions: dict[int, str] = {}
-        # The open lines marked as disputed, searched by a narrowed pull (None: read from the lines and moves).
-        self.disputed_lines: frozenset[int] | None = None
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -296,7 +292,7 @@ class FactsReader:
         line_currencies = m2o_ids(lines, lf["currency"])
         if self.narrow:
             moves = self.read_deciding_moves(lines, line_moves, line_owners)
-            self.disputed_lines = self.search_disputed(company_domain)
+            searched_disputes: frozenset[int] | None = self.search_disputed(company_domain)
         else:
             # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
             move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date",
@@ -308,6 +304,7 @@ class FactsReader:
             move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
             moves = s.read(m.model("move"), {mid for mid in line_moves if mid is not None}, move_fields)
             self.descriptions = self.read_descriptions(moves)
+            searched_disputes = None  # read from each line and its move
         self.progress("invoices", len(moves), len(moves))
 
         # Currencies of the lines, the moves and the company: one read.
@@ -348,7 +345,6 @@ class FactsReader:
         codes: dict[Any, tuple[str, int]] = {}
         amount, day = self.amount, self.day
         move_date_f = mf["date"]
-        searched_disputes = self.disputed_lines
         by_method = bool(method_f) and bool(self.direct_debit_methods)
         no_move: dict[str, Any] = {}
         for line, mid, pid, cid in zip(lines, line_moves, line_partners, line_currencies, strict=True):
@@ -390,7 +386,7 @@ class FactsReader:
             # Odoo answers False and 0.0 on lines whose payment terms give no early discount.
             discount_date = day(line.get(discount_date_f))
             discount = amount(line.get(discount_amount_f), decimals) if discount_date else None
-            items.append(_new_item(
+            items.append(new_item(
                 id=line_id, partner_id=pid, invoice=invoice, due_date=due or invoice.due_date,
                 amount=max(value, residual), residual=residual, currency=code,
                 disputed=(line_id in searched_disputes) if searched_disputes is not None else self.disputed(line, move),
@@ -577,7 +573,7 @@ class FactsReader:
             invoice_date = invoice_date or day(move.get(mf["invoice_date"])) or day(move.get(mf["date"]))
             due = day(move.get(mf["due_date"])) or due
         invoice_date = invoice_date or self.today
-        return _new_invoice(id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
+        return new_invoice(id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
                             due_date=due or invoice_date, amount_total=_ZERO, residual=_ZERO, currency=code)
 
     def read_deciding_moves(self, lines: list[dict[str, Any]], line_moves: list[int | None],
