@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -97,12 +98,21 @@ def test_a_live_run_keeps_its_claim_and_a_killed_one_is_completed_at_once(
     held = dunning_process(config, tryton, *SYNC)
     # The second e-mail left Tryton (its transaction committed); the run stops before it hears of it:
     # alive, its claim (draft dunnings with a note naming it) is not taken over by a run started now.
-    tryton.mail.on_message = lambda n: held.send_signal(signal.SIGSTOP) if n == 2 else None
+    stopped = threading.Event()
+
+    def stop_at_the_second(number: int) -> None:
+        if number == 2:
+            held.send_signal(signal.SIGSTOP)
+            stopped.set()
+
+    tryton.mail.on_message = stop_at_the_second
     try:
+        # Waits for the stop itself: the second message is in the sink a moment before the signal is sent.
         deadline = time.monotonic() + 120
-        while len(tryton.mail.messages) < 2 and held.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while not stopped.wait(0.1) and held.poll() is None and time.monotonic() < deadline:
+            pass
         tryton.mail.on_message = None
+        assert stopped.is_set(), f"the run was not stopped at the second e-mail ({len(tryton.mail.messages)} sent)"
         beside = dunning_process(config, tryton, *SYNC)
         out, err = beside.communicate(timeout=120)
         assert beside.returncode == 0, err

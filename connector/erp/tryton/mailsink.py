@@ -60,12 +60,13 @@ class _Handler(socketserver.StreamRequestHandler):
                     data += line[1:] if line.startswith(b"..") else line
                 parsed = email.message_from_bytes(bytes(data), policy=email.policy.default)
                 assert isinstance(parsed, EmailMessage)
-                with sink.lock:
+                with sink.lock:  # the callback in place when the message arrived, whoever changes it later
                     sink.messages.append(parsed)
                     number = len(sink.messages)
+                    on_message = sink.on_message
                 self.reply("250 queued")
-                if sink.on_message is not None:
-                    sink.on_message(number)
+                if on_message is not None:
+                    on_message(number)
             elif verb == "QUIT":
                 self.reply("221 bye")
                 return
