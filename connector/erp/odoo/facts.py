@@ -158,12 +158,8 @@ def _summary(labels: list[str]) -> str:
 
 def m2o_ids(rows: list[dict[str, Any]], field: str) -> list[int | None]:
     """`m2o_id` of one many2one column of many rows; the usual [id, name] answer is unpacked inline."""
-    return [value[0] if type(value) is list and value and type(value[0]) is int else m2o_id(value)
-            for value in (row.get(field) for row in rows)]
-
-
-def _negative(value: Any) -> bool:
-    return type(value) in (int, float) and value < 0
+    return [value[0] if type(value := row.get(field)) is list and value and type(value[0]) is int else m2o_id(value)
+            for row in rows]
 
 
 def not_domain(leaves: list[list[Any]]) -> list[Any]:
@@ -597,10 +593,18 @@ class FactsReader:
         else:
             due_f, invoice_date_f = lf["due_date"], lf["invoice_date"]
             residual_f, residual_currency_f = lf["residual"], lf["residual_currency"]
-            wanted = {mid for line, mid, owner in zip(lines, line_moves, line_owners, strict=True)
-                      if mid is not None and (owner is None or not line.get(due_f) or not line.get(invoice_date_f)
-                                              or _negative(line.get(residual_currency_f))
-                                              or _negative(line.get(residual_f)))}
+            wanted = set()
+            for line, mid, owner in zip(lines, line_moves, line_owners, strict=True):
+                if mid is None:
+                    continue
+                if owner is None or not line.get(due_f) or not line.get(invoice_date_f):
+                    wanted.add(mid)
+                    continue
+                # A negative residual (a credit: its kind is the move's); False (no amount) is not below zero.
+                in_currency, residual = line.get(residual_currency_f), line.get(residual_f)
+                if (isinstance(in_currency, float | int) and in_currency < 0) or (
+                        isinstance(residual, float | int) and residual < 0):
+                    wanted.add(mid)
         return self.s.read(m.model("move"), wanted, fields) if wanted else {}
 
     def search_disputed(self, company_domain: list[Any]) -> frozenset[int]:
