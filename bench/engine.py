@@ -120,8 +120,9 @@ def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS
             settled.append(SettledItem(id=pid * 100 + s, partner_id=pid, invoice_number=f"S{pid}-{s}",
                                        due_date=day(due_offset), paid_date=day(paid_offset),
                                        amount=amounts[s], currency="EUR"))
+    partner_ids = list(partners)  # the partners' own id objects, shared as the adapters share them
     for index in range(n_items):
-        item_id, pid = index + 1, index // items_per_customer + 1
+        item_id, pid = index + 1, partner_ids[index // items_per_customer]
         position = index % len(dues)
         due_offset = dues[position]
         due = day(due_offset)

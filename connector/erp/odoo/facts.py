@@ -316,13 +316,16 @@ class FactsReader:
         # (account.move.line._compute_partner_id), and the moves of lines without one were read.
         commercial_f = mf["commercial_partner"]
         line_partners: list[int | None] = []
+        # One int object per customer for all its lines (each row's decoded id is a new one): 28 bytes a line.
+        one_id: dict[int | None, int | None] = {}
         for owner, mid in zip(line_owners, line_moves, strict=True):
             if self.narrow and owner is not None:
-                line_partners.append(owner)
+                line_partners.append(one_id.setdefault(owner, owner))
                 continue
             move = moves.get(mid or 0)
             found = m2o_id(move.get(commercial_f)) if move is not None else None
-            line_partners.append(found if found is not None else owner)
+            pid = found if found is not None else owner
+            line_partners.append(one_id.setdefault(pid, pid))
         partner_ids = {pid for pid in line_partners if pid is not None}
         self.lines, self.moves, self.line_moves, self.line_partners = lines, moves, line_moves, line_partners
         self.progress("customers", 0, len(partner_ids))

@@ -129,8 +129,10 @@ class FactsReader:
         credits: list[Credit] = []
         built: dict[int, Invoice] = {}
         first_invoice: dict[int, date] = {}
+        one_id: dict[int, int] = {}  # one int object per customer for all its lines
         for line in lines:
             line_id, party = int(line["id"]), int(line["party"])
+            party = one_id.setdefault(party, party)
             code = self.code(line.get("currency")) or company.currency
             line_date = _day(_related(line, "move.date")) or self.today
             number = _text(_related(line, "move.number")) or f"#{line_id}"
