@@ -385,6 +385,18 @@ class AccountBehaviour(Behaviour):
         return f"{rec.get('code', '')} {rec.get('name', '')}".strip()
 
 
+class PaymentMethodLineBehaviour(Behaviour):
+    def display_name(self, env: Env, rec: Record) -> str:
+        # 18+ names the journal after the method ("Manual Payment (Bank)", as recorded on 18 and 19, from
+        # account.payment.method.line._compute_display_name); 16 and 17 show the name alone ("Manual").
+        name = super().display_name(env, rec)
+        if self.profile is None or self.profile.version < 18:
+            return name
+        journal = _m2o_id(rec.get("journal_id"))
+        found = env.store.get("account.journal", journal) if journal else None
+        return f"{name} ({found.get('name') or ''})" if found is not None else name
+
+
 class PaymentRegisterBehaviour(Behaviour):
     def __init__(self, model: str, profile: VersionProfile | None = None) -> None:
         super().__init__(model, profile)
@@ -1201,6 +1213,7 @@ _BEHAVIOURS: dict[str, type[Behaviour]] = {
     "account.payment": PaymentBehaviour,
     "res.company": CompanyBehaviour,
     "account.payment.register": PaymentRegisterBehaviour,
+    "account.payment.method.line": PaymentMethodLineBehaviour,
     "account.partial.reconcile": PartialBehaviour,
     "mail.activity": ActivityBehaviour,
     "mail.message": MessageBehaviour,

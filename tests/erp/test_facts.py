@@ -13,7 +13,7 @@ import pytest
 from connector.engine import customers_written_to, evaluate
 from connector.erp.base import DetailsFor
 from connector.erp.odoo import OdooAdapter
-from connector.erp.odoo.facts import promised_amount
+from connector.erp.odoo.facts import method_named, promised_amount
 from connector.erp.odoo.session import odoo_local_date
 from connector.legal import DebtorTags
 from connector.model import Escalate, Facts, ReceivableItem, Remind
@@ -339,3 +339,15 @@ def test_discount_fields_and_configured_tags_are_read_from_odoo(version: int, pr
     assert read.discount_date == AS_OF + timedelta(days=5) and read.discount_amount == discounted
     assert read.discount_saving == target.residual - discounted
     assert after.partners[customer.id].debtor_kind == "public"
+
+
+@pytest.mark.parametrize(("shown", "matches"), [
+    ("SEPA Direct Debit", True),                 # 16/17, or a display without its journal
+    ("SEPA Direct Debit (Bank)", True),          # 18/19: "name (journal)"
+    ("sepa direct debit (Banco (EUR))", True),   # a journal with parentheses of its own
+    ("SEPA Direct Debit B2B (Bank)", False),     # another method
+    ("Manual Payment (Bank)", False),
+    ("", False),
+])
+def test_a_direct_debit_method_is_recognised_by_its_name_with_or_without_its_journal(shown: str, matches: bool) -> None:
+    assert method_named(shown, frozenset({"sepa direct debit", "recibo domiciliado"})) is matches

@@ -162,6 +162,17 @@ def m2o_ids(rows: list[dict[str, Any]], field: str) -> list[int | None]:
             for row in rows]
 
 
+def method_named(shown: str, names: frozenset[str]) -> bool:
+    """Whether a payment method line, as its many2one reads, is one of `names` (casefolded).
+
+    Odoo 18+ shows a method line as "name (journal)" ("SEPA Direct Debit (Bank)"): a configured name
+    matches the display name alone, or followed by its journal in parentheses.
+    """
+    shown = shown.strip().casefold()
+    return bool(shown) and (shown in names or any(
+        shown.startswith(f"{name} (") and shown.endswith(")") for name in names))
+
+
 def not_domain(leaves: list[list[Any]]) -> list[Any]:
     """The negation of an implicit AND of (at least one) leaves, in Odoo's prefix notation: ! & & a b c."""
     return ["!", *["&"] * (len(leaves) - 1), *leaves]
@@ -650,7 +661,7 @@ class FactsReader:
 
     def by_direct_debit(self, method: Any) -> bool:
         """Whether the invoice's payment method is one the configuration names as a direct debit."""
-        return bool(self.direct_debit_methods) and m2o_name(method).strip().casefold() in self.direct_debit_methods
+        return method_named(m2o_name(method), self.direct_debit_methods)
 
     def read_mandates(self, partner_ids: set[int]) -> set[int]:
         """Customers with an active SEPA direct-debit mandate, where Odoo has mandates (Enterprise's

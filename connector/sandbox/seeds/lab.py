@@ -63,7 +63,7 @@ _REFS = {
         bank_journal=6,
         bank_journal_name="Bank",
         method_line=1,
-        method_line_name="Manual Payment (Bank)",
+        method_line_name="Manual Payment",  # shown "Manual Payment (Bank)"
         extra_partner=8,
         project_company=False,
     ),
@@ -77,7 +77,7 @@ _REFS = {
         bank_journal=6,
         bank_journal_name="Bank",
         method_line=1,
-        method_line_name="Manual Payment (Bank)",
+        method_line_name="Manual Payment",  # shown "Manual Payment (Bank)"
         extra_partner=7,
         project_company=False,
     ),
