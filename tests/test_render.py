@@ -16,7 +16,7 @@ from connector.engine import evaluate
 from connector.errors import TemplateError
 from connector.facts import load_facts
 from connector.letter import LetterSettings
-from connector.model import CurrencyTotal, Escalate, Facts, Partner, PlannedItem, Remind
+from connector.model import CurrencyTotal, DebtorKind, Escalate, Facts, Partner, PlannedItem, Remind
 from connector.policy import Condition, InterestRate, Level, Money, Policy, Segment
 from connector.render import LanguageRules, Message, Renderer, gsm7_length, resolve_language, template_context
 from connector.resources import data_dir
@@ -188,7 +188,7 @@ def test_french_wording_and_formatting(renderer: Renderer, facts: Facts) -> None
     ("ES", "business", ["loi espagnole 3/2004", "injonction de payer"], ["L441-10"]),
 ], ids=["fr-business", "fr-consumer", "fr-public", "es-business"])
 def test_french_letter_cites_the_law_of_the_creditor_and_debtor_kind(renderer: Renderer, facts: Facts, country: str,
-                                                                     kind: str, present: list[str],
+                                                                     kind: DebtorKind, present: list[str],
                                                                      absent: list[str]) -> None:
     creditor = dataclasses.replace(facts, company=dataclasses.replace(facts.company, country_code=country))
     action = hand_built(creditor, 14, "letter", "letter", lang="fr_FR", interest=True)

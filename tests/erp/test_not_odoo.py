@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,7 +150,7 @@ WRONG_SHAPES = [
     pytest.param("xmlrpc", "read", b"<html><body>Bad Gateway</body></html>", "an HTML page", id="xmlrpc-html"),
 ]
 
-ARGUMENTS: dict[str, dict[str, object]] = {
+ARGUMENTS: dict[str, dict[str, Any]] = {
     "search_read": {"domain": [], "fields": ["name"]}, "read": {"ids": [1], "fields": ["name"]},
     "search": {"domain": []}, "search_count": {"domain": []}, "create": {"vals_list": [{"name": "x"}]},
 }
