@@ -124,6 +124,8 @@ class Env:
         self.texts: Texts = registry.profile.texts
         self.store: Store = registry.store
         self.version = registry.profile.version
+        # While a create runs: its one timestamp (Odoo stamps a transaction's records with cr.now()).
+        self._stamp: str | None = None
 
     # -- helpers used by the domain evaluator and the behaviours -------------------------------------
     def with_context(self, **extra: Any) -> Env:
@@ -144,7 +146,7 @@ class Env:
         return self.today().isoformat()
 
     def now_str(self) -> str:
-        return self.registry.clock.now().strftime(_DATETIME_FMT)
+        return self._stamp or self.registry.clock.now().strftime(_DATETIME_FMT)
 
     def user(self) -> Record:
         return self.store.get("res.users", self.uid) or {}
@@ -497,6 +499,14 @@ class Env:
 
     def create(self, model: str, vals_list: list[dict[str, Any]]) -> list[int]:
         self.check_access(model, "create")
+        outer = self._stamp
+        self._stamp = outer or self.now_str()
+        try:
+            return self._create(model, vals_list)
+        finally:
+            self._stamp = outer
+
+    def _create(self, model: str, vals_list: list[dict[str, Any]]) -> list[int]:
         behaviour = self.registry.behaviour(model)
         ids: list[int] = []
         for raw in vals_list:
