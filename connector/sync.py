@@ -16,6 +16,7 @@ from connector.config import Settings
 from connector.engine import customers_written_to, evaluate, safety_problem
 from connector.erp.base import Attachment, ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
 from connector.errors import ConnectorError, SafetyStop, TemplateError
+from connector.facts import collector_paused
 from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind
 from connector.policy import Policy
 from connector.render import Message, Renderer
@@ -33,15 +34,12 @@ def frozen_heap() -> Iterator[None]:
     facts is reclaimed by the first collection after `unfreeze`. The collector also pauses meanwhile:
     an evaluation makes a million records and no cycle among them, and each collection walked the
     growing plan for nothing (a quarter of evaluate's time at 1M items, measured)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if collecting:
-            gc.enable()
+    with collector_paused():
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
 
 
 @dataclass(frozen=True, slots=True)

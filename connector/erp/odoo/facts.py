@@ -25,13 +25,11 @@ changed by hand away from its move's commercial partner is the line's customer i
 
 from __future__ import annotations
 
-import gc
 import html
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -58,6 +56,7 @@ from connector.erp.odoo.session import (
     parse_completion,
     text,
 )
+from connector.facts import collector_paused
 from connector.legal import DEFAULT_TAGS, DebtorTags, debtor_kind_of
 from connector.model import (
     Company,
@@ -186,20 +185,6 @@ def plain(html_text: Any) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", html_text)).split())
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """While a pull builds hundreds of thousands of objects (rows, then the facts) with no cycle among
-    them: the cyclic collector would only walk the growing heap again and again (measured: a third of
-    `add_details` at 10k invoices)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 class FactsReader:
     """One pull: reads, indexes and builds the facts; `calls` are counted by the session's rpc."""
 
@@ -276,7 +261,7 @@ class FactsReader:
     # ------------------------------------------------------------------------------ the pull
 
     def read(self) -> Facts:
-        with _collector_paused():
+        with collector_paused():
             return self.read_all()
 
     def read_all(self) -> Facts:
@@ -429,7 +414,7 @@ class FactsReader:
     def add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
         """After a narrowed `read`: the DETAIL_FIELDS, descriptions and instalment numbers of these customers'
         invoices, read (in calls that grow with their pages) and put into their items."""
-        with _collector_paused():
+        with collector_paused():
             return self._add_details(facts, partner_ids)
 
     def _add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
