@@ -350,8 +350,12 @@ class Env:
         return min(count, limit) if limit else count
 
     # -- reading -------------------------------------------------------------------------------------
-    def read(self, model: str, ids: Iterable[int], fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    def read(self, model: str, ids: Iterable[int], fields: Sequence[str] | None = None,
+             load: Any = "_classic_read") -> list[dict[str, Any]]:
+        """Odoo's `read`/`_read_format`: a many2one is [id, display_name], or its bare id when `load` is
+        anything but "_classic_read" (Odoo then computes no display name)."""
         self.check_access(model, "read")
+        names_too = load == "_classic_read"
         all_fields = self.fields_of(model)
         if not fields:
             names = [f for f in all_fields if f != "id" and not f.startswith("__")]
@@ -381,15 +385,17 @@ class Env:
                     value = rec[fname]
                 else:
                     value = self._unstored(model, rec, fname, fdef)
-                row[fname] = self._as_read(fdef, value)
+                row[fname] = self._as_read(fdef, value, names_too)
             out.append(row)
         if missing and behaviour.read_missing_raises(self):
             raise MissingError(self.texts.missing_record(model, missing, self.uid))
         return out
 
-    def _as_read(self, fdef: FieldDef, value: Any) -> Any:
+    def _as_read(self, fdef: FieldDef, value: Any, names_too: bool = True) -> Any:
         """A field's value as `read` answers it."""
         if fdef.type == "many2one":
+            if not names_too:
+                return int(value) if value else False
             return self.browse_name(fdef.relation or "", value) if value else False
         if fdef.type in ("one2many", "many2many"):
             return list(value or [])

@@ -71,10 +71,10 @@ def _generic_methods(model: str, version: int) -> dict[str, MethodSpec]:
             if key != "load":
                 raise PyTypeError(f"BaseModel._read_format() got an unexpected keyword argument '{key}'")
         found = env.search(model, domain or [], offset or 0, limit or None, order or None)
-        return env.read(model, found, fields or None)
+        return env.read(model, found, fields or None, read_kwargs.get("load", "_classic_read"))
 
     def read(env: Env, ids: list[int], fields: Any = None, load: Any = "_classic_read") -> Any:
-        return env.read(model, ids, fields or None)
+        return env.read(model, ids, fields or None, load)
 
     def search_count(env: Env, ids: list[int], domain: Any, limit: Any = None) -> int:
         return env.search_count(model, domain, limit or None)

@@ -156,3 +156,21 @@ def test_json2_binds_by_name(make_server: Callable[..., SandboxServer]) -> None:
     assert status == 200 and rows[0]["id"] == 1
     status, _ = json2(server, "res.partner", "search_read", {"ids": [1], "domain": []})
     assert status == 422
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("version", VERSIONS)
+def test_load_other_than_classic_read_gives_bare_many2one_ids(
+        version: int, protocol: str, make_server: Callable[..., SandboxServer]) -> None:
+    # Odoo's _read_format: a many2one is (id, display_name) only when load == "_classic_read"; else value.id
+    # (False when empty). search_read passes its extra keywords to it; read takes `load` itself.
+    server = make_server(version)
+    query = {"domain": [["parent_id", "!=", False]], "fields": ["parent_id", "name"], "limit": 1}
+    [named] = execute_kw(server, protocol, "res.partner", "search_read", [], query)
+    [bare] = execute_kw(server, protocol, "res.partner", "search_read", [], {**query, "load": ""})
+    parent_id, parent_name = named["parent_id"]
+    assert isinstance(parent_name, str) and parent_name
+    assert bare == {"id": named["id"], "parent_id": parent_id, "name": named["name"]}
+    [read] = execute_kw(server, protocol, "res.partner", "read", [[named["id"]]],
+                        {"fields": ["parent_id", "user_id"], "load": "_no_names"})
+    assert read["parent_id"] == parent_id and read["user_id"] is False

@@ -157,9 +157,8 @@ def _summary(labels: list[str]) -> str:
 
 
 def m2o_ids(rows: list[dict[str, Any]], field: str) -> list[int | None]:
-    """`m2o_id` of one many2one column of many rows; the usual [id, name] answer is unpacked inline."""
-    return [value[0] if type(value := row.get(field)) is list and value and type(value[0]) is int else m2o_id(value)
-            for row in rows]
+    """`m2o_id` of one many2one column of many rows; a bare id (a read without names) is taken inline."""
+    return [value if type(value := row.get(field)) is int else m2o_id(value) for row in rows]
 
 
 def method_named(shown: str, names: frozenset[str]) -> bool:
@@ -284,7 +283,9 @@ class FactsReader:
             line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
         self.progress("receivables", 0, None)
-        lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields)
+        # Without display names: the move, customer and currency are read by id where needed.
+        lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields,
+                              names=False)
         self.progress("receivables", len(lines), len(lines))
 
         # The many2ones of every line, unpacked once.
@@ -695,7 +696,7 @@ class FactsReader:
             (self.f("move_line", "due_date"), ">=", since),
             (self.f("move_line", "balance"), ">", 0)],
             m.names("move_line", "move", "partner", "due_date", "date", "amount_currency", "balance", "currency",
-                    "move_name", "matched_credits"))
+                    "move_name", "matched_credits"), names=False)
         partial_ids = {int(p) for row in rows for p in row.get(self.f("move_line", "matched_credits")) or []}
         partials = s.read(m.model("partial"), partial_ids, m.names("partial", "max_date"))
         missing = {m2o_id(r.get(self.f("move_line", "currency"))) for r in rows} - set(self.currencies) - {None}

@@ -208,8 +208,14 @@ class Session:
     # -- calls ------------------------------------------------------------------------------------
 
     def search_read(self, model: str, domain: list[Any], fields: list[str], *, order: str = "id",
-                    context: dict[str, Any] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Every matching record, a page (settings.page_size) per call, ordered by id."""
+                    context: dict[str, Any] | None = None, limit: int | None = None,
+                    names: bool = True) -> list[dict[str, Any]]:
+        """Every matching record, a page (settings.page_size) per call, ordered by id.
+
+        `names=False`: each many2one is its bare id (or False), not [id, display name]. Odoo then computes
+        no display name (`search_read(..., load="")`, as its docstring suggests), which makes a read of
+        open lines, whose move, customer and currency are many2ones, about a third cheaper on the server.
+        """
         out: list[dict[str, Any]] = []
         offset = 0
         while True:
@@ -218,6 +224,8 @@ class Session:
                                       "order": order}
             if context:
                 kwargs["context"] = context
+            if not names:
+                kwargs["load"] = ""
             page = self.rpc.call(model, "search_read", **kwargs)
             out.extend(page)
             offset += len(page)
