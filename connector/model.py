@@ -254,6 +254,24 @@ new_settled = record_builder(SettledItem)
 new_issued = record_builder(IssuedAction)
 
 
+def record_replacer(cls: type[_Record]) -> Callable[..., _Record]:
+    """`dataclasses.replace` for many records of a frozen slots dataclass, through `record_builder`: a
+    third of its cost (replace goes through the frozen __init__)."""
+    names = tuple(f.name for f in fields(cast(Any, cls)))
+    known = frozenset(names)
+    build = record_builder(cls)
+
+    def replaced(record: _Record, **changes: Any) -> _Record:
+        if not changes.keys() <= known:
+            raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(changes.keys() - known))}")
+        return build(**{name: changes[name] if name in changes else getattr(record, name) for name in names})
+
+    return replaced
+
+
+replaced_item = record_replacer(ReceivableItem)
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """Everything the engine knows about the receivables, as of one pull."""

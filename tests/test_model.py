@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from connector.model import Currency, IssuedAction, ReceivableItem, Skip, SkipsBuilder, record_builder
+from connector.model import (
+    Currency,
+    IssuedAction,
+    ReceivableItem,
+    Skip,
+    SkipsBuilder,
+    record_builder,
+    record_replacer,
+)
 from tests.builders import D, issued, item, settled
 
 ITEM = item(3, "2026-10-01", "250.50", invoice_id=7)
@@ -54,6 +62,16 @@ def test_a_built_record_is_frozen_and_replace_works_on_it(record: Any) -> None:
 ])
 def test_a_built_record_takes_names_and_the_defaults(cls: Any, given: dict[str, Any]) -> None:
     assert record_builder(cls)(**given) == cls(**given)
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_a_replacer_gives_what_replace_gives(record: Any) -> None:
+    name, value = next(iter(record.__dataclass_fields__)), 99
+    changed = record_replacer(type(record))(record, **{name: value})
+    assert changed == replace(record, **{name: value}) and type(changed) is type(record)
+    assert record_replacer(type(record))(record) == record
+    with pytest.raises(TypeError, match="no field colour"):
+        record_replacer(type(record))(record, colour="red")
 
 
 @pytest.mark.parametrize("cls", [pytest.param(Currency, id="checks-in-post-init"),

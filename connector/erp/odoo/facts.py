@@ -73,6 +73,7 @@ from connector.model import (
     User,
     new_invoice,
     new_item,
+    replaced_item,
 )
 
 log = logging.getLogger("connector.erp.odoo")
@@ -448,7 +449,7 @@ class FactsReader:
                 invoice = invoices[bare.id] = self.invoice(bare.id, self.moves.get(bare.id, {}), bare.partner_id,
                                                            bare.number, bare.invoice_date, bare.currency)
             k, n = instalment.get(item.id, (1, 1))
-            items.append(replace(item, invoice=invoice, instalment=k, instalments=n))
+            items.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n))
         return replace(facts, items=tuple(items))
 
     # ------------------------------------------------------------------------------ parts
@@ -484,7 +485,7 @@ class FactsReader:
         for part in chunks(invoice_ids, IDS_PER_DOMAIN) if open_leaves else ():
             for row in s.search_read(m.model("move_line"),
                                      [*m.domain("sibling_domain"), (move_f, "in", part), *not_open],
-                                     m.names("move_line", "move", "due_date", "date")):
+                                     m.names("move_line", "move", "due_date", "date"), names=False):
                 add(row)
         instalment: dict[int, tuple[int, int]] = {}  # a line missing here is the only one of its invoice: (1, 1)
         for group in siblings.values():
@@ -556,7 +557,7 @@ class FactsReader:
             token = text(move.get(mf["access_token"]))
             if token:
                 portal += f"?access_token={token}"
-        return Invoice(
+        return new_invoice(
             id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
             due_date=self.day(move.get(mf["due_date"])) or invoice_date,
             amount_total=self.amount(move.get(mf["amount_total"]), decimals),
@@ -651,7 +652,7 @@ class FactsReader:
         move_f, type_f, label_f = m.names("move_line", "move", "display_type", "label")
         for part in chunks(bare, IDS_PER_DOMAIN):
             for row in s.search_read(m.model("move_line"), [(move_f, "in", part), (type_f, "=", "product")],
-                                     [move_f, label_f]):
+                                     [move_f, label_f], names=False):
                 mid, label = m2o_id(row.get(move_f)), " ".join(text(row.get(label_f)).split())
                 if mid is not None and label and label not in labels[mid]:
                     labels[mid].append(label)
@@ -668,7 +669,7 @@ class FactsReader:
             return set()
         rows = self.s.try_call(MANDATE_MODEL, "search_read",
                                domain=[("partner_id", "in", sorted(partner_ids)), ("state", "=", "active")],
-                               fields=["partner_id"])
+                               fields=["partner_id"], load="")
         return {pid for row in rows or () if (pid := m2o_id(row.get("partner_id"))) is not None}
 
     def disputed(self, line: dict[str, Any], move: dict[str, Any]) -> bool:
