@@ -156,6 +156,7 @@ def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(
     rpc = Rpc(server.url, server.database)
     debited = _add_direct_debit_invoice(rpc) if version >= 18 else None
     no_partner, customer, no_due_date, plain = _add_invoices_dated_before_their_entry(rpc)
+    to_contact, company = _add_line_naming_a_contact_person(rpc)
     with make_adapter(server, protocol, direct_debit_methods=direct_debit) as adapter:
         adapter.setup()
         full, written_to, first_calls = _compare_pulls(adapter)
@@ -172,6 +173,7 @@ def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(
     assert any(i.invoice.id in contacts for i in full.items)
     by_id = {i.id: i for i in full.items}
     assert by_id[no_partner].partner_id == customer
+    assert by_id[to_contact].partner_id == company  # the company's case, not one of the contact's own
     assert by_id[no_due_date].due_date == date(2026, 10, 15)
     assert {by_id[i].invoice.invoice_date for i in (no_partner, no_due_date, plain)} == {date(2026, 9, 15)}
     if debited is not None:
@@ -238,6 +240,27 @@ def _add_invoices_dated_before_their_entry(rpc: Rpc) -> tuple[int, int, int, int
             "date_maturity": due, "account_id": line["account_id"][0], "balance": 80.0, "amount_currency": 80.0,
             "amount_residual": 80.0, "amount_residual_currency": 80.0, "reconciled": False})))
     return ids[0], partners[0], ids[1], ids[2]
+
+
+def _add_line_naming_a_contact_person(rpc: Rpc) -> tuple[int, int]:
+    """An open invoice of a company whose receivable line names one of its contact persons (changed by hand
+    or imported so: Odoo itself puts the commercial partner there). The line's id and the company's."""
+    [contact] = rpc("res.partner", "search_read", [("parent_id", "!=", False), ("is_company", "=", False)],
+                    fields=["commercial_partner_id"], limit=1)
+    company = contact["commercial_partner_id"][0]
+    [line] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable")],
+                 fields=["account_id", "currency_id"], limit=1)
+    move = rpc("account.move", "create", {
+        "move_type": "out_invoice", "partner_id": company, "name": "INV/2026/X0009", "invoice_date": "2026-09-10",
+        "invoice_date_due": "2026-10-10", "state": "posted", "amount_total": 90.0, "amount_residual": 90.0,
+        "currency_id": line["currency_id"][0], "payment_state": "not_paid"})
+    line_id = rpc("account.move.line", "create", {
+        "move_id": move, "partner_id": contact["id"], "currency_id": line["currency_id"][0], "date": "2026-09-10",
+        "date_maturity": "2026-10-10", "account_id": line["account_id"][0], "balance": 90.0, "amount_currency": 90.0,
+        "amount_residual": 90.0, "amount_residual_currency": 90.0, "reconciled": False})
+    [stored] = rpc("account.move.line", "read", [line_id], ["partner_id"])
+    assert stored["partner_id"][0] == contact["id"]
+    return int(line_id), int(company)
 
 
 def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:

@@ -12,15 +12,16 @@ marked done since the oldest of them still about an open item. On the demo seed 
 calls whatever the number of invoices below one page.
 
 A narrowed pull (`sync`: `fetch_facts(details_for=...)`) decides from the open lines: the customer is
-the line's partner, the invoice date the line's stored copy (17+), the due date the line's. It reads
-moves only for what a line lacks (DECIDING_FIELDS: lines without partner or due date, negative lines
-for the credit's kind; every move on 16 for the invoice date, and for the payment method when the
-configuration names direct-debit methods), finds the disputed lines (flagged on the line or on its
+the commercial partner of the line's partner (one read per page of distinct partners), the invoice
+date the line's stored copy (17+), the due date the line's. It reads moves only for what a line lacks
+(DECIDING_FIELDS: lines without partner or due date, negative lines for the credit's kind; every move
+on 16 for the invoice date, and for the payment method when the configuration names direct-debit
+methods), finds the disputed lines (flagged on the line or on its
 move) with one `search` of the open lines, with dotted conditions on their move, and skips the
 descriptions and the instalment numbering.
 `add_details` then reads the moves' DETAIL_FIELDS, descriptions and instalments for the invoices of
 the customers the plan writes to only (none on a day with nothing to write). A line whose partner was
-changed by hand away from its move's commercial partner is the line's customer in a narrowed pull.
+changed by hand to another company is that company's in a narrowed pull (a full pull follows the move).
 """
 
 from __future__ import annotations
@@ -318,15 +319,18 @@ class FactsReader:
         instalment = {} if self.narrow else self.number_instalments(lines)
 
         # Customers: the commercial partner of each move, else the line's partner. A narrowed pull takes the
-        # line's own first: Odoo sets a receivable line's partner to its move's commercial partner
-        # (account.move.line._compute_partner_id), and the moves of lines without one were read.
+        # commercial partner of the line's own first: Odoo sets a receivable line's partner to its move's
+        # commercial partner (account.move.line._compute_partner_id), but a line edited or imported with a
+        # contact person must still be the company's case; the moves of lines without one were read.
         commercial_f = mf["commercial_partner"]
         line_partners: list[int | None] = []
         # One int object per customer for all its lines (each row's decoded id is a new one): 28 bytes a line.
         one_id: dict[int | None, int | None] = {}
+        customer_of = self.commercial_partners(line_owners) if self.narrow else {}
         for owner, mid in zip(line_owners, line_moves, strict=True):
             if self.narrow and owner is not None:
-                line_partners.append(one_id.setdefault(owner, owner))
+                customer = customer_of.get(owner, owner)
+                line_partners.append(one_id.setdefault(customer, customer))
                 continue
             move = moves.get(mid or 0)
             found = m2o_id(move.get(commercial_f)) if move is not None else None
@@ -584,6 +588,13 @@ class FactsReader:
         invoice_date = invoice_date or self.today
         return new_invoice(id=mid, number=number or f"#{mid}", partner_id=pid, invoice_date=invoice_date,
                             due_date=due or invoice_date, amount_total=_ZERO, residual=_ZERO, currency=code)
+
+    def commercial_partners(self, owners: Iterable[int | None]) -> dict[int, int]:
+        """A narrowed pull's customer of each line partner: its commercial partner (the company of a contact
+        person a line was made out to by hand or by an import), read once per distinct partner."""
+        partner_f = self.f("partner", "commercial_partner")
+        rows = self.s.read(self.m.model("partner"), {o for o in owners if o is not None}, [partner_f], names=False)
+        return {pid: found for pid, row in rows.items() if (found := m2o_id(row.get(partner_f))) is not None}
 
     def read_deciding_moves(self, lines: list[dict[str, Any]], line_moves: list[int | None],
                             line_owners: list[int | None]) -> dict[int, dict[str, Any]]:

@@ -232,12 +232,14 @@ class Session:
             if len(page) < page_limit or (limit is not None and len(out) >= limit):
                 return out
 
-    def read(self, model: str, ids: Iterable[int], fields: list[str]) -> dict[int, dict[str, Any]]:
-        """Records by id, in chunks of page_size; missing ids are left out."""
+    def read(self, model: str, ids: Iterable[int], fields: list[str], *,
+             names: bool = True) -> dict[int, dict[str, Any]]:
+        """Records by id, in chunks of page_size; missing ids are left out. `names=False`: as in search_read."""
         wanted = sorted({int(i) for i in ids})
         out: dict[int, dict[str, Any]] = {}
+        load: dict[str, Any] = {} if names else {"load": ""}
         for part in chunks(wanted, self.page_size):
-            for row in self.rpc.call(model, "read", ids=part, fields=fields) or []:
+            for row in self.rpc.call(model, "read", ids=part, fields=fields, **load) or []:
                 out[int(row["id"])] = row
         return out
 
