@@ -157,6 +157,7 @@ def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(
     debited = _add_direct_debit_invoice(rpc) if version >= 18 else None
     no_partner, customer, no_due_date, plain = _add_invoices_dated_before_their_entry(rpc)
     to_contact, company = _add_line_naming_a_contact_person(rpc)
+    moved, other_company = _add_line_moved_to_another_company(rpc)
     with make_adapter(server, protocol, direct_debit_methods=direct_debit) as adapter:
         adapter.setup()
         full, written_to, first_calls = _compare_pulls(adapter)
@@ -174,6 +175,7 @@ def test_a_pull_narrowed_to_the_customers_written_to_plans_the_same(
     by_id = {i.id: i for i in full.items}
     assert by_id[no_partner].partner_id == customer
     assert by_id[to_contact].partner_id == company  # the company's case, not one of the contact's own
+    assert by_id[moved].partner_id == other_company  # the line's debtor, as Odoo's partner ledger has it
     assert by_id[no_due_date].due_date == date(2026, 10, 15)
     assert {by_id[i].invoice.invoice_date for i in (no_partner, no_due_date, plain)} == {date(2026, 9, 15)}
     if debited is not None:
@@ -261,6 +263,23 @@ def _add_line_naming_a_contact_person(rpc: Rpc) -> tuple[int, int]:
     [stored] = rpc("account.move.line", "read", [line_id], ["partner_id"])
     assert stored["partner_id"][0] == contact["id"]
     return int(line_id), int(company)
+
+
+def _add_line_moved_to_another_company(rpc: Rpc) -> tuple[int, int]:
+    """An open invoice of one customer whose receivable line was changed by hand to another company. The
+    line's id and that company's."""
+    first, other = rpc("res.partner", "search", [("is_company", "=", True), ("customer_rank", ">", 0)], limit=2)
+    [line] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable")],
+                 fields=["account_id", "currency_id"], limit=1)
+    move = rpc("account.move", "create", {
+        "move_type": "out_invoice", "partner_id": first, "name": "INV/2026/X0010", "invoice_date": "2026-09-12",
+        "invoice_date_due": "2026-10-12", "state": "posted", "amount_total": 70.0, "amount_residual": 70.0,
+        "currency_id": line["currency_id"][0], "payment_state": "not_paid"})
+    line_id = rpc("account.move.line", "create", {
+        "move_id": move, "partner_id": other, "currency_id": line["currency_id"][0], "date": "2026-09-12",
+        "date_maturity": "2026-10-12", "account_id": line["account_id"][0], "balance": 70.0, "amount_currency": 70.0,
+        "amount_residual": 70.0, "amount_residual_currency": 70.0, "reconciled": False})
+    return int(line_id), int(other)
 
 
 def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:

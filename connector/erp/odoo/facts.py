@@ -20,8 +20,8 @@ methods), finds the disputed lines (flagged on the line or on its
 move) with one `search` of the open lines, with dotted conditions on their move, and skips the
 descriptions and the instalment numbering.
 `add_details` then reads the moves' DETAIL_FIELDS, descriptions and instalments for the invoices of
-the customers the plan writes to only (none on a day with nothing to write). A line whose partner was
-changed by hand to another company is that company's in a narrowed pull (a full pull follows the move).
+the customers the plan writes to only (none on a day with nothing to write). Both pulls make a line
+the case of its partner's commercial partner, even where it was changed by hand away from its move's.
 """
 
 from __future__ import annotations
@@ -318,17 +318,17 @@ class FactsReader:
 
         instalment = {} if self.narrow else self.number_instalments(lines)
 
-        # Customers: the commercial partner of each move, else the line's partner. A narrowed pull takes the
-        # commercial partner of the line's own first: Odoo sets a receivable line's partner to its move's
-        # commercial partner (account.move.line._compute_partner_id), but a line edited or imported with a
-        # contact person must still be the company's case; the moves of lines without one were read.
+        # Customers: the commercial partner of each line's partner, as Odoo's partner ledger and aged
+        # receivables group lines, else (a line without one) of its move, read for it. Odoo sets a receivable
+        # line's partner to its move's commercial partner (account.move.line._compute_partner_id), but a line
+        # edited or imported with a contact person must still be the company's case.
         commercial_f = mf["commercial_partner"]
         line_partners: list[int | None] = []
         # One int object per customer for all its lines (each row's decoded id is a new one): 28 bytes a line.
         one_id: dict[int | None, int | None] = {}
-        customer_of = self.commercial_partners(line_owners) if self.narrow else {}
+        customer_of = self.commercial_partners(line_owners)
         for owner, mid in zip(line_owners, line_moves, strict=True):
-            if self.narrow and owner is not None:
+            if owner is not None:
                 customer = customer_of.get(owner, owner)
                 line_partners.append(one_id.setdefault(customer, customer))
                 continue
