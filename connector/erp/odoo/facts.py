@@ -2,8 +2,9 @@
 
 Calls, in order (each a paged `search_read` or a `read` by id lists in chunks of `page_size`):
 external ids (1), the user (1), companies (1), the company's bank account (1-2), open receivable
-lines, their moves, the receivable lines of those moves that are not open (instalment numbering: the
-open ones are already there; one call per `IDS_PER_DOMAIN` invoices), commercial partners,
+lines (without display names), their moves, the receivable lines of those moves that are not open
+(instalment numbering: the open ones are already there; one call per `IDS_PER_DOMAIN` invoices), the
+commercial partner of each line's partner, the commercial partners,
 their tags (1), invoice contacts, salespeople (1), currencies (1), paid receivable lines of those
 partners over the history window and their partial reconciles (paid dates), promises to pay (+ the
 documents they sit on), the connector's completion rows (history), which of their activities and
@@ -16,9 +17,8 @@ the commercial partner of the line's partner (one read per page of distinct part
 date the line's stored copy (17+), the due date the line's. It reads moves only for what a line lacks
 (DECIDING_FIELDS: lines without partner or due date, negative lines for the credit's kind; every move
 on 16 for the invoice date, and for the payment method when the configuration names direct-debit
-methods), finds the disputed lines (flagged on the line or on its
-move) with one `search` of the open lines, with dotted conditions on their move, and skips the
-descriptions and the instalment numbering.
+methods), finds the disputed lines (flagged on the line or on its move) with one `search` of the open
+lines, with dotted conditions on their move, and skips the descriptions and the instalment numbering.
 `add_details` then reads the moves' DETAIL_FIELDS, descriptions and instalments for the invoices of
 the customers the plan writes to only (none on a day with nothing to write). Both pulls make a line
 the case of its partner's commercial partner, even where it was changed by hand away from its move's.
@@ -590,8 +590,8 @@ class FactsReader:
                             due_date=due or invoice_date, amount_total=_ZERO, residual=_ZERO, currency=code)
 
     def commercial_partners(self, owners: Iterable[int | None]) -> dict[int, int]:
-        """A narrowed pull's customer of each line partner: its commercial partner (the company of a contact
-        person a line was made out to by hand or by an import), read once per distinct partner."""
+        """The customer of each line partner: its commercial partner (the company of a contact person a line
+        was made out to by hand or by an import), read once per distinct partner, without display names."""
         partner_f = self.f("partner", "commercial_partner")
         rows = self.s.read(self.m.model("partner"), {o for o in owners if o is not None}, [partner_f], names=False)
         return {pid: found for pid, row in rows.items() if (found := m2o_id(row.get(partner_f))) is not None}
