@@ -144,7 +144,10 @@ def render_messages(plan: Plan, facts: Facts, renderer: Renderer,
 def each_message(plan: Plan, facts: Facts, renderer: Renderer, today: date) -> Iterator[tuple[str, Message | str]]:
     """Each contact action's key and its message, or the sentence why it could not be made (logged), one at a
     time: a caller that keeps only part of each message never holds them all."""
-    renderer.prepare(facts, customers_written_to(plan))
+    written_to = customers_written_to(plan)
+    if not written_to:  # a day with nothing to write: no index of the facts either
+        return
+    renderer.prepare(facts, written_to)
     for action in plan.actions:
         if isinstance(action, Close):
             continue
