@@ -302,7 +302,9 @@ class _Evaluation:
         by_partner: dict[int, list[ReceivableItem]] = defaultdict(list)
         for item in self.facts.items:
             by_partner[item.partner_id].append(item)
-        for partner_id, items in sorted(by_partner.items()):
+        # Each customer's list is let go once decided: what the cases and skips keep grows as they go.
+        for partner_id in sorted(by_partner):
+            items = by_partner.pop(partner_id)
             items.sort(key=_due_then_id)
             partner = self.partner(partner_id)
             self.evaluate_partner(partner, items)
@@ -873,13 +875,14 @@ class _Evaluation:
     def close_settled(self) -> None:
         """Close the open records none of whose items is open any more."""
         records = [issued for issued in self.facts.issued if issued.open and issued.item_ids]
-        named = {item_id for issued in records for item_id in issued.item_ids}
-        # Only the items open records name: a set of all open items would hold a million ids.
-        still_open = named.intersection(map(_id, self.facts.items))
-        settled = [issued for issued in records if still_open.isdisjoint(issued.item_ids)]
+        # The items open records name, less the open ones, in place: a set of all open items would hold a
+        # million ids, and a second set of the named ones still open as many as the first.
+        gone = {item_id for issued in records for item_id in issued.item_ids}
+        gone.difference_update(map(_id, self.facts.items))
+        settled = [issued for issued in records if gone.issuperset(issued.item_ids)]
         if not settled:
             return
-        paid_on: dict[int, date] = {s.id: s.paid_date for s in self.facts.settled}
+        paid_on: dict[int, date] = {s.id: s.paid_date for s in self.facts.settled if s.id in gone}
         closes = self.closes
         for issued in settled:
             dates = [paid_on[i] for i in issued.item_ids if i in paid_on]
