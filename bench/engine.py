@@ -1,8 +1,10 @@
 """Engine benchmark: evaluation, the end-to-end `plan` and rendering speed, peak memory, on synthetic facts.
 
 Prints JSON lines, each measured in a fresh process so the memory figures do not mix:
-- {"bench": "evaluate", "items", "seconds", "items_per_s", "cpu_s", "items_per_cpu_s", "peak_rss_mb", "actions"}
-  per size: evaluate() alone on facts built beforehand; peak_rss_mb is the process peak including the facts.
+- {"bench": "evaluate", "facts", "items", "seconds", "items_per_s", "cpu_s", "items_per_cpu_s", "peak_rss_mb",
+  "actions"} per size and shape of the facts: evaluate() alone on facts built beforehand; peak_rss_mb is the
+  process peak including the facts. "facts": "pulled" is what the sync evaluates (the narrowed Odoo pull's
+  invoices, without presentation details), "file" what `plan --facts FILE` evaluates (every detail).
 - {"bench": "plan", "items", "actions", "load_s", "evaluate_s", "render_s", "plan_s", their "..._cpu_s",
   "render_per_s", "render_per_cpu_s", "peak_rss_mb", "document_s", "document_peak_rss_mb"} per size: what
   `dunning plan --facts FILE --json` does, in one process: load a (version 2) facts file, evaluate, render
@@ -69,6 +71,7 @@ ITEMS_PER_CUSTOMER = 10
 PEOPLE_CHANNELS = frozenset({"phone", "letter"})
 HISTORY_DAYS = 130  # longer than the oldest item is overdue: every case has its whole history
 BLOCK_CUSTOMERS = 500  # customers simulated day by day; the rest repeat their history with new ids
+NO_AMOUNT = Decimal(0)  # a narrowed pull's invoice amounts, one shared zero
 
 
 COMPANY = Company(id=1, name="Suministros Ebro S.L.", currency="EUR", vat="ESB50123456", street="Calle del Coso 42",
@@ -78,8 +81,11 @@ SALESPERSON = User(id=2, login="ana", name="Ana García")
 
 
 def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS_PER_CUSTOMER,
-                    history: bool = True) -> Facts:
+                    history: bool = True, details: bool = True) -> Facts:
     """`n_items` open items, 10 per customer by default, with the history daily runs would have left.
+
+    `details=False`: the invoices as the sync's narrowed Odoo pull hands them to the engine, before
+    `add_details` (number, customer, dates and currency; no amounts, references, terms or portal link).
 
     The history comes from `steady_history`: a block of customers run day by day through the engine,
     then repeated with new ids, so its shape (one action per case and level, calls and letters done,
@@ -127,10 +133,15 @@ def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS
         due_offset = dues[position]
         due = day(due_offset)
         amount = amounts[position % len(amounts)]
-        invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
-                          invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
-                          residual=amount, currency="EUR", customer_ref=f"PO-{item_id}", payment_term="30 días",
-                          portal_url=f"https://erp.example/my/invoices/{item_id}")
+        if details:
+            invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
+                              invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
+                              residual=amount, currency="EUR", customer_ref=f"PO-{item_id}", payment_term="30 días",
+                              portal_url=f"https://erp.example/my/invoices/{item_id}")
+        else:
+            invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
+                              invoice_date=day(due_offset - 30), due_date=due, amount_total=NO_AMOUNT,
+                              residual=NO_AMOUNT, currency="EUR")
         items.append(ReceivableItem(id=item_id, partner_id=pid, invoice=invoice, due_date=due, amount=amount,
                                     residual=amount, currency="EUR", disputed=position % 97 == 96))
     facts = Facts(company=COMPANY, partners=partners,
@@ -176,14 +187,16 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def run_evaluate(n_items: int) -> dict[str, Any]:
+def run_evaluate(n_items: int, shape: str) -> dict[str, Any]:
+    """evaluate() on facts of one shape: "pulled" as the sync evaluates them (without the invoices'
+    presentation details, read afterwards for the customers written to), "file" as a facts file holds them."""
     settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
-    facts = synthetic_facts(n_items)
+    facts = synthetic_facts(n_items, details=shape == "file")
     with frozen_heap():  # as sync.pull_and_plan evaluates
         started, cpu_started = time.perf_counter(), time.process_time()
         plan = evaluate(settings.policy, facts, TODAY)
         seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"bench": "evaluate", "items": len(facts.items), "seconds": round(seconds, 3),
+    return {"bench": "evaluate", "facts": shape, "items": len(facts.items), "seconds": round(seconds, 3),
             "items_per_s": round(len(facts.items) / seconds), "cpu_s": round(cpu_s, 3),
             "items_per_cpu_s": round(len(facts.items) / cpu_s), "peak_rss_mb": peak_rss_mb(),
             "actions": len(plan.actions)}
@@ -279,6 +292,11 @@ def run_render() -> list[dict[str, Any]]:
     return results
 
 
+def _size_and_shape(argument: str) -> tuple[int, str]:
+    size, shape = argument.split(":", 1)
+    return int(size), shape
+
+
 def in_fresh_process(*args: str) -> None:
     subprocess.run([sys.executable, __file__, "--in-process", *args], check=True)
 
@@ -296,15 +314,16 @@ def main() -> None:
             size, path = argument.split(":", 1)
             write_facts(int(size), Path(path))
             return
-        result = {"evaluate": lambda: run_evaluate(int(argument)), "plan": lambda: run_plan(Path(argument)),
-                  "render": run_render}[step]()
+        result = {"evaluate": lambda: run_evaluate(*_size_and_shape(argument)),
+                  "plan": lambda: run_plan(Path(argument)), "render": run_render}[step]()
         for line in result if isinstance(result, list) else [result]:
             print(json.dumps(line), flush=True)
         return
     kinds = args.only or ["evaluate", "plan", "render"]
     for size in args.items or [100_000, 1_000_000]:
         if "evaluate" in kinds:
-            in_fresh_process("evaluate", str(size))
+            for shape in ("pulled", "file"):
+                in_fresh_process("evaluate", f"{size}:{shape}")
         if "plan" in kinds:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / f"facts-{size}.json"
