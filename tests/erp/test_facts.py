@@ -244,42 +244,41 @@ def _add_invoices_dated_before_their_entry(rpc: Rpc) -> tuple[int, int, int, int
     return ids[0], partners[0], ids[1], ids[2]
 
 
+def _add_open_invoice(rpc: Rpc, move_partner: int, line_partner: int, number: str, invoice_date: str, due: str,
+                      amount: float) -> int:
+    """A posted customer invoice of `move_partner` with one open receivable line made out to `line_partner`
+    (the same, or another partner set by hand or by an import); the line's id."""
+    [line] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable")],
+                 fields=["account_id", "currency_id"], limit=1)
+    currency = line["currency_id"][0]
+    move = rpc("account.move", "create", {
+        "move_type": "out_invoice", "partner_id": move_partner, "name": number, "invoice_date": invoice_date,
+        "invoice_date_due": due, "state": "posted", "amount_total": amount, "amount_residual": amount,
+        "currency_id": currency, "payment_state": "not_paid"})
+    return int(rpc("account.move.line", "create", {
+        "move_id": move, "partner_id": line_partner, "currency_id": currency, "date": invoice_date,
+        "date_maturity": due, "account_id": line["account_id"][0], "balance": amount, "amount_currency": amount,
+        "amount_residual": amount, "amount_residual_currency": amount, "reconciled": False}))
+
+
 def _add_line_naming_a_contact_person(rpc: Rpc) -> tuple[int, int]:
     """An open invoice of a company whose receivable line names one of its contact persons (changed by hand
     or imported so: Odoo itself puts the commercial partner there). The line's id and the company's."""
     [contact] = rpc("res.partner", "search_read", [("parent_id", "!=", False), ("is_company", "=", False)],
                     fields=["commercial_partner_id"], limit=1)
     company = contact["commercial_partner_id"][0]
-    [line] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable")],
-                 fields=["account_id", "currency_id"], limit=1)
-    move = rpc("account.move", "create", {
-        "move_type": "out_invoice", "partner_id": company, "name": "INV/2026/X0009", "invoice_date": "2026-09-10",
-        "invoice_date_due": "2026-10-10", "state": "posted", "amount_total": 90.0, "amount_residual": 90.0,
-        "currency_id": line["currency_id"][0], "payment_state": "not_paid"})
-    line_id = rpc("account.move.line", "create", {
-        "move_id": move, "partner_id": contact["id"], "currency_id": line["currency_id"][0], "date": "2026-09-10",
-        "date_maturity": "2026-10-10", "account_id": line["account_id"][0], "balance": 90.0, "amount_currency": 90.0,
-        "amount_residual": 90.0, "amount_residual_currency": 90.0, "reconciled": False})
+    line_id = _add_open_invoice(rpc, company, contact["id"], "INV/2026/X0009", "2026-09-10", "2026-10-10", 90.0)
     [stored] = rpc("account.move.line", "read", [line_id], ["partner_id"])
     assert stored["partner_id"][0] == contact["id"]
-    return int(line_id), int(company)
+    return line_id, int(company)
 
 
 def _add_line_moved_to_another_company(rpc: Rpc) -> tuple[int, int]:
     """An open invoice of one customer whose receivable line was changed by hand to another company. The
     line's id and that company's."""
     first, other = rpc("res.partner", "search", [("is_company", "=", True), ("customer_rank", ">", 0)], limit=2)
-    [line] = rpc("account.move.line", "search_read", [("account_id.account_type", "=", "asset_receivable")],
-                 fields=["account_id", "currency_id"], limit=1)
-    move = rpc("account.move", "create", {
-        "move_type": "out_invoice", "partner_id": first, "name": "INV/2026/X0010", "invoice_date": "2026-09-12",
-        "invoice_date_due": "2026-10-12", "state": "posted", "amount_total": 70.0, "amount_residual": 70.0,
-        "currency_id": line["currency_id"][0], "payment_state": "not_paid"})
-    line_id = rpc("account.move.line", "create", {
-        "move_id": move, "partner_id": other, "currency_id": line["currency_id"][0], "date": "2026-09-12",
-        "date_maturity": "2026-10-12", "account_id": line["account_id"][0], "balance": 70.0, "amount_currency": 70.0,
-        "amount_residual": 70.0, "amount_residual_currency": 70.0, "reconciled": False})
-    return int(line_id), int(other)
+    line_id = _add_open_invoice(rpc, first, other, "INV/2026/X0010", "2026-09-12", "2026-10-12", 70.0)
+    return line_id, int(other)
 
 
 def _add_invoice(rpc: Rpc, partner_id: int, n: int) -> None:
