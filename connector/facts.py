@@ -219,9 +219,20 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def building_facts() -> Iterator[None]:
+    """`collector_paused` while facts are built, and what was built frozen out of the collector's generations
+    after: the facts live for the whole run, and the first collection after the build would walk every one
+    of them again (11-24 ms of a no-op re-run at 10k items, measured), then again as they age. `frozen_heap`
+    (an evaluation) gives them back to the collector when it ends; garbage is still freed by refcounting."""
+    with collector_paused():
+        yield
+        gc.freeze()
+
+
 def load_facts(path: Path) -> Facts:
     """Read a facts file of either version; every problem is reported at once with its place."""
-    with collector_paused():
+    with building_facts():
         return _load_facts(path)
 
 

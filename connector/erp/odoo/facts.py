@@ -57,7 +57,7 @@ from connector.erp.odoo.session import (
     parse_completion,
     text,
 )
-from connector.facts import collector_paused
+from connector.facts import building_facts
 from connector.legal import DEFAULT_TAGS, DebtorTags, debtor_kind_of
 from connector.model import (
     Company,
@@ -262,7 +262,7 @@ class FactsReader:
     # ------------------------------------------------------------------------------ the pull
 
     def read(self) -> Facts:
-        with collector_paused():
+        with building_facts():
             return self.read_all()
 
     def read_all(self) -> Facts:
@@ -420,7 +420,7 @@ class FactsReader:
     def add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
         """After a narrowed `read`: the DETAIL_FIELDS, descriptions and instalment numbers of these customers'
         invoices, read (in calls that grow with their pages) and put into their items."""
-        with collector_paused():
+        with building_facts():
             return self._add_details(facts, partner_ids)
 
     def _add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
