@@ -259,6 +259,14 @@ class FactsReader:
             found = self._amounts[key] = _amount(value, decimals)
         return found
 
+    def asked(self, line: dict[str, Any], residual: Decimal, decimals: int) -> Decimal:
+        """What an open line asked for: its amount in its currency (else in the company's), never below what
+        is still open."""
+        value = self.amount(line.get(self.lf["amount_currency"]), decimals)
+        if value <= 0:
+            value = self.amount(line.get(self.lf["balance"]), decimals)
+        return max(value, residual)
+
     # ------------------------------------------------------------------------------ the pull
 
     def read(self) -> Facts:
@@ -279,9 +287,10 @@ class FactsReader:
                               "discount_amount")
         line_fields += [flag for flag in m.get("disputes", "line_flags") if flag not in line_fields]
         if self.narrow:
-            # Each field of every line costs: the line's date is its move's (read where needed) and the
-            # disputed lines are searched (`search_disputed`); the invoice date comes with the line (17+).
-            left_out = {lf["date"], *m.get("disputes", "line_flags")}
+            # Each field of every line costs: the line's date is its move's (read where needed), the
+            # disputed lines are searched (`search_disputed`), what the line asked for (amount_currency,
+            # balance) decides nothing and waits for `add_details`; the invoice date comes with the line (17+).
+            left_out = {lf["date"], lf["amount_currency"], lf["balance"], *m.get("disputes", "line_flags")}
             line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
         self.progress("receivables", 0, None)
@@ -349,7 +358,7 @@ class FactsReader:
         discount_date_f, discount_amount_f = lf["discount_date"], lf["discount_amount"]
         currency_f, residual_currency_f, residual_f = lf["currency"], lf["residual_currency"], lf["residual"]
         date_f, move_name_f, due_f = lf["date"], lf["move_name"], lf["due_date"]
-        amount_currency_f, balance_f, move_type_f = lf["amount_currency"], lf["balance"], mf["move_type"]
+        move_type_f, narrow = mf["move_type"], self.narrow
         # Per currency id: its code and decimals (every currency is read by now).
         codes: dict[Any, tuple[str, int]] = {}
         amount, day = self.amount, self.day
@@ -388,16 +397,13 @@ class FactsReader:
                 first = first_invoice.get(pid)
                 if first is None or invoice.invoice_date < first:
                     first_invoice[pid] = invoice.invoice_date
-            value = amount(line.get(amount_currency_f), decimals)
-            if value <= 0:
-                value = amount(line.get(balance_f), decimals)
             k, n = instalment.get(line_id, (1, 1))
             # Odoo answers False and 0.0 on lines whose payment terms give no early discount.
             discount_date = day(line.get(discount_date_f))
             discount = amount(line.get(discount_amount_f), decimals) if discount_date else None
             items.append(new_item(
                 id=line_id, partner_id=pid, invoice=invoice, due_date=due or invoice.due_date,
-                amount=max(value, residual), residual=residual, currency=code,
+                amount=residual if narrow else self.asked(line, residual, decimals), residual=residual, currency=code,
                 disputed=(line_id in searched_disputes) if searched_disputes is not None else self.disputed(line, move),
                 instalment=k, instalments=n, discount_date=discount_date,
                 discount_amount=discount if discount else None,
@@ -419,7 +425,8 @@ class FactsReader:
 
     def add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
         """After a narrowed `read`: the DETAIL_FIELDS, descriptions and instalment numbers of these customers'
-        invoices, read (in calls that grow with their pages) and put into their items."""
+        invoices and what their open lines asked for, read (in calls that grow with their pages) and put into
+        their items."""
         with building_facts():
             return self._add_details(facts, partner_ids)
 
@@ -438,8 +445,10 @@ class FactsReader:
         if unknown - set(self.currencies) - {None}:
             self.read_currencies({c for c in unknown - set(self.currencies) if c is not None})
         self.descriptions = self.read_descriptions({mid: self.moves[mid] for mid in wanted if mid in self.moves})
-        instalment = self.number_instalments([line for line, mid in zip(self.lines, self.line_moves, strict=True)
-                                              if mid in wanted])
+        their_lines = [line for line, mid in zip(self.lines, self.line_moves, strict=True) if mid in wanted]
+        instalment = self.number_instalments(their_lines)
+        asked_fields = m.names("move_line", "amount_currency", "balance")
+        asked = s.read(m.model("move_line"), {int(line["id"]) for line in their_lines}, asked_fields, names=False)
         invoices: dict[int, Invoice] = {}
         items: list[ReceivableItem] = []
         for item in facts.items:
@@ -453,7 +462,9 @@ class FactsReader:
                 invoice = invoices[bare.id] = self.invoice(bare.id, self.moves.get(bare.id, {}), bare.partner_id,
                                                            bare.number, bare.invoice_date, bare.currency)
             k, n = instalment.get(item.id, (1, 1))
-            items.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n))
+            line = asked.get(item.id, {})
+            items.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n,
+                                       amount=self.asked(line, item.residual, self.decimals(item.currency))))
         return replace(facts, items=tuple(items))
 
     # ------------------------------------------------------------------------------ parts
