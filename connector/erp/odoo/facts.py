@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from connector.erp.base import Progress
@@ -158,11 +158,6 @@ def _summary(labels: list[str]) -> str:
     return "; ".join(shown) + ("; …" if rest else "")
 
 
-def m2o_ids(rows: list[dict[str, Any]], field: str) -> list[int | None]:
-    """`m2o_id` of one many2one column of many rows; a bare id (a read without names) is taken inline."""
-    return [value if type(value := row.get(field)) is int else m2o_id(value) for row in rows]
-
-
 def method_named(shown: str, names: frozenset[str]) -> bool:
     """Whether a payment method line, as its many2one reads, is one of `names` (casefolded).
 
@@ -186,6 +181,33 @@ def plain(html_text: Any) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", html_text)).split())
 
 
+class OpenLine(NamedTuple):
+    """One open receivable line as a pull keeps it: its many2ones as ids, its dates parsed (shared), its
+    amounts as Odoo answered them (the currency's decimals are not known yet). Made page by page, so that
+    the decoded answer of a line (about 1.1 KB) is let go as soon as its page is converted."""
+
+    id: int
+    move: int | None
+    owner: int | None  # the line's partner
+    currency: int | None
+    residual_currency: Any
+    residual: Any
+    number: str  # the move's name, as the line stores it
+    due: date | None
+    invoice_date: date | None  # 17+: the line's copy of its invoice's date (read by a narrowed pull)
+    entry_date: date | None  # the entry's date (a full pull)
+    discount_date: date | None
+    discount: Any  # only with a discount date
+    in_currency: Any  # what the line asked for, in its currency and in the company's (a full pull)
+    balance: Any
+    flags: tuple[Any, ...]  # the mapping's dispute flags of the line (a full pull)
+
+
+def _id_of(value: Any) -> int | None:
+    """`m2o_id`, quicker for the bare ids a read without names answers."""
+    return value if type(value) is int else m2o_id(value)
+
+
 class FactsReader:
     """One pull: reads, indexes and builds the facts; `calls` are counted by the session's rpc."""
 
@@ -197,7 +219,7 @@ class FactsReader:
         self.zone = ZoneInfo(zone)
         # Leave the DETAIL_FIELDS for `add_details`; the open lines and their moves are kept for it.
         self.narrow = narrow
-        self.lines: list[dict[str, Any]] = []
+        self.lines: list[OpenLine] = []
         self.moves: dict[int, dict[str, Any]] = {}
         self.line_moves: list[int | None] = []
         self.line_partners: list[int | None] = []
@@ -219,6 +241,7 @@ class FactsReader:
         # line (a million of those was 56 MB and a tenth of the conversion).
         self._amounts: dict[int, dict[float, Decimal]] = defaultdict(dict)
         self._decimals: dict[str, int] = {}
+        self._shared: dict[Any, Any] = {}
         # Names of the connector's claims (not completion rows), read with the history.
         self.claim_names: set[str] = set()
         self.descriptions: dict[int, str] = {}
@@ -261,13 +284,42 @@ class FactsReader:
             found = known[value] = _amount(value, decimals)
         return found
 
-    def asked(self, line: dict[str, Any], residual: Decimal, decimals: int) -> Decimal:
-        """What an open line asked for: its amount in its currency (else in the company's), never below what
-        is still open."""
-        value = self.amount(line.get(self.lf["amount_currency"]), decimals)
+    def asked(self, in_currency: Any, balance: Any, residual: Decimal, decimals: int) -> Decimal:
+        """What an open line asked for, from its amount in its currency (else in the company's, `balance`),
+        never below what is still open."""
+        value = self.amount(in_currency, decimals)
         if value <= 0:
-            value = self.amount(line.get(self.lf["balance"]), decimals)
+            value = self.amount(balance, decimals)
         return max(value, residual)
+
+    def open_lines(self, rows: list[dict[str, Any]]) -> list[OpenLine]:
+        """One page of the open lines' answer, converted (see `OpenLine`); fields not read are None."""
+        lf, day = self.lf, self.day
+        id_f, move_f, owner_f, currency_f = "id", lf["move"], lf["partner"], lf["currency"]
+        residual_currency_f, residual_f, number_f, due_f = lf["residual_currency"], lf["residual"], \
+            lf["move_name"], lf["due_date"]
+        invoice_date_f, date_f, discount_date_f, discount_f = lf["invoice_date"], lf["date"], lf["discount_date"], \
+            lf["discount_amount"]
+        in_currency_f, balance_f = lf["amount_currency"], lf["balance"]
+        flag_fs = tuple(self.m.get("disputes", "line_flags")) if not self.narrow else ()
+        # One object per distinct customer, currency and set of flags for all their lines (each decoded
+        # value is a new one: 28 bytes a line for an int).
+        shared: dict[Any, Any] = self._shared
+        out: list[OpenLine] = []
+        for row in rows:
+            get = row.get
+            owner, currency = _id_of(get(owner_f)), _id_of(get(currency_f))
+            # Odoo answers False and 0.0 on lines whose payment terms give no early discount.
+            discount_date = day(get(discount_date_f))
+            flags = tuple(get(f) for f in flag_fs) if flag_fs else ()
+            out.append(OpenLine(
+                id=int(row[id_f]), move=_id_of(get(move_f)), owner=shared.setdefault(owner, owner),
+                currency=shared.setdefault(currency, currency), residual_currency=get(residual_currency_f),
+                residual=get(residual_f), number=text(get(number_f)), due=day(get(due_f)),
+                invoice_date=day(get(invoice_date_f)), entry_date=day(get(date_f)), discount_date=discount_date,
+                discount=get(discount_f) if discount_date else None, in_currency=get(in_currency_f),
+                balance=get(balance_f), flags=shared.setdefault(flags, flags)))
+        return out
 
     # ------------------------------------------------------------------------------ the pull
 
@@ -296,16 +348,19 @@ class FactsReader:
             line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
         self.progress("receivables", 0, None)
-        # Without display names: the move, customer and currency are read by id where needed.
-        lines = s.search_read(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields,
-                              names=False)
+        # Without display names: the move, customer and currency are read by id where needed. Each page is
+        # converted while the next one is on its way.
+        lines: list[OpenLine] = []
+        for page in s.pages(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields,
+                            names=False):
+            lines += self.open_lines(page)
+            self.progress("receivables", len(lines), None)
         self.progress("receivables", len(lines), len(lines))
 
-        # The many2ones of every line, unpacked once.
-        line_moves, line_owners = m2o_ids(lines, lf["move"]), m2o_ids(lines, lf["partner"])
-        line_currencies = m2o_ids(lines, lf["currency"])
+        line_moves = [line.move for line in lines]
+        line_owners = [line.owner for line in lines]
         if self.narrow:
-            moves = self.read_deciding_moves(lines, line_moves, line_owners)
+            moves = self.read_deciding_moves(lines)
             searched_disputes: frozenset[int] | None = self.search_disputed(company_domain)
         else:
             # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
@@ -322,7 +377,7 @@ class FactsReader:
         self.progress("invoices", len(moves), len(moves))
 
         # Currencies of the lines, the moves and the company: one read.
-        currency_ids = set(line_currencies)
+        currency_ids = {line.currency for line in lines}
         currency_ids |= {m2o_id(r.get(mf["currency"])) for r in moves.values()}
         currency_ids.add(self.company_currency_id)
         self.read_currencies({c for c in currency_ids if c is not None})
@@ -357,9 +412,6 @@ class FactsReader:
         refund_types = set(m.get("receivable", "refund_move_types"))
         mandated = self.read_mandates(partner_ids)
         method_f = mf["payment_method"]
-        discount_date_f, discount_amount_f = lf["discount_date"], lf["discount_amount"]
-        currency_f, residual_currency_f, residual_f = lf["currency"], lf["residual_currency"], lf["residual"]
-        date_f, move_name_f, due_f = lf["date"], lf["move_name"], lf["due_date"]
         move_type_f, narrow = mf["move_type"], self.narrow
         # Per currency id: its code and decimals (every currency is read by now).
         codes: dict[Any, tuple[str, int]] = {}
@@ -367,46 +419,46 @@ class FactsReader:
         move_date_f = mf["date"]
         by_method = bool(method_f) and bool(self.direct_debit_methods)
         no_move: dict[str, Any] = {}
-        for line, mid, pid, cid in zip(lines, line_moves, line_partners, line_currencies, strict=True):
+        for line, pid in zip(lines, line_partners, strict=True):
             if pid is None:
                 continue
-            mid = mid or 0
+            mid = line.move or 0
             move = moves.get(mid, no_move)
-            line_id = int(line["id"])
-            known = codes.get(cid)
+            line_id = line.id
+            known = codes.get(line.currency)
             if known is None:
-                known_code = self.code(line.get(currency_f)) or company.currency
-                known = codes[cid] = (known_code, self.decimals(known_code))
+                known_code = self.code(line.currency) or company.currency
+                known = codes[line.currency] = (known_code, self.decimals(known_code))
             code, decimals = known
-            residual = amount(line.get(residual_currency_f), decimals)
+            residual = amount(line.residual_currency, decimals)
             if residual == 0:
-                residual = amount(line.get(residual_f), decimals)
-            number = text(line.get(move_name_f))
+                residual = amount(line.residual, decimals)
+            number = line.number
             if residual < 0:
                 refund = move.get(move_type_f) in refund_types
                 credits.append(Credit(id=line_id, partner_id=pid, number=number or f"#{line_id}",
-                                      date=day(line.get(date_f)) or day(move.get(move_date_f)) or self.today,
+                                      date=line.entry_date or day(move.get(move_date_f)) or self.today,
                                       residual=-residual, currency=code, kind="credit_note" if refund else "payment"))
                 continue
-            due = day(line.get(due_f))
+            due = line.due
             invoice = invoices.get(mid)
             if invoice is None:
                 if self.narrow:
-                    invoice = invoices[mid] = self.bare_invoice(mid, move, line, pid, number, code, due)
+                    invoice = invoices[mid] = self.bare_invoice(mid, move, line.invoice_date, pid, number, code, due)
                 else:
-                    line_date = day(line.get(date_f)) or self.today
-                    invoice = invoices[mid] = self.invoice(mid, move, pid, number, line_date, code)
+                    invoice = invoices[mid] = self.invoice(mid, move, pid, number, line.entry_date or self.today, code)
                 first = first_invoice.get(pid)
                 if first is None or invoice.invoice_date < first:
                     first_invoice[pid] = invoice.invoice_date
             k, n = instalment.get(line_id, (1, 1))
-            # Odoo answers False and 0.0 on lines whose payment terms give no early discount.
-            discount_date = day(line.get(discount_date_f))
-            discount = amount(line.get(discount_amount_f), decimals) if discount_date else None
+            discount_date = line.discount_date
+            discount = amount(line.discount, decimals) if discount_date else None
             items.append(new_item(
                 id=line_id, partner_id=pid, invoice=invoice, due_date=due or invoice.due_date,
-                amount=residual if narrow else self.asked(line, residual, decimals), residual=residual, currency=code,
-                disputed=(line_id in searched_disputes) if searched_disputes is not None else self.disputed(line, move),
+                amount=residual if narrow else self.asked(line.in_currency, line.balance, residual, decimals),
+                residual=residual, currency=code,
+                disputed=(line_id in searched_disputes) if searched_disputes is not None
+                else self.disputed(line.flags, move),
                 instalment=k, instalments=n, discount_date=discount_date,
                 discount_amount=discount if discount else None,
                 direct_debit=pid in mandated or (by_method and self.by_direct_debit(move.get(method_f)))))
@@ -450,7 +502,8 @@ class FactsReader:
         their_lines = [line for line, mid in zip(self.lines, self.line_moves, strict=True) if mid in wanted]
         instalment = self.number_instalments(their_lines)
         asked_fields = m.names("move_line", "amount_currency", "balance")
-        asked = s.read(m.model("move_line"), {int(line["id"]) for line in their_lines}, asked_fields, names=False)
+        asked = s.read(m.model("move_line"), {line.id for line in their_lines}, asked_fields, names=False)
+        in_currency_f, balance_f = asked_fields
         invoices: dict[int, Invoice] = {}
         items: list[ReceivableItem] = []
         for item in facts.items:
@@ -464,14 +517,14 @@ class FactsReader:
                 invoice = invoices[bare.id] = self.invoice(bare.id, self.moves.get(bare.id, {}), bare.partner_id,
                                                            bare.number, bare.invoice_date, bare.currency)
             k, n = instalment.get(item.id, (1, 1))
-            line = asked.get(item.id, {})
-            items.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n,
-                                       amount=self.asked(line, item.residual, self.decimals(item.currency))))
+            row = asked.get(item.id, {})
+            items.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n, amount=self.asked(
+                row.get(in_currency_f), row.get(balance_f), item.residual, self.decimals(item.currency))))
         return replace(facts, items=tuple(items))
 
     # ------------------------------------------------------------------------------ parts
 
-    def number_instalments(self, lines: list[dict[str, Any]]) -> dict[int, tuple[int, int]]:
+    def number_instalments(self, lines: list[OpenLine]) -> dict[int, tuple[int, int]]:
         """(k, n) of each receivable line of the invoices with an open positive line: k-th of n by due date.
 
         The open receivable lines of those invoices are already in `lines` (the lines of one move share
@@ -481,29 +534,26 @@ class FactsReader:
         `IDS_PER_DOMAIN` invoices instead of a second pass over every open line.
         """
         m, s = self.m, self.s
-        move_f, due_f, date_f, residual_f = m.names("move_line", "move", "due_date", "date", "residual")
-        invoice_ids = sorted({mid for r in lines if float(r[residual_f] or 0) > 0
-                              and (mid := m2o_id(r[move_f])) is not None})
+        move_f, due_f, date_f = m.names("move_line", "move", "due_date", "date")
+        invoice_ids = sorted({line.move for line in lines if float(line.residual or 0) > 0 and line.move is not None})
         if not invoice_ids:
             return {}
         wanted = set(invoice_ids)
         siblings: dict[int, list[tuple[date, int]]] = defaultdict(list)
 
-        def add(row: dict[str, Any]) -> None:
-            mid = m2o_id(row[move_f])
+        def add(mid: int | None, due: date | None, line_id: int) -> None:
             if mid in wanted:
-                due = odoo_date(row.get(due_f)) or odoo_date(row.get(date_f))
-                siblings[mid].append((due or date.min, int(row["id"])))
+                siblings[mid].append((due or date.min, line_id))
 
-        for row in lines:
-            add(row)
+        for line in lines:
+            add(line.move, line.due or line.entry_date, line.id)
         open_leaves = m.domain("open_domain")
         not_open = not_domain(open_leaves)
         for part in chunks(invoice_ids, IDS_PER_DOMAIN) if open_leaves else ():
             for row in s.search_read(m.model("move_line"),
                                      [*m.domain("sibling_domain"), (move_f, "in", part), *not_open],
                                      m.names("move_line", "move", "due_date", "date"), names=False):
-                add(row)
+                add(m2o_id(row[move_f]), odoo_date(row.get(due_f)) or odoo_date(row.get(date_f)), int(row["id"]))
         instalment: dict[int, tuple[int, int]] = {}  # a line missing here is the only one of its invoice: (1, 1)
         for group in siblings.values():
             if len(group) == 1:
@@ -587,14 +637,13 @@ class FactsReader:
             payment_term=m2o_name(move.get(mf["payment_term"])),
             has_pdf=m2o_id(move.get(mf["main_attachment"])) is not None)
 
-    def bare_invoice(self, mid: int, move: dict[str, Any], line: dict[str, Any], pid: int, number: str,
+    def bare_invoice(self, mid: int, move: dict[str, Any], invoice_date: date | None, pid: int, number: str,
                      code: str, due: date | None) -> Invoice:
         """A narrowed pull's invoice: what decides (number, customer, invoice date), from the line, or from the
         move where one was read for it (`read_deciding_moves`); no amounts (0) and no presentation fields until
         `add_details` reads them for the customers written to. The due date is the move's where it was read,
         else the line's (`due`): no decision reads it (each item has its own)."""
         day, mf = self.day, self.mf
-        invoice_date = day(line.get(self.lf["invoice_date"]))
         if move:
             invoice_date = invoice_date or day(move.get(mf["invoice_date"])) or day(move.get(mf["date"]))
             due = day(move.get(mf["due_date"])) or due
@@ -609,8 +658,7 @@ class FactsReader:
         rows = self.s.read(self.m.model("partner"), {o for o in owners if o is not None}, [partner_f], names=False)
         return {pid: found for pid, row in rows.items() if (found := m2o_id(row.get(partner_f))) is not None}
 
-    def read_deciding_moves(self, lines: list[dict[str, Any]], line_moves: list[int | None],
-                            line_owners: list[int | None]) -> dict[int, dict[str, Any]]:
+    def read_deciding_moves(self, lines: list[OpenLine]) -> dict[int, dict[str, Any]]:
         """A narrowed pull's moves: only those of lines that lack something a decision needs (DECIDING_FIELDS).
 
         A line carries its customer (partner), its due date (date_maturity) and, on 17+, its invoice's date
@@ -626,22 +674,20 @@ class FactsReader:
             fields.append(mf["payment_method"])
             every = True
         if every:
-            wanted = {mid for mid in line_moves if mid is not None}
+            wanted = {line.move for line in lines if line.move is not None}
         else:
-            due_f, invoice_date_f = lf["due_date"], lf["invoice_date"]
-            residual_f, residual_currency_f = lf["residual"], lf["residual_currency"]
             wanted = set()
-            for line, mid, owner in zip(lines, line_moves, line_owners, strict=True):
-                if mid is None:
+            for line in lines:
+                if line.move is None:
                     continue
-                if owner is None or not line.get(due_f) or not line.get(invoice_date_f):
-                    wanted.add(mid)
+                if line.owner is None or line.due is None or line.invoice_date is None:
+                    wanted.add(line.move)
                     continue
                 # A negative residual (a credit: its kind is the move's); False (no amount) is not below zero.
-                in_currency, residual = line.get(residual_currency_f), line.get(residual_f)
+                in_currency, residual = line.residual_currency, line.residual
                 if (isinstance(in_currency, float | int) and in_currency < 0) or (
                         isinstance(residual, float | int) and residual < 0):
-                    wanted.add(mid)
+                    wanted.add(line.move)
         return self.s.read(m.model("move"), wanted, fields) if wanted else {}
 
     def search_disputed(self, company_domain: list[Any]) -> frozenset[int]:
@@ -696,11 +742,12 @@ class FactsReader:
                                fields=["partner_id"], load="")
         return {pid for row in rows or () if (pid := m2o_id(row.get("partner_id"))) is not None}
 
-    def disputed(self, line: dict[str, Any], move: dict[str, Any]) -> bool:
+    def disputed(self, line_flags: tuple[Any, ...], move: dict[str, Any]) -> bool:
+        """Whether a line is disputed: one of its flags (`OpenLine.flags`) or of its move's, or its move's
+        payment state."""
         disputes = self.m.sections["disputes"]
-        for flag in disputes["line_flags"]:
-            if line.get(flag) is True:
-                return True
+        if any(flag is True for flag in line_flags):
+            return True
         for flag in disputes["move_flags"]:
             if move.get(flag) is True:
                 return True

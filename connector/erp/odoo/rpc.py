@@ -25,7 +25,8 @@ No log line or error message of this module contains a credential (`_scrub` is t
 Every remote request, retries included, is counted in `OdooRpc.calls`. Callers name every argument
 (`ids=`, `vals_list=`, `domain=`, ...); `execute_kw_arguments` alone decides which of them travel
 positionally over XML-RPC/JSON-RPC, where Odoo's dispatcher requires it. An adapter instance is meant
-for one thread.
+for one thread at a time: `Session.pages` hands its calls to one worker thread while the reader, which
+makes none meanwhile, converts the page before.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -220,17 +221,43 @@ class Session:
         offset = 0
         while True:
             page_limit = self.page_size if limit is None else min(self.page_size, limit - len(out))
-            kwargs: dict[str, Any] = {"domain": domain, "fields": fields, "offset": offset, "limit": page_limit,
-                                      "order": order}
-            if context:
-                kwargs["context"] = context
-            if not names:
-                kwargs["load"] = ""
-            page = self.rpc.call(model, "search_read", **kwargs)
+            page = self._page(model, domain, fields, offset, page_limit, order, context, names)
             out.extend(page)
             offset += len(page)
             if len(page) < page_limit or (limit is not None and len(out) >= limit):
                 return out
+
+    def pages(self, model: str, domain: list[Any], fields: list[str], *, names: bool = True) -> Iterator[list[Any]]:
+        """`search_read`'s pages (by id) one at a time, each next one asked for while the caller works on the
+        one it has: a reader that converts every page as it comes holds one page of answers instead of all of
+        them, and its work overlaps the server's on the next page.
+
+        The next page is fetched on one worker thread; the caller makes no other call on this session until
+        the last page is in (or it stops early: the page in flight is waited for, its answer dropped). An
+        error of a page is raised to the caller when it asks for that page.
+        """
+        size = self.page_size
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-pages") as ahead:
+            offset = 0
+            coming = ahead.submit(self._page, model, domain, fields, offset, size, "id", None, names)
+            while True:
+                page = coming.result()
+                offset += len(page)
+                if len(page) < size:
+                    yield page
+                    return
+                coming = ahead.submit(self._page, model, domain, fields, offset, size, "id", None, names)
+                yield page
+
+    def _page(self, model: str, domain: list[Any], fields: list[str], offset: int, limit: int, order: str,
+              context: dict[str, Any] | None, names: bool) -> list[Any]:
+        kwargs: dict[str, Any] = {"domain": domain, "fields": fields, "offset": offset, "limit": limit, "order": order}
+        if context:
+            kwargs["context"] = context
+        if not names:
+            kwargs["load"] = ""
+        page: list[Any] = self.rpc.call(model, "search_read", **kwargs)
+        return page
 
     def read(self, model: str, ids: Iterable[int], fields: list[str], *,
              names: bool = True) -> dict[int, dict[str, Any]]:
