@@ -221,7 +221,6 @@ class FactsReader:
         self.narrow = narrow
         self.lines: list[OpenLine] = []
         self.moves: dict[int, dict[str, Any]] = {}
-        self.line_moves: list[int | None] = []
         self.line_partners: list[int | None] = []
         self.debtor_tags = debtor_tags
         self.direct_debit_methods = frozenset(name.strip().casefold() for name in direct_debit_methods)
@@ -357,7 +356,6 @@ class FactsReader:
             self.progress("receivables", len(lines), None)
         self.progress("receivables", len(lines), len(lines))
 
-        line_moves = [line.move for line in lines]
         line_owners = [line.owner for line in lines]
         if self.narrow:
             moves = self.read_deciding_moves(lines)
@@ -371,7 +369,7 @@ class FactsReader:
             if m.get("disputes", "move_payment_states"):  # 18/19: payment_state "blocked" marks a dispute
                 move_fields += m.names("move", "payment_state")
             move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
-            moves = s.read(m.model("move"), {mid for mid in line_moves if mid is not None}, move_fields)
+            moves = s.read(m.model("move"), {line.move for line in lines if line.move is not None}, move_fields)
             self.descriptions = self.read_descriptions(moves)
             searched_disputes = None  # read from each line and its move
         self.progress("invoices", len(moves), len(moves))
@@ -393,7 +391,7 @@ class FactsReader:
         # One int object per customer for all its lines (each row's decoded id is a new one): 28 bytes a line.
         one_id: dict[int | None, int | None] = {}
         customer_of = self.commercial_partners(line_owners)
-        for owner, mid in zip(line_owners, line_moves, strict=True):
+        for owner, mid in zip(line_owners, (line.move for line in lines), strict=True):
             if owner is not None:
                 customer = customer_of.get(owner, owner)
                 line_partners.append(one_id.setdefault(customer, customer))
@@ -403,7 +401,7 @@ class FactsReader:
             pid = found if found is not None else owner
             line_partners.append(one_id.setdefault(pid, pid))
         partner_ids = {pid for pid in line_partners if pid is not None}
-        self.lines, self.moves, self.line_moves, self.line_partners = lines, moves, line_moves, line_partners
+        self.lines, self.moves, self.line_partners = lines, moves, line_partners
         self.progress("customers", 0, len(partner_ids))
         settled, first_invoice = self.read_settled(sorted(partner_ids), company_domain)
         invoices: dict[int, Invoice] = {}
@@ -488,8 +486,8 @@ class FactsReader:
         m, s = self.m, self.s
         if not partner_ids:  # a day with nothing to write: nothing to look for among the lines
             return facts
-        wanted = {mid for mid, pid in zip(self.line_moves, self.line_partners, strict=True)
-                  if mid is not None and pid in partner_ids}
+        wanted = {line.move for line, pid in zip(self.lines, self.line_partners, strict=True)
+                  if line.move is not None and pid in partner_ids}
         if not wanted:
             return facts
         for mid, row in s.read(m.model("move"), wanted, m.names("move", *DETAIL_FIELDS)).items():
@@ -499,7 +497,7 @@ class FactsReader:
         if unknown - set(self.currencies) - {None}:
             self.read_currencies({c for c in unknown - set(self.currencies) if c is not None})
         self.descriptions = self.read_descriptions({mid: self.moves[mid] for mid in wanted if mid in self.moves})
-        their_lines = [line for line, mid in zip(self.lines, self.line_moves, strict=True) if mid in wanted]
+        their_lines = [line for line in self.lines if line.move in wanted]
         instalment = self.number_instalments(their_lines)
         asked_fields = m.names("move_line", "amount_currency", "balance")
         asked = s.read(m.model("move_line"), {line.id for line in their_lines}, asked_fields, names=False)
