@@ -43,6 +43,7 @@ from connector.cli_common import render_subjects, renderer_for
 from connector.config import load_settings
 from connector.engine import action_key, evaluate, history_after
 from connector.facts import facts_to_lines, load_facts
+from connector.history import History, HistoryBuilder, is_plain
 from connector.legal import interest_due
 from connector.model import (
     Company,
@@ -149,7 +150,7 @@ def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS
     return replace(facts, issued=steady_history(facts, items_per_customer)) if history else facts
 
 
-def steady_history(facts: Facts, items_per_customer: int) -> tuple[IssuedAction, ...]:
+def steady_history(facts: Facts, items_per_customer: int) -> History:
     """What daily runs up to yesterday issued for these facts, as the ERP reports it back today.
 
     One block of customers is run through `evaluate` for each day before TODAY (items exist from their
@@ -168,7 +169,10 @@ def steady_history(facts: Facts, items_per_customer: int) -> tuple[IssuedAction,
         issued = tuple(replace(a, open=False) if a.open and a.channel in PEOPLE_CHANNELS else a
                        for a in history_after(issued, plan))
     n_items = len(facts.items)
-    out: list[IssuedAction] = list(issued)
+    # Built step by step, as the facts loader builds it (no IssuedAction for a plain closed step).
+    out = HistoryBuilder()
+    for action in issued:
+        out.add(action)
     # Item ids are their positions + 1; the history names the items' own id objects, as load_facts does.
     item_ids = [item.id for item in facts.items]
     for block in range(1, -(-len(facts.items) // block_items)):
@@ -179,8 +183,10 @@ def steady_history(facts: Facts, items_per_customer: int) -> tuple[IssuedAction,
                 continue
             prefix = "escalate" if action.kind == "escalate" else "remind"
             pid = action.partner_id + shift_p
-            out.append(replace(action, key=action_key(prefix, pid, action.level, ids), partner_id=pid, item_ids=ids))
-    return tuple(out)
+            key = action_key(prefix, pid, action.level, ids)
+            whole = None if is_plain(action) else replace(action, key=key, partner_id=pid, item_ids=ids)
+            out.add_step(key, action.kind, action.level, action.channel, pid, ids, action.date, action.ref, whole)
+    return out.build()
 
 
 def peak_rss_mb() -> float:

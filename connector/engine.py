@@ -189,8 +189,9 @@ class _Evaluation:
         self.level_index = {level.name: i for i, level in enumerate(policy.levels)}
         self.exempt_tags = frozenset(policy.exempt_tags)
         self.dispute_tags = frozenset(policy.dispute_tags)
-        # Per item: highest level already issued and when; per customer: days contacted before today,
-        # what was contacted today (level, items), and the reminder activities still open.
+        # Of the customer being decided (see `recall`), per item: highest level already issued and when;
+        # per customer: days contacted before today, what was contacted today (level, items), and the
+        # reminder activities still open.
         self.item_level: dict[int, tuple[int, date]] = {}
         self.last_contact: dict[int, tuple[date, str]] = {}
         self.contacted_today: dict[int, tuple[str, set[int]]] = {}
@@ -210,60 +211,26 @@ class _Evaluation:
         self.paused_until: dict[int, date] = {}
         # Cases that move to a new level today, and the level.
         self.moved_to: dict[tuple[int, int], str] = {}
-        # Local names: this loop sees every action ever issued, so it is kept lean. Only contacts inside
-        # the pressure window matter, and the last action date only for customers with a promise.
-        item_level, last_contact, last_action = self.item_level, self.last_contact, self.last_action_date
-        index_of = self.level_index.get
-        window_start = today - timedelta(days=policy.contact_pressure_days)
-        promised = {p.partner_id for p in facts.promises}
+        # The history is read one customer at a time (`recall`), into the per-customer indexes above.
+        self.history = facts.history
+        self.window_start = today - timedelta(days=policy.contact_pressure_days)
+        self.promised = frozenset(p.partner_id for p in facts.promises)
         # Few distinct (level, date) pairs exist: share them instead of one tuple per item.
-        pairs: dict[tuple[int, date], tuple[int, date]] = {}
-        for issued in facts.issued:
-            index, day = index_of(issued.level), issued.date
-            if index is not None:
-                pair = pairs.setdefault((index, day), (index, day))
-                for item_id in issued.item_ids:
-                    known = item_level.get(item_id)
-                    if known is None or index > known[0] or (index == known[0] and day > known[1]):
-                        item_level[item_id] = pair
-            if window_start <= day <= today and issued.channel in CONTACT_CHANNELS:
-                if day == today:
-                    touched = self.contacted_today.setdefault(issued.partner_id, (issued.level, set()))[1]
-                    touched.update(issued.item_ids)
-                else:
-                    contact = last_contact.get(issued.partner_id)
-                    if contact is None or day > contact[0]:
-                        last_contact[issued.partner_id] = (day, issued.level)
-            if issued.open:
-                self.open_records[issued.partner_id].append(issued)
-                if issued.kind == "escalate":
-                    since = self.handed_over.get(issued.partner_id)
-                    if since is None or day < since:
-                        self.handed_over[issued.partner_id] = day
-            elif issued.outcome and issued.kind == "escalate":
-                known_task = self.closed_handovers.get(issued.partner_id)
-                if known_task is None or day > known_task.date:
-                    self.closed_handovers[issued.partner_id] = issued
-            if promised and issued.partner_id in promised:
-                last = last_action.get(issued.partner_id)
-                if last is None or day > last:
-                    last_action[issued.partner_id] = day
+        self.pairs: dict[tuple[int, date], tuple[int, date]] = {}
+        # Items named by the steps of customers without open items (one merged into another): their
+        # levels count wherever the items are now (filled by `run`).
+        self.elsewhere: dict[int, tuple[int, date]] = {}
         # Go-live: customers the connector has acted for before (the others get their first contact).
-        self.with_history: frozenset[int] = frozenset(
-            i.partner_id for i in facts.issued) if policy.first_contact else frozenset()
+        self.with_history: frozenset[int] = frozenset(self.history.customers()) if policy.first_contact \
+            else frozenset()
         # Per segment and debtor kind, the levels that apply (a level without segments applies to all).
         self.levels_for_segment: dict[tuple[str, str, bool], tuple[int, ...]] = {}
         self.decisions: dict[tuple[str, str, date, tuple[int, date] | None, bool, bool],
                              tuple[int, str, tuple[object, ...]]] = {}
         # Discount reminders stand beside the ladder: the items each one was already sent for.
         self.discount_levels = [i for i, lv in enumerate(policy.levels) if lv.purpose == "discount"]
+        self.discount_index = {policy.levels[i].name: i for i in self.discount_levels}
         self.discount_sent: set[tuple[int, int]] = set()
-        if self.discount_levels:
-            names = {policy.levels[i].name: i for i in self.discount_levels}
-            for issued in facts.issued:
-                index = names.get(issued.level)
-                if index is not None:
-                    self.discount_sent.update((index, item_id) for item_id in issued.item_ids)
         # The first level for returned direct debits, if the policy has one.
         self.returned_start = next((i for i, lv in enumerate(policy.levels) if lv.purpose == "returned_debit"), None)
         self.deadlines: dict[int, date] = {}
@@ -279,6 +246,71 @@ class _Evaluation:
             self.credits_of_partner[credit.partner_id].append(credit)
             per_currency = self.credit_by_partner[credit.partner_id]
             per_currency[credit.currency] = per_currency.get(credit.currency, _ZERO) + credit.residual
+
+    # ------------------------------------------------------------------------------ history
+
+    def recall(self, partner_id: int, items: Sequence[ReceivableItem]) -> None:
+        """Read one customer's steps into the per-customer indexes, emptied of the previous customer's."""
+        item_level, last_contact, contacted_today = self.item_level, self.last_contact, self.contacted_today
+        open_records, handed_over, closed_handovers = self.open_records, self.handed_over, self.closed_handovers
+        for previous in (item_level, last_contact, contacted_today, open_records, handed_over, closed_handovers,
+                         self.last_action_date, self.discount_sent):
+            previous.clear()
+        index_of, discount_index, pairs = self.level_index.get, self.discount_index, self.pairs
+        window_start, today, promised = self.window_start, self.today, partner_id in self.promised
+        last_action: date | None = None
+        for (_kind, level, channel), item_ids, day, record in self.history.steps_of(partner_id):
+            index = index_of(level)
+            if index is not None:
+                pair = pairs.setdefault((index, day), (index, day))
+                for item_id in item_ids:
+                    known = item_level.get(item_id)
+                    if known is None or index > known[0] or (index == known[0] and day > known[1]):
+                        item_level[item_id] = pair
+                if level in discount_index:
+                    self.discount_sent.update((index, item_id) for item_id in item_ids)
+            if window_start <= day <= today and channel in CONTACT_CHANNELS:
+                if day == today:
+                    contacted_today.setdefault(partner_id, (level, set()))[1].update(item_ids)
+                else:
+                    contact = last_contact.get(partner_id)
+                    if contact is None or day > contact[0]:
+                        last_contact[partner_id] = (day, level)
+            if record is not None:  # None: a plain closed step, neither open nor with an outcome
+                if record.open:
+                    open_records[partner_id].append(record)
+                    if record.kind == "escalate":
+                        since = handed_over.get(partner_id)
+                        if since is None or day < since:
+                            handed_over[partner_id] = day
+                elif record.outcome and record.kind == "escalate":
+                    known_task = closed_handovers.get(partner_id)
+                    if known_task is None or day > known_task.date:
+                        closed_handovers[partner_id] = record
+            if promised and (last_action is None or day > last_action):
+                last_action = day
+        if last_action is not None:
+            self.last_action_date[partner_id] = last_action
+        elsewhere = self.elsewhere
+        if elsewhere:
+            for item in items:
+                found = elsewhere.get(item.id)
+                if found is not None:
+                    known = item_level.get(item.id)
+                    if known is None or found > known:
+                        item_level[item.id] = found
+
+    def remember_elsewhere(self, partner_id: int) -> None:
+        """The levels reached by the items of a customer with no open item (see `elsewhere`)."""
+        index_of, pairs, elsewhere = self.level_index.get, self.pairs, self.elsewhere
+        for (_kind, level, _channel), item_ids, day, _record in self.history.steps_of(partner_id):
+            index = index_of(level)
+            if index is not None:
+                pair = pairs.setdefault((index, day), (index, day))
+                for item_id in item_ids:
+                    known = elsewhere.get(item_id)
+                    if known is None or pair > known:
+                        elsewhere[item_id] = pair
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -302,11 +334,15 @@ class _Evaluation:
         by_partner: dict[int, list[ReceivableItem]] = defaultdict(list)
         for item in self.facts.items:
             by_partner[item.partner_id].append(item)
+        for partner_id in self.history.customers():
+            if partner_id not in by_partner:
+                self.remember_elsewhere(partner_id)
         # Each customer's list is let go once decided: what the cases and skips keep grows as they go.
         for partner_id in sorted(by_partner):
             items = by_partner.pop(partner_id)
             items.sort(key=_due_then_id)
             partner = self.partner(partner_id)
+            self.recall(partner_id, items)
             self.evaluate_partner(partner, items)
             if partner_id in self.open_records:
                 self.tidy_reminders(partner, items)
@@ -874,7 +910,7 @@ class _Evaluation:
 
     def close_settled(self) -> None:
         """Close the open records none of whose items is open any more."""
-        records = [issued for issued in self.facts.issued if issued.open and issued.item_ids]
+        records = [issued for issued in self.history.open_actions() if issued.item_ids]
         # The items open records name, less the open ones, in place: a set of all open items would hold a
         # million ids, and a second set of the named ones still open as many as the first.
         gone = {item_id for issued in records for item_id in issued.item_ids}

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 
 from connector.errors import ErpDataError, FactsError
+from connector.history import HistoryBuilder
 from connector.model import (
     DEBTOR_KINDS,
     Company,
@@ -507,8 +508,9 @@ def _distinct_values_are_sound(facts: Facts) -> bool:
     days = _distinct(partners, "customer_since")
     for records, names in ((invoices, ("invoice_date", "due_date")), (items, ("due_date",)), (facts.credits, ("date",)),
                            (facts.settled, ("due_date", "paid_date", "invoice_date")),
-                           (facts.issued, ("date", "deadline")), (facts.promises, ("promised_date", "created"))):
+                           (facts.promises, ("promised_date", "created"))):
         days |= _distinct(records, *names)
+    days |= facts.history.dates()
     residuals = _extremes(items, "residual")
     amounts = (residuals + _extremes(invoices, "amount_total", "residual") + _extremes(items, "amount")
                + _extremes(facts.credits, "residual") + _extremes(facts.settled, "amount")
@@ -747,8 +749,7 @@ class _LinesReader:
         self.item_ids: dict[int, int] = {}
         self.credits: list[Credit] = []
         self.settled: list[SettledItem] = []
-        self.issued: list[IssuedAction] = []
-        self.shared_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.issued = HistoryBuilder()
         self.promises: list[Promise] = []
 
     def add(self, section: str, rows: list[list[Any]], positions: tuple[int, ...]) -> None:
@@ -832,12 +833,17 @@ class _LinesReader:
             raise _Invalid
         known, named = self.item_ids, cast("list[int]", item_ids)  # checked just above
         ids = tuple([known.get(i, i) for i in named])
-        self.issued.append(new_issued(
-            key, "escalate" if kind == "escalate" else "remind", _intern(level), _intern(channel),
-            self.partner_ids.get(partner_id, _fast_int(partner_id)), self.shared_ids.setdefault(ids, ids),
-            _parse_day(day), _fast_bool(open_, False), _fast_text(ref), _shared_text(assignee),
-            _optional_day(deadline), _fast_text(feedback), _optional_day(done_on), _shared_text(done_by),
-            _shared_text(outcome)))
+        kind_ = "escalate" if kind == "escalate" else "remind"
+        level_, channel_, day_, ref_ = _intern(level), _intern(channel), _parse_day(day), _fast_text(ref)
+        partner = self.partner_ids.get(partner_id, _fast_int(partner_id))
+        is_open, assignee_, deadline_ = _fast_bool(open_, False), _shared_text(assignee), _optional_day(deadline)
+        feedback_, done_on_, done_by_ = _fast_text(feedback), _optional_day(done_on), _shared_text(done_by)
+        outcome_ = _shared_text(outcome)
+        whole = None  # most steps: closed, and no person added to them (see connector.history)
+        if is_open or assignee_ or deadline_ is not None or feedback_ or done_on_ is not None or done_by_ or outcome_:
+            whole = new_issued(key, kind_, level_, channel_, partner, ids, day_, is_open, ref_, assignee_, deadline_,
+                               feedback_, done_on_, done_by_, outcome_)
+        self.issued.add_step(key, kind_, level_, channel_, partner, ids, day_, ref_, whole)
 
     def _promises(self, v: Sequence[Any]) -> None:
         id_, partner_id, promised_date, created, open_, amount, note, ref, invoice_id = v
@@ -852,7 +858,7 @@ class _LinesReader:
             if item.partner_id not in self.partners:
                 raise _Invalid
         return Facts(company=self.company, partners=self.partners, items=tuple(self.items),
-                     credits=tuple(self.credits), settled=tuple(self.settled), issued=tuple(self.issued),
+                     credits=tuple(self.credits), settled=tuple(self.settled), issued=self.issued.build(),
                      promises=tuple(self.promises), currencies=self.currencies, source=self.source_map)
 
 

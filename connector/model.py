@@ -12,7 +12,10 @@ from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import date
 from datetime import date as _date  # for fields of classes that have a field named `date`
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast, overload
+
+if TYPE_CHECKING:
+    from connector.history import History
 
 Channel = Literal["email", "sms", "phone", "letter", "task"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms", "phone", "letter", "task")
@@ -281,10 +284,21 @@ class Facts:
     items: tuple[ReceivableItem, ...]
     credits: tuple[Credit, ...] = ()
     settled: tuple[SettledItem, ...] = ()
-    issued: tuple[IssuedAction, ...] = ()
+    # Every step the connector took, as the ERP reports it back: a `connector.history.History` (any
+    # sequence of `IssuedAction` given here is kept as one).
+    issued: Sequence[IssuedAction] = ()
     promises: tuple[Promise, ...] = ()
     currencies: Mapping[str, Currency] = field(default_factory=dict)
     source: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from connector.history import history_of  # connector.history builds on this module
+
+        object.__setattr__(self, "issued", history_of(self.issued))
+
+    @property
+    def history(self) -> History:
+        return cast("History", self.issued)
 
     def currency(self, code: str) -> Currency:
         return self.currencies.get(code) or Currency(code)

@@ -713,12 +713,14 @@ class FactsIndex:
                 self.items[item.partner_id].append(item)
         for items in self.items.values():
             items.sort(key=lambda i: (i.due_date, i.id))
-        self.issued: dict[int, list[IssuedAction]] = defaultdict(list)
-        for issued in facts.issued:
-            if partners is None or issued.partner_id in partners:
-                self.issued[issued.partner_id].append(issued)
-        for history in self.issued.values():
-            history.sort(key=lambda a: (a.date, a.key))
+        # Each indexed customer's steps, made from the compact history for these customers only.
+        history = facts.history
+        self.issued: dict[int, list[IssuedAction]] = {}
+        for partner_id in history.customers() if partners is None else sorted(partners):
+            steps = history.of_customer(partner_id)
+            if steps:
+                steps.sort(key=lambda a: (a.date, a.key))
+                self.issued[partner_id] = steps
         self.promises: dict[int, list[Promise]] = defaultdict(list)
         for promise in sorted(facts.promises, key=lambda p: (p.created, p.id)):
             self.promises[promise.partner_id].append(promise)

@@ -452,11 +452,13 @@ def _effectiveness(facts: Facts, policy: Policy, today: date, currencies: Sequen
     settled = {s.id: s for s in facts.settled}
     open_items = {i.id: i for i in facts.items}
     first: dict[tuple[str, int], date] = {}
-    for action in facts.issued:
-        for item_id in action.item_ids:
-            key = (action.level, item_id)
-            if key not in first or action.date < first[key]:
-                first[key] = action.date
+    history = facts.history
+    for (_kind, level, _channel), item_ids, day, _record in (
+            step for partner_id in history.customers() for step in history.steps_of(partner_id)):
+        for item_id in item_ids:
+            key = (level, item_id)
+            if key not in first or day < first[key]:
+                first[key] = day
     policy_levels = [level.name for level in policy.levels]
     others = sorted({level for level, _ in first} - set(policy_levels))
     # Per (level, currency): reminded count and amount, then per window the five counters.
@@ -714,9 +716,8 @@ def build_worklist(facts: Facts, policy: Policy, plan: Plan) -> tuple[WorkItem, 
         if item.residual > _ZERO:
             open_items[item.partner_id].append(item)
     records: dict[int, list[IssuedAction]] = defaultdict(list)
-    for issued in facts.issued:
-        if issued.open:
-            records[issued.partner_id].append(issued)
+    for issued in facts.history.open_actions():
+        records[issued.partner_id].append(issued)
     actions: dict[int, Remind | Escalate] = {}
     for planned in plan.actions:
         if isinstance(planned, Remind | Escalate) and planned.partner.id not in actions:

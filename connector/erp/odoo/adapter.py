@@ -389,7 +389,7 @@ class OdooAdapter:
         unfinished = [u.as_issued() for u in read_unfinished(s) if not u.completed]
         if unfinished:
             facts = replace(facts, issued=tuple(sorted((*facts.issued, *unfinished), key=lambda a: (a.date, a.key))))
-        if self._channels and any(not a.channel for a in facts.issued):
+        if self._channels and any(not channel for _kind, _level, channel in facts.history.shapes()):
             issued = tuple(a if a.channel else replace(a, channel=self._channels.get(a.level, ""))
                            for a in facts.issued)
             facts = replace(facts, issued=issued)
