@@ -136,11 +136,14 @@ class History(Sequence[IssuedAction]):
 
 
 class HistoryBuilder:
-    """Collects steps in order; `build` makes the `History`."""
+    """Collects steps in order; `build` makes the `History` and empties the builder."""
 
     __slots__ = ("days", "extras", "items", "keys", "partners", "refs", "shape", "shape_codes", "shared_ids")
 
     def __init__(self) -> None:
+        self._empty()
+
+    def _empty(self) -> None:
         self.keys: list[str] = []
         self.shape = array("H")
         self.shape_codes: dict[tuple[str, str, str], int] = {}
@@ -204,7 +207,7 @@ class HistoryBuilder:
         history._days = [self.days[p] for p in order]
         history._refs = [self.refs[p] for p in order]
         history._records, history._customers, history._starts, history._column = records, customers, starts, column
-        self.shared_ids = {}
+        self._empty()  # its columns in the given order are not needed again
 
 
 def history_of(issued: Sequence[IssuedAction]) -> History:
