@@ -256,19 +256,13 @@ class _Evaluation:
         for previous in (item_level, last_contact, contacted_today, open_records, handed_over, closed_handovers,
                          self.last_action_date, self.discount_sent):
             previous.clear()
-        index_of, discount_index, pairs = self.level_index.get, self.discount_index, self.pairs
+        reach, discount_index = self.reach, self.discount_index
         window_start, today, promised = self.window_start, self.today, partner_id in self.promised
         last_action: date | None = None
         for (_kind, level, channel), item_ids, day, record in self.history.steps_of(partner_id):
-            index = index_of(level)
-            if index is not None:
-                pair = pairs.setdefault((index, day), (index, day))
-                for item_id in item_ids:
-                    known = item_level.get(item_id)
-                    if known is None or index > known[0] or (index == known[0] and day > known[1]):
-                        item_level[item_id] = pair
-                if level in discount_index:
-                    self.discount_sent.update((index, item_id) for item_id in item_ids)
+            index = reach(item_level, level, day, item_ids)
+            if index is not None and level in discount_index:
+                self.discount_sent.update((index, item_id) for item_id in item_ids)
             if window_start <= day <= today and channel in CONTACT_CHANNELS:
                 if day == today:
                     contacted_today.setdefault(partner_id, (level, set()))[1].update(item_ids)
@@ -302,15 +296,21 @@ class _Evaluation:
 
     def remember_elsewhere(self, partner_id: int) -> None:
         """The levels reached by the items of a customer with no open item (see `elsewhere`)."""
-        index_of, pairs, elsewhere = self.level_index.get, self.pairs, self.elsewhere
         for (_kind, level, _channel), item_ids, day, _record in self.history.steps_of(partner_id):
-            index = index_of(level)
-            if index is not None:
-                pair = pairs.setdefault((index, day), (index, day))
-                for item_id in item_ids:
-                    known = elsewhere.get(item_id)
-                    if known is None or pair > known:
-                        elsewhere[item_id] = pair
+            self.reach(self.elsewhere, level, day, item_ids)
+
+    def reach(self, reached: dict[int, tuple[int, date]], level: str, day: date,
+              item_ids: tuple[int, ...]) -> int | None:
+        """Note in `reached` what a step's items reached (the highest level, then the latest day), and
+        return the level's index (None: a level the policy no longer has)."""
+        index = self.level_index.get(level)
+        if index is not None:
+            pair = self.pairs.setdefault((index, day), (index, day))
+            for item_id in item_ids:
+                known = reached.get(item_id)
+                if known is None or pair > known:
+                    reached[item_id] = pair
+        return index
 
     # ------------------------------------------------------------------------------ helpers
 
