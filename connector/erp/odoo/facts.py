@@ -356,7 +356,6 @@ class FactsReader:
             self.progress("receivables", len(lines), None)
         self.progress("receivables", len(lines), len(lines))
 
-        line_owners = [line.owner for line in lines]
         if self.narrow:
             moves = self.read_deciding_moves(lines)
             searched_disputes: frozenset[int] | None = self.search_disputed(company_domain)
@@ -390,13 +389,14 @@ class FactsReader:
         line_partners: list[int | None] = []
         # One int object per customer for all its lines (each row's decoded id is a new one): 28 bytes a line.
         one_id: dict[int | None, int | None] = {}
-        customer_of = self.commercial_partners(line_owners)
-        for owner, mid in zip(line_owners, (line.move for line in lines), strict=True):
+        customer_of = self.commercial_partners(line.owner for line in lines)
+        for line in lines:
+            owner = line.owner
             if owner is not None:
                 customer = customer_of.get(owner, owner)
                 line_partners.append(one_id.setdefault(customer, customer))
                 continue
-            move = moves.get(mid or 0)
+            move = moves.get(line.move or 0)
             found = m2o_id(move.get(commercial_f)) if move is not None else None
             pid = found if found is not None else owner
             line_partners.append(one_id.setdefault(pid, pid))
