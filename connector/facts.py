@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 
 from connector.errors import ErpDataError, FactsError
-from connector.history import HistoryBuilder
+from connector.history import HistoryBuilder, plain_step
 from connector.model import (
     DEBTOR_KINDS,
     Company,
@@ -840,7 +840,7 @@ class _LinesReader:
         feedback_, done_on_, done_by_ = _fast_text(feedback), _optional_day(done_on), _shared_text(done_by)
         outcome_ = _shared_text(outcome)
         whole = None  # most steps: closed, and no person added to them (see connector.history)
-        if is_open or assignee_ or deadline_ is not None or feedback_ or done_on_ is not None or done_by_ or outcome_:
+        if not plain_step(is_open, assignee_, deadline_, feedback_, done_on_, done_by_, outcome_):
             whole = new_issued(key, kind_, level_, channel_, partner, ids, day_, is_open, ref_, assignee_, deadline_,
                                feedback_, done_on_, done_by_, outcome_)
         self.issued.add_step(key, kind_, level_, channel_, partner, ids, day_, ref_, whole)

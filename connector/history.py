@@ -24,10 +24,17 @@ from connector.model import IssuedAction, new_issued
 Step = tuple[tuple[str, str, str], tuple[int, ...], date, "IssuedAction | None"]
 
 
+def plain_step(open_: bool, assignee: str, deadline: date | None, feedback: str, done_on: date | None,
+               done_by: str, outcome: str) -> bool:
+    """Whether a step with these fields is a closed one that no person added to: what `History` keeps
+    in columns alone."""
+    return (not open_ and not assignee and deadline is None and not feedback and done_on is None and not done_by
+            and not outcome)
+
+
 def is_plain(action: IssuedAction) -> bool:
-    """A closed step that no person added to: what `History` keeps in columns alone."""
-    return (not action.open and not action.assignee and action.deadline is None and not action.feedback
-            and action.done_on is None and not action.done_by and not action.outcome)
+    return plain_step(action.open, action.assignee, action.deadline, action.feedback, action.done_on,
+                      action.done_by, action.outcome)
 
 
 class History(Sequence[IssuedAction]):
@@ -113,7 +120,13 @@ class History(Sequence[IssuedAction]):
 
     def steps_of(self, partner_id: int) -> Iterator[Step]:
         """A customer's steps, in the history's order, without making an `IssuedAction` for the plain ones."""
-        start, end = self._rows(partner_id)
+        return self._steps(*self._rows(partner_id))
+
+    def steps(self) -> Iterator[Step]:
+        """Every step, customer after customer (as `steps_of`)."""
+        return self._steps(0, len(self))
+
+    def _steps(self, start: int, end: int) -> Iterator[Step]:
         return zip(map(self._shapes.__getitem__, self._shape[start:end]), self._items[start:end],
                    self._days[start:end], self._records[start:end], strict=True)
 

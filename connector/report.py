@@ -452,9 +452,7 @@ def _effectiveness(facts: Facts, policy: Policy, today: date, currencies: Sequen
     settled = {s.id: s for s in facts.settled}
     open_items = {i.id: i for i in facts.items}
     first: dict[tuple[str, int], date] = {}
-    history = facts.history
-    for (_kind, level, _channel), item_ids, day, _record in (
-            step for partner_id in history.customers() for step in history.steps_of(partner_id)):
+    for (_kind, level, _channel), item_ids, day, _record in facts.history.steps():
         for item_id in item_ids:
             key = (level, item_id)
             if key not in first or day < first[key]:

@@ -59,6 +59,7 @@ def test_steps_are_read_by_customer_in_the_history_order() -> None:
     assert steps == [(("remind", "friendly", "email"), (10, 11), date(2026, 11, 4), None),
                      (("remind", "call", "phone"), (10, 11), date(2026, 11, 9), STEPS[2])]
     assert history.open_actions() == [STEPS[2]]
+    assert list(history.steps()) == [step for pid in history.customers() for step in history.steps_of(pid)]
 
 
 def test_facts_keep_any_sequence_of_steps_as_a_history() -> None:
