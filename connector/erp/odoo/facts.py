@@ -19,6 +19,9 @@ date the line's stored copy (17+), the due date the line's. It reads moves only 
 on 16 for the invoice date, and for the payment method when the configuration names direct-debit
 methods), finds the disputed lines (flagged on the line or on its move) with one `search` of the open
 lines, with dotted conditions on their move, and skips the descriptions and the instalment numbering.
+The search and a read of the active currencies come before the open lines: on 17+ (without
+direct-debit methods) the item of each line that carries what decides is made as its page comes, while
+the next page is on its way; only the others wait for the moves, currencies and customers read after.
 `add_details` then reads the moves' DETAIL_FIELDS, descriptions and instalments for the invoices of
 the customers the plan writes to only (none on a day with nothing to write). Both pulls make a line
 the case of its partner's commercial partner, even where it was changed by hand away from its move's.
@@ -208,6 +211,77 @@ def _id_of(value: Any) -> int | None:
     return value if type(value) is int else m2o_id(value)
 
 
+class _Conversion:
+    """Open lines into items and credits, for one pull: what that needs besides the line and its move.
+
+    `invoices` holds each move's invoice, made by its first line. A narrowed pull uses a second one
+    (`ahead`) while the pages come, which makes only the items that need nothing read after the lines.
+    """
+
+    def __init__(self, reader: FactsReader, company_currency: str, searched_disputes: frozenset[int] | None,
+                 instalment: dict[int, tuple[int, int]] | None = None, mandated: set[int] | None = None) -> None:
+        self.reader = reader
+        self.company_currency = company_currency
+        self.searched_disputes = searched_disputes
+        self.instalment = instalment or {}
+        self.mandated = mandated or set()
+        self.narrow = reader.narrow
+        self.invoices: dict[int, Invoice] = {}
+        # Per currency id: its code and decimals (looked up once).
+        self.codes: dict[Any, tuple[str, int]] = {}
+        self.refund_types = frozenset(reader.m.get("receivable", "refund_move_types"))
+        self.by_method = bool(reader.mf["payment_method"]) and bool(reader.direct_debit_methods)
+
+    def ahead(self, line: OpenLine) -> ReceivableItem | None:
+        """The item of a line that carries what decides, its partner taken for the customer; None for the
+        others (and for a line in a currency not read yet), left to `line` once the pages are in."""
+        reader = self.reader
+        if reader.needs_its_move(line) or (line.currency is not None and line.currency not in reader.currency_codes):
+            return None
+        made = self.line(line, line.owner or 0, {})
+        return made if isinstance(made, ReceivableItem) else None
+
+    def line(self, line: OpenLine, pid: int, move: dict[str, Any]) -> ReceivableItem | Credit:
+        reader = self.reader
+        mf, amount = reader.mf, reader.amount
+        line_id, mid = line.id, line.move or 0
+        known = self.codes.get(line.currency)
+        if known is None:
+            known_code = reader.code(line.currency) or self.company_currency
+            known = self.codes[line.currency] = (known_code, reader.decimals(known_code))
+        code, decimals = known
+        residual = amount(line.residual_currency, decimals)
+        if residual == 0:
+            residual = amount(line.residual, decimals)
+        number = line.number
+        if residual < 0:
+            refund = move.get(mf["move_type"]) in self.refund_types
+            return Credit(id=line_id, partner_id=pid, number=number or f"#{line_id}",
+                          date=line.entry_date or reader.day(move.get(mf["date"])) or reader.today,
+                          residual=-residual, currency=code, kind="credit_note" if refund else "payment")
+        due = line.due
+        invoice = self.invoices.get(mid)
+        if invoice is None:
+            if self.narrow:
+                invoice = reader.bare_invoice(mid, move, line.invoice_date, pid, number, code, due)
+            else:
+                invoice = reader.invoice(mid, move, pid, number, line.entry_date or reader.today, code)
+            self.invoices[mid] = invoice
+        k, n = self.instalment.get(line_id, (1, 1))
+        discount_date = line.discount_date
+        discount = amount(line.discount, decimals) if discount_date else None
+        searched = self.searched_disputes
+        return new_item(
+            id=line_id, partner_id=pid, invoice=invoice, due_date=due or invoice.due_date,
+            amount=residual if self.narrow else reader.asked(line.in_currency, line.balance, residual, decimals),
+            residual=residual, currency=code,
+            disputed=(line_id in searched) if searched is not None else reader.disputed(line.flags, move),
+            instalment=k, instalments=n, discount_date=discount_date,
+            discount_amount=discount if discount else None,
+            direct_debit=pid in self.mandated or (
+                self.by_method and reader.by_direct_debit(move.get(mf["payment_method"]))))
+
+
 class FactsReader:
     """One pull: reads, indexes and builds the facts; `calls` are counted by the session's rpc."""
 
@@ -346,19 +420,31 @@ class FactsReader:
             left_out = {lf["date"], lf["amount_currency"], lf["balance"], *m.get("disputes", "line_flags")}
             line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
+        searched_disputes: frozenset[int] | None = None  # a full pull reads them from each line and its move
+        if self.narrow:
+            searched_disputes = self.search_disputed(company_domain)
+        # A narrowed pull makes the item of each line that carries what decides as its page comes, while
+        # the next page is on its way (`_Conversion.ahead`); the others wait for what they lack. Not with
+        # direct-debit methods configured: a customer's mandate is read once the customers are known.
+        ahead: _Conversion | None = None
+        if self.narrow and self.decides_from_lines() and not self.direct_debit_methods:
+            self.read_active_currencies()
+            ahead = _Conversion(self, company.currency, searched_disputes)
         self.progress("receivables", 0, None)
         # Without display names: the move, customer and currency are read by id where needed. Each page is
         # converted while the next one is on its way.
         lines: list[OpenLine] = []
+        made: list[ReceivableItem | None] = []  # parallel to `lines`: the item made ahead, if any
         for page in s.pages(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields,
                             names=False):
-            lines += self.open_lines(page)
+            converted = self.open_lines(page)
+            lines += converted
+            made += map(ahead.ahead, converted) if ahead is not None else [None] * len(converted)
             self.progress("receivables", len(lines), None)
         self.progress("receivables", len(lines), len(lines))
 
         if self.narrow:
             moves = self.read_deciding_moves(lines)
-            searched_disputes: frozenset[int] | None = self.search_disputed(company_domain)
         else:
             # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
             move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date",
@@ -370,14 +456,15 @@ class FactsReader:
             move_fields += [flag for flag in m.get("disputes", "move_flags") if flag not in move_fields]
             moves = s.read(m.model("move"), {line.move for line in lines if line.move is not None}, move_fields)
             self.descriptions = self.read_descriptions(moves)
-            searched_disputes = None  # read from each line and its move
         self.progress("invoices", len(moves), len(moves))
 
-        # Currencies of the lines, the moves and the company: one read.
+        # Currencies of the lines, the moves and the company not known yet: one read.
         currency_ids = {line.currency for line in lines}
         currency_ids |= {m2o_id(r.get(mf["currency"])) for r in moves.values()}
         currency_ids.add(self.company_currency_id)
-        self.read_currencies({c for c in currency_ids if c is not None})
+        missing = {c for c in currency_ids if c is not None and c not in self.currencies}
+        if missing:
+            self.read_currencies(missing)
 
         instalment = {} if self.narrow else self.number_instalments(lines)
 
@@ -404,62 +491,31 @@ class FactsReader:
         self.lines, self.moves, self.line_partners = lines, moves, line_partners
         self.progress("customers", 0, len(partner_ids))
         settled, first_invoice = self.read_settled(sorted(partner_ids), company_domain)
-        invoices: dict[int, Invoice] = {}
+        conversion = _Conversion(self, company.currency, searched_disputes, instalment,
+                                 self.read_mandates(partner_ids))
+        invoices = conversion.invoices
         items: list[ReceivableItem] = []
         credits: list[Credit] = []
-        refund_types = set(m.get("receivable", "refund_move_types"))
-        mandated = self.read_mandates(partner_ids)
-        method_f = mf["payment_method"]
-        move_type_f, narrow = mf["move_type"], self.narrow
-        # Per currency id: its code and decimals (every currency is read by now).
-        codes: dict[Any, tuple[str, int]] = {}
-        amount, day = self.amount, self.day
-        move_date_f = mf["date"]
-        by_method = bool(method_f) and bool(self.direct_debit_methods)
         no_move: dict[str, Any] = {}
-        for line, pid in zip(lines, line_partners, strict=True):
+        for line, pid, early in zip(lines, line_partners, made, strict=True):
             if pid is None:
                 continue
             mid = line.move or 0
-            move = moves.get(mid, no_move)
-            line_id = line.id
-            known = codes.get(line.currency)
-            if known is None:
-                known_code = self.code(line.currency) or company.currency
-                known = codes[line.currency] = (known_code, self.decimals(known_code))
-            code, decimals = known
-            residual = amount(line.residual_currency, decimals)
-            if residual == 0:
-                residual = amount(line.residual, decimals)
-            number = line.number
-            if residual < 0:
-                refund = move.get(move_type_f) in refund_types
-                credits.append(Credit(id=line_id, partner_id=pid, number=number or f"#{line_id}",
-                                      date=line.entry_date or day(move.get(move_date_f)) or self.today,
-                                      residual=-residual, currency=code, kind="credit_note" if refund else "payment"))
+            # The item made ahead stands where what it assumed holds: the line's partner is the customer, no
+            # move was read for the invoice, and the invoice is the one its first line made.
+            if early is not None and early.partner_id == pid and mid not in moves and \
+                    invoices.setdefault(mid, early.invoice) is early.invoice:
+                items.append(early)
                 continue
-            due = line.due
-            invoice = invoices.get(mid)
-            if invoice is None:
-                if self.narrow:
-                    invoice = invoices[mid] = self.bare_invoice(mid, move, line.invoice_date, pid, number, code, due)
-                else:
-                    invoice = invoices[mid] = self.invoice(mid, move, pid, number, line.entry_date or self.today, code)
-                first = first_invoice.get(pid)
-                if first is None or invoice.invoice_date < first:
-                    first_invoice[pid] = invoice.invoice_date
-            k, n = instalment.get(line_id, (1, 1))
-            discount_date = line.discount_date
-            discount = amount(line.discount, decimals) if discount_date else None
-            items.append(new_item(
-                id=line_id, partner_id=pid, invoice=invoice, due_date=due or invoice.due_date,
-                amount=residual if narrow else self.asked(line.in_currency, line.balance, residual, decimals),
-                residual=residual, currency=code,
-                disputed=(line_id in searched_disputes) if searched_disputes is not None
-                else self.disputed(line.flags, move),
-                instalment=k, instalments=n, discount_date=discount_date,
-                discount_amount=discount if discount else None,
-                direct_debit=pid in mandated or (by_method and self.by_direct_debit(move.get(method_f)))))
+            receivable = conversion.line(line, pid, moves.get(mid, no_move))
+            if isinstance(receivable, Credit):
+                credits.append(receivable)
+            else:
+                items.append(receivable)
+        for invoice in invoices.values():
+            first = first_invoice.get(invoice.partner_id)
+            if first is None or invoice.invoice_date < first:
+                first_invoice[invoice.partner_id] = invoice.invoice_date
         partners = self.read_partners(sorted(partner_ids), refs, first_invoice)
         promises = self.read_promises(refs, moves)
         for promise in promises:
@@ -600,8 +656,16 @@ class FactsReader:
             website=text(row.get(self.f("company", "website"))), iban=iban, bank_name=bank_name, bic=bic)
         return company, ids
 
+    def read_active_currencies(self) -> None:
+        """The active currencies, before the open lines (a line's currency is nearly always one of them)."""
+        fields = self.m.names("currency", "name", "decimal_places", "symbol")
+        self.keep_currencies({int(row["id"]): row for row in self.s.search_read(self.m.model("currency"), [], fields)})
+
     def read_currencies(self, ids: Iterable[int]) -> None:
-        rows = self.s.read(self.m.model("currency"), ids, self.m.names("currency", "name", "decimal_places", "symbol"))
+        self.keep_currencies(self.s.read(self.m.model("currency"), ids,
+                                         self.m.names("currency", "name", "decimal_places", "symbol")))
+
+    def keep_currencies(self, rows: dict[int, dict[str, Any]]) -> None:
         for cid, row in rows.items():
             code = text(row.get(self.f("currency", "name")))
             decimals = row.get(self.f("currency", "decimal_places"))
@@ -665,28 +729,31 @@ class FactsReader:
         direct-debit payment methods (the method is the move's), every move is read, still without the
         DETAIL_FIELDS.
         """
-        m, lf, mf = self.m, self.lf, self.mf
+        m, mf = self.m, self.mf
         fields = m.names("move", *DECIDING_FIELDS)
-        every = not lf["invoice_date"]
         if self.direct_debit_methods and mf["payment_method"]:
             fields.append(mf["payment_method"])
-            every = True
-        if every:
-            wanted = {line.move for line in lines if line.move is not None}
+        if self.decides_from_lines():
+            wanted = {line.move for line in lines if line.move is not None and self.needs_its_move(line)}
         else:
-            wanted = set()
-            for line in lines:
-                if line.move is None:
-                    continue
-                if line.owner is None or line.due is None or line.invoice_date is None:
-                    wanted.add(line.move)
-                    continue
-                # A negative residual (a credit: its kind is the move's); False (no amount) is not below zero.
-                in_currency, residual = line.residual_currency, line.residual
-                if (isinstance(in_currency, float | int) and in_currency < 0) or (
-                        isinstance(residual, float | int) and residual < 0):
-                    wanted.add(line.move)
+            wanted = {line.move for line in lines if line.move is not None}
         return self.s.read(m.model("move"), wanted, fields) if wanted else {}
+
+    def decides_from_lines(self) -> bool:
+        """Whether a narrowed pull's lines carry what decides (17+: the invoice date is on the line), so that
+        only the moves of lines that lack something are read; not where the configuration names direct-debit
+        payment methods (the method is the move's)."""
+        return bool(self.lf["invoice_date"]) and not (self.direct_debit_methods and self.mf["payment_method"])
+
+    @staticmethod
+    def needs_its_move(line: OpenLine) -> bool:
+        """Whether a line lacks something a decision needs: its customer, due date or invoice date, or the
+        kind of a credit (a negative residual: the move's type; False, no amount, is not below zero)."""
+        if line.owner is None or line.due is None or line.invoice_date is None:
+            return True
+        in_currency, residual = line.residual_currency, line.residual
+        return (isinstance(in_currency, float | int) and in_currency < 0) or (
+            isinstance(residual, float | int) and residual < 0)
 
     def search_disputed(self, company_domain: list[Any]) -> frozenset[int]:
         """The open lines marked as disputed, on the line (16/17 `blocked`, 19 `no_followup`) or on their move
