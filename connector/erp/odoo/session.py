@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+import threading
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -194,6 +197,34 @@ def odoo_local_date(value: Any, zone: tzinfo) -> date | None:
     return moment.astimezone(zone).date()
 
 
+# While pages are read ahead, the interpreter hands the GIL from the thread converting a page to the one
+# reading the next at least this often (seconds). At Python's default (5 ms) the reading thread, which
+# needs the GIL for each chunk of an answer and to decode it, waited behind the conversion about 5 ms
+# a chunk: a no-op re-run of 10,000 open lines spent about 330 ms reading its pages instead of 255 ms.
+READ_AHEAD_SWITCH_S = 0.001
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_before = 0.0
+
+
+@contextmanager
+def quick_handover() -> Iterator[None]:
+    """READ_AHEAD_SWITCH_S for as long as any page reader runs; the process's own interval after the last."""
+    global _switch_users, _switch_before
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_before = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_before, READ_AHEAD_SWITCH_S))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_before)
+
+
 class Session:
     """An authenticated connection with its version's mapping and the external ids resolved once."""
 
@@ -227,7 +258,8 @@ class Session:
             if len(page) < page_limit or (limit is not None and len(out) >= limit):
                 return out
 
-    def pages(self, model: str, domain: list[Any], fields: list[str], *, names: bool = True) -> Iterator[list[Any]]:
+    def pages(self, model: str, domain: list[Any], fields: list[str], *,
+              names: bool = True) -> Generator[list[Any], None, None]:
         """`search_read`'s pages (by id) one at a time, each next one asked for while the caller works on the
         one it has: a reader that converts every page as it comes holds one page of answers instead of all of
         them, and its work overlaps the server's on the next page.
@@ -237,7 +269,7 @@ class Session:
         error of a page is raised to the caller when it asks for that page.
         """
         size = self.page_size
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-pages") as ahead:
+        with quick_handover(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-pages") as ahead:
             offset = 0
             coming = ahead.submit(self._page, model, domain, fields, offset, size, "id", None, names)
             while True:

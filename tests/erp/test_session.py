@@ -1,0 +1,90 @@
+"""Session.pages reads ahead on a worker thread and gives the process its own switch interval back."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any, cast
+
+import pytest
+
+from connector.erp.odoo.mapping import OdooMapping
+from connector.erp.odoo.rpc import OdooRpc
+from connector.erp.odoo.session import READ_AHEAD_SWITCH_S, Session, quick_handover
+
+
+class _Pages:
+    """An rpc answering search_read with `total` records in pages, noting the interval each call saw."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.seen: list[float] = []
+
+    def call(self, model: str, method: str, **kwargs: Any) -> list[dict[str, Any]]:
+        assert (model, method) == ("account.move.line", "search_read")
+        self.seen.append(sys.getswitchinterval())
+        start = kwargs["offset"]
+        return [{"id": i} for i in range(start + 1, min(self.total, start + kwargs["limit"]) + 1)]
+
+
+def _session(rpc: _Pages) -> Session:
+    return Session(cast(OdooRpc, rpc), cast(OdooMapping, None), "17.0", 2, page_size=10)
+
+
+@pytest.fixture
+def interval() -> Iterator[float]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.004)
+    yield 0.004
+    sys.setswitchinterval(before)
+
+
+def test_pages_read_ahead_with_a_quick_handover_and_restore_the_interval(interval: float) -> None:
+    rpc = _Pages(25)
+    ids = [row["id"] for page in _session(rpc).pages("account.move.line", [], ["id"]) for row in page]
+    assert ids == list(range(1, 26))
+    assert rpc.seen == [READ_AHEAD_SWITCH_S] * 3
+    assert sys.getswitchinterval() == interval
+
+
+def test_a_reader_stopped_early_restores_the_interval(interval: float) -> None:
+    pages = _session(_Pages(100)).pages("account.move.line", [], ["id"])
+    assert len(next(pages)) == 10
+    assert sys.getswitchinterval() == READ_AHEAD_SWITCH_S
+    pages.close()
+    assert sys.getswitchinterval() == interval
+
+
+def test_overlapping_readers_restore_the_interval_after_the_last(interval: float) -> None:
+    first, second = quick_handover(), quick_handover()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to start ends first: the second still reads
+    assert sys.getswitchinterval() == READ_AHEAD_SWITCH_S
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == interval
+
+
+def test_readers_on_several_threads_restore_the_interval(interval: float) -> None:
+    def read() -> None:
+        for _page in _session(_Pages(50)).pages("account.move.line", [], ["id"]):
+            pass
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sys.getswitchinterval() == interval
+
+
+def test_a_process_already_quicker_keeps_its_interval() -> None:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(READ_AHEAD_SWITCH_S / 2)
+    try:
+        with quick_handover():
+            assert sys.getswitchinterval() == READ_AHEAD_SWITCH_S / 2
+        assert sys.getswitchinterval() == READ_AHEAD_SWITCH_S / 2
+    finally:
+        sys.setswitchinterval(before)
