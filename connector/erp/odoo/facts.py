@@ -444,7 +444,8 @@ class FactsReader:
         self.progress("receivables", len(lines), len(lines))
 
         if self.narrow:
-            moves = self.read_deciding_moves(lines)
+            # A line whose item was made ahead lacked nothing: only the others can need their move.
+            moves = self.read_deciding_moves([line for line, early in zip(lines, made, strict=True) if early is None])
         else:
             # Their moves, by id lists (the number is the lines' move_name, Odoo's stored copy of it).
             move_fields = m.names("move", "commercial_partner", "move_type", "invoice_date", "due_date",
