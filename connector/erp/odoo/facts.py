@@ -442,6 +442,7 @@ class FactsReader:
             made += map(ahead.ahead, converted) if ahead is not None else [None] * len(converted)
             self.progress("receivables", len(lines), None)
         self.progress("receivables", len(lines), len(lines))
+        ahead = None  # its index of invoices (one per move: a million at 1M lines) is no longer needed
 
         if self.narrow:
             # A line whose item was made ahead lacked nothing: only the others can need their move.
