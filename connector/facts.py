@@ -447,9 +447,13 @@ def _checked(kind: str, record: int | str, checks: Iterable[tuple[str, str | Non
             yield Problem(kind, record, field_name, problem)
 
 
-def facts_problems(facts: Facts) -> Iterator[Problem]:
-    """Everything in `facts` the connector cannot compute with, and the negative residuals (warnings)."""
-    if _distinct_values_are_sound(facts):
+def facts_problems(facts: Facts, items: ItemValues | None = None) -> Iterator[Problem]:
+    """Everything in `facts` the connector cannot compute with, and the negative residuals (warnings).
+
+    `items`: the values of every item of `facts` (more items do no harm), gathered as they were made;
+    else they are gathered here.
+    """
+    if _distinct_values_are_sound(facts, items if items is not None else ItemValues.of(facts.items)):
         return
     known = facts.currencies
     yield from _checked("company", facts.company.id, [
@@ -493,9 +497,53 @@ def facts_problems(facts: Facts) -> Iterator[Problem]:
             ("amount", amount_problem(promise.amount))])
 
 
-def _distinct_values_are_sound(facts: Facts) -> bool:
+class ItemValues:
+    """What the check of the facts judges the open items on, gathered a batch of items at a time: their
+    distinct dates and currencies, their least and greatest amounts, the least residual, and whether each
+    item's customer is its invoice's.
+
+    An adapter adds each page's items as it makes them, while the next page is on its way: the check of
+    a clean pull then makes no pass over every item at the end, and a pass over a page just made is
+    cheap (its records are still in the processor's cache; the same pass over a large pull's items
+    at the end costs several times as much).
+    """
+
+    __slots__ = ("amounts", "currencies", "days", "least_residual", "partners_agree")
+
+    def __init__(self) -> None:
+        self.days: set[date | None] = set()
+        self.currencies: set[str] = set()
+        self.amounts: list[Decimal] = []  # the least and the greatest of every amount of the items so far
+        self.least_residual: Decimal | None = None
+        self.partners_agree = True
+
+    @classmethod
+    def of(cls, items: Sequence[ReceivableItem]) -> ItemValues:
+        values = cls()
+        values.add(items)
+        return values
+
+    def add(self, items: Sequence[ReceivableItem]) -> None:
+        if not items:
+            return
+        invoices = list(map(_invoice_of, items))
+        self.days |= _distinct(invoices, "invoice_date", "due_date")
+        self.days |= _distinct(items, "due_date")
+        residuals = _extremes(items, "residual")
+        amounts = [*self.amounts, *residuals, *_extremes(invoices, "amount_total", "residual"),
+                   *_extremes(items, "amount")]
+        self.amounts = [min(amounts), max(amounts)]
+        if self.least_residual is None or residuals[0] < self.least_residual:
+            self.least_residual = residuals[0]
+        self.currencies |= _distinct(invoices, "currency")
+        self.currencies |= _distinct(items, "currency")
+        self.partners_agree = self.partners_agree and all(
+            map(operator.eq, map(_partner_id_of, items), map(_partner_id_of, invoices)))
+
+
+def _distinct_values_are_sound(facts: Facts, items: ItemValues) -> bool:
     """Whether facts_problems has nothing to say, judged on the distinct dates and currencies and on the
-    least and greatest amounts.
+    least and greatest amounts (those of the items in `items`).
 
     Dates and currencies repeat across a million records (the readers share them), so a clean pull is
     checked in a few passes over attributes instead of one record at a time. Amounts mostly do not (each
@@ -503,26 +551,21 @@ def _distinct_values_are_sound(facts: Facts) -> bool:
     extremes. Anything doubtful is left to the record by record checks, which name each problem at its
     record.
     """
-    items, partners = facts.items, facts.partners.values()
-    invoices = list(map(_invoice_of, items))
-    days = _distinct(partners, "customer_since")
-    for records, names in ((invoices, ("invoice_date", "due_date")), (items, ("due_date",)), (facts.credits, ("date",)),
-                           (facts.settled, ("due_date", "paid_date", "invoice_date")),
+    days = _distinct(facts.partners.values(), "customer_since") | items.days
+    for records, names in ((facts.credits, ("date",)), (facts.settled, ("due_date", "paid_date", "invoice_date")),
                            (facts.promises, ("promised_date", "created"))):
         days |= _distinct(records, *names)
     days |= facts.history.dates()
-    residuals = _extremes(items, "residual")
-    amounts = (residuals + _extremes(invoices, "amount_total", "residual") + _extremes(items, "amount")
-               + _extremes(facts.credits, "residual") + _extremes(facts.settled, "amount")
+    amounts = (items.amounts + _extremes(facts.credits, "residual") + _extremes(facts.settled, "amount")
                + _extremes([p for p in facts.promises if p.amount is not None], "amount"))
-    currencies = {facts.company.currency}
-    for records in (invoices, items, facts.credits, facts.settled):
+    currencies = {facts.company.currency} | items.currencies
+    for records in (facts.credits, facts.settled):
         currencies |= _distinct(records, "currency")
     return (all(day_problem(day) is None for day in days)
             and all(amount_problem(amount) is None for amount in amounts)
             and all(currency_problem(code, facts.currencies) is None for code in currencies)
-            and min(residuals, default=0) >= 0
-            and all(map(operator.eq, map(_partner_id_of, items), map(_partner_id_of, invoices))))
+            and (items.least_residual is None or items.least_residual >= 0)
+            and items.partners_agree)
 
 
 _invoice_of = attrgetter("invoice")
@@ -570,13 +613,14 @@ def _problems_in_file(facts: Facts, data: dict[str, Any], source: str) -> list[s
     return errors
 
 
-def check_erp_facts(facts: Facts, erp: str, models: Mapping[str, str]) -> None:
+def check_erp_facts(facts: Facts, erp: str, models: Mapping[str, str], items: ItemValues | None = None) -> None:
     """Hold an adapter's facts to the file's rules: raises ErpDataError naming model, id and field.
 
-    `models` names the ERP model of each record kind (item -> "account.move.line", ...).
+    `models` names the ERP model of each record kind (item -> "account.move.line", ...); `items`, the
+    values of every item of `facts` as the adapter gathered them (see `ItemValues`).
     """
     errors: list[str] = []
-    for kind, record, field_name, problem, warning in facts_problems(facts):
+    for kind, record, field_name, problem, warning in facts_problems(facts, items):
         where = f"{models.get(kind, kind)} {record} ({field_name})"
         if warning:
             log.warning("%s %s: %s", erp, where, problem)

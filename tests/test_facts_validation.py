@@ -159,3 +159,55 @@ def test_the_odoo_adapter_refuses_a_due_date_in_9999_naming_the_line(tmp_path: P
             adapter.fetch_facts(AS_OF)
     assert caught.value.exit_code == 3
     assert f"account.move.line {line} (due_date): 9999-12-31 is outside 1900-2199" in str(caught.value)
+
+
+@pytest.mark.parametrize("version", [16, 17])
+def test_a_narrowed_pull_refuses_a_due_date_in_9999_and_an_invoice_total_beyond_the_bound(
+        tmp_path: Path, version: int) -> None:
+    """The sync's pull: 17+ makes each line's item as its page comes and checks it then (16 after the
+    pages); the invoices' amounts are read afterwards, for the customers written to, and checked then."""
+    from tests.erp.conftest import AS_OF, Rpc, make_adapter
+    from tests.sandboxes import sandbox_factory
+
+    open_lines = [("account_id.account_type", "=", "asset_receivable"), ("reconciled", "=", False),
+                  ("amount_residual", ">", 0)]
+    with sandbox_factory(tmp_path, "demo", AS_OF) as start:
+        server = start(version)
+        rpc = Rpc(server.url, server.database)
+        first, second = rpc("account.move.line", "search_read", open_lines, fields=["id", "move_id", "partner_id"],
+                            order="id", limit=2)
+        rpc("account.move.line", "write", [first["id"]], {"date_maturity": "9999-12-31"})
+        with make_adapter(server) as adapter, pytest.raises(ErpDataError) as caught:
+            adapter.fetch_facts(AS_OF, details_for=lambda facts: frozenset())
+        assert f"account.move.line {first['id']} (due_date): 9999-12-31 is outside 1900-2199" in str(caught.value)
+
+        rpc("account.move.line", "write", [first["id"]], {"date_maturity": AS_OF.isoformat()})
+        rpc("account.move", "write", [second["move_id"][0]], {"amount_total": 1e16})
+        customer = second["partner_id"][0]
+        with make_adapter(server) as adapter:
+            adapter.fetch_facts(AS_OF, details_for=lambda facts: frozenset())  # nobody written to: not read
+            with pytest.raises(ErpDataError) as caught:
+                adapter.fetch_facts(AS_OF, details_for=lambda facts: frozenset({customer}))
+    assert f"account.move {second['move_id'][0]} (amount_total): 10000000000000000.00 is too large" \
+        in str(caught.value), str(caught.value)
+
+
+def test_item_values_gathered_page_by_page_judge_as_those_gathered_at_once() -> None:
+    """What an adapter gathers a page at a time (with items it later drops) finds what one pass finds."""
+    from connector.facts import ItemValues, facts_problems
+
+    facts = load_facts(SAMPLE)
+    first, *rest = facts.items
+    for broken in (replace(first, due_date=first.due_date.replace(year=9999)), replace(first, amount=Decimal("1e27")),
+                   replace(first, residual=Decimal("-1.00")), replace(first, currency="XXY"),
+                   replace(first, partner_id=first.partner_id + 1000), first):
+        items = (*rest, broken)
+        facts_with = replace(facts, items=items)
+        by_pages = ItemValues()
+        for start in range(0, len(items), 2):
+            by_pages.add(items[start:start + 2])
+        by_pages.add([])
+        by_pages.add(facts.items[:1])  # made, then dropped: more items do no harm
+        expected = list(facts_problems(facts_with))
+        assert list(facts_problems(facts_with, by_pages)) == expected
+        assert bool(expected) == (broken is not first)

@@ -383,7 +383,7 @@ class OdooAdapter:
                              self.settings.direct_debit_methods, narrow=details_for is not None,
                              zone=self.settings.timezone)
         facts = reader.read()
-        check_erp_facts(facts, "Odoo", ODOO_MODELS)
+        check_erp_facts(facts, "Odoo", ODOO_MODELS, reader.item_values)
         # Claims still unfinished (a live run writing them, or a dead one's before `sync` settles them)
         # count as history: the contact was made or is being made, whatever key today's plan would use.
         unfinished = [u.as_issued() for u in read_unfinished(s) if not u.completed]
@@ -395,7 +395,10 @@ class OdooAdapter:
             facts = replace(facts, issued=issued)
         if details_for is not None:
             # Decided on the whole history, unfinished claims included, as the engine will see it.
-            facts = reader.add_details(facts, details_for(facts))
+            detailed = reader.add_details(facts, details_for(facts))
+            if detailed is not facts:  # the invoices' amounts and the items' asked amounts are new: checked too
+                check_erp_facts(detailed, "Odoo", ODOO_MODELS, reader.item_values)
+            facts = detailed
         return facts
 
     def write(self, requests: Sequence[WriteRequest], today: date, progress: Progress = no_progress) -> WriteResult:

@@ -60,7 +60,7 @@ from connector.erp.odoo.session import (
     parse_completion,
     text,
 )
-from connector.facts import building_facts
+from connector.facts import ItemValues, building_facts
 from connector.legal import DEFAULT_TAGS, DebtorTags, debtor_kind_of
 from connector.model import (
     Company,
@@ -297,6 +297,8 @@ class FactsReader:
         self.lines: list[OpenLine] = []
         self.moves: dict[int, dict[str, Any]] = {}
         self.line_partners: list[int | None] = []
+        # The values of every item made, for the check of the facts (`check_erp_facts`).
+        self.item_values = ItemValues()
         self.debtor_tags = debtor_tags
         self.direct_debit_methods = frozenset(name.strip().casefold() for name in direct_debit_methods)
         self.m = session.mapping
@@ -436,11 +438,18 @@ class FactsReader:
         # converted while the next one is on its way.
         lines: list[OpenLine] = []
         made: list[ReceivableItem | None] = []  # parallel to `lines`: the item made ahead, if any
+        values = self.item_values
         for page in s.pages(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields,
                             names=False):
             converted = self.open_lines(page)
             lines += converted
-            made += map(ahead.ahead, converted) if ahead is not None else [None] * len(converted)
+            if ahead is not None:
+                made_now = list(map(ahead.ahead, converted))
+                made += made_now
+                # What the check judges them on, now that they are at hand (see ItemValues).
+                values.add([early for early in made_now if early is not None])
+            else:
+                made += [None] * len(converted)
             self.progress("receivables", len(lines), None)
         self.progress("receivables", len(lines), len(lines))
         ahead = None  # its index of invoices (one per move: a million at 1M lines) is no longer needed
@@ -500,6 +509,7 @@ class FactsReader:
         items: list[ReceivableItem] = []
         credits: list[Credit] = []
         no_move: dict[str, Any] = {}
+        made_after: list[ReceivableItem] = []
         for line, pid, early in zip(lines, line_partners, made, strict=True):
             if pid is None:
                 continue
@@ -515,6 +525,8 @@ class FactsReader:
                 credits.append(receivable)
             else:
                 items.append(receivable)
+                made_after.append(receivable)
+        values.add(made_after)
         for invoice in invoices.values():
             first = first_invoice.get(invoice.partner_id)
             if first is None or invoice.invoice_date < first:
@@ -563,6 +575,7 @@ class FactsReader:
         in_currency_f, balance_f = asked_fields
         invoices: dict[int, Invoice] = {}
         items: list[ReceivableItem] = []
+        detailed: list[ReceivableItem] = []
         for item in facts.items:
             bare = item.invoice
             if bare.id not in wanted:
@@ -575,8 +588,10 @@ class FactsReader:
                                                            bare.number, bare.invoice_date, bare.currency)
             k, n = instalment.get(item.id, (1, 1))
             row = asked.get(item.id, {})
-            items.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n, amount=self.asked(
+            detailed.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n, amount=self.asked(
                 row.get(in_currency_f), row.get(balance_f), item.residual, self.decimals(item.currency))))
+            items.append(detailed[-1])
+        self.item_values.add(detailed)
         return replace(facts, items=tuple(items))
 
     # ------------------------------------------------------------------------------ parts
