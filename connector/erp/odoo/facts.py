@@ -588,9 +588,10 @@ class FactsReader:
                                                            bare.number, bare.invoice_date, bare.currency)
             k, n = instalment.get(item.id, (1, 1))
             row = asked.get(item.id, {})
-            detailed.append(replaced_item(item, invoice=invoice, instalment=k, instalments=n, amount=self.asked(
-                row.get(in_currency_f), row.get(balance_f), item.residual, self.decimals(item.currency))))
-            items.append(detailed[-1])
+            with_details = replaced_item(item, invoice=invoice, instalment=k, instalments=n, amount=self.asked(
+                row.get(in_currency_f), row.get(balance_f), item.residual, self.decimals(item.currency)))
+            detailed.append(with_details)
+            items.append(with_details)
         self.item_values.add(detailed)
         return replace(facts, items=tuple(items))
 
