@@ -323,7 +323,7 @@ def facts_from_data(data: Any, source: str = "facts") -> Facts:
             currency=r.get("currency", str, invoice.currency), disputed=r.get("disputed", bool, False),
             instalment=r.get("instalment", int, 1), instalments=r.get("instalments", int, 1),
             discount_date=r.day("discount_date", required=False),
-            discount_amount=r.amount("discount_amount") if "discount_amount" in r.data else None,
+            discount_amount=None if r.data.get("discount_amount") is None else r.amount("discount_amount"),
             direct_debit=r.get("direct_debit", bool, False),
         )
         if (item.discount_date is None) != (item.discount_amount is None):
