@@ -4,12 +4,15 @@ Prints JSON lines, each measured in a fresh process so the memory figures do not
 - {"bench": "evaluate", "facts", "items", "seconds", "items_per_s", "cpu_s", "items_per_cpu_s", "peak_rss_mb",
   "actions"} per size and shape of the facts: evaluate() alone on facts built beforehand; peak_rss_mb is the
   process peak including the facts. "facts": "pulled" is what the sync evaluates (the narrowed Odoo pull's
-  invoices, without presentation details), "file" what `plan --facts FILE` evaluates (every detail).
-- {"bench": "plan", "items", "actions", "load_s", "evaluate_s", "render_s", "plan_s", their "..._cpu_s",
-  "render_per_s", "render_per_cpu_s", "peak_rss_mb", "document_s", "document_peak_rss_mb"} per size: what
-  `dunning plan --facts FILE --json` does, in one process: load a (version 2) facts file, evaluate, render
-  every message (`plan_s`, `peak_rss_mb`), then write the JSON plan (`document_...`). Times are wall clock;
-  the `_cpu_s` ones (the process's CPU time) show how much of it was waiting for a core.
+  invoices, without amounts and presentation details), "file" what `plan --facts FILE` evaluates (the
+  invoices without presentation details), "whole" the facts with every detail a file holds.
+- {"bench": "plan", "items", "actions", "load_s", "evaluate_s", "details_s", "render_s", "plan_s", their
+  "..._cpu_s", "render_per_s", "render_per_cpu_s", "peak_rss_mb", "document_s", "document_peak_rss_mb"} per
+  size: what `dunning plan --facts FILE --json` does, in one process: load a (version 2) facts file without
+  the invoices' presentation details, evaluate, read those details again for the customers written to and
+  evaluate again (`details_s`), render every message (`plan_s`, `peak_rss_mb`), then write the JSON plan
+  (`document_...`). Times are wall clock; the `_cpu_s` ones (the process's CPU time) show how much of it
+  was waiting for a core.
 - {"bench": "render", "message", "invoices", "render_per_s"}: twice, for one customer's 5-invoice e-mail
   ("firm") and a 50-invoice hand-over pack with interest ("handover"), each rendered for many customers;
   messages per second of CPU time.
@@ -39,10 +42,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.cli_common import render_subjects, renderer_for
+from connector.cli_common import plan_facts_file, render_subjects, renderer_for
 from connector.config import load_settings
 from connector.engine import action_key, evaluate, history_after
-from connector.facts import facts_to_lines, load_facts
+from connector.facts import facts_to_lines
 from connector.history import History, HistoryBuilder, is_plain
 from connector.legal import interest_due
 from connector.model import (
@@ -82,11 +85,12 @@ SALESPERSON = User(id=2, login="ana", name="Ana García")
 
 
 def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS_PER_CUSTOMER,
-                    history: bool = True, details: bool = True) -> Facts:
+                    history: bool = True, invoices: str = "whole") -> Facts:
     """`n_items` open items, 10 per customer by default, with the history daily runs would have left.
 
-    `details=False`: the invoices as the sync's narrowed Odoo pull hands them to the engine, before
-    `add_details` (number, customer, dates and currency; no amounts, references, terms or portal link).
+    `invoices`: "whole", with every detail a facts file holds; "read", as `plan --facts` evaluates them
+    (`load_facts(details=False)`: no references, terms or portal link); "pulled", as the sync's narrowed
+    Odoo pull hands them to the engine before `add_details` (no amounts either).
 
     The history comes from `steady_history`: a block of customers run day by day through the engine,
     then repeated with new ids, so its shape (one action per case and level, calls and letters done,
@@ -134,11 +138,15 @@ def synthetic_facts(n_items: int, seed: int = 7, items_per_customer: int = ITEMS
         due_offset = dues[position]
         due = day(due_offset)
         amount = amounts[position % len(amounts)]
-        if details:
+        if invoices == "whole":
             invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
                               invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
                               residual=amount, currency="EUR", customer_ref=f"PO-{item_id}", payment_term="30 días",
                               portal_url=f"https://erp.example/my/invoices/{item_id}")
+        elif invoices == "read":
+            invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
+                              invoice_date=day(due_offset - 30), due_date=due, amount_total=amount,
+                              residual=amount, currency="EUR")
         else:
             invoice = Invoice(id=item_id, number=f"INV/2026/{item_id:07d}", partner_id=pid,
                               invoice_date=day(due_offset - 30), due_date=due, amount_total=NO_AMOUNT,
@@ -194,10 +202,12 @@ def peak_rss_mb() -> float:
 
 
 def run_evaluate(n_items: int, shape: str) -> dict[str, Any]:
-    """evaluate() on facts of one shape: "pulled" as the sync evaluates them (without the invoices'
-    presentation details, read afterwards for the customers written to), "file" as a facts file holds them."""
+    """evaluate() on facts of one shape: "pulled" as the sync evaluates them (without the invoices' amounts and
+    presentation details, read afterwards for the customers written to), "file" as `plan --facts` evaluates a
+    facts file (without the presentation details, read again for the customers written to), "whole" with
+    every detail a facts file holds (as `plan --facts` evaluated it before it read the file in two passes)."""
     settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
-    facts = synthetic_facts(n_items, details=shape == "file")
+    facts = synthetic_facts(n_items, invoices={"pulled": "pulled", "file": "read", "whole": "whole"}[shape])
     with frozen_heap():  # as sync.pull_and_plan evaluates
         started, cpu_started = time.perf_counter(), time.process_time()
         plan = evaluate(settings.policy, facts, TODAY)
@@ -223,11 +233,8 @@ def run_plan(path: Path) -> dict[str, Any]:
     settings = load_settings(data_dir("samples") / "config.example.toml", TODAY)
     clock, cpu = time.perf_counter, time.process_time
     marks = [(clock(), cpu())]
-    facts = load_facts(path)
-    marks.append((clock(), cpu()))
-    with frozen_heap():  # as sync.pull_and_plan evaluates
-        plan = evaluate(settings.policy, facts, TODAY)
-    marks.append((clock(), cpu()))
+    facts, plan = plan_facts_file(str(path), settings.policy, TODAY,
+                                  step_done=lambda _step: marks.append((clock(), cpu())))
     subjects = render_subjects(plan, facts, renderer_for(settings))
     marks.append((clock(), cpu()))
     peak = peak_rss_mb()
@@ -235,14 +242,15 @@ def run_plan(path: Path) -> dict[str, Any]:
         out.writelines(plan_json_chunks(plan, subjects))
     marks.append((clock(), cpu()))
     (wall, cpu_s) = zip(*marks, strict=True)
-    render_wall, render_cpu = wall[3] - wall[2], cpu_s[3] - cpu_s[2]
+    render_wall, render_cpu = wall[4] - wall[3], cpu_s[4] - cpu_s[3]
     return {"bench": "plan", "items": len(facts.items), "actions": len(plan.actions),
             "load_s": round(wall[1] - wall[0], 2), "evaluate_s": round(wall[2] - wall[1], 2),
-            "render_s": round(render_wall, 2), "plan_s": round(wall[3] - wall[0], 2),
-            "load_cpu_s": round(cpu_s[1] - cpu_s[0], 2), "evaluate_cpu_s": round(cpu_s[2] - cpu_s[1], 2),
-            "render_cpu_s": round(render_cpu, 2), "plan_cpu_s": round(cpu_s[3] - cpu_s[0], 2),
+            "details_s": round(wall[3] - wall[2], 2), "render_s": round(render_wall, 2),
+            "plan_s": round(wall[4] - wall[0], 2), "load_cpu_s": round(cpu_s[1] - cpu_s[0], 2),
+            "evaluate_cpu_s": round(cpu_s[2] - cpu_s[1], 2), "details_cpu_s": round(cpu_s[3] - cpu_s[2], 2),
+            "render_cpu_s": round(render_cpu, 2), "plan_cpu_s": round(cpu_s[4] - cpu_s[0], 2),
             "render_per_s": round(len(subjects) / render_wall), "render_per_cpu_s": round(len(subjects) / render_cpu),
-            "peak_rss_mb": peak, "document_s": round(wall[4] - wall[3], 2), "document_peak_rss_mb": peak_rss_mb()}
+            "peak_rss_mb": peak, "document_s": round(wall[5] - wall[4], 2), "document_peak_rss_mb": peak_rss_mb()}
 
 
 def level_actions(facts: Facts, level: Level, kind: type[Remind | Escalate], money: Money) -> list[Remind | Escalate]:
@@ -328,7 +336,7 @@ def main() -> None:
     kinds = args.only or ["evaluate", "plan", "render"]
     for size in args.items or [100_000, 1_000_000]:
         if "evaluate" in kinds:
-            for shape in ("pulled", "file"):
+            for shape in ("pulled", "file", "whole"):
                 in_fresh_process("evaluate", f"{size}:{shape}")
         if "plan" in kinds:
             with tempfile.TemporaryDirectory() as folder:

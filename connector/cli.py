@@ -19,6 +19,7 @@ from connector.cli_common import (
     emit_json_chunks,
     load_command_facts,
     load_command_settings,
+    plan_facts_file,
     progress_for,
     render_subjects,
     renderer_for,
@@ -32,7 +33,7 @@ from connector.facts import facts_to_text
 from connector.model import Plan
 from connector.planview import clip, first_run_summary, plan_json_chunks, plan_to_text, text_table
 from connector.sandbox.command import sandbox
-from connector.sync import SyncOutcome, frozen_heap, pull_and_plan
+from connector.sync import SyncOutcome, pull_and_plan
 from connector.sync import sync as run_sync
 
 
@@ -63,11 +64,7 @@ def plan(common: Common, facts_option: str | None, save_facts: Path | None, firs
     if facts_option is not None:
         if save_facts is not None:
             raise UsageError("--save-facts saves what is pulled from the ERP; it does not go with --facts")
-        facts = load_command_facts(facts_option)
-        if first_run:
-            facts = replace(facts, issued=())
-        with frozen_heap():  # as pull_and_plan evaluates: the collector leaves the facts alone
-            result = evaluate(settings.policy, facts, today)
+        facts, result = plan_facts_file(facts_option, settings.policy, today, first_run)
         subjects = render_subjects(result, facts, renderer_for(settings))
     else:
         with connected_adapter(settings) as adapter:

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache, update_wrapper
 from pathlib import Path
@@ -18,14 +18,16 @@ from zoneinfo import ZoneInfo
 import click
 
 from connector.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, config_path, load_settings
+from connector.engine import customers_written_to, evaluate
 from connector.erp import open_adapter
 from connector.erp.base import ErpAdapter, Progress, no_progress
 from connector.errors import ConfigError, UsageError
-from connector.facts import load_facts
+from connector.facts import add_file_details, load_facts
 from connector.model import Facts, Plan
+from connector.policy import Policy
 from connector.render import Message, Renderer
 from connector.resources import data_dir
-from connector.sync import each_message
+from connector.sync import each_message, frozen_heap
 
 log = logging.getLogger("dunning")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -141,9 +143,37 @@ def write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
+def facts_path(option: str) -> Path:
+    return data_dir("samples") / "sample_facts.json" if option == SAMPLE else Path(option)
+
+
 def load_command_facts(option: str) -> Facts:
-    path = data_dir("samples") / "sample_facts.json" if option == SAMPLE else Path(option)
-    return load_facts(path)
+    return load_facts(facts_path(option))
+
+
+def plan_facts_file(option: str, policy: Policy, today: date, first_run: bool = False,
+                    step_done: Callable[[str], None] = lambda _step: None) -> tuple[Facts, Plan]:
+    """What `plan --facts` renders, as `sync` pulls: the file read without the invoices' presentation details
+    and evaluated, then those details read for the customers written to and the same plan made again from
+    them. A million items are never held with every detail (about 150 MB less, measured).
+
+    `step_done` is called with "loaded", "evaluated" and "detailed" as each step ends (for the benchmark).
+    """
+    path = facts_path(option)
+    facts = load_facts(path, details=False)
+    if first_run:  # go-live review: as if the connector had never written anything
+        facts = replace(facts, issued=())
+    step_done("loaded")
+    with frozen_heap():  # as pull_and_plan evaluates: the collector leaves the facts alone
+        plan = evaluate(policy, facts, today)
+    step_done("evaluated")
+    detailed = add_file_details(path, facts, customers_written_to(plan))
+    if detailed is not facts:
+        del plan  # let go before it is made again
+        with frozen_heap():
+            plan = evaluate(policy, detailed, today)
+    step_done("detailed")
+    return detailed, plan
 
 
 def renderer_for(settings: Settings) -> Renderer:

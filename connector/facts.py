@@ -14,8 +14,9 @@ import logging
 import operator
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, KeysView, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -43,6 +44,7 @@ from connector.model import (
     new_issued,
     new_item,
     new_settled,
+    replaced_item,
 )
 
 FORMAT = "dunning-facts/2"
@@ -231,19 +233,26 @@ def building_facts() -> Iterator[None]:
         gc.freeze()
 
 
-def load_facts(path: Path) -> Facts:
-    """Read a facts file of either version; every problem is reported at once with its place."""
+def load_facts(path: Path, details: bool = True) -> Facts:
+    """Read a facts file of either version; every problem is reported at once with its place.
+
+    `details=False`: a version 2 file's invoices are kept without their presentation details (payment
+    reference, portal link, customer reference, origin, description, payment terms, PDF), which nothing
+    the engine decides reads: at a million items they take about 150 MB. They are checked all the same,
+    and `add_file_details` reads them again for the customers written to, as the sync reads them from
+    the ERP. A version 1 file is always read whole.
+    """
     with building_facts():
-        return _load_facts(path)
+        return _load_facts(path, details)
 
 
-def _load_facts(path: Path) -> Facts:
+def _load_facts(path: Path, details: bool = True) -> Facts:
     try:
         with path.open(encoding="utf-8") as stream:
             first = stream.readline()
             header = _json_line(first)
             if isinstance(header, dict) and header.get("format") == FORMAT:
-                return _facts_from_lines(header, stream, path, str(path))
+                return _facts_from_lines(header, stream, path, str(path), details)
             # Version 1 is one JSON document (usually indented: its first line alone is not JSON).
             data = json.loads(first + stream.read())
     except FileNotFoundError:
@@ -258,6 +267,62 @@ def _load_facts(path: Path) -> Facts:
     except ValueError:  # an integer longer than Python's int conversion limit (4300 digits)
         raise FactsError(f"{path}: {_long_number(path)}") from None
     return facts_from_data(data, str(path))
+
+
+# What identifies an invoice read without its presentation details (`load_facts(details=False)`).
+_INVOICE_CORE = attrgetter("id", "number", "partner_id", "invoice_date", "due_date", "amount_total", "residual",
+                           "currency")
+
+
+def add_file_details(path: Path, facts: Facts, partner_ids: frozenset[int]) -> Facts:
+    """`facts`, read from `path` by `load_facts(path, details=False)`, with the presentation details of these
+    customers' invoices read again from the file (one more pass over it, which decodes its invoices only).
+
+    Facts a version 1 file gave are whole already: they are returned as they are. A file that no longer
+    holds the same invoices (saved again between the two readings) stops the command with a sentence.
+    """
+    wanted = {item.invoice.id: item.invoice for item in facts.items if item.invoice.partner_id in partner_ids}
+    if not wanted:
+        return facts
+    with building_facts():
+        detailed = _invoices_read_again(path, wanted.keys(), facts.partners)
+        if detailed is None:
+            return facts
+        for invoice_id, bare in wanted.items():
+            found = detailed.get(invoice_id)
+            if found is None or _INVOICE_CORE(found) != _INVOICE_CORE(bare):
+                raise FactsError(f"{path}: the file changed while it was read (invoice {invoice_id} is no longer "
+                                 "what it was a moment before): run the command again")
+        return replace(facts, items=tuple(
+            replaced_item(item, invoice=detailed[item.invoice.id]) if item.invoice.id in wanted else item
+            for item in facts.items))
+
+
+def _invoices_read_again(path: Path, wanted: KeysView[int], partners: Iterable[int]) -> dict[int, Invoice] | None:
+    """These invoices of a version 2 file, whole, by id; None for a version 1 file."""
+    source = str(path)
+    try:
+        with path.open(encoding="utf-8") as stream:
+            header = _json_line(stream.readline())
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                return None
+            reader = _LinesReader(header)
+            if reader.errors:
+                raise _Invalid
+            id_at = COLUMNS["invoices"].index("id")
+            reader.partner_ids = {pid: pid for pid in partners}  # the customers' own id objects, shared
+            for section, rows, positions, _line in _row_batches(stream, source, only="invoices", ids=wanted):
+                theirs = [row for row in rows if row[positions[id_at]] in wanted]
+                if theirs:
+                    reader.add(section, theirs, positions)
+            return reader.invoices
+    except OSError as error:
+        raise FactsError(f"{path}: cannot read the facts file again for the invoices' details ({error})") from None
+    except (FactsError, UnicodeDecodeError, *_DOUBTFUL):
+        pass
+    # A value the fast reading doubts but the checked one took (the first reading fell back on it too).
+    whole = _load_facts(path)
+    return {item.invoice.id: item.invoice for item in whole.items if item.invoice.id in wanted}
 
 
 def _long_number(path: Path) -> str:
@@ -769,12 +834,17 @@ def _optional_day(value: Any) -> date | None:
     return None if value is None or value is False else _parse_day(value)
 
 
+# An invoice's presentation details as `load_facts(details=False)` keeps them: none.
+_NO_DETAILS = ("", "", "", "", "", "", False)
+
+
 class _LinesReader:
     """Builds Facts from version 2 rows as they are decoded; raises _Invalid at the first doubtful value."""
 
-    def __init__(self, header: dict[str, Any]) -> None:
+    def __init__(self, header: dict[str, Any], details: bool = True) -> None:
         # Problems found by the version 1 readers reused here; any sends the file to the checked reading.
         self.errors: list[str] = []
+        self.details = details  # False: the invoices' presentation details are checked, not kept
         company = header.get("company")
         self.company = _company(_Reader(company if company is not None else {}, "company", self.errors))
         if company is None:
@@ -828,11 +898,12 @@ class _LinesReader:
          customer_ref, origin, description, payment_term, has_pdf) = v
         if type(id_) is not int or type(number) is not str or type(currency) is not str or id_ in self.invoices:
             raise _Invalid
+        details = (_fast_text(reference), _fast_text(portal), _fast_text(customer_ref), _fast_text(origin),
+                   _fast_text(description), _shared_text(payment_term), _fast_bool(has_pdf, False))
         self.invoices[id_] = new_invoice(
             id_, number, self.partner_ids[_fast_int(partner_id)], _parse_day(invoice_date), _parse_day(due_date),
-            _fast_amount(amount_total), _fast_amount(residual), _intern(currency), _fast_text(reference),
-            _fast_text(portal), _fast_text(customer_ref), _fast_text(origin), _fast_text(description),
-            _shared_text(payment_term), _fast_bool(has_pdf, False))
+            _fast_amount(amount_total), _fast_amount(residual), _intern(currency),
+            *(details if self.details else _NO_DETAILS))
 
     def _items(self, v: Sequence[Any]) -> None:
         (id_, invoice_id, partner_id, due_date, amount, residual, currency, disputed, instalment, instalments,
@@ -910,9 +981,10 @@ class _LinesReader:
 _DOUBTFUL = (_Invalid, KeyError, TypeError, ValueError, ArithmeticError)
 
 
-def _facts_from_lines(header: dict[str, Any], stream: Iterable[str], path: Path, source: str) -> Facts:
+def _facts_from_lines(header: dict[str, Any], stream: Iterable[str], path: Path, source: str,
+                      details: bool = True) -> Facts:
     """Version 2: the fast conversion, and the checked one when a value looks wrong."""
-    reader = _LinesReader(header)
+    reader = _LinesReader(header, details)
     try:
         for section, rows, positions, _line in _row_batches(stream, source):
             reader.add(section, rows, positions)
@@ -934,14 +1006,23 @@ def _facts_from_lines(header: dict[str, Any], stream: Iterable[str], path: Path,
 _Batch = tuple[str, list[list[Any]], tuple[int, ...], int]
 
 
-def _row_batches(stream: Iterable[str], source: str) -> Iterator[_Batch]:
+# A row line as `facts_to_lines` writes it, up to its first value: `[123,`.
+_LEADING_ID = re.compile(r"\[\s*(\d{1,19})\s*,")
+
+
+def _row_batches(stream: Iterable[str], source: str, only: str | None = None,
+                 ids: Container[int] | None = None) -> Iterator[_Batch]:
     """(section, rows, positions of its known columns (-1: absent), the section line's number), in batches.
 
     The header was line 1. A problem with the file's shape (not a value's) stops the reading here.
+    `only`: the rows of that section alone; the others' lines are passed over without being decoded.
+    `ids`: where the section's first column is its id, the lines that plainly start with another id are
+    passed over too (the caller still picks its rows: a line written otherwise is decoded).
     """
     section: str | None = None
     positions: tuple[int, ...] = ()
     width = 0
+    by_leading_id = False
     batch: list[str] = []
     batch_start = 0  # line number of batch[0]
     section_line = 0
@@ -982,9 +1063,16 @@ def _row_batches(stream: Iterable[str], source: str) -> Iterator[_Batch]:
                 raise FactsError(f"{source}: line {number}: section '{section}' has no column '{missing[0]}'")
             positions = tuple(columns.index(c) if c in columns else -1 for c in COLUMNS[section])
             width, section_line = len(columns), number
+            by_leading_id = ids is not None and columns[0] == "id"
             continue
         if section is None:
             raise FactsError(f"{source}: line {number}: a row before any section line")
+        if only is not None and section != only:
+            continue
+        if by_leading_id:
+            leading = _LEADING_ID.match(line)
+            if leading is not None and int(leading[1]) not in cast("Container[int]", ids):
+                continue
         if not batch:
             batch_start = number
         batch.append(line)
