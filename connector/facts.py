@@ -281,7 +281,7 @@ def add_file_details(path: Path, facts: Facts, partner_ids: frozenset[int]) -> F
     Facts a version 1 file gave are whole already: they are returned as they are. A file that no longer
     holds the same invoices (saved again between the two readings) stops the command with a sentence.
     """
-    wanted = {item.invoice.id: item.invoice for item in facts.items if item.invoice.partner_id in partner_ids}
+    wanted = {item.invoice.id: item.invoice for item in facts.items if item.partner_id in partner_ids}
     if not wanted:
         return facts
     with building_facts():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields, make_dataclass
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 from datetime import date
 from datetime import date as _date  # for fields of classes that have a field named `date`
 from decimal import Decimal
@@ -607,3 +607,15 @@ class Plan:
     cases: tuple[CaseState, ...] = ()
     # Actions that are due but fail: recorded as failed by the run (its items are skipped with the reason).
     failed: tuple[Failed, ...] = ()
+
+
+def with_items(plan: Plan, items: Mapping[int, ReceivableItem]) -> Plan:
+    """`plan` with these items (by id) in place of those its actions name: the same decisions over the same
+    items, now with details the decisions never read (`plan --facts` reads them after evaluating)."""
+
+    def planned(found: tuple[PlannedItem, ...]) -> tuple[PlannedItem, ...]:
+        return tuple(p if (item := items.get(p.item.id)) is None else replace(p, item=item) for p in found)
+
+    actions = tuple(replace(a, items=planned(a.items), upcoming=planned(a.upcoming)) if isinstance(a, LevelAction)
+                    else a for a in plan.actions)
+    return replace(plan, actions=actions)
