@@ -315,6 +315,8 @@ def _invoices_read_again(path: Path, wanted: KeysView[int], partners: Iterable[i
                 theirs = [row for row in rows if row[positions[id_at]] in wanted]
                 if theirs:
                     reader.add(section, theirs, positions)
+                if len(reader.invoices) == len(wanted):
+                    break  # every one found: the rest of the file (its items, history...) is not read
             return reader.invoices
     except OSError as error:
         raise FactsError(f"{path}: cannot read the facts file again for the invoices' details ({error})") from None
