@@ -17,7 +17,7 @@ from connector.engine import customers_written_to, evaluate, safety_problem
 from connector.erp.base import Attachment, ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
 from connector.errors import ConnectorError, SafetyStop, TemplateError
 from connector.facts import collector_paused
-from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind
+from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind, with_items
 from connector.policy import Policy
 from connector.render import Message, Renderer
 from connector.report import build_statement
@@ -99,8 +99,8 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     """Read the facts, evaluate, render every message. Writes nothing (this is `plan`).
 
     `narrow`: the invoices' presentation details are read only for the customers the plan writes to
-    (same plan; the facts of the others lack them), as `sync` does: a day with little to do costs
-    little more than reading the open items.
+    (same plan, evaluated once; the facts of the others lack them), as `sync` does: a day with little to
+    do costs little more than reading the open items.
     """
     bare: list[tuple[Facts, Plan]] = []
 
@@ -111,8 +111,13 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
         return customers_written_to(plan)
 
     facts = adapter.fetch_facts(today, progress, details_for if narrow else None)
-    if bare and bare[-1][0] is facts:
-        plan = bare[-1][1]  # no detail was added (nobody is written to): the facts this plan was made from
+    if bare:
+        without_details, plan = bare[-1]
+        if facts is not without_details:
+            # Nothing the engine decides reads the details: the plan made without them is the plan, its items
+            # now with them (the pull tests compare it with the plan of a full pull).
+            written_to = customers_written_to(plan)
+            plan = with_items(plan, {item.id: item for item in facts.items if item.partner_id in written_to})
     else:
         with frozen_heap():
             plan = evaluate(settings.policy, facts, today)

@@ -17,8 +17,10 @@ from connector.erp.odoo.facts import method_named, promised_amount
 from connector.erp.odoo.session import odoo_local_date
 from connector.legal import DebtorTags
 from connector.model import Escalate, Facts, ReceivableItem, Remind
+from connector.render import Renderer
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
+from connector.sync import pull_and_plan
 
 from .conftest import AS_OF, COMBO_IDS, COMBOS, Rpc, config, make_adapter, requests_for
 
@@ -203,6 +205,8 @@ def _compare_pulls(adapter: OdooAdapter) -> tuple[Facts, set[int], int]:
     assert resting and all(i.invoice.portal_url == "" and i.instalments == 1 and i.amount == i.residual
                            for i in resting)
     assert any(i.invoice.portal_url for i in full.items if i.partner_id not in written_to)
+    # As sync plans: evaluated once, without the details, which are then put into the plan's items.
+    assert pull_and_plan(adapter, config(), Renderer(), AS_OF, narrow=True).plan == plan
     return full, written_to, calls
 
 
