@@ -66,6 +66,7 @@ from connector.model import (
     Remind,
 )
 from connector.resources import data_dir
+from connector.template_cache import template_cache
 
 # Blocks every template must define, per channel; a missing `html` is derived from `text`, except
 # for a letter, whose point is the printable HTML.
@@ -1153,9 +1154,11 @@ class _FileLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
-def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> _BoundedEnvironment:
+def _environment(loader: jinja2.BaseLoader, autoescape: bool,
+                 bytecode_cache: jinja2.BytecodeCache | None = None) -> _BoundedEnvironment:
     env = _BoundedEnvironment(
         loader=loader,
+        bytecode_cache=bytecode_cache,
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -1170,9 +1173,12 @@ def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> _BoundedEnviron
 @functools.lru_cache(maxsize=16)
 def _environments(templates_dir: Path) -> tuple[_FileLoader, _BoundedEnvironment, _BoundedEnvironment]:
     """The loader and the text and HTML environments of a templates folder, shared by every renderer
-    of the process, so each template is compiled once per process, not once per renderer."""
+    of the process, so each template is compiled once per process, not once per renderer, and kept
+    compiled for the next runs (`connector.template_cache`)."""
     loader = _FileLoader(str(templates_dir))
-    return loader, _environment(loader, autoescape=False), _environment(loader, autoescape=True)
+    code = (Path(__file__),)  # the code generator, template class and options that make the compiled code
+    return (loader, _environment(loader, False, template_cache("text", code)),
+            _environment(loader, True, template_cache("html", code)))
 
 
 class Renderer:

@@ -37,6 +37,7 @@ from connector.erp.tryton.mapping import load_mapping
 from connector.erp.tryton.place import find_place
 from connector.erp.tryton.rpc import TrytonRpc
 from connector.errors import ConnectorError, UsageError
+from connector.resources import cache_dir
 from connector.sandbox.seeds.demo import COMPANY
 
 # What the adapter reads and writes: invoices, payments, dunnings, (calls, hand-overs) project tasks and
@@ -71,12 +72,6 @@ def missing_tryton() -> str:
     if not all(_bin(tool).exists() for tool in ("trytond", "trytond-admin")):
         return INSTALL_HINT
     return ""
-
-
-def cache_dir() -> Path:
-    if explicit := os.environ.get("DUNNING_CACHE_DIR"):
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dunning-connector"
 
 
 def _bin(tool: str) -> Path:
