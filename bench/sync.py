@@ -3,7 +3,8 @@
 Prints one JSON line per size:
 {"items", "first_sync_s", "rerun_s", "floor_s", "rerun_vs_floor", "rerun_vs_floor_median", "rerun_runs_s",
  "floor_runs_s", "rerun_cpu_s",
- "rpc_calls_first", "rpc_calls_rerun", "write_s", "write_ms_per_action", "actions", "pull_and_plan_s", "planned_again"}
+ "rpc_calls_first", "rpc_calls_rerun", "write_s", "write_ms_per_action", "first_sync_parts_s", "actions",
+ "pull_and_plan_s", "planned_again"}
 
 The sandbox runs in its own process (as a real Odoo would), seeded with the demo company plus
 synthetic open invoices; `floor_s` is the same open receivable lines read with one paged
@@ -16,7 +17,9 @@ medians too. `rerun_cpu_s` is the least CPU time the connector's process used in
 sandbox's is not in it): the connector's own share, which depends less on the machine's load.
 `write_s` is the part of the first sync spent in the adapter's `repair` and `write` (timed around those calls, so
 that the pull's noise stays out of it) and `write_ms_per_action` that part per action written
-(closings included).
+(closings included). `first_sync_parts_s` splits the first sync: `pull` (the open items and what decides),
+`evaluate` (once: the plan tells whose invoices need their details), `details` (those invoices' presentation
+details), `write` (`write_s`) and `render` (what is left: the messages and their files).
 
     python bench/sync.py                  # 1000 and 10000 open items
     python bench/sync.py --items 1000     # one size
@@ -41,8 +44,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connector.config import ErpSettings, load_settings
-from connector.erp.base import Progress, WriteRequest, WriteResult, no_progress
+from connector.erp.base import DetailsFor, Progress, WriteRequest, WriteResult, no_progress
 from connector.erp.odoo import OdooAdapter
+from connector.model import Facts
 from connector.render import Renderer
 from connector.resources import data_dir
 from connector.sandbox import run_sandbox_process
@@ -101,9 +105,33 @@ def add_open_items(rpc: Rpc, count: int, seed: int = 11) -> None:
 
 
 class TimedWrites(OdooAdapter):
-    """The adapter, with the seconds spent settling and writing added up (the rest is pull, plan and render)."""
+    """The adapter, with the seconds spent settling and writing added up, and those of the pull in its parts:
+    the open items and what decides (`pull_s`), the evaluation that finds the customers written to
+    (`evaluate_s`) and their invoices' details (`details_s`). What else a sync takes is rendering."""
 
-    write_s = 0.0
+    write_s = pull_s = evaluate_s = details_s = 0.0
+
+    def fetch_facts(self, today: date, progress: Progress = no_progress,
+                    details_for: DetailsFor | None = None) -> Facts:
+        started = time.perf_counter()
+        decided: list[float] = []
+
+        def timed_details_for(facts: Facts) -> frozenset[int]:
+            evaluating = time.perf_counter()
+            assert details_for is not None
+            try:
+                return details_for(facts)
+            finally:
+                decided.extend((evaluating, time.perf_counter()))
+
+        try:
+            return super().fetch_facts(today, progress, timed_details_for if details_for is not None else None)
+        finally:
+            ended = time.perf_counter()
+            evaluating, evaluated = decided or (ended, ended)
+            self.pull_s += evaluating - started
+            self.evaluate_s += evaluated - evaluating
+            self.details_s += ended - evaluated
 
     def repair(self, today: date) -> WriteResult:
         started = time.perf_counter()
@@ -147,6 +175,9 @@ def run_one(extra_items: int, version: int, protocol: str, rounds: int = 3) -> d
                 floor_s, rows = floor_read(adapter)
                 first = sync(adapter, settings, renderer, TODAY, force=True)
                 write_s = adapter.write_s
+                parts = {"pull": adapter.pull_s, "evaluate": adapter.evaluate_s, "details": adapter.details_s,
+                         "write": write_s}
+                parts["render"] = first.seconds - sum(parts.values())
                 started = time.perf_counter()
                 pulled = pull_and_plan(adapter, settings, renderer, TODAY)
                 plan_s = time.perf_counter() - started
@@ -169,6 +200,7 @@ def run_one(extra_items: int, version: int, protocol: str, rounds: int = 3) -> d
                     "rpc_calls_first": first.rpc_calls, "rpc_calls_rerun": rerun.rpc_calls,
                     "write_s": round(write_s, 3),
                     "write_ms_per_action": round(1000 * write_s / actions, 1) if actions else None,
+                    "first_sync_parts_s": {name: round(seconds, 3) for name, seconds in parts.items()},
                     "actions": actions, "pull_and_plan_s": round(plan_s, 3),
                     "planned_again": len(pulled.plan.actions)}
         finally:
