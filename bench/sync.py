@@ -44,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connector.config import ErpSettings, load_settings
-from connector.erp.base import DetailsFor, Progress, WriteRequest, WriteResult, no_progress
+from connector.erp.base import DetailsFor, DetailsWanted, Progress, WriteRequest, WriteResult, no_progress
 from connector.erp.odoo import OdooAdapter
 from connector.model import Facts
 from connector.render import Renderer
@@ -116,7 +116,7 @@ class TimedWrites(OdooAdapter):
         started = time.perf_counter()
         decided: list[float] = []
 
-        def timed_details_for(facts: Facts) -> frozenset[int]:
+        def timed_details_for(facts: Facts) -> DetailsWanted:
             evaluating = time.perf_counter()
             assert details_for is not None
             try:

@@ -1203,6 +1203,7 @@ class Renderer:
         self._files: dict[str, list[str]] = {}
         self._problems: dict[tuple[str, str], list[str]] = {}
         self._lookups: dict[tuple[str, str, str, str], tuple[str, str, str]] = {}
+        self._describing: dict[str, bool] = {}
 
     # -------------------------------------------------------------------------- lookup
 
@@ -1295,6 +1296,43 @@ class Renderer:
                   and parent.template.value == reference):
                 blocks |= inherited
         return blocks
+
+    # -------------------------------------------------------------------------- what a message shows
+
+    def shows_descriptions(self, action: Remind | Escalate) -> bool:
+        """Whether `action`'s message may show what its invoices were for (each item's `description`, which an
+        adapter reads from the invoices' product lines, a search per few hundred invoices).
+
+        Always for a letter: its checklist asks for a description where an invoice has neither the
+        customer's reference nor an origin. Otherwise where the template, or one it extends, includes or
+        imports, names `description` (as `x.description`, `x["description"]` or `attribute="description"`),
+        or refers to a template by a name computed at render time. Kept per template file for the run.
+        """
+        if action.channel == "letter":
+            return True
+        try:
+            name = self._lookup(action)[0]
+        except TemplateError:
+            return True  # rendering reports it; reading what it might need is the safe side
+        known = self._describing.get(name)
+        if known is None:
+            known = self._describing[name] = self._names_description(name, set())
+        return known
+
+    def _names_description(self, name: str, seen: set[str]) -> bool:
+        if name in seen:
+            return False
+        seen.add(name)
+        try:
+            source, _filename, _uptodate = self._loader.get_source(self._text_env, name)
+            tree = self._text_env.parse(source, name)
+        except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
+            return True  # rendering reports it
+        if any(node.attr == "description" for node in tree.find_all(nodes.Getattr)) or \
+                any(node.value == "description" for node in tree.find_all(nodes.Const)):
+            return True
+        return any(reference is None or self._names_description(reference, seen)
+                   for reference in meta.find_referenced_templates(tree))
 
     # -------------------------------------------------------------------------- rendering
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from connector.config import Settings
 from connector.engine import customers_written_to, evaluate, safety_problem
-from connector.erp.base import Attachment, ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
+from connector.erp.base import Attachment, DetailsWanted, ErpAdapter, Progress, WriteRequest, WriteResult, no_progress
 from connector.errors import ConnectorError, SafetyStop, TemplateError
 from connector.facts import collector_paused
 from connector.model import Close, Credit, Escalate, Facts, Plan, ReceivableItem, Remind, with_items
@@ -99,16 +99,17 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     """Read the facts, evaluate, render every message. Writes nothing (this is `plan`).
 
     `narrow`: the invoices' presentation details are read only for the customers the plan writes to
-    (same plan, evaluated once; the facts of the others lack them), as `sync` does: a day with little to
-    do costs little more than reading the open items.
+    (same plan, evaluated once; the facts of the others lack them), and their descriptions only where a
+    message may show them (`details_wanted`), as `sync` does: a day with little to do costs little more
+    than reading the open items, and the messages are the same.
     """
     bare: list[tuple[Facts, Plan]] = []
 
-    def details_for(without_details: Facts) -> frozenset[int]:
+    def details_for(without_details: Facts) -> DetailsWanted:
         with frozen_heap():
             plan = evaluate(settings.policy, without_details, today)
         bare.append((without_details, plan))
-        return customers_written_to(plan)
+        return details_wanted(plan, renderer)
 
     facts = adapter.fetch_facts(today, progress, details_for if narrow else None)
     if bare:
@@ -127,6 +128,15 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
     subjects = {key: message.subject for key, message in messages.items()}
     failed = [(f.key, f.reason) for f in plan.failed] + render_failed
     return Pulled(facts=facts, plan=plan, subjects=subjects, requests=tuple(requests), failed=tuple(failed))
+
+
+def details_wanted(plan: Plan, renderer: Renderer) -> DetailsWanted:
+    """The customers `plan` writes to, and those among them whose messages may show their invoices'
+    descriptions."""
+    contacts = [action for action in plan.actions if isinstance(action, Remind | Escalate)]
+    return DetailsWanted(customers=frozenset(action.partner.id for action in contacts),
+                         described=frozenset(action.partner.id for action in contacts
+                                             if renderer.shows_descriptions(action)))
 
 
 def render_messages(plan: Plan, facts: Facts, renderer: Renderer,

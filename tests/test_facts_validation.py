@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from connector.erp.base import DetailsWanted
 from connector.errors import ErpDataError, FactsError
 from connector.facts import check_erp_facts, facts_from_data, load_facts
 
@@ -178,16 +179,17 @@ def test_a_narrowed_pull_refuses_a_due_date_in_9999_and_an_invoice_total_beyond_
                             order="id", limit=2)
         rpc("account.move.line", "write", [first["id"]], {"date_maturity": "9999-12-31"})
         with make_adapter(server) as adapter, pytest.raises(ErpDataError) as caught:
-            adapter.fetch_facts(AS_OF, details_for=lambda facts: frozenset())
+            adapter.fetch_facts(AS_OF, details_for=lambda facts: DetailsWanted(frozenset(), frozenset()))
         assert f"account.move.line {first['id']} (due_date): 9999-12-31 is outside 1900-2199" in str(caught.value)
 
         rpc("account.move.line", "write", [first["id"]], {"date_maturity": AS_OF.isoformat()})
         rpc("account.move", "write", [second["move_id"][0]], {"amount_total": 1e16})
         customer = second["partner_id"][0]
         with make_adapter(server) as adapter:
-            adapter.fetch_facts(AS_OF, details_for=lambda facts: frozenset())  # nobody written to: not read
+            # Nobody written to: not read.
+            adapter.fetch_facts(AS_OF, details_for=lambda facts: DetailsWanted(frozenset(), frozenset()))
             with pytest.raises(ErpDataError) as caught:
-                adapter.fetch_facts(AS_OF, details_for=lambda facts: frozenset({customer}))
+                adapter.fetch_facts(AS_OF, details_for=lambda facts: DetailsWanted(frozenset({customer}), frozenset()))
     assert f"account.move {second['move_id'][0]} (amount_total): 10000000000000000.00 is too large" \
         in str(caught.value), str(caught.value)
 

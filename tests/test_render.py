@@ -401,6 +401,49 @@ def test_regional_folder_overrides_only_its_templates(tmp_path: Path, facts: Fac
     assert firm.html == "<p>Firme</p>"  # no html block: derived from the text
 
 
+# Templates that name the invoices' descriptions (read from the product lines only for their customers) and
+# templates that do not; each one's "es/friendly.email.j2" with the files it needs.
+DESCRIBING = [
+    ("names-none", {"es/friendly.email.j2": '{% extends "es/_base.email.j2" %}{% block text %}Hola{% endblock %}',
+                    "es/_base.email.j2": "{% block subject %}Aviso{% endblock %}{% block text %}{% endblock %}"},
+     False),
+    ("attribute-in-its-layout", {
+        "es/friendly.email.j2": '{% extends "es/_base.email.j2" %}{% block subject %}Aviso{% endblock %}',
+        "es/_base.email.j2": "{% block text %}{% for i in items %}{{ i.description }}{% endfor %}{% endblock %}"},
+     True),
+    ("item-in-imported-macros", {
+        "es/friendly.email.j2": '{% import "es/_m.j2" as m %}{% block subject %}x{% endblock %}'
+                                "{% block text %}{{ m.lines(items) }}{% endblock %}",
+        "es/_m.j2": '{% macro lines(items) %}{% for i in items %}{{ i["description"] }}{% endfor %}{% endmacro %}'},
+     True),
+    ("filter-argument", {"es/friendly.email.j2": '{% block subject %}x{% endblock %}{% block text %}'
+                                                 '{{ items|map(attribute="description")|join }}{% endblock %}'},
+     True),
+    ("computed-include", {"es/friendly.email.j2": '{% block subject %}x{% endblock %}{% block text %}'
+                                                  '{% include customer.lang ~ "/part.j2" %}{% endblock %}'},
+     True),
+    ("syntax-error", {"es/friendly.email.j2": "{% block subject %}x{% endblock %}{% block text %}{{ {% endblock %}"},
+     True),
+]
+
+
+@pytest.mark.parametrize(("files", "shows"), [(f, s) for _n, f, s in DESCRIBING], ids=[n for n, _f, _s in DESCRIBING])
+def test_shows_descriptions_where_a_template_names_them(tmp_path: Path, facts: Facts, files: dict[str, str],
+                                                        shows: bool) -> None:
+    for name, source in files.items():
+        write(tmp_path, name, source)
+    assert Renderer(tmp_path).shows_descriptions(hand_built(facts, 15, "friendly", "email")) is shows
+
+
+def test_bundled_templates_show_descriptions_in_letters_only(renderer: Renderer, facts: Facts) -> None:
+    for template, channel in TEMPLATES:
+        for lang in ("es", "en", "fr"):
+            action = hand_built(facts, 15, template, channel, lang=lang)
+            assert renderer.shows_descriptions(action) is (channel == "letter"), (template, channel, lang)
+    # A level whose template does not exist: the details are read, and rendering says what is missing.
+    assert renderer.shows_descriptions(hand_built(facts, 15, "nonexistent", "email")) is True
+
+
 # ------------------------------------------------------------------------- escaping
 
 

@@ -18,9 +18,22 @@ def no_progress(_stage: str, _done: int, _total: int | None) -> None:
     """A Progress that shows nothing (used with --json and in tests)."""
 
 
-# details_for(facts read without the invoices' presentation details) -> the customers whose invoices need them
-# (`engine.customers_written_to`: those today's plan writes to). The decisions never read those details.
-DetailsFor = Callable[[Facts], frozenset[int]]
+@dataclass(frozen=True, slots=True)
+class DetailsWanted:
+    """Whose invoices' presentation details an adapter reads after a pull without them.
+
+    `customers`: those today's plan writes to (`engine.customers_written_to`); the decisions never read the
+    details. `described`: those among them whose message may show what each invoice was for (`description`,
+    from the invoice's product lines: `Renderer.shows_descriptions`), so that a day of e-mails whose
+    templates never name it does not search the lines of every invoice they list.
+    """
+
+    customers: frozenset[int]
+    described: frozenset[int]
+
+
+# details_for(facts read without the invoices' presentation details) -> whose details to read.
+DetailsFor = Callable[[Facts], DetailsWanted]
 
 
 @dataclass(frozen=True, slots=True)

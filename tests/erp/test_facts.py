@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -11,16 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.engine import customers_written_to, evaluate
-from connector.erp.base import DetailsFor
+from connector.erp.base import DetailsFor, DetailsWanted
 from connector.erp.odoo import OdooAdapter
 from connector.erp.odoo.facts import method_named, promised_amount
 from connector.erp.odoo.session import odoo_local_date
 from connector.legal import DebtorTags
-from connector.model import Escalate, Facts, ReceivableItem, Remind
+from connector.model import Escalate, Facts, ReceivableItem, Remind, replaced_item, with_items
 from connector.render import Renderer
 from connector.sandbox import SandboxServer
 from connector.sandbox.seeds.demo import DEMO_CASES
-from connector.sync import pull_and_plan
+from connector.sync import details_wanted, pull_and_plan
 
 from .conftest import AS_OF, COMBO_IDS, COMBOS, Rpc, config, make_adapter, requests_for
 
@@ -138,8 +138,14 @@ def test_fetch_calls_grow_with_pages_not_invoices(version: int, protocol: str, d
 
 
 def details_for_plan() -> DetailsFor:
+    """Every detail, descriptions included, for the customers the plan writes to."""
     policy = config().policy
-    return lambda facts: customers_written_to(evaluate(policy, facts, AS_OF))
+
+    def wanted(facts: Facts) -> DetailsWanted:
+        written_to = customers_written_to(evaluate(policy, facts, AS_OF))
+        return DetailsWanted(customers=written_to, described=written_to)
+
+    return wanted
 
 
 @pytest.mark.parametrize(("version", "protocol", "direct_debit"), [
@@ -205,9 +211,22 @@ def _compare_pulls(adapter: OdooAdapter) -> tuple[Facts, set[int], int]:
     assert resting and all(i.invoice.portal_url == "" and i.instalments == 1 and i.amount == i.residual
                            for i in resting)
     assert any(i.invoice.portal_url for i in full.items if i.partner_id not in written_to)
-    # As sync plans: evaluated once, without the details, which are then put into the plan's items.
-    assert pull_and_plan(adapter, config(), Renderer(), AS_OF, narrow=True).plan == plan
+    # As sync plans: evaluated once, without the details, which are then put into the plan's items; the
+    # descriptions only for the customers whose messages may show them. The messages are those of a full pull.
+    renderer = Renderer()
+    synced = pull_and_plan(adapter, config(), renderer, AS_OF, narrow=True)
+    pulled = pull_and_plan(adapter, config(), renderer, AS_OF)
+    assert [(r.action.key, r.message) for r in synced.requests] == [(r.action.key, r.message) for r in pulled.requests]
+    described = details_wanted(plan, renderer).described
+    assert synced.plan == with_items(plan, {i.id: i if i.partner_id in described else _undescribed(i)
+                                            for i in full.items})
+    if written_to:  # the e-mails' templates never name the descriptions: not read for their customers
+        assert any(i.invoice.description for i in full.items if i.partner_id in written_to - described)
     return full, written_to, calls
+
+
+def _undescribed(item: ReceivableItem) -> ReceivableItem:
+    return replaced_item(item, invoice=replace(item.invoice, description=""))
 
 
 def _deciding(item: ReceivableItem) -> tuple[object, ...]:

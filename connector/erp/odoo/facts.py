@@ -40,7 +40,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from connector.erp.base import Progress
+from connector.erp.base import DetailsWanted, Progress
 from connector.erp.odoo.session import (
     CALL_TYPE,
     EXEMPT_TAG,
@@ -546,19 +546,24 @@ class FactsReader:
                     "database": self.s.rpc.endpoint.database, "protocol": self.s.rpc.endpoint.protocol,
                     "today": self.today.isoformat()})
 
-    def add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
-        """After a narrowed `read`: the DETAIL_FIELDS, descriptions and instalment numbers of these customers'
-        invoices and what their open lines asked for, read (in calls that grow with their pages) and put into
-        their items."""
+    def add_details(self, facts: Facts, wanted: DetailsWanted) -> Facts:
+        """After a narrowed `read`: the DETAIL_FIELDS and instalment numbers of the wanted customers' invoices,
+        what their open lines asked for and, for the `described` ones, their descriptions, read (in calls that
+        grow with their pages) and put into their items."""
         with building_facts():
-            return self._add_details(facts, partner_ids)
+            return self._add_details(facts, wanted)
 
-    def _add_details(self, facts: Facts, partner_ids: frozenset[int]) -> Facts:
+    def _add_details(self, facts: Facts, details: DetailsWanted) -> Facts:
         m, s = self.m, self.s
-        if not partner_ids:  # a day with nothing to write: nothing to look for among the lines
+        if not details.customers:  # a day with nothing to write: nothing to look for among the lines
             return facts
-        wanted = {line.move for line, pid in zip(self.lines, self.line_partners, strict=True)
-                  if line.move is not None and pid in partner_ids}
+        wanted: set[int] = set()
+        described: set[int] = set()
+        for line, pid in zip(self.lines, self.line_partners, strict=True):
+            if line.move is not None and pid in details.customers:
+                wanted.add(line.move)
+                if pid in details.described:
+                    described.add(line.move)
         if not wanted:
             return facts
         for mid, row in s.read(m.model("move"), wanted, m.names("move", *DETAIL_FIELDS)).items():
@@ -567,7 +572,7 @@ class FactsReader:
         unknown = {m2o_id(self.moves[mid].get(currency_f)) for mid in wanted if mid in self.moves}
         if unknown - set(self.currencies) - {None}:
             self.read_currencies({c for c in unknown - set(self.currencies) if c is not None})
-        self.descriptions = self.read_descriptions({mid: self.moves[mid] for mid in wanted if mid in self.moves})
+        self.descriptions = self.read_descriptions({mid: self.moves[mid] for mid in described if mid in self.moves})
         their_lines = [line for line in self.lines if line.move in wanted]
         instalment = self.number_instalments(their_lines)
         asked_fields = m.names("move_line", "amount_currency", "balance")
