@@ -422,8 +422,17 @@ DESCRIBING = [
     ("computed-include", {"es/friendly.email.j2": '{% block subject %}x{% endblock %}{% block text %}'
                                                   '{% include customer.lang ~ "/part.j2" %}{% endblock %}'},
      True),
-    ("syntax-error", {"es/friendly.email.j2": "{% block subject %}x{% endblock %}{% block text %}{{ {% endblock %}"},
+    ("included-with-whitespace-control", {
+        "es/friendly.email.j2": '{% block subject %}x{% endblock %}{% block text %}{%- include "es/_i.j2" -%}'
+                                "{% endblock %}",
+        "es/_i.j2": "{% for i in items %}{{ i.description }}{% endfor %}"},
      True),
+    ("from-import", {
+        "es/friendly.email.j2": "{%from 'es/_m.j2' import lines%}{% block subject %}x{% endblock %}"
+                                "{% block text %}{{ lines(items) }}{% endblock %}",
+        "es/_m.j2": "{% macro lines(items) %}{{ items|join_unique('description') }}{% endmacro %}"},
+     True),
+    ("missing-layout", {"es/friendly.email.j2": '{% extends "es/_gone.j2" %}'}, True),
 ]
 
 
