@@ -34,6 +34,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -58,6 +59,7 @@ from connector.erp.odoo.session import (
     odoo_local_date,
     or_domain,
     parse_completion,
+    quick_handover,
     text,
 )
 from connector.facts import ItemValues, building_facts
@@ -574,23 +576,26 @@ class FactsReader:
             self.read_currencies({c for c in unknown - set(self.currencies) if c is not None})
         self.descriptions = self.read_descriptions({mid: self.moves[mid] for mid in described if mid in self.moves})
         their_lines = [line for line in self.lines if line.move in wanted]
-        instalment = self.number_instalments(their_lines)
         asked_fields = m.names("move_line", "amount_currency", "balance")
-        asked = s.read(m.model("move_line"), {line.id for line in their_lines}, asked_fields, names=False)
         in_currency_f, balance_f = asked_fields
-        invoices: dict[int, Invoice] = {}
+
+        def read_their_lines() -> tuple[dict[int, tuple[int, int]], dict[int, dict[str, Any]]]:
+            return self.number_instalments(their_lines), s.read(
+                m.model("move_line"), {line.id for line in their_lines}, asked_fields, names=False)
+
+        # The instalments' sibling lines and what the lines asked for are read while the invoices are made
+        # from their moves (the only calls on the session meanwhile): the making costs no waiting.
+        with quick_handover(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="odoo-details") as worker:
+            lines_read = worker.submit(read_their_lines)
+            invoices = self.detailed_invoices(facts.items, wanted)
+            instalment, asked = lines_read.result()
         items: list[ReceivableItem] = []
         detailed: list[ReceivableItem] = []
         for item in facts.items:
-            bare = item.invoice
-            if bare.id not in wanted:
+            invoice = invoices.get(item.invoice.id)
+            if invoice is None:
                 items.append(item)
                 continue
-            invoice = invoices.get(bare.id)
-            if invoice is None:
-                # The narrowed read's number, dates and line currency are what `invoice` falls back on.
-                invoice = invoices[bare.id] = self.invoice(bare.id, self.moves.get(bare.id, {}), bare.partner_id,
-                                                           bare.number, bare.invoice_date, bare.currency)
             k, n = instalment.get(item.id, (1, 1))
             row = asked.get(item.id, {})
             with_details = replaced_item(item, invoice=invoice, instalment=k, instalments=n, amount=self.asked(
@@ -601,6 +606,17 @@ class FactsReader:
         return replace(facts, items=tuple(items))
 
     # ------------------------------------------------------------------------------ parts
+
+    def detailed_invoices(self, items: Iterable[ReceivableItem], wanted: set[int]) -> dict[int, Invoice]:
+        """The wanted invoices with their details, from their moves as `add_details` read them; the narrowed
+        read's number, dates and line currency (each item's bare invoice) are what `invoice` falls back on."""
+        invoices: dict[int, Invoice] = {}
+        for item in items:
+            bare = item.invoice
+            if bare.id in wanted and bare.id not in invoices:
+                invoices[bare.id] = self.invoice(bare.id, self.moves.get(bare.id, {}), bare.partner_id, bare.number,
+                                                 bare.invoice_date, bare.currency)
+        return invoices
 
     def number_instalments(self, lines: list[OpenLine]) -> dict[int, tuple[int, int]]:
         """(k, n) of each receivable line of the invoices with an open positive line: k-th of n by due date.
