@@ -133,10 +133,10 @@ def pull_and_plan(adapter: ErpAdapter, settings: Settings, renderer: Renderer, t
 def details_wanted(plan: Plan, renderer: Renderer) -> DetailsWanted:
     """The customers `plan` writes to, and those among them whose messages may show their invoices'
     descriptions."""
-    contacts = [action for action in plan.actions if isinstance(action, Remind | Escalate)]
-    return DetailsWanted(customers=frozenset(action.partner.id for action in contacts),
-                         described=frozenset(action.partner.id for action in contacts
-                                             if renderer.shows_descriptions(action)))
+    return DetailsWanted(customers=customers_written_to(plan),
+                         described=frozenset(action.partner.id for action in plan.actions
+                                             if isinstance(action, Remind | Escalate)
+                                             and renderer.shows_descriptions(action)))
 
 
 def render_messages(plan: Plan, facts: Facts, renderer: Renderer,
