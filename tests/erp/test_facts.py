@@ -403,10 +403,14 @@ def test_discount_fields_and_configured_tags_are_read_from_odoo(version: int, pr
     with make_adapter(server, protocol, debtor_tags=DebtorTags(public=("Administración",)),
                       direct_debit_methods=("SEPA Direct Debit",)) as adapter:
         after = adapter.fetch_facts(AS_OF)
+        narrowed = adapter.fetch_facts(AS_OF, details_for=details_for_plan())
     assert not any(i.direct_debit for i in after.items)
     (read,) = [i for i in after.items if i.id == target.id]
     assert read.discount_date == AS_OF + timedelta(days=5) and read.discount_amount == discounted
     assert read.discount_saving == target.residual - discounted
+    # The narrowed pull searches the discounted lines instead of reading the two fields of every line.
+    assert [(i.id, i.discount_date, i.discount_amount) for i in narrowed.items] == \
+        [(i.id, i.discount_date, i.discount_amount) for i in after.items]
     assert after.partners[customer.id].debtor_kind == "public"
 
 
