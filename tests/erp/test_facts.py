@@ -414,6 +414,25 @@ def test_discount_fields_and_configured_tags_are_read_from_odoo(version: int, pr
     assert after.partners[customer.id].debtor_kind == "public"
 
 
+@pytest.mark.parametrize("version", [16, 19])
+def test_a_residual_left_only_in_the_company_currency_is_read_by_the_narrowed_pull(
+        version: int, make_server: Callable[..., SandboxServer]) -> None:
+    """Nothing left in the line's currency but something in the company's (the remainder of an exchange
+    difference): the company's residual is the item's, in a narrowed pull as in a full one."""
+    server = make_server(version)
+    rpc = Rpc(server.url, server.database)
+    with make_adapter(server, "jsonrpc") as adapter:
+        adapter.setup()
+        before = adapter.fetch_facts(AS_OF)
+        target = next(i for i in sorted(before.items, key=lambda i: i.id) if i.residual > 100)
+        rpc("account.move.line", "write", [target.id], {"amount_residual_currency": 0.0, "amount_residual": 12.5})
+        full = adapter.fetch_facts(AS_OF)
+        narrowed = adapter.fetch_facts(AS_OF, details_for=details_for_plan())
+    (read,) = [i for i in full.items if i.id == target.id]
+    assert read.residual == Decimal("12.50")
+    assert [(i.id, i.residual) for i in narrowed.items] == [(i.id, i.residual) for i in full.items]
+
+
 @pytest.mark.parametrize(("shown", "matches"), [
     ("SEPA Direct Debit", True),                 # 16/17, or a display without its journal
     ("SEPA Direct Debit (Bank)", True),          # 18/19: "name (journal)"

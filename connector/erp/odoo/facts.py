@@ -18,8 +18,9 @@ date the line's stored copy (17+), the due date the line's. It reads moves only 
 (DECIDING_FIELDS: lines without partner or due date, negative lines for the credit's kind; every move
 on 16 for the invoice date, and for the payment method when the configuration names direct-debit
 methods), finds the disputed lines (flagged on the line or on its move) with one `search` of the open
-lines, with dotted conditions on their move, reads the early-payment discounts of the open lines that have
-one only, and skips the descriptions and the instalment numbering.
+lines, with dotted conditions on their move, reads the fields that matter on few lines (RARE_LINE_FIELDS:
+an early-payment discount, the residual in the company's currency) for those lines only, and skips the
+descriptions and the instalment numbering.
 The searches and a read of the active currencies come before the open lines: on 17+ (without
 direct-debit methods) the item of each line that carries what decides is made as its page comes, while
 the next page is on its way; only the others wait for the moves, currencies and customers read after.
@@ -98,6 +99,16 @@ DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", 
 # The move fields a narrowed pull reads, and only for the moves of lines that lack what they give
 # (`FactsReader.read_deciding_moves`); the lines carry the rest of what decides.
 DECIDING_FIELDS = ("commercial_partner", "move_type", "invoice_date", "due_date", "date")
+# Fields of the open lines that matter on few of them: a narrowed pull reads each group with a paged
+# `search_read` of those lines only (`FactsReader.search_rare_fields`), not as fields of every open line.
+# (the line's field that selects them, operator, value, the fields read)
+RARE_LINE_FIELDS: tuple[tuple[str, str, Any, tuple[str, ...]], ...] = (
+    # An early-payment discount of the payment terms: on the other lines Odoo answers False and 0.0.
+    ("discount_date", "!=", False, ("discount_date", "discount_amount")),
+    # What is open in the company's currency decides only where nothing is left in the line's own (the
+    # remainder of an exchange difference): see `_Conversion.line`.
+    ("residual_currency", "=", 0, ("residual",)),
+)
 _ZERO = Decimal(0)
 _TAGS = re.compile(r"<[^>]+>")
 # SEPA direct-debit mandates (Odoo Enterprise, account_sepa_direct_debit): asked for only when the
@@ -207,6 +218,11 @@ class OpenLine(NamedTuple):
     in_currency: Any  # what the line asked for, in its currency and in the company's (a full pull)
     balance: Any
     flags: tuple[Any, ...]  # the mapping's dispute flags of the line (a full pull)
+
+
+def _open_amount(line: OpenLine) -> float:
+    """What is open on a line, in its currency, else (nothing left in it: see RARE_LINE_FIELDS) in the company's."""
+    return float(line.residual_currency or line.residual or 0)
 
 
 def _id_of(value: Any) -> int | None:
@@ -454,18 +470,18 @@ class FactsReader:
         line_fields += [flag for flag in m.get("disputes", "line_flags") if flag not in line_fields]
         if self.narrow:
             # Each field of every line costs: the line's date is its move's (read where needed), the
-            # disputed lines and those with an early-payment discount are searched (`search_disputed`,
-            # `search_discounts`), what the line asked for (amount_currency, balance) decides nothing and waits
-            # for `add_details`; the invoice date comes with the line (17+).
-            left_out = {lf["date"], lf["amount_currency"], lf["balance"], lf["discount_date"], lf["discount_amount"],
-                        *m.get("disputes", "line_flags")}
+            # disputed lines are searched (`search_disputed`) and the RARE_LINE_FIELDS read where they matter,
+            # what the line asked for (amount_currency, balance) decides nothing and waits for `add_details`;
+            # the invoice date comes with the line (17+).
+            left_out = {lf["date"], lf["amount_currency"], lf["balance"], *m.get("disputes", "line_flags"),
+                        *(lf[name] for *_selects, names in RARE_LINE_FIELDS for name in names)}
             line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
         searched_disputes: frozenset[int] | None = None  # a full pull reads them from each line and its move
-        discounts: dict[int, dict[str, Any]] = {}  # a full pull reads them from each line
+        rare: dict[int, dict[str, Any]] = {}  # a full pull reads them from each line
         if self.narrow:
             searched_disputes = self.search_disputed(company_domain)
-            discounts = self.search_discounts(company_domain)
+            rare = self.search_rare_fields(company_domain)
         # A narrowed pull makes the item of each line that carries what decides as its page comes, while
         # the next page is on its way (`_Conversion.ahead`); the others wait for what they lack. Not with
         # direct-debit methods configured: a customer's mandate is read once the customers are known.
@@ -481,11 +497,11 @@ class FactsReader:
         values = self.item_values
         for page in s.pages(m.model("move_line"), [*m.domain("open_domain"), *company_domain], line_fields,
                             names=False):
-            if discounts:
+            if rare:
                 for row in page:
-                    discount = discounts.get(row["id"])
-                    if discount is not None:
-                        row.update(discount)
+                    searched = rare.get(row["id"])
+                    if searched is not None:
+                        row.update(searched)
             converted = self.open_lines(page)
             lines += converted
             if ahead is not None:
@@ -672,7 +688,7 @@ class FactsReader:
         """
         m, s = self.m, self.s
         move_f, due_f, date_f = m.names("move_line", "move", "due_date", "date")
-        invoice_ids = sorted({line.move for line in lines if float(line.residual or 0) > 0 and line.move is not None})
+        invoice_ids = sorted({line.move for line in lines if _open_amount(line) > 0 and line.move is not None})
         if not invoice_ids:
             return {}
         wanted = set(invoice_ids)
@@ -860,21 +876,22 @@ class FactsReader:
                                 domain=[*or_domain(terms), *m.domain("open_domain"), *company_domain], order="id")
         return frozenset(found)
 
-    def search_discounts(self, company_domain: list[Any]) -> dict[int, dict[str, Any]]:
-        """The early-payment discount (date and amount) of the open lines whose payment terms give one, by line id.
-
-        A paged `search_read` of those lines only, instead of two fields of every open line: most terms give
-        no discount, and on those lines Odoo answers False and 0.0.
-        """
-        date_f, amount_f = self.lf["discount_date"], self.lf["discount_amount"]
-        if not date_f:
-            return {}
-        # The discount date first: a server that checks conditions in order (as the sandbox does) rules out
-        # almost every line with it.
-        rows = self.s.search_read(self.m.model("move_line"),
-                                  [(date_f, "!=", False), *self.m.domain("open_domain"), *company_domain],
-                                  self.m.names("move_line", "discount_date", "discount_amount"), names=False)
-        return {row["id"]: {date_f: row.get(date_f), amount_f: row.get(amount_f)} for row in rows}
+    def search_rare_fields(self, company_domain: list[Any]) -> dict[int, dict[str, Any]]:
+        """The RARE_LINE_FIELDS of the open lines where they matter, by line id: a paged `search_read` of those
+        lines per group (one call where no line has them)."""
+        m, lf = self.m, self.lf
+        found: defaultdict[int, dict[str, Any]] = defaultdict(dict)
+        for selecting, operator, value, names in RARE_LINE_FIELDS:
+            fields = m.names("move_line", *names)
+            if not lf[selecting] or not fields:
+                continue
+            # Their condition first: a server that checks conditions in order (as the sandbox does) rules out
+            # most lines with it.
+            for row in self.s.search_read(m.model("move_line"),
+                                          [(lf[selecting], operator, value), *m.domain("open_domain"), *company_domain],
+                                          fields, names=False):
+                found[row["id"]].update({name: row.get(name) for name in fields})
+        return dict(found)
 
     def read_descriptions(self, moves: dict[int, dict[str, Any]]) -> dict[int, str]:
         """What was invoiced, from the product lines' labels, for the invoices that carry neither a customer
