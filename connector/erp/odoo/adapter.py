@@ -170,6 +170,9 @@ class OdooAdapter:
         # This run, as its claims name it; the day settle() last ran for (once per run is enough).
         self.run = RunId.current()
         self._settled: WriteResult | None = None
+        # Whether the connector's external ids were just read by `repair`: the pull that follows it in a sync
+        # uses them instead of reading them again (only `setup` changes them).
+        self._refs_fresh = False
 
     # -- connection ------------------------------------------------------------------------------------
 
@@ -372,13 +375,15 @@ class OdooAdapter:
         """
         s = self.session()
         s.refs(refresh=True)
+        self._refs_fresh = True
         self._settled = Writer(s, today, self.claim_lease_s, no_progress, self.run).settle(read_unfinished(s))
         return self._settled
 
     def fetch_facts(self, today: date, progress: Progress = no_progress,
                     details_for: DetailsFor | None = None) -> Facts:
         s = self.session()
-        s.refs(refresh=True)
+        s.refs(refresh=not self._refs_fresh)
+        self._refs_fresh = False
         reader = FactsReader(s, today, tuple(self.settings.company_ids), progress, self.settings.debtor_tags,
                              self.settings.direct_debit_methods, narrow=details_for is not None,
                              zone=self.settings.timezone)
