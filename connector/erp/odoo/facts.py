@@ -474,7 +474,8 @@ class FactsReader:
             # what the line asked for (amount_currency, balance) decides nothing and waits for `add_details`;
             # the invoice date comes with the line (17+).
             left_out = {lf["date"], lf["amount_currency"], lf["balance"], *m.get("disputes", "line_flags"),
-                        *(lf[name] for *_selects, names in RARE_LINE_FIELDS for name in names)}
+                        *(lf[name] for selecting, *_condition, names in RARE_LINE_FIELDS if lf[selecting]
+                          for name in names)}
             line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
         searched_disputes: frozenset[int] | None = None  # a full pull reads them from each line and its move
