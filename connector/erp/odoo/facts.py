@@ -95,7 +95,11 @@ IDS_PER_DOMAIN = 10_000
 # these move fields, the descriptions and the instalment numbers only for the customers written to
 # (the dates among them decide too, but the narrowed pull has them from the lines).
 DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", "customer_ref", "origin",
-                 "payment_term", "main_attachment", "amount_total", "residual", "invoice_date", "due_date", "date")
+                 "payment_term", "main_attachment", "amount_total", "residual", "invoice_date", "due_date", "date",
+                 "move_type")
+# Customer invoices whose open amount is still their total have no line paid in part and none paid whole
+# (`FactsReader.untouched`): Odoo's amount_residual is the sum of what is open on their receivable lines.
+UNTOUCHED_MOVE_TYPES = frozenset({"out_invoice", "out_receipt"})
 # The move fields a narrowed pull reads, and only for the moves of lines that lack what they give
 # (`FactsReader.read_deciding_moves`); the lines carry the rest of what decides.
 DECIDING_FIELDS = ("commercial_partner", "move_type", "invoice_date", "due_date", "date")
@@ -638,10 +642,14 @@ class FactsReader:
         their_lines = [line for line in self.lines if line.move in wanted]
         asked_fields = m.names("move_line", "amount_currency", "balance")
         in_currency_f, balance_f = asked_fields
+        # Where nothing of an invoice was paid, each of its receivable lines is open and asks for what is open on
+        # it: neither its paid instalments nor what its lines asked for are read.
+        touched = {mid for mid in wanted if not self.untouched(self.moves.get(mid, {}))}
 
         def read_their_lines() -> tuple[dict[int, tuple[int, int]], dict[int, dict[str, Any]]]:
-            return self.number_instalments(their_lines), s.read(
-                m.model("move_line"), {line.id for line in their_lines}, asked_fields, names=False)
+            return self.number_instalments(their_lines, touched), s.read(
+                m.model("move_line"), {line.id for line in their_lines if line.move in touched}, asked_fields,
+                names=False)
 
         # The instalments' sibling lines and what the lines asked for are read while the invoices are made
         # from their moves (the only calls on the session meanwhile): the making costs no waiting.
@@ -678,14 +686,15 @@ class FactsReader:
                                                  bare.invoice_date, bare.currency)
         return invoices
 
-    def number_instalments(self, lines: list[OpenLine]) -> dict[int, tuple[int, int]]:
+    def number_instalments(self, lines: list[OpenLine], touched: set[int] | None = None) -> dict[int, tuple[int, int]]:
         """(k, n) of each receivable line of the invoices with an open positive line: k-th of n by due date.
 
         The open receivable lines of those invoices are already in `lines` (the lines of one move share
         its company, and the open domain contains the sibling domain: the mapping loader checks it), so
         only their other receivable lines are asked for: the same sibling domain restricted to those
         moves and to lines that are *not* open. Usually a handful (paid instalments), in one call per
-        `IDS_PER_DOMAIN` invoices instead of a second pass over every open line.
+        `IDS_PER_DOMAIN` invoices instead of a second pass over every open line. `touched`: the invoices
+        that can have such lines (the others are `untouched`); None, all of them.
         """
         m, s = self.m, self.s
         move_f, due_f, date_f = m.names("move_line", "move", "due_date", "date")
@@ -703,7 +712,8 @@ class FactsReader:
             add(line.move, line.due or line.entry_date, line.id)
         open_leaves = m.domain("open_domain")
         not_open = not_domain(open_leaves)
-        for part in chunks(invoice_ids, IDS_PER_DOMAIN) if open_leaves else ():
+        searched = invoice_ids if touched is None else [mid for mid in invoice_ids if mid in touched]
+        for part in chunks(searched, IDS_PER_DOMAIN) if open_leaves else ():
             for row in s.search_read(m.model("move_line"),
                                      [*m.domain("sibling_domain"), (move_f, "in", part), *not_open],
                                      m.names("move_line", "move", "due_date", "date"), names=False):
@@ -839,6 +849,13 @@ class FactsReader:
         else:
             wanted = {line.move for line in lines if line.move is not None}
         return self.s.read(m.model("move"), wanted, fields) if wanted else {}
+
+    def untouched(self, move: dict[str, Any]) -> bool:
+        """Whether nothing of a customer invoice was paid: its open amount is its total (as Odoo answers both)."""
+        mf = self.mf
+        total = move.get(mf["amount_total"])
+        return move.get(mf["move_type"]) in UNTOUCHED_MOVE_TYPES and type(total) is float and total > 0 \
+            and move.get(mf["residual"]) == total
 
     def decides_from_lines(self) -> bool:
         """Whether a narrowed pull's lines carry what decides (17+: the invoice date is on the line), so that
