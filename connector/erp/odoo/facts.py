@@ -93,7 +93,8 @@ DONE_PROMISE_DAYS = 90
 IDS_PER_DOMAIN = 10_000
 # What a message shows of an invoice (`ErpAdapter.fetch_facts`'s `details_for`): a narrowed pull reads
 # these move fields, the descriptions and the instalment numbers only for the customers written to
-# (the dates among them decide too, but the narrowed pull has them from the lines).
+# (the dates among them decide too, but the narrowed pull has them from the lines; the move's type tells
+# which of them can be `FactsReader.untouched`).
 DETAIL_FIELDS = ("currency", "payment_reference", "access_url", "access_token", "customer_ref", "origin",
                  "payment_term", "main_attachment", "amount_total", "residual", "invoice_date", "due_date", "date",
                  "move_type")
@@ -478,8 +479,7 @@ class FactsReader:
             # what the line asked for (amount_currency, balance) decides nothing and waits for `add_details`;
             # the invoice date comes with the line (17+).
             left_out = {lf["date"], lf["amount_currency"], lf["balance"], *m.get("disputes", "line_flags"),
-                        *(lf[name] for selecting, *_condition, names in RARE_LINE_FIELDS if lf[selecting]
-                          for name in names)}
+                        *(name for *_condition, fields in self.rare_line_groups() for name in fields)}
             line_fields = [name for name in line_fields if name not in left_out]
             line_fields += m.names("move_line", "invoice_date")
         searched_disputes: frozenset[int] | None = None  # a full pull reads them from each line and its move
@@ -894,19 +894,24 @@ class FactsReader:
                                 domain=[*or_domain(terms), *m.domain("open_domain"), *company_domain], order="id")
         return frozenset(found)
 
+    def rare_line_groups(self) -> list[tuple[str, str, Any, list[str]]]:
+        """The RARE_LINE_FIELDS groups this version can search, in its field names: (the selecting field,
+        operator, value, the fields read)."""
+        lf = self.lf
+        groups = [(lf[selecting], operator, value, self.m.names("move_line", *names))
+                  for selecting, operator, value, names in RARE_LINE_FIELDS]
+        return [group for group in groups if group[0] and group[3]]
+
     def search_rare_fields(self, company_domain: list[Any]) -> dict[int, dict[str, Any]]:
         """The RARE_LINE_FIELDS of the open lines where they matter, by line id: a paged `search_read` of those
         lines per group (one call where no line has them)."""
-        m, lf = self.m, self.lf
+        m = self.m
         found: defaultdict[int, dict[str, Any]] = defaultdict(dict)
-        for selecting, operator, value, names in RARE_LINE_FIELDS:
-            fields = m.names("move_line", *names)
-            if not lf[selecting] or not fields:
-                continue
+        for selecting, operator, value, fields in self.rare_line_groups():
             # Their condition first: a server that checks conditions in order (as the sandbox does) rules out
             # most lines with it.
             for row in self.s.search_read(m.model("move_line"),
-                                          [(lf[selecting], operator, value), *m.domain("open_domain"), *company_domain],
+                                          [(selecting, operator, value), *m.domain("open_domain"), *company_domain],
                                           fields, names=False):
                 found[row["id"]].update({name: row.get(name) for name in fields})
         return dict(found)
